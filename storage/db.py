@@ -1,0 +1,206 @@
+"""Opening the incident record: where it lives, how SQLite is tuned, and migrations.
+
+`Store` is the handle every caller (CLI, screens, tests) holds: an engine, the
+policy in force and the clock. Reads and writes go through `Store.read()` and
+`Store.write()`, which turn driver failures into one-line `DatabaseError`s.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from datetime import datetime
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from storage.clock import Clock, SystemClock
+from storage.errors import Conflict, DatabaseError, WarroomError
+
+if TYPE_CHECKING:
+    from storage.policy import Policy
+
+DB_ENV = "WARROOM_DB"
+BUSY_TIMEOUT_MS = 5000
+
+
+def default_database_path() -> Path:
+    """The embedded database in the user's data directory."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("warroom")) / "warroom.db"
+
+
+def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
+    """A SQLAlchemy URL from `--db` (a path or URL), else WARROOM_DB, else the default file."""
+    value = os.fspath(db) if db is not None else os.environ.get(DB_ENV) or None
+    if value is None:
+        value = os.fspath(default_database_path())
+    if "://" in value:
+        try:
+            make_url(value)
+        except sa.exc.ArgumentError as exc:
+            raise DatabaseError(f"not a database URL: {value!r} ({exc})") from None
+        return value
+    return "sqlite:///" + os.path.abspath(os.path.expanduser(value))
+
+
+def _prepare_sqlite_file(path: str) -> None:
+    """Create the database file and its directory private to the user (0700/0600)."""
+    if path in ("", ":memory:"):
+        return
+    file = Path(path)
+    try:
+        file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(f"cannot create the directory {file.parent}: {exc.strerror}") from None
+    if file.exists():
+        if not file.is_file():
+            raise DatabaseError(f"{file} is not a file")
+        return
+    try:
+        fd = os.open(file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise DatabaseError(f"cannot create the database {file}: {exc.strerror}") from None
+    os.close(fd)
+    os.chmod(file, stat.S_IRUSR | stat.S_IWUSR)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling is switched off; `_on_sqlite_begin` emits BEGIN.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(connection: sa.Connection) -> None:
+    # Writers take the lock up front so a read transaction never has to be upgraded,
+    # which SQLite cannot wait for and would fail with "database is locked".
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def create_engine_for(url: str) -> Engine:
+    """An engine for `url`, tuned for durability on SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        _prepare_sqlite_file(parsed.database or "")
+        engine = sa.create_engine(
+            url,
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        )
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return sa.create_engine(url, pool_pre_ping=True)
+    raise DatabaseError(f"unsupported database {parsed.get_backend_name()!r}: use a file path or postgresql+psycopg://")
+
+
+def describe_url(url: str) -> str:
+    """The URL for messages: a plain path for SQLite, no password for servers."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    return parsed.render_as_string(hide_password=True)
+
+
+def translate_error(exc: Exception, where: str) -> WarroomError:
+    """One clear line for a driver failure."""
+    if isinstance(exc, WarroomError):
+        return exc
+    if isinstance(exc, sa.exc.IntegrityError):
+        return Conflict(f"the change collided with another writer on {where}; nothing was saved")
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return DatabaseError(f"the database {where} is busy: another writer holds it; try again")
+    if "not a database" in lowered or "malformed" in lowered:
+        return DatabaseError(f"{where} is not a readable warroom database ({text})")
+    if "readonly" in lowered or "read-only" in lowered:
+        return DatabaseError(f"the database {where} is read-only ({text})")
+    if "unable to open" in lowered:
+        return DatabaseError(f"cannot open the database {where} ({text})")
+    return DatabaseError(f"database error on {where}: {text}")
+
+
+class Store:
+    """An open incident record: engine, policy and clock."""
+
+    def __init__(
+        self,
+        url: str | os.PathLike[str] | None = None,
+        *,
+        policy: Policy | None = None,
+        clock: Clock | None = None,
+        migrate: bool = True,
+    ) -> None:
+        from storage.policy import load_policy
+
+        self.url = resolve_url(url)
+        self.where = describe_url(self.url)
+        self.policy: Policy = policy if policy is not None else load_policy()
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.engine = create_engine_for(self.url)
+        self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        if migrate:
+            from storage.migrate import upgrade
+
+            try:
+                upgrade(self.engine)
+            except WarroomError:
+                self.engine.dispose()
+                raise
+            except (sa.exc.SQLAlchemyError, OSError) as exc:
+                self.engine.dispose()
+                raise translate_error(exc, self.where) from None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def now(self) -> datetime:
+        """The current time from the store's clock (aware UTC)."""
+        return self.clock.now()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session."""
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                yield session
+        except sa.exc.SQLAlchemyError as exc:
+            raise translate_error(exc, self.where) from None
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any error."""
+        try:
+            with Session(self._writer, expire_on_commit=False) as session:
+                with session.begin():
+                    yield session
+        except sa.exc.SQLAlchemyError as exc:
+            raise translate_error(exc, self.where) from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,27 @@
+"""Errors whose message is written for the person at the keyboard."""
+
+from __future__ import annotations
+
+
+class WarroomError(Exception):
+    """A failure with a one-line message meant for the user."""
+
+
+class NotFound(WarroomError):
+    """A reference, event or person that does not exist."""
+
+
+class InvalidInput(WarroomError):
+    """Input that cannot be accepted as typed (a bad time, severity, role...)."""
+
+
+class ConfigError(WarroomError):
+    """A configuration file that cannot be read or does not validate."""
+
+
+class DatabaseError(WarroomError):
+    """A database that cannot be opened, read or written."""
+
+
+class Conflict(DatabaseError):
+    """A write that collided with another writer's (a unique key taken meanwhile)."""

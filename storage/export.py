@@ -1,0 +1,645 @@
+"""Export an incident as JSON or Markdown, and import the JSON back.
+
+The JSON document is described in docs/export-format.md. One pydantic schema serves
+both directions, so export -> import -> export gives the same document.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, ValidationError
+from sqlmodel import Session, col, select
+
+from storage import ops
+from storage.db import Store
+from storage.errors import InvalidInput
+from storage.metrics import response_metrics, time_in_severity
+from storage.models import (
+    ACTION_ITEM_STATES,
+    EVENT_KINDS,
+    MILESTONES,
+    POSTMORTEM_SECTIONS,
+    POSTMORTEM_STATUSES,
+    PRIORITIES,
+    QUANTITIES,
+    STATUSES,
+    ActionItem,
+    Event,
+    EventRevision,
+    Incident,
+    Milestone,
+    Postmortem,
+    PostmortemSection,
+    RoleAssignment,
+    SeverityChange,
+    StatusUpdate,
+)
+
+FORMAT_NAME = "warroom.incident"
+FORMAT_VERSION = 1
+
+
+def utc_iso(value: datetime) -> str:
+    """ISO 8601 in UTC with a Z, seconds always, microseconds only when present."""
+    value = value.astimezone(timezone.utc)
+    spec = "microseconds" if value.microsecond else "seconds"
+    return value.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+
+
+UTCTime = Annotated[AwareDatetime, AfterValidator(lambda v: v.astimezone(timezone.utc)), PlainSerializer(utc_iso, when_used="json")]
+"""An aware time, held in UTC and written as `2026-11-23T14:32:00Z`."""
+
+
+class _Doc(BaseModel):
+    """Base of every part of the document: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _choice_validator(choices: tuple[str, ...]) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    return AfterValidator(check)
+
+Status = Annotated[str, _choice_validator(STATUSES)]
+Quantity = Annotated[str, _choice_validator(QUANTITIES)]
+Kind = Annotated[str, _choice_validator(EVENT_KINDS)]
+Priority = Annotated[str, _choice_validator(PRIORITIES)]
+ItemState = Annotated[str, _choice_validator(ACTION_ITEM_STATES)]
+PmStatus = Annotated[str, _choice_validator(POSTMORTEM_STATUSES)]
+
+
+class IncidentDoc(_Doc):
+    ref: str = Field(min_length=1, max_length=64)
+    title: str = ""
+    functionality: str
+    state: str
+    audience: str
+    severity: int
+    status: Status
+    customer_impact: str = ""
+    quantity_impacted: Quantity = "Unknown"
+    known_impacted_customers: str = ""
+    full_outage: bool = False
+    primary: str | None = None
+    declared_at: UTCTime
+    milestones: dict[str, UTCTime] = {}
+
+
+class SeverityDoc(_Doc):
+    severity: int
+    at: UTCTime
+    logged_at: UTCTime
+    author: str = ""
+
+
+class RoleDoc(_Doc):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    role: str
+    person: str = Field(min_length=1)
+    from_: UTCTime = Field(alias="from")
+    until: UTCTime | None = None
+    note: str = ""
+
+
+class RevisionDoc(_Doc):
+    revision: int
+    at: UTCTime
+    kind: Kind
+    text: str
+    link: str | None = None
+    key: bool = False
+    struck: bool = False
+    replaced_at: UTCTime
+    replaced_by: str = ""
+
+
+class EventDoc(_Doc):
+    seq: int = Field(ge=1)
+    at: UTCTime
+    logged_at: UTCTime
+    kind: Kind
+    text: str
+    author: str = ""
+    link: str | None = None
+    key: bool = False
+    detail: str | None = None
+    struck: bool = False
+    revisions: list[RevisionDoc] = []
+
+
+class UpdateDoc(_Doc):
+    channel: str
+    kind: str
+    subject: str = ""
+    body: str = ""
+    sent_at: UTCTime
+    author: str = ""
+    posted: bool = True
+
+
+class ActionItemDoc(_Doc):
+    title: str = Field(min_length=1)
+    owner: str = ""
+    priority: Priority = "P1"
+    tags: list[str] = []
+    due_date: date | None = None
+    ticket_url: str = ""
+    state: ItemState = "open"
+    category: str = ""
+    created_at: UTCTime
+
+
+class ImpactDoc(_Doc):
+    time_in_sev: dict[str, int] = {}
+    notifications_out_of_sla: int | None = None
+    events_dropped: int | None = None
+    accounts_affected: int | None = None
+    users_affected: int | None = None
+    support_requests: str = ""
+
+
+class PostmortemDoc(_Doc):
+    owner: str = ""
+    status: PmStatus = "draft"
+    meeting_at: UTCTime | None = None
+    recording_url: str = ""
+    sections: dict[str, str] = {}
+    impact: ImpactDoc = ImpactDoc()
+
+
+class MetricsDoc(_Doc):
+    time_to_detect_s: int | None = None
+    time_to_acknowledge_s: int | None = None
+    time_to_mitigate_s: int | None = None
+    time_to_resolve_s: int | None = None
+
+
+class IncidentDocument(_Doc):
+    """The whole exported incident."""
+
+    format: str = FORMAT_NAME
+    version: int = FORMAT_VERSION
+    incident: IncidentDoc
+    severity_history: list[SeverityDoc]
+    roles: list[RoleDoc] = []
+    timeline: list[EventDoc] = []
+    status_updates: list[UpdateDoc] = []
+    action_items: list[ActionItemDoc] = []
+    postmortem: PostmortemDoc = PostmortemDoc()
+    metrics: MetricsDoc = MetricsDoc()
+
+
+# --- export ----------------------------------------------------------------------------
+
+
+def build_document(store: Store, ref: str) -> IncidentDocument:
+    """Read one incident completely into an export document."""
+    with store.read() as session:
+        incident = ops.find_incident(session, ref)
+        return _document(session, store, incident)
+
+
+def _document(session: Session, store: Store, incident: Incident) -> IncidentDocument:
+    milestones = ops._milestones(session, incident)
+    history = ops._severity_history(session, incident)
+    events = session.exec(ops._timeline_query(incident.id)).all()
+    revisions: dict[int, list[EventRevision]] = {}
+    for revision in session.exec(
+        select(EventRevision)
+        .join(Event, col(Event.id) == EventRevision.event_id)
+        .where(Event.incident_id == incident.id)
+        .order_by(col(EventRevision.revision))
+    ).all():
+        revisions.setdefault(revision.event_id, []).append(revision)
+    updates = session.exec(
+        select(StatusUpdate)
+        .where(StatusUpdate.incident_id == incident.id)
+        .order_by(col(StatusUpdate.sent_at), col(StatusUpdate.id))
+    ).all()
+    items = session.exec(
+        select(ActionItem).where(ActionItem.incident_id == incident.id).order_by(col(ActionItem.id))
+    ).all()
+    postmortem = session.exec(select(Postmortem).where(Postmortem.incident_id == incident.id)).first()
+    sections: dict[str, str] = {}
+    if postmortem is not None:
+        stored = {
+            s.key: s.body
+            for s in session.exec(
+                select(PostmortemSection).where(PostmortemSection.postmortem_id == postmortem.id)
+            ).all()
+        }
+        order = [key for key, _ in POSTMORTEM_SECTIONS] + sorted(set(stored) - {k for k, _ in POSTMORTEM_SECTIONS})
+        sections = {key: stored[key] for key in order if key in stored}
+    end = milestones.get("resolved") or store.now()
+    spent = time_in_severity(
+        [(change.severity, change.at) for change in history], started=milestones.get("started"), end=end
+    )
+    impact = ImpactDoc(
+        time_in_sev={f"SEV{level}": int(delta.total_seconds()) for level, delta in spent.items()},
+        notifications_out_of_sla=postmortem.notifications_out_of_sla if postmortem else None,
+        events_dropped=postmortem.events_dropped if postmortem else None,
+        accounts_affected=postmortem.accounts_affected if postmortem else None,
+        users_affected=postmortem.users_affected if postmortem else None,
+        support_requests=postmortem.support_requests if postmortem else "",
+    )
+    return IncidentDocument(
+        incident=IncidentDoc(
+            ref=incident.ref,
+            title=ops.title_of(store, incident),
+            functionality=incident.functionality,
+            state=incident.state,
+            audience=incident.audience,
+            severity=incident.severity,
+            status=incident.status,
+            customer_impact=incident.customer_impact,
+            quantity_impacted=incident.quantity_impacted,
+            known_impacted_customers=incident.known_impacted_customers,
+            full_outage=incident.full_outage,
+            primary=incident.primary_ref,
+            declared_at=incident.declared_at,
+            milestones=milestones,
+        ),
+        severity_history=[
+            SeverityDoc(severity=c.severity, at=c.at, logged_at=c.logged_at, author=c.author) for c in history
+        ],
+        roles=[
+            RoleDoc(role=h.role, person=h.person, from_=h.started_at, until=h.ended_at, note=h.note)
+            for h in ops._role_history(session, incident)
+        ],
+        timeline=[
+            EventDoc(
+                seq=e.seq,
+                at=e.occurred_at,
+                logged_at=e.logged_at,
+                kind=e.kind,
+                text=e.text,
+                author=e.author,
+                link=e.link,
+                key=e.key,
+                detail=e.detail,
+                struck=e.struck,
+                revisions=[
+                    RevisionDoc(
+                        revision=r.revision,
+                        at=r.occurred_at,
+                        kind=r.kind,
+                        text=r.text,
+                        link=r.link,
+                        key=r.key,
+                        struck=r.struck,
+                        replaced_at=r.replaced_at,
+                        replaced_by=r.replaced_by,
+                    )
+                    for r in revisions.get(e.id or 0, [])
+                ],
+            )
+            for e in events
+        ],
+        status_updates=[
+            UpdateDoc(
+                channel=u.channel,
+                kind=u.kind,
+                subject=u.subject,
+                body=u.body,
+                sent_at=u.sent_at,
+                author=u.author,
+                posted=u.posted,
+            )
+            for u in updates
+        ],
+        action_items=[
+            ActionItemDoc(
+                title=i.title,
+                owner=i.owner,
+                priority=i.priority,
+                tags=[t for t in i.tags.split(",") if t],
+                due_date=i.due_date,
+                ticket_url=i.ticket_url,
+                state=i.state,
+                category=i.category,
+                created_at=i.created_at,
+            )
+            for i in items
+        ],
+        postmortem=PostmortemDoc(
+            owner=postmortem.owner if postmortem else "",
+            status=postmortem.status if postmortem else "draft",
+            meeting_at=postmortem.meeting_at if postmortem else None,
+            recording_url=postmortem.recording_url if postmortem else "",
+            sections=sections,
+            impact=impact,
+        ),
+        metrics=MetricsDoc(**response_metrics(milestones)),
+    )
+
+
+def to_json(document: IncidentDocument) -> str:
+    """The document as indented JSON text (UTF-8, keys in schema order)."""
+    return json.dumps(document.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False) + "\n"
+
+
+def export_json(store: Store, ref: str) -> str:
+    """Export one incident as JSON text."""
+    return to_json(build_document(store, ref))
+
+
+# --- import ----------------------------------------------------------------------------
+
+
+def parse_document(text: str | bytes) -> IncidentDocument:
+    """Validate JSON text as an export document; errors name the field at fault."""
+    try:
+        raw = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"not a warroom export: invalid JSON ({exc})") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
+        raise InvalidInput(f"not a warroom export: the document has no \"format\": \"{FORMAT_NAME}\"")
+    if raw.get("version") != FORMAT_VERSION:
+        raise InvalidInput(
+            f"export format version {raw.get('version')!r} is not supported (this warroom reads {FORMAT_VERSION})"
+        )
+    try:
+        return IncidentDocument.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "document"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise InvalidInput(f"invalid export: {where}: {first['msg']}{more}") from None
+
+
+def import_document(store: Store, document: IncidentDocument) -> Incident:
+    """Write an exported incident into this database, all or nothing."""
+    doc = document.incident
+    store.policy.severity(doc.severity)
+    for change in document.severity_history:
+        store.policy.severity(change.severity)
+    for holding in document.roles:
+        store.policy.role(holding.role)
+    unknown = set(doc.milestones) - set(MILESTONES)
+    if unknown:
+        raise InvalidInput(f"invalid export: unknown milestone {sorted(unknown)[0]!r}")
+    seqs = [e.seq for e in document.timeline]
+    if len(set(seqs)) != len(seqs):
+        raise InvalidInput("invalid export: two timeline events share one seq number")
+    if not document.severity_history:
+        raise InvalidInput("invalid export: severity_history is empty")
+    with store.write() as session:
+        if session.exec(select(Incident.id).where(Incident.ref == doc.ref)).first() is not None:
+            raise InvalidInput(f"incident {doc.ref} already exists in this database")
+        latest = max([doc.declared_at, *(e.logged_at for e in document.timeline)])
+        incident = Incident(
+            ref=doc.ref,
+            functionality=doc.functionality,
+            state=doc.state,
+            audience=doc.audience,
+            severity=doc.severity,
+            status=doc.status,
+            customer_impact=doc.customer_impact,
+            quantity_impacted=doc.quantity_impacted,
+            known_impacted_customers=doc.known_impacted_customers,
+            full_outage=doc.full_outage,
+            primary_ref=doc.primary,
+            declared_at=doc.declared_at,
+            updated_at=latest,
+        )
+        session.add(incident)
+        session.flush()
+        incident_id = incident.id
+        assert incident_id is not None
+        for name, at in doc.milestones.items():
+            session.add(Milestone(incident_id=incident_id, name=name, at=at, set_at=at, set_by=""))
+        for change in document.severity_history:
+            session.add(
+                SeverityChange(
+                    incident_id=incident_id,
+                    severity=change.severity,
+                    at=change.at,
+                    logged_at=change.logged_at,
+                    author=change.author,
+                )
+            )
+        for holding in document.roles:
+            person = ops.person_named(session, holding.person)
+            session.add(
+                RoleAssignment(
+                    incident_id=incident_id,
+                    role=store.policy.role(holding.role).key,
+                    person_id=person.id,  # type: ignore[arg-type]
+                    note=holding.note,
+                    started_at=holding.from_,
+                    ended_at=holding.until,
+                )
+            )
+        for item in document.timeline:
+            event = Event(
+                incident_id=incident_id,
+                seq=item.seq,
+                occurred_at=item.at,
+                logged_at=item.logged_at,
+                author=item.author,
+                kind=item.kind,
+                text=item.text,
+                link=item.link,
+                key=item.key,
+                detail=item.detail,
+                struck=item.struck,
+                revision=len(item.revisions) + 1,
+            )
+            session.add(event)
+            session.flush()
+            for revision in item.revisions:
+                session.add(
+                    EventRevision(
+                        event_id=event.id,  # type: ignore[arg-type]
+                        revision=revision.revision,
+                        occurred_at=revision.at,
+                        kind=revision.kind,
+                        text=revision.text,
+                        link=revision.link,
+                        key=revision.key,
+                        struck=revision.struck,
+                        replaced_at=revision.replaced_at,
+                        replaced_by=revision.replaced_by,
+                    )
+                )
+        for update in document.status_updates:
+            session.add(StatusUpdate(incident_id=incident_id, **update.model_dump()))
+        for action in document.action_items:
+            fields = action.model_dump()
+            fields["tags"] = ",".join(action.tags)
+            session.add(ActionItem(incident_id=incident_id, **fields))
+        pm = document.postmortem
+        if pm != PostmortemDoc(impact=ImpactDoc(time_in_sev=pm.impact.time_in_sev)):
+            postmortem = Postmortem(
+                incident_id=incident_id,
+                owner=pm.owner,
+                status=pm.status,
+                meeting_at=pm.meeting_at,
+                recording_url=pm.recording_url,
+                notifications_out_of_sla=pm.impact.notifications_out_of_sla,
+                events_dropped=pm.impact.events_dropped,
+                accounts_affected=pm.impact.accounts_affected,
+                users_affected=pm.impact.users_affected,
+                support_requests=pm.impact.support_requests,
+                updated_at=latest,
+            )
+            session.add(postmortem)
+            session.flush()
+            for key, body in pm.sections.items():
+                session.add(
+                    PostmortemSection(postmortem_id=postmortem.id, key=key, body=body, updated_at=latest)  # type: ignore[arg-type]
+                )
+        session.flush()
+        return incident
+
+
+def import_json(store: Store, text: str | bytes) -> Incident:
+    """Import one incident from export JSON text."""
+    return import_document(store, parse_document(text))
+
+
+# --- Markdown --------------------------------------------------------------------------
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("\\", "\\\\").replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{sign}{minutes}m {secs:02d}s"
+    return f"{sign}{secs}s"
+
+
+def _md_time(value: datetime | None) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
+
+
+def to_markdown(document: IncidentDocument) -> str:
+    """A readable report of the incident, post-mortem sections in template order."""
+    inc = document.incident
+    pm = document.postmortem
+    lines: list[str] = [f"# {inc.ref} {inc.title}".rstrip(), ""]
+    lines += [
+        "| | |",
+        "| --- | --- |",
+        f"| Severity | SEV{inc.severity} |",
+        f"| Status | {inc.status} |",
+        f"| Declared | {_md_time(inc.declared_at)} |",
+        f"| Customer impact | {_cell(inc.customer_impact) or '—'} |",
+        f"| Quantity impacted | {inc.quantity_impacted} |",
+        f"| Known impacted customers | {_cell(inc.known_impacted_customers) or '—'} |",
+    ]
+    if inc.primary:
+        lines.append(f"| Grouped under | {inc.primary} |")
+    lines += ["", "## Post-mortem", "", f"- Owner: {pm.owner or '—'}", f"- Status: {pm.status}"]
+    lines += [f"- Meeting: {_md_time(pm.meeting_at)}", f"- Call recording: {pm.recording_url or '—'}", ""]
+    titles = dict(POSTMORTEM_SECTIONS)
+    for key, title in POSTMORTEM_SECTIONS:
+        lines += [f"### {title}", ""]
+        if key == "impact":
+            lines += _impact_lines(document)
+        elif key == "responders":
+            lines += _responder_lines(document)
+        elif key == "timeline":
+            lines += _timeline_lines(document)
+        body = pm.sections.get(key, "").strip()
+        lines += [body, ""] if body else ([] if key in ("impact", "responders", "timeline") else ["—", ""])
+    for key, body in pm.sections.items():
+        if key not in titles:
+            lines += [f"### {key}", "", body.strip() or "—", ""]
+    lines += ["## Action items", ""]
+    if document.action_items:
+        lines += ["| Priority | Item | Owner | Due | State | Tags | Ticket |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        for item in document.action_items:
+            due = item.due_date.isoformat() if item.due_date else "—"
+            lines.append(
+                f"| {item.priority} | {_cell(item.title)} | {_cell(item.owner) or '—'} | {due} | {item.state} "
+                f"| {_cell(', '.join(item.tags))} | {_cell(item.ticket_url) or '—'} |"
+            )
+    else:
+        lines.append("None yet.")
+    lines += ["", "## Status updates", ""]
+    if document.status_updates:
+        for update in document.status_updates:
+            subject = f": {update.subject}" if update.subject else ""
+            lines.append(f"- {_md_time(update.sent_at)} — {update.channel} ({update.kind}){subject}")
+    else:
+        lines.append("None sent.")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _impact_lines(document: IncidentDocument) -> list[str]:
+    impact = document.postmortem.impact
+    metrics = document.metrics
+    lines = ["| Measure | Value |", "| --- | --- |"]
+    for key, seconds in impact.time_in_sev.items():
+        lines.append(f"| Time in {key} | {_duration(seconds)} |")
+    for label, value in (
+        ("Time to detect", metrics.time_to_detect_s),
+        ("Time to acknowledge", metrics.time_to_acknowledge_s),
+        ("Time to mitigate", metrics.time_to_mitigate_s),
+        ("Time to resolve", metrics.time_to_resolve_s),
+    ):
+        lines.append(f"| {label} | {_duration(value)} |")
+    for label, count in (
+        ("Notifications out of SLA", impact.notifications_out_of_sla),
+        ("Events dropped", impact.events_dropped),
+        ("Accounts affected", impact.accounts_affected),
+        ("Users affected", impact.users_affected),
+    ):
+        lines.append(f"| {label} | {'—' if count is None else count} |")
+    lines.append(f"| Support requests | {_cell(impact.support_requests) or '—'} |")
+    return [*lines, ""]
+
+
+def _responder_lines(document: IncidentDocument) -> list[str]:
+    if not document.roles:
+        return ["No roles recorded.", ""]
+    lines = []
+    for holding in document.roles:
+        until = _md_time(holding.until) if holding.until else "now"
+        note = f" ({holding.note})" if holding.note else ""
+        lines.append(f"- {holding.role}: {holding.person}{note}, {_md_time(holding.from_)} – {until}")
+    return [*lines, ""]
+
+
+def _timeline_lines(document: IncidentDocument) -> list[str]:
+    lines = ["| Time (UTC) | Event | Data |", "| --- | --- | --- |"]
+    for event in document.timeline:
+        marker = ""
+        if event.kind == "milestone" and event.detail == "started":
+            marker = "🔴 "
+        elif event.kind == "milestone" and event.detail == "resolved":
+            marker = "🟢 "
+        text = _cell(event.text)
+        if event.struck:
+            text = f"~~{text}~~"
+        elif event.key:
+            text = f"**{text}**"
+        lines.append(
+            f"| {event.at.astimezone(timezone.utc).strftime('%Y-%m-%d %H:%M:%S')} | {marker}{text} "
+            f"| {_cell(event.link) or ''} |"
+        )
+    return [*lines, ""]
+
+
+def export_markdown(store: Store, ref: str) -> str:
+    """Export one incident as a Markdown report."""
+    return to_markdown(build_document(store, ref))

@@ -1,0 +1,171 @@
+"""The scribe-line grammar: one typed line becomes one timeline event (pure, no I/O).
+
+    [@TIME] [!] [/kind] text        prefixes in any order, each at most once
+    \\text                           a backslash ends the prefixes: the rest is logged as typed
+
+Shared by the TUI input line and `warroom log`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from storage.errors import InvalidInput
+from storage.timeparse import parse_when, quote_input
+
+__all__ = [
+    "EVENT_KINDS_TYPED",
+    "KIND_COMMANDS",
+    "ScribeLine",
+    "ScribeLineError",
+    "find_link",
+    "parse_scribe_line",
+]
+
+EVENT_KINDS_TYPED: tuple[str, ...] = ("note", "action", "decision", "todo", "query", "comms")
+"""Event kinds a person can type (other kinds, like severity changes, come from commands)."""
+
+KIND_COMMANDS: tuple[str, ...] = tuple(f"/{kind}" for kind in EVENT_KINDS_TYPED)
+
+_TOKEN_RE = re.compile(r"\S*")
+_SPACE_RE = re.compile(r"\s*")
+_URL_RE = re.compile(r"https?://[^\s<>\"`\\\x00-\x1f\x7f]+", re.IGNORECASE)
+_URL_TRAILING = frozenset(".,;:!?)]}'\"")
+_URL_PAIRS = {")": "(", "]": "[", "}": "{"}
+_COMMAND_LIST = ", ".join(KIND_COMMANDS[:-1]) + f" or {KIND_COMMANDS[-1]}"
+_LITERAL_HINT = "start the line with \\ to log it as typed"
+
+
+@dataclass(frozen=True)
+class ScribeLine:
+    """One parsed scribe line; `occurred_at` None means "now" (the caller decides when)."""
+
+    text: str
+    kind: str = "note"
+    key: bool = False
+    occurred_at: datetime | None = None
+    link: str | None = None
+
+
+class ScribeLineError(InvalidInput):
+    """A scribe line that cannot be logged; `.line` is the text exactly as typed."""
+
+    def __init__(self, message: str, line: str) -> None:
+        super().__init__(message, line)
+        self.message = message
+        self.line = line
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def parse_scribe_line(line: str, *, now: datetime, tz: tzinfo) -> ScribeLine:
+    """Parse one scribe line such as `@-5m !/decision roll back the deploy`.
+
+    Prefix tokens: `@TIME` (any `parse_when` form without spaces, never in the future),
+    `!` (key event, may be glued to the next token) and `/note`, `/action`, `/decision`,
+    `/todo`, `/query`, `/comms` (case-insensitive). A `\\` ends the prefixes and is dropped.
+    The text is kept verbatim apart from surrounding whitespace; its first http(s) URL
+    becomes `link`. Raises ScribeLineError with a message for the user.
+    """
+    body = line.strip()
+    if not body:
+        raise ScribeLineError("nothing to log: the line is empty", line)
+    kind_token: str | None = None
+    time_token: str | None = None
+    occurred_at: datetime | None = None
+    key = False
+    pos = 0
+    while pos < len(body):
+        first = body[pos]
+        if first == "\\":
+            pos += 1
+            break
+        if first == "!":
+            if key:
+                raise ScribeLineError(
+                    f"'!' given twice: one marks a key event; {_LITERAL_HINT}", line
+                )
+            key = True
+            pos = _match_end(_SPACE_RE, body, pos + 1)
+            continue
+        if first not in "@/":
+            break
+        end = _match_end(_TOKEN_RE, body, pos)
+        token = body[pos:end]
+        if first == "@":
+            if time_token is not None:
+                raise ScribeLineError(
+                    f"time given twice ({quote_input(time_token)} and {quote_input(token)}): "
+                    "keep one",
+                    line,
+                )
+            time_token = token
+            try:
+                occurred_at = parse_when(token[1:], now=now, tz=tz)
+            except InvalidInput as err:
+                message = f"after @: {err} (to log the line as typed, start it with \\)"
+                raise ScribeLineError(message, line) from None
+        else:
+            kind = token[1:].lower()
+            if kind not in EVENT_KINDS_TYPED:
+                raise ScribeLineError(
+                    f"unknown command {quote_input(token)}: use {_COMMAND_LIST}; "
+                    f"or {_LITERAL_HINT}",
+                    line,
+                )
+            if kind_token is not None:
+                raise ScribeLineError(
+                    f"kind given twice ({quote_input(kind_token)} and {quote_input(token)}): "
+                    "keep one",
+                    line,
+                )
+            kind_token = token
+        pos = _match_end(_SPACE_RE, body, end)
+    text = body[pos:].strip()
+    if not text:
+        raise ScribeLineError("nothing to log: type the event after the prefixes", line)
+    return ScribeLine(
+        text=text,
+        kind=kind_token[1:].lower() if kind_token else "note",
+        key=key,
+        occurred_at=occurred_at,
+        link=find_link(text),
+    )
+
+
+def _match_end(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    """Where `pattern` (one that always matches, like `\\s*`) stops matching from `pos`."""
+    match = pattern.match(text, pos)
+    return match.end() if match else pos
+
+
+def find_link(text: str) -> str | None:
+    """The first http:// or https:// URL in `text`, without trailing punctuation.
+
+    A closing bracket is kept when it balances an opening one inside the URL, so
+    `(see https://x.y/z)` gives `https://x.y/z` but `https://en.wikipedia.org/wiki/A_(b)`
+    is kept whole.
+    """
+    for match in _URL_RE.finditer(text):
+        url = _trim_url(match.group())
+        if len(url) > url.index("://") + 3:
+            return url
+    return None
+
+
+def _trim_url(url: str) -> str:
+    """Drop trailing punctuation that belongs to the sentence rather than to the URL."""
+    open_count = {closer: url.count(opener) for closer, opener in _URL_PAIRS.items()}
+    close_count = {closer: url.count(closer) for closer in _URL_PAIRS}
+    end = len(url)
+    while end and url[end - 1] in _URL_TRAILING:
+        last = url[end - 1]
+        if last in _URL_PAIRS:
+            if open_count[last] >= close_count[last]:
+                break
+            close_count[last] -= 1
+        end -= 1
+    return url[:end]

@@ -1,0 +1,77 @@
+"""Schema migrations: every open brings the database up to this version's schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+from storage.errors import DatabaseError
+
+HEAD_REVISION = "0002"
+"""The newest revision this version knows (a test keeps it equal to the scripts' head)."""
+
+_PG_LOCK_KEY = 0x57A8_800D  # serialises concurrent upgrades of one PostgreSQL database
+
+
+def alembic_config(connection: sa.Connection | None = None) -> Config:
+    """An Alembic config pointing at the packaged migration scripts."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.attributes["connection"] = connection
+    return config
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision (None for an empty database)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, target: str = "head") -> None:
+    """Upgrade to `target`, refusing databases that are foreign or newer than this code."""
+    if target == "head" and current_revision(engine) == HEAD_REVISION:
+        return
+    with engine.execution_options(sqlite_begin="IMMEDIATE").connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite rebuilds a table to alter it; foreign keys must be off meanwhile
+            # (the pragma only takes effect outside a transaction) and are checked below.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
+        try:
+            _upgrade_locked(connection, target)
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
+
+
+def _upgrade_locked(connection: sa.Connection, target: str) -> None:
+    """Check and upgrade inside one transaction that holds the write lock."""
+    with connection.begin():
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        config = alembic_config(connection)
+        revision = MigrationContext.configure(connection).get_current_revision()
+        scripts = ScriptDirectory.from_config(config)
+        if revision is None:
+            tables = set(sa.inspect(connection).get_table_names()) - {"alembic_version"}
+            if tables:
+                raise DatabaseError(
+                    "this database holds other tables and is not a warroom database; "
+                    "choose another file with --db"
+                )
+        elif revision not in {script.revision for script in scripts.walk_revisions()}:
+            raise DatabaseError(
+                f"the database has schema revision {revision}, newer than this warroom "
+                f"knows ({HEAD_REVISION}): upgrade warroom to open it"
+            )
+        command.upgrade(config, target)
+        if connection.dialect.name == "sqlite":
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise DatabaseError(f"the upgrade would break {len(broken)} references; nothing was changed")

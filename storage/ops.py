@@ -1,0 +1,988 @@
+"""Operations on the incident record: the one way the CLI and the screens change it.
+
+Each public function runs in its own write transaction and returns detached rows.
+Every change that matters during an incident (severity, status, roles, milestones,
+updates, links) also lands in the timeline as an event, so the timeline alone tells
+the story.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from storage.db import Store
+from storage.errors import Conflict, InvalidInput, NotFound
+from storage.grammar import ScribeLine, parse_scribe_line
+from storage.models import (
+    ACTION_ITEM_STATES,
+    EVENT_KINDS,
+    MILESTONES,
+    POSTMORTEM_SECTIONS,
+    POSTMORTEM_STATUSES,
+    PRIORITIES,
+    QUANTITIES,
+    STATUSES,
+    ActionItem,
+    Event,
+    EventRevision,
+    Incident,
+    Milestone,
+    Person,
+    Postmortem,
+    PostmortemSection,
+    RoleAssignment,
+    SeverityChange,
+    StatusUpdate,
+    TYPED_KINDS,
+)
+
+AUTHOR_ENV = "WARROOM_USER"
+FUTURE_TOLERANCE = timedelta(seconds=60)
+UPDATE_CHANNELS: tuple[str, ...] = ("checkin", "internal", "status_page")
+"""Where an update goes; each resets the countdown of the same name."""
+
+MILESTONE_STATUS = {"investigating": "investigating", "mitigated": "mitigated", "resolved": "resolved"}
+"""Milestones that move the incident's status."""
+
+
+def default_author() -> str:
+    """Who is typing: WARROOM_USER, else the login name."""
+    name = os.environ.get(AUTHOR_ENV)
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+# --- lookups ---------------------------------------------------------------------------
+
+
+def find_incident(session: Session, ref: str, *, lock: bool = False) -> Incident:
+    """The incident with reference `ref` (locked for update when asked)."""
+    query = select(Incident).where(Incident.ref == ref.strip())
+    if lock:
+        query = query.with_for_update()
+    incident = session.exec(query).first()
+    if incident is None:
+        raise NotFound(f"no incident {ref!r}: `warroom list` shows the references")
+    return incident
+
+
+def get_incident(store: Store, ref: str) -> Incident:
+    """Read one incident by reference."""
+    with store.read() as session:
+        return find_incident(session, ref)
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    """An incident as the incident list shows it."""
+
+    ref: str
+    title: str
+    severity: int
+    status: str
+    declared_at: datetime
+    updated_at: datetime
+    commander: str | None
+    primary_ref: str | None
+
+
+def list_incidents(
+    store: Store, *, status: str | None = None, severity: int | None = None, open_only: bool = False
+) -> list[IncidentRow]:
+    """Incidents, most recently active first, optionally filtered."""
+    with store.read() as session:
+        query = select(Incident)
+        if status is not None:
+            query = query.where(Incident.status == status)
+        if open_only:
+            query = query.where(Incident.status != "resolved")
+        if severity is not None:
+            query = query.where(Incident.severity == severity)
+        incidents = session.exec(query.order_by(col(Incident.updated_at).desc(), col(Incident.id).desc())).all()
+        commanders = dict(
+            session.exec(
+                select(RoleAssignment.incident_id, Person.name)
+                .join(Person, col(Person.id) == RoleAssignment.person_id)
+                .where(RoleAssignment.role == "ic", col(RoleAssignment.ended_at).is_(None))
+            ).all()
+        )
+        return [
+            IncidentRow(
+                ref=i.ref,
+                title=store.policy.title(i.functionality, i.state, i.audience),
+                severity=i.severity,
+                status=i.status,
+                declared_at=i.declared_at,
+                updated_at=i.updated_at,
+                commander=commanders.get(i.id),
+                primary_ref=i.primary_ref,
+            )
+            for i in incidents
+        ]
+
+
+def most_recent_open(store: Store) -> str | None:
+    """The reference of the most recently active unresolved incident."""
+    with store.read() as session:
+        ref = session.exec(
+            select(Incident.ref)
+            .where(Incident.status != "resolved")
+            .order_by(col(Incident.updated_at).desc(), col(Incident.id).desc())
+            .limit(1)
+        ).first()
+        return ref
+
+
+def timeline(store: Store, ref: str) -> list[Event]:
+    """Every event of an incident in time order."""
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        return list(session.exec(_timeline_query(incident.id)).all())
+
+
+def _timeline_query(incident_id: int | None) -> sa.Select:  # type: ignore[type-arg]
+    return select(Event).where(Event.incident_id == incident_id).order_by(col(Event.occurred_at), col(Event.seq))
+
+
+def title_of(store: Store, incident: Incident) -> str:
+    """The incident's human title from the naming policy."""
+    return store.policy.title(incident.functionality, incident.state, incident.audience)
+
+
+# --- shared checks ---------------------------------------------------------------------
+
+
+def _when(store: Store, at: datetime | None) -> datetime:
+    """`at`, or now; a time in the future is refused."""
+    now = store.now()
+    if at is None:
+        return now
+    if at.tzinfo is None:
+        raise InvalidInput("a time needs a timezone")
+    if at - now > FUTURE_TOLERANCE:
+        raise InvalidInput(f"{at.isoformat()} is in the future: events are logged as they happen or after")
+    return at.astimezone(now.tzinfo)
+
+
+def _required(value: str, what: str) -> str:
+    cleaned = value.strip()
+    if not cleaned:
+        raise InvalidInput(f"{what} is required")
+    return cleaned
+
+
+def _choice(value: str, choices: Sequence[str], what: str) -> str:
+    cleaned = value.strip()
+    for choice in choices:
+        if cleaned.lower() == choice.lower():
+            return choice
+    raise InvalidInput(f"unknown {what} {value!r}: use one of {', '.join(choices)}")
+
+
+def milestone_name(name: str) -> str:
+    """Normalise a milestone name (`retrospective-done` -> `retrospective_done`)."""
+    key = re.sub(r"[\s-]+", "_", name.strip().lower())
+    if key not in MILESTONES:
+        raise InvalidInput(f"unknown milestone {name!r}: use one of {', '.join(MILESTONES)}")
+    return key
+
+
+# --- events ----------------------------------------------------------------------------
+
+
+def add_event(
+    session: Session,
+    incident: Incident,
+    *,
+    kind: str,
+    text: str,
+    occurred_at: datetime,
+    logged_at: datetime,
+    author: str,
+    link: str | None = None,
+    key: bool = False,
+    detail: str | None = None,
+) -> Event:
+    """Append one event to the timeline inside the caller's transaction."""
+    if kind not in EVENT_KINDS:
+        raise InvalidInput(f"unknown event kind {kind!r}")
+    last = session.exec(select(sa.func.max(Event.seq)).where(Event.incident_id == incident.id)).one()
+    event = Event(
+        incident_id=incident.id,  # type: ignore[arg-type]
+        seq=(last or 0) + 1,
+        occurred_at=occurred_at,
+        logged_at=logged_at,
+        author=author,
+        kind=kind,
+        text=text,
+        link=link,
+        key=key,
+        detail=detail,
+    )
+    session.add(event)
+    incident.updated_at = logged_at
+    session.add(incident)
+    session.flush()
+    return event
+
+
+def parse_line(store: Store, line: str) -> ScribeLine:
+    """Parse a scribe line with the store's clock and timezone."""
+    return parse_scribe_line(line, now=store.now(), tz=store.policy.tz)
+
+
+def log(
+    store: Store,
+    ref: str,
+    line: str,
+    *,
+    author: str | None = None,
+    at: datetime | None = None,
+) -> Event:
+    """Log one scribe line (see storage.grammar) to the incident's timeline."""
+    parsed = parse_line(store, line)
+    if parsed.occurred_at is not None and at is not None:
+        raise InvalidInput("the line has its own @time and a separate time was given: keep one")
+    occurred_at = _when(store, parsed.occurred_at or at)
+    with store.write() as session:
+        incident = find_incident(session, ref, lock=True)
+        return add_event(
+            session,
+            incident,
+            kind=parsed.kind,
+            text=parsed.text,
+            occurred_at=occurred_at,
+            logged_at=store.now(),
+            author=author or default_author(),
+            link=parsed.link,
+            key=parsed.key,
+        )
+
+
+def _find_event(session: Session, incident: Incident, seq: int) -> Event:
+    event = session.exec(select(Event).where(Event.incident_id == incident.id, Event.seq == seq)).first()
+    if event is None:
+        raise NotFound(f"{incident.ref} has no event #{seq}")
+    return event
+
+
+def _keep_revision(session: Session, event: Event, *, replaced_at: datetime, replaced_by: str) -> None:
+    session.add(
+        EventRevision(
+            event_id=event.id,  # type: ignore[arg-type]
+            revision=event.revision,
+            occurred_at=event.occurred_at,
+            kind=event.kind,
+            text=event.text,
+            link=event.link,
+            key=event.key,
+            struck=event.struck,
+            replaced_at=replaced_at,
+            replaced_by=replaced_by,
+        )
+    )
+    event.revision += 1
+
+
+def edit_event(store: Store, ref: str, seq: int, line: str, *, author: str | None = None) -> Event:
+    """Replace an event's content with a new scribe line; the earlier version is kept."""
+    parsed = parse_line(store, line)
+    with store.write() as session:
+        incident = find_incident(session, ref, lock=True)
+        event = _find_event(session, incident, seq)
+        if event.kind not in TYPED_KINDS:
+            raise InvalidInput(f"event #{seq} was written by the record ({event.kind}) and cannot be edited")
+        _keep_revision(session, event, replaced_at=store.now(), replaced_by=author or default_author())
+        event.text = parsed.text
+        event.kind = parsed.kind
+        event.key = parsed.key
+        event.link = parsed.link
+        if parsed.occurred_at is not None:
+            event.occurred_at = _when(store, parsed.occurred_at)
+        session.add(event)
+        session.flush()
+        return event
+
+
+def strike_event(store: Store, ref: str, seq: int, *, author: str | None = None) -> Event:
+    """Strike an event through (it stays in the record, marked struck)."""
+    with store.write() as session:
+        incident = find_incident(session, ref, lock=True)
+        event = _find_event(session, incident, seq)
+        if event.struck:
+            raise InvalidInput(f"event #{seq} is already struck")
+        _keep_revision(session, event, replaced_at=store.now(), replaced_by=author or default_author())
+        event.struck = True
+        session.add(event)
+        session.flush()
+        return event
+
+
+def event_history(store: Store, ref: str, seq: int) -> list[EventRevision]:
+    """Every earlier version of an event, oldest first (the current one is the event)."""
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        event = _find_event(session, incident, seq)
+        return list(
+            session.exec(
+                select(EventRevision).where(EventRevision.event_id == event.id).order_by(col(EventRevision.revision))
+            ).all()
+        )
+
+
+# --- declaring -------------------------------------------------------------------------
+
+
+def _unique_ref(session: Session, base: str) -> str:
+    taken = set(
+        session.exec(
+            select(Incident.ref).where(
+                sa.or_(Incident.ref == base, col(Incident.ref).startswith(base + "-", autoescape=True))
+            )
+        ).all()
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def declare(
+    store: Store,
+    *,
+    severity: int | str,
+    functionality: str,
+    state: str,
+    audience: str,
+    at: datetime | None = None,
+    ic: str | None = None,
+    customer_impact: str = "",
+    quantity_impacted: str = "Unknown",
+    known_impacted_customers: str = "",
+    author: str | None = None,
+) -> Incident:
+    """Declare a new incident; the reference follows the naming policy and is unique."""
+    level = store.policy.severity(severity).level
+    functionality = _required(functionality, "functionality")
+    state = _required(state, "state")
+    audience = _required(audience, "audience")
+    quantity = _choice(quantity_impacted, QUANTITIES, "quantity impacted")
+    declared_at = _when(store, at)
+    author = author or default_author()
+    logged_at = store.now()
+    base = store.policy.reference(declared_at.astimezone(store.policy.tz), level)
+    for attempt in range(5):
+        try:
+            with store.write() as session:
+                incident = Incident(
+                    ref=_unique_ref(session, base),
+                    functionality=functionality,
+                    state=state,
+                    audience=audience,
+                    severity=level,
+                    status="investigating",
+                    customer_impact=customer_impact.strip(),
+                    quantity_impacted=quantity,
+                    known_impacted_customers=known_impacted_customers.strip(),
+                    declared_at=declared_at,
+                    updated_at=logged_at,
+                )
+                session.add(incident)
+                session.flush()
+                session.add(
+                    SeverityChange(
+                        incident_id=incident.id,  # type: ignore[arg-type]
+                        severity=level,
+                        at=declared_at,
+                        logged_at=logged_at,
+                        author=author,
+                    )
+                )
+                add_event(
+                    session,
+                    incident,
+                    kind="declared",
+                    text=f"Declared SEV{level}: {store.policy.title(functionality, state, audience)}",
+                    occurred_at=declared_at,
+                    logged_at=logged_at,
+                    author=author,
+                    key=True,
+                    detail=f"SEV{level}",
+                )
+                if ic:
+                    _assign(session, store, incident, "ic", ic, at=declared_at, author=author)
+                return incident
+        except Conflict:  # a concurrent declare took the same reference: pick the next
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def set_impact(
+    store: Store,
+    ref: str,
+    *,
+    customer_impact: str | None = None,
+    quantity_impacted: str | None = None,
+    known_impacted_customers: str | None = None,
+    full_outage: bool | None = None,
+) -> Incident:
+    """Update what the incident does to customers."""
+    with store.write() as session:
+        incident = find_incident(session, ref, lock=True)
+        if customer_impact is not None:
+            incident.customer_impact = customer_impact.strip()
+        if quantity_impacted is not None:
+            incident.quantity_impacted = _choice(quantity_impacted, QUANTITIES, "quantity impacted")
+        if known_impacted_customers is not None:
+            incident.known_impacted_customers = known_impacted_customers.strip()
+        if full_outage is not None:
+            incident.full_outage = full_outage
+        incident.updated_at = store.now()
+        session.add(incident)
+        return incident
+
+
+# --- severity, status, milestones ------------------------------------------------------
+
+
+def change_severity(
+    store: Store, ref: str, severity: int | str, *, at: datetime | None = None, author: str | None = None
+) -> Incident:
+    """Move the incident to another severity; the history and the timeline record it."""
+    level = store.policy.severity(severity).level
+    when = _when(store, at)
+    author = author or default_author()
+    with store.write() as session:
+        incident = find_incident(session, ref, lock=True)
+        if incident.severity == level:
+            raise InvalidInput(f"{incident.ref} is already SEV{level}")
+        previous = incident.severity
+        incident.severity = level
+        session.add(
+            SeverityChange(
+                incident_id=incident.id,  # type: ignore[arg-type]
+                severity=level,
+                at=when,
+                logged_at=store.now(),
+                author=author,
+            )
+        )
+        verb = "Raised" if level < previous else "Lowered"
+        add_event(
+            session,
+            incident,
+            kind="severity",
+            text=f"{verb} severity from SEV{previous} to SEV{level}",
+            occurred_at=when,
+            logged_at=store.now(),
+            author=author,
+            key=True,
+            detail=f"SEV{level}",
+        )
+        return incident
+
+
+def set_status(
+    store: Store, ref: str, status: str, *, at: datetime | None = None, author: str | None = None
+) -> Incident:
+    """Set the incident's phase (investigating, identified, mitigated, resolved)."""
+    status = _choice(status, STATUSES, "status")
+    when = _when(store, at)
+    with store.write() as session:
+        incident = find_incident(session, ref, lock=True)
+        _set_status(session, store, incident, status, when, author or default_author())
+        return incident
+
+
+def _set_status(
+    session: Session, store: Store, incident: Incident, status: str, when: datetime, author: str
+) -> None:
+    if incident.status == status:
+        return
+    previous = incident.status
+    incident.status = status
+    add_event(
+        session,
+        incident,
+        kind="status",
+        text=f"Status changed from {previous} to {status}",
+        occurred_at=when,
+        logged_at=store.now(),
+        author=author,
+        detail=status,
+    )
+
+
+def set_milestone(
+    store: Store, ref: str, name: str, *, at: datetime | None = None, author: str | None = None
+) -> Milestone:
+    """Mark a milestone reached at `at` (now by default); setting it again corrects it."""
+    key = milestone_name(name)
+    when = _when(store, at)
+    author = author or default_author()
+    label = key.replace("_", " ")
+    with store.write() as session:
+        incident = find_incident(session, ref, lock=True)
+        milestone = session.exec(
+            select(Milestone).where(Milestone.incident_id == incident.id, Milestone.name == key)
+        ).first()
+        if milestone is None:
+            milestone = Milestone(
+                incident_id=incident.id,  # type: ignore[arg-type]
+                name=key,
+                at=when,
+                set_at=store.now(),
+                set_by=author,
+            )
+            text = f"Milestone: {label}"
+        else:
+            text = f"Milestone: {label} (corrected from {milestone.at.isoformat(timespec='seconds')})"
+            milestone.at = when
+            milestone.set_at = store.now()
+            milestone.set_by = author
+        session.add(milestone)
+        add_event(
+            session,
+            incident,
+            kind="milestone",
+            text=text,
+            occurred_at=when,
+            logged_at=store.now(),
+            author=author,
+            key=True,
+            detail=key,
+        )
+        if key in MILESTONE_STATUS:
+            _set_status(session, store, incident, MILESTONE_STATUS[key], when, author)
+        session.flush()
+        return milestone
+
+
+def milestones(store: Store, ref: str) -> dict[str, datetime]:
+    """Milestone name -> time reached, for one incident."""
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        return _milestones(session, incident)
+
+
+def _milestones(session: Session, incident: Incident) -> dict[str, datetime]:
+    rows = session.exec(select(Milestone).where(Milestone.incident_id == incident.id)).all()
+    found = {m.name: m.at for m in rows}
+    return {name: found[name] for name in MILESTONES if name in found}
+
+
+# --- roles -----------------------------------------------------------------------------
+
+
+def person_named(session: Session, name: str) -> Person:
+    """The person with this name, created on first mention."""
+    name = _required(name, "a person's name")
+    person = session.exec(select(Person).where(Person.name == name)).first()
+    if person is None:
+        person = Person(name=name)
+        session.add(person)
+        session.flush()
+    return person
+
+
+def _current_holders(session: Session, incident: Incident, role: str) -> list[tuple[RoleAssignment, Person]]:
+    return list(
+        session.exec(
+            select(RoleAssignment, Person)
+            .join(Person, col(Person.id) == RoleAssignment.person_id)
+            .where(
+                RoleAssignment.incident_id == incident.id,
+                RoleAssignment.role == role,
+                col(RoleAssignment.ended_at).is_(None),
+            )
+            .order_by(col(RoleAssignment.started_at))
+        ).all()
+    )
+
+
+def _assign(
+    session: Session,
+    store: Store,
+    incident: Incident,
+    role_key: str,
+    person_name: str,
+    *,
+    at: datetime,
+    author: str,
+    note: str = "",
+) -> RoleAssignment:
+    role = store.policy.role(role_key)
+    person = person_named(session, person_name)
+    holders = _current_holders(session, incident, role.key)
+    if any(p.id == person.id for _, p in holders):
+        raise InvalidInput(f"{person.name} already holds {role.name} on {incident.ref}")
+    handed_from: list[str] = []
+    if not role.many:
+        for assignment, previous in holders:
+            if at < assignment.started_at:
+                raise InvalidInput(
+                    f"{previous.name} took {role.name} at {assignment.started_at.isoformat(timespec='seconds')}: "
+                    "a handover cannot be earlier"
+                )
+            assignment.ended_at = at
+            session.add(assignment)
+            handed_from.append(previous.name)
+    assignment = RoleAssignment(
+        incident_id=incident.id,  # type: ignore[arg-type]
+        role=role.key,
+        person_id=person.id,  # type: ignore[arg-type]
+        note=note.strip(),
+        started_at=at,
+    )
+    session.add(assignment)
+    what = f"{role.name} ({note.strip()})" if note.strip() else role.name
+    text = (
+        f"{person.name} took over {what} from {', '.join(handed_from)}"
+        if handed_from
+        else f"{person.name} is {what}"
+    )
+    add_event(
+        session,
+        incident,
+        kind="role",
+        text=text,
+        occurred_at=at,
+        logged_at=store.now(),
+        author=author,
+        detail=role.key,
+    )
+    return assignment
+
+
+def assign_role(
+    store: Store,
+    ref: str,
+    role: str,
+    person: str,
+    *,
+    at: datetime | None = None,
+    note: str = "",
+    author: str | None = None,
+) -> RoleAssignment:
+    """Give a role to a person; for a single-holder role this is a handover."""
+    when = _when(store, at)
+    with store.write() as session:
+        incident = find_incident(session, ref, lock=True)
+        return _assign(session, store, incident, role, person, at=when, author=author or default_author(), note=note)
+
+
+def release_role(
+    store: Store, ref: str, role: str, person: str, *, at: datetime | None = None, author: str | None = None
+) -> RoleAssignment:
+    """End a person's hold on a role without naming a successor."""
+    when = _when(store, at)
+    role_policy = store.policy.role(role)
+    with store.write() as session:
+        incident = find_incident(session, ref, lock=True)
+        for assignment, holder in _current_holders(session, incident, role_policy.key):
+            if holder.name == person.strip():
+                assignment.ended_at = when
+                session.add(assignment)
+                add_event(
+                    session,
+                    incident,
+                    kind="role",
+                    text=f"{holder.name} stepped down as {role_policy.name}",
+                    occurred_at=when,
+                    logged_at=store.now(),
+                    author=author or default_author(),
+                    detail=role_policy.key,
+                )
+                return assignment
+        raise InvalidInput(f"{person.strip()} does not hold {role_policy.name} on {incident.ref}")
+
+
+@dataclass(frozen=True)
+class RoleHolding:
+    """One stretch of a person holding a role."""
+
+    role: str
+    person: str
+    started_at: datetime
+    ended_at: datetime | None
+    note: str
+
+
+def role_history(store: Store, ref: str) -> list[RoleHolding]:
+    """Every role assignment of an incident, current and past, in time order."""
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        return _role_history(session, incident)
+
+
+def _role_history(session: Session, incident: Incident) -> list[RoleHolding]:
+    rows = session.exec(
+        select(RoleAssignment, Person)
+        .join(Person, col(Person.id) == RoleAssignment.person_id)
+        .where(RoleAssignment.incident_id == incident.id)
+        .order_by(col(RoleAssignment.started_at), col(RoleAssignment.id))
+    ).all()
+    return [RoleHolding(a.role, p.name, a.started_at, a.ended_at, a.note) for a, p in rows]
+
+
+# --- communications, action items, links -----------------------------------------------
+
+
+def record_status_update(
+    store: Store,
+    ref: str,
+    *,
+    channel: str,
+    kind: str,
+    subject: str = "",
+    body: str = "",
+    at: datetime | None = None,
+    author: str | None = None,
+    posted: bool = True,
+) -> StatusUpdate:
+    """Record that an update went out; it resets the countdown of its channel."""
+    channel = _choice(channel, UPDATE_CHANNELS, "update channel")
+    kind = _required(kind, "the update kind")
+    when = _when(store, at)
+    author = author or default_author()
+    with store.write() as session:
+        incident = find_incident(session, ref, lock=True)
+        update = StatusUpdate(
+            incident_id=incident.id,  # type: ignore[arg-type]
+            channel=channel,
+            kind=kind,
+            subject=subject,
+            body=body,
+            sent_at=when,
+            author=author,
+            posted=posted,
+        )
+        session.add(update)
+        label = {"checkin": "Responder check-in", "internal": "Internal update", "status_page": "Status page update"}
+        add_event(
+            session,
+            incident,
+            kind="update",
+            text=f"{label[channel]} sent ({kind})" + (f": {subject}" if subject else ""),
+            occurred_at=when,
+            logged_at=store.now(),
+            author=author,
+            detail=channel,
+        )
+        session.flush()
+        return update
+
+
+def status_updates(store: Store, ref: str) -> list[StatusUpdate]:
+    """Updates sent for an incident, oldest first."""
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        return list(
+            session.exec(
+                select(StatusUpdate)
+                .where(StatusUpdate.incident_id == incident.id)
+                .order_by(col(StatusUpdate.sent_at), col(StatusUpdate.id))
+            ).all()
+        )
+
+
+def _sev_tags(session: Session, store: Store, incident: Incident) -> list[str]:
+    worst = session.exec(
+        select(sa.func.min(SeverityChange.severity)).where(SeverityChange.incident_id == incident.id)
+    ).one()
+    level = worst or incident.severity
+    day = incident.declared_at.astimezone(store.policy.tz).strftime("%Y%m%d")
+    return [f"sev{level}_{day}", f"sev{level}"]
+
+
+def add_action_item(
+    store: Store,
+    ref: str,
+    title: str,
+    *,
+    owner: str = "",
+    priority: str = "P1",
+    due_date: date | None = None,
+    ticket_url: str = "",
+    category: str = "",
+    tags: Sequence[str] = (),
+    state: str = "open",
+) -> ActionItem:
+    """Add a follow-up; the incident's `sevN_YYYYMMDD` and `sevN` tags are added for you."""
+    title = _required(title, "an action item's title")
+    priority = _choice(priority, PRIORITIES, "priority")
+    state = _choice(state, ACTION_ITEM_STATES, "action item state")
+    with store.write() as session:
+        incident = find_incident(session, ref, lock=True)
+        all_tags: list[str] = []
+        for tag in [*_sev_tags(session, store, incident), *tags]:
+            tag = tag.strip()
+            if tag and tag not in all_tags:
+                all_tags.append(tag)
+        item = ActionItem(
+            incident_id=incident.id,  # type: ignore[arg-type]
+            title=title,
+            owner=owner.strip(),
+            priority=priority,
+            tags=",".join(all_tags),
+            due_date=due_date,
+            ticket_url=ticket_url.strip(),
+            state=state,
+            category=category.strip(),
+            created_at=store.now(),
+        )
+        session.add(item)
+        session.flush()
+        return item
+
+
+def action_items(store: Store, ref: str) -> list[ActionItem]:
+    """An incident's action items in the order they were added."""
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        return list(
+            session.exec(
+                select(ActionItem).where(ActionItem.incident_id == incident.id).order_by(col(ActionItem.id))
+            ).all()
+        )
+
+
+def link_incidents(store: Store, primary_ref: str, ref: str, *, author: str | None = None) -> Incident:
+    """Group incident `ref` under `primary_ref` (related incidents share one primary)."""
+    author = author or default_author()
+    with store.write() as session:
+        primary = find_incident(session, primary_ref, lock=True)
+        incident = find_incident(session, ref, lock=True)
+        if primary.id == incident.id:
+            raise InvalidInput("an incident cannot be grouped under itself")
+        if primary.primary_ref is not None:
+            raise InvalidInput(
+                f"{primary.ref} is itself grouped under {primary.primary_ref}: group under that one"
+            )
+        children = session.exec(select(Incident.ref).where(Incident.primary_ref == incident.ref)).all()
+        if children:
+            raise InvalidInput(f"{incident.ref} is the primary of {', '.join(children)}: it cannot be grouped")
+        now = store.now()
+        incident.primary_ref = primary.ref
+        add_event(
+            session, incident, kind="link", text=f"Grouped under {primary.ref}",
+            occurred_at=now, logged_at=now, author=author, detail=primary.ref,
+        )
+        add_event(
+            session, primary, kind="link", text=f"{incident.ref} grouped under this incident",
+            occurred_at=now, logged_at=now, author=author, detail=incident.ref,
+        )
+        return incident
+
+
+def related_incidents(store: Store, ref: str) -> list[str]:
+    """References of the incidents grouped under `ref`."""
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        return list(
+            session.exec(
+                select(Incident.ref).where(Incident.primary_ref == incident.ref).order_by(col(Incident.ref))
+            ).all()
+        )
+
+
+def severity_history(store: Store, ref: str) -> list[SeverityChange]:
+    """The severity history of an incident, oldest first."""
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        return _severity_history(session, incident)
+
+
+def _severity_history(session: Session, incident: Incident) -> list[SeverityChange]:
+    return list(
+        session.exec(
+            select(SeverityChange)
+            .where(SeverityChange.incident_id == incident.id)
+            .order_by(col(SeverityChange.at), col(SeverityChange.id))
+        ).all()
+    )
+
+
+# --- post-mortem -----------------------------------------------------------------------
+
+POSTMORTEM_NUMBERS: tuple[str, ...] = (
+    "notifications_out_of_sla",
+    "events_dropped",
+    "accounts_affected",
+    "users_affected",
+)
+
+
+def update_postmortem(
+    store: Store,
+    ref: str,
+    *,
+    owner: str | None = None,
+    status: str | None = None,
+    meeting_at: datetime | None = None,
+    recording_url: str | None = None,
+    support_requests: str | None = None,
+    numbers: dict[str, int | None] | None = None,
+    sections: dict[str, str] | None = None,
+) -> Postmortem:
+    """Create or update an incident's post-mortem; only the fields given change."""
+    if status is not None:
+        status = _choice(status, POSTMORTEM_STATUSES, "post-mortem status")
+    known_sections = {key for key, _ in POSTMORTEM_SECTIONS}
+    for key in sections or {}:
+        if key not in known_sections:
+            raise InvalidInput(f"unknown post-mortem section {key!r}: use one of {', '.join(sorted(known_sections))}")
+    for key, value in (numbers or {}).items():
+        if key not in POSTMORTEM_NUMBERS:
+            raise InvalidInput(f"unknown impact number {key!r}: use one of {', '.join(POSTMORTEM_NUMBERS)}")
+        if value is not None and value < 0:
+            raise InvalidInput(f"{key.replace('_', ' ')} cannot be negative")
+    now = store.now()
+    with store.write() as session:
+        incident = find_incident(session, ref, lock=True)
+        postmortem = session.exec(select(Postmortem).where(Postmortem.incident_id == incident.id)).first()
+        if postmortem is None:
+            postmortem = Postmortem(incident_id=incident.id, updated_at=now)  # type: ignore[arg-type]
+        if owner is not None:
+            postmortem.owner = owner.strip()
+        if status is not None:
+            postmortem.status = status
+        if meeting_at is not None:
+            postmortem.meeting_at = meeting_at
+        if recording_url is not None:
+            postmortem.recording_url = recording_url.strip()
+        if support_requests is not None:
+            postmortem.support_requests = support_requests
+        for key, value in (numbers or {}).items():
+            setattr(postmortem, key, value)
+        postmortem.updated_at = now
+        session.add(postmortem)
+        session.flush()
+        for key, body in (sections or {}).items():
+            section = session.exec(
+                select(PostmortemSection).where(
+                    PostmortemSection.postmortem_id == postmortem.id, PostmortemSection.key == key
+                )
+            ).first()
+            if section is None:
+                section = PostmortemSection(postmortem_id=postmortem.id, key=key, updated_at=now)  # type: ignore[arg-type]
+            section.body = body
+            section.updated_at = now
+            session.add(section)
+        session.flush()
+        return postmortem

@@ -1,0 +1,98 @@
+"""Shared fixtures: a frozen clock, an isolated environment and a store on each backend."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from storage.clock import FrozenClock
+from storage.db import Store
+from storage.policy import Policy, load_policy
+
+NOW = datetime(2026, 11, 23, 14, 40, tzinfo=timezone.utc)
+"""The frozen 'now' of the suite: a Monday afternoon (15:40 in Berlin)."""
+
+TEST_CONFIG = 'timezone = "Europe/Berlin"\n'
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads or writes the real user's config, data or database."""
+    home = tmp_path_factory.mktemp("home")
+    config = home / "config.toml"
+    config.write_text(TEST_CONFIG)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("WARROOM_CONFIG", str(config))
+    monkeypatch.setenv("WARROOM_USER", "tester")
+    monkeypatch.delenv("WARROOM_DB", raising=False)
+    monkeypatch.delenv("WARROOM_FROZEN_TIME", raising=False)
+    return home
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(NOW)
+
+
+@pytest.fixture
+def policy(isolated_environment: Path) -> Policy:
+    return load_policy()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """One real PostgreSQL server for the whole run, started from the local binaries."""
+    from tests.pgserver import PostgresServer
+
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: object) -> str:
+    """A database migrated to the current schema, cloned for each test."""
+    from storage.migrate import upgrade
+    from storage.db import create_engine_for
+
+    url = pg_server.create_database("warroom_template")  # type: ignore[attr-defined]
+    engine = create_engine_for(url)
+    upgrade(engine)
+    engine.dispose()
+    return "warroom_template"
+
+
+@pytest.fixture
+def pg_url(pg_server: object, pg_template: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for one test."""
+    name = f"warroom_test_{next(_database_numbers)}"
+    url = pg_server.create_database(name, template=pg_template)  # type: ignore[attr-defined]
+    yield url
+    pg_server.drop_database(name)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL on each backend: a fresh SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "warroom.db")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def store(db_url: str, policy: Policy, clock: FrozenClock) -> Iterator[Store]:
+    """An open, migrated store with the frozen clock."""
+    with Store(db_url, policy=policy, clock=clock) as opened:
+        yield opened

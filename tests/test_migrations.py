@@ -1,0 +1,115 @@
+"""Schema migrations: the scripts match the models, and old databases upgrade with their data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from storage import ops
+from storage.clock import FrozenClock
+from storage.db import Store, create_engine_for, resolve_url
+from storage.errors import DatabaseError
+from storage.migrate import HEAD_REVISION, alembic_config, current_revision
+from storage.models import SQLModel
+from storage.policy import Policy
+
+FIRST_REVISION_ROWS = [
+    "INSERT INTO incident (ref, functionality, state, audience, severity, status, customer_impact,"
+    " quantity_impacted, known_impacted_customers, primary_ref, declared_at, updated_at) VALUES"
+    " ('inc-26-11-20-SEV-1', 'login', 'failing', 'everyone', 1, 'investigating', 'no logins', 'All', '',"
+    " NULL, '2026-11-20 10:00:00', '2026-11-20 10:05:00')",
+    "INSERT INTO severity_change (incident_id, severity, at, logged_at, author) VALUES"
+    " (1, 1, '2026-11-20 10:00:00', '2026-11-20 10:00:00', 'dana')",
+    "INSERT INTO event (incident_id, seq, occurred_at, logged_at, author, kind, text, link, key, detail,"
+    " struck, revision) VALUES (1, 1, '2026-11-20 10:00:00', '2026-11-20 10:00:00', 'dana', 'declared',"
+    " 'Declared SEV1: login is failing for everyone', NULL, true, 'SEV1', false, 1),"
+    " (1, 2, '2026-11-20 10:05:00', '2026-11-20 10:05:00', 'lee', 'note', 'pager fired', NULL, false, NULL,"
+    " false, 1)",
+    "INSERT INTO person (name, contact) VALUES ('Dana', '')",
+    "INSERT INTO role_assignment (incident_id, role, person_id, note, started_at, ended_at) VALUES"
+    " (1, 'ic', 1, '', '2026-11-20 10:00:00', NULL)",
+]
+
+
+def _fill_first_revision(url: str) -> None:
+    engine = create_engine_for(resolve_url(url))
+    with engine.connect() as connection:
+        with connection.begin():
+            command.upgrade(alembic_config(connection), "0001")
+        with connection.begin():
+            for statement in FIRST_REVISION_ROWS:
+                connection.execute(sa.text(statement))
+    assert current_revision(engine) == "0001"
+    engine.dispose()
+
+
+def test_head_revision_constant_matches_the_scripts() -> None:
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+
+
+def test_migrations_produce_exactly_the_models(db_url: str, policy: Policy, clock: FrozenClock) -> None:
+    with Store(db_url, policy=policy, clock=clock) as store:
+        with store.engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+
+
+def test_upgrade_from_the_first_revision_keeps_the_data(db_url: str, policy: Policy, clock: FrozenClock) -> None:
+    if "postgresql" in db_url:  # the shared fixture database is already at head: start from empty
+        engine = create_engine_for(db_url)
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+    _fill_first_revision(db_url)
+    with Store(db_url, policy=policy, clock=clock) as store:
+        assert current_revision(store.engine) == HEAD_REVISION
+        ref = "inc-26-11-20-SEV-1"
+        incident = ops.get_incident(store, ref)
+        assert (incident.customer_impact, incident.full_outage) == ("no logins", False)
+        assert [e.text for e in ops.timeline(store, ref)] == ["Declared SEV1: login is failing for everyone", "pager fired"]
+        assert [(h.role, h.person) for h in ops.role_history(store, ref)] == [("ic", "Dana")]
+        event = ops.log(store, ref, "after the upgrade")
+        assert event.seq == 3
+        ops.update_postmortem(store, ref, owner="Dana", sections={"overview": "written after upgrade"})
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+    path = tmp_path / "newer.db"
+    Store(path, policy=policy, clock=clock).close()
+    engine = create_engine_for(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    with pytest.raises(DatabaseError, match="newer than this warroom"):
+        Store(path, policy=policy, clock=clock)
+
+
+def test_a_foreign_database_is_refused(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+    path = tmp_path / "other.db"
+    engine = create_engine_for(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+        connection.execute(sa.text("INSERT INTO notes (body) VALUES ('keep me')"))
+    engine.dispose()
+    with pytest.raises(DatabaseError, match="not a warroom database"):
+        Store(path, policy=policy, clock=clock)
+    engine = create_engine_for(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT body FROM notes")).scalar_one() == "keep me"
+        assert sa.inspect(connection).get_table_names() == ["notes"]
+    engine.dispose()
+
+
+def test_a_corrupt_file_gets_one_clear_error(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+    path = tmp_path / "corrupt.db"
+    garbage = b"this is not sqlite at all" * 100
+    path.write_bytes(garbage)
+    with pytest.raises(DatabaseError, match="not a readable warroom database"):
+        Store(path, policy=policy, clock=clock)
+    assert path.read_bytes() == garbage

@@ -1,0 +1,390 @@
+"""Tests for storage.timeparse: durations and typed points in time."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from storage.errors import InvalidInput, WarroomError
+from storage.timeparse import (
+    FUTURE_TOLERANCE,
+    format_duration,
+    parse_duration,
+    parse_when,
+    quote_input,
+)
+
+NOW = datetime(2026, 11, 23, 14, 40, tzinfo=timezone.utc)
+BERLIN = ZoneInfo("Europe/Berlin")  # UTC+1 in November
+NEW_YORK = ZoneInfo("America/New_York")
+TOKYO = ZoneInfo("Asia/Tokyo")
+UTC = timezone.utc
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def when(text: str, *, now: datetime = NOW, tz=BERLIN, allow_future: bool = False) -> datetime:
+    return parse_when(text, now=now, tz=tz, allow_future=allow_future)
+
+
+# --- parse_duration -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("20m", timedelta(minutes=20)),
+        ("2h50m", timedelta(hours=2, minutes=50)),
+        ("90s", timedelta(seconds=90)),
+        ("1h", timedelta(hours=1)),
+        ("3d", timedelta(days=3)),
+        ("1h 30m", timedelta(hours=1, minutes=30)),
+        ("1d2h3m4s", timedelta(days=1, hours=2, minutes=3, seconds=4)),
+        ("1d 2h 3m 4s", timedelta(days=1, hours=2, minutes=3, seconds=4)),
+        ("0m", timedelta(0)),
+        ("0s", timedelta(0)),
+        ("2H50M", timedelta(hours=2, minutes=50)),
+        ("90S", timedelta(seconds=90)),
+        ("  20m \t", timedelta(minutes=20)),
+        ("120m", timedelta(hours=2)),
+        ("007m", timedelta(minutes=7)),
+    ],
+)
+def test_parse_duration_accepts(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+def test_parse_duration_error_message_names_the_text_and_the_forms() -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_duration("20x")
+    assert str(err.value) == "'20x' is not a duration: use forms like 20m, 2h50m, 90s"
+
+
+def test_parse_duration_requires_a_unit() -> None:
+    with pytest.raises(InvalidInput, match="'45' needs a unit: write 45m"):
+        parse_duration("45")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "m", "1.5h", "30m1h", "1h1h", "-5m", "+5m", "5 minutes", "1h30", "h1", "٣m", "1w", "1h,30m"],
+)
+def test_parse_duration_rejects(text: str) -> None:
+    with pytest.raises(InvalidInput, match="is not a duration|needs a unit"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["9" * 100 + "d", "999999999d 24h", "9" * 5000 + "s"])
+def test_parse_duration_rejects_absurd_sizes_cleanly(text: str) -> None:
+    with pytest.raises(InvalidInput, match="too long a duration"):
+        parse_duration(text)
+
+
+def test_parse_duration_errors_are_warroom_errors() -> None:
+    with pytest.raises(WarroomError):
+        parse_duration("soon")
+
+
+# --- format_duration ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("delta", "expected"),
+    [
+        (timedelta(hours=2, minutes=50), "2h50m"),
+        (timedelta(minutes=20), "20m"),
+        (timedelta(seconds=45), "45s"),
+        (timedelta(days=1, hours=3), "1d3h"),
+        (timedelta(hours=1, seconds=5), "1h5s"),
+        (timedelta(0), "0s"),
+        (timedelta(minutes=-20), "-20m"),
+        (timedelta(days=-1, hours=-3), "-1d3h"),
+        (timedelta(seconds=59, microseconds=999_999), "59s"),
+        (timedelta(microseconds=-5), "0s"),
+        (timedelta(days=40), "40d"),
+    ],
+)
+def test_format_duration(delta: timedelta, expected: str) -> None:
+    assert format_duration(delta) == expected
+
+
+def test_format_duration_handles_the_largest_timedelta() -> None:
+    assert format_duration(timedelta.max) == "999999999d23h59m59s"
+    assert format_duration(timedelta.min) == "-999999999d"
+
+
+@given(st.integers(min_value=0, max_value=30 * 86400))
+def test_format_then_parse_round_trips(seconds: int) -> None:
+    delta = timedelta(seconds=seconds)
+    assert parse_duration(format_duration(delta)) == delta
+
+
+@given(st.integers(min_value=1, max_value=30 * 86400))
+def test_negative_format_is_the_positive_with_a_minus(seconds: int) -> None:
+    text = format_duration(timedelta(seconds=-seconds))
+    assert text.startswith("-")
+    assert parse_duration(text[1:]) == timedelta(seconds=seconds)
+
+
+# --- parse_when: "now" and relative ---------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["now", "NOW", "  Now\t"])
+def test_now(text: str) -> None:
+    assert when(text) == NOW
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("-5m", NOW - timedelta(minutes=5)),
+        ("-1h30m", NOW - timedelta(hours=1, minutes=30)),
+        ("-90s", NOW - timedelta(seconds=90)),
+        ("-0m", NOW),
+        ("-3d", NOW - timedelta(days=3)),
+        (" -5M ", NOW - timedelta(minutes=5)),
+    ],
+)
+def test_relative_past(text: str, expected: datetime) -> None:
+    assert when(text) == expected
+
+
+def test_relative_with_a_bad_duration_says_so() -> None:
+    with pytest.raises(InvalidInput, match=r"'-5x' is not a relative time: use forms like -5m"):
+        when("-5x")
+
+
+def test_a_bare_duration_suggests_the_minus() -> None:
+    with pytest.raises(InvalidInput, match=r"'5m' is a duration, not a time: write -5m"):
+        when("5m")
+
+
+def test_relative_too_far_back_is_a_clean_error() -> None:
+    with pytest.raises(InvalidInput, match="too far in the past"):
+        when("-999999999d")
+
+
+def test_relative_is_exact_elapsed_time_across_dst() -> None:
+    # 03:30 CEST on the spring-forward day: an hour ago was 01:30 CET (the clock skipped 02:xx).
+    now = utc(2026, 3, 29, 1, 30)
+    assert when("-1h", now=now) == utc(2026, 3, 29, 0, 30)
+
+
+# --- parse_when: wall-clock times -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("14:32", utc(2026, 11, 23, 13, 32)),  # Berlin is UTC+1, local now is 15:40
+        ("14:32:05", utc(2026, 11, 23, 13, 32, 5)),
+        ("9:05", utc(2026, 11, 23, 8, 5)),
+        ("09:05", utc(2026, 11, 23, 8, 5)),
+        ("00:00", utc(2026, 11, 22, 23, 0)),
+        ("15:40", utc(2026, 11, 23, 14, 40)),  # exactly now
+        ("15:41", utc(2026, 11, 23, 14, 41)),  # within the clock-skew tolerance
+        ("15:42", utc(2026, 11, 22, 14, 42)),  # later than now: yesterday
+        ("23:59", utc(2026, 11, 22, 22, 59)),
+        ("23:59:59", utc(2026, 11, 22, 22, 59, 59)),
+    ],
+)
+def test_wall_clock_in_berlin(text: str, expected: datetime) -> None:
+    assert when(text) == expected
+
+
+def test_wall_clock_later_than_now_means_yesterday() -> None:
+    assert when("16:00", tz=UTC) == utc(2026, 11, 22, 16, 0)
+    assert when("14:39", tz=UTC) == utc(2026, 11, 23, 14, 39)
+
+
+def test_wall_clock_uses_the_local_date_not_the_utc_date() -> None:
+    # New York: now is 09:40 EST on the 23rd.
+    assert when("23:00", tz=NEW_YORK) == utc(2026, 11, 23, 4, 0)  # 22nd 23:00 EST
+    assert when("09:00", tz=NEW_YORK) == utc(2026, 11, 23, 14, 0)
+    # Tokyo: now is 23:40 JST on the 23rd.
+    assert when("23:50", tz=TOKYO) == utc(2026, 11, 22, 14, 50)
+    assert when("00:10", tz=TOKYO) == utc(2026, 11, 22, 15, 10)
+
+
+def test_now_may_be_in_any_zone() -> None:
+    local_now = NOW.astimezone(TOKYO)
+    assert when("14:32", now=local_now) == utc(2026, 11, 23, 13, 32)
+    assert when("-5m", now=local_now) == NOW - timedelta(minutes=5)
+    assert when("now", now=local_now).tzinfo is UTC
+
+
+def test_naive_now_is_a_programming_error() -> None:
+    with pytest.raises(ValueError):
+        when("now", now=datetime(2026, 11, 23, 14, 40))
+
+
+def test_pendulum_timezones_work_too() -> None:
+    pendulum = pytest.importorskip("pendulum")
+    assert when("14:32", tz=pendulum.timezone("Europe/Berlin")) == utc(2026, 11, 23, 13, 32)
+
+
+# Europe/Berlin 2026: clocks go 02:00 CET -> 03:00 CEST on 29 March (01:00 UTC),
+# and 03:00 CEST -> 02:00 CET on 25 October (01:00 UTC).
+
+
+@pytest.mark.parametrize(
+    ("now", "text", "expected"),
+    [
+        # spring forward: 02:xx does not exist on the 29th
+        (utc(2026, 3, 29, 1, 30), "02:30", utc(2026, 3, 29, 1, 30)),  # read as 03:30 CEST (= now)
+        (utc(2026, 3, 29, 1, 20), "02:30", utc(2026, 3, 29, 0, 30)),  # read as 01:30 CET, not yesterday
+        (utc(2026, 3, 29, 1, 20), "01:30", utc(2026, 3, 29, 0, 30)),
+        (utc(2026, 3, 29, 1, 20), "03:10", utc(2026, 3, 29, 1, 10)),
+        (utc(2026, 3, 29, 1, 20), "03:30", utc(2026, 3, 28, 2, 30)),  # later than now: yesterday, CET
+        (utc(2026, 3, 29, 12, 0), "01:00", utc(2026, 3, 29, 0, 0)),
+        (utc(2026, 3, 29, 12, 0), "13:00", utc(2026, 3, 29, 11, 0)),
+        (utc(2026, 3, 30, 0, 20), "02:30", utc(2026, 3, 29, 1, 30)),  # yesterday's 02:30 is in the gap
+        # fall back: 02:xx happens twice on the 25th
+        (utc(2026, 10, 25, 1, 45), "02:30", utc(2026, 10, 25, 1, 30)),  # the second 02:30 (CET)
+        (utc(2026, 10, 25, 1, 10), "02:30", utc(2026, 10, 25, 0, 30)),  # only the first has happened
+        (utc(2026, 10, 25, 0, 50), "02:30", utc(2026, 10, 25, 0, 30)),
+        (utc(2026, 10, 25, 0, 50), "02:55", utc(2026, 10, 24, 0, 55)),  # neither has happened yet
+        (utc(2026, 10, 25, 12, 0), "02:30", utc(2026, 10, 25, 1, 30)),  # the latest of the two
+        (utc(2026, 10, 25, 12, 0), "03:30", utc(2026, 10, 25, 2, 30)),
+        (utc(2026, 10, 25, 12, 0), "01:30", utc(2026, 10, 24, 23, 30)),
+    ],
+)
+def test_wall_clock_is_dst_safe(now: datetime, text: str, expected: datetime) -> None:
+    assert when(text, now=now) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    now=st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1), timezones=st.just(UTC)
+    ),
+    hour=st.integers(0, 23),
+    minute=st.integers(0, 59),
+    zone=st.sampled_from([BERLIN, NEW_YORK, TOKYO, ZoneInfo("Australia/Lord_Howe"), UTC]),
+)
+def test_wall_clock_is_the_latest_past_reading(
+    now: datetime, hour: int, minute: int, zone: ZoneInfo
+) -> None:
+    result = parse_when(f"{hour:02}:{minute:02}", now=now, tz=zone)
+    assert result.tzinfo is UTC
+    assert result <= now + FUTURE_TOLERANCE
+    assert now - result < timedelta(hours=26)
+    local = result.astimezone(zone)
+    wall = time(hour, minute)
+    if local.time() != wall:  # only a time skipped by DST may read differently
+        naive = datetime.combine(local.date(), wall)
+        assert naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive
+    # no later whole minute up to now (plus tolerance) shows the same wall clock
+    step = result + timedelta(minutes=1)
+    while step <= now + FUTURE_TOLERANCE:
+        assert step.astimezone(zone).time() != wall
+        step += timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("text", ["25:99", "24:00", "12:60", "12:30:61", "1:2", "123:00", "12:3", "١٤:٣٢"])
+def test_bad_wall_clock(text: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        when(text)
+    assert str(err.value) == f"'{text}' is not a time: use 14:32, -5m or 2026-11-23T14:32"
+
+
+# --- parse_when: ISO 8601 -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-23T14:32", utc(2026, 11, 23, 13, 32)),  # naive: Berlin
+        ("2026-11-23 14:32:05", utc(2026, 11, 23, 13, 32, 5)),
+        ("2026-11-23T14:32:00Z", utc(2026, 11, 23, 14, 32)),
+        ("2026-11-23T14:32:00+01:00", utc(2026, 11, 23, 13, 32)),
+        ("2026-11-23T09:32:00-05:00", utc(2026, 11, 23, 14, 32)),
+        ("2026-11-23T14:32:00+0100", utc(2026, 11, 23, 13, 32)),
+        ("2026-11-23t14:32:00z", utc(2026, 11, 23, 14, 32)),
+        ("2026-11-23T14:32:00.250Z", utc(2026, 11, 23, 14, 32) + timedelta(milliseconds=250)),
+        ("2026-11-23T14:32Z", utc(2026, 11, 23, 14, 32)),
+        ("  2026-11-23T14:32Z  ", utc(2026, 11, 23, 14, 32)),
+        ("2025-06-01T12:00", utc(2025, 6, 1, 10, 0)),  # summer time in Berlin
+        ("2026-03-29T02:30", utc(2026, 3, 29, 1, 30)),  # nonexistent: fold=0 reading
+        ("2026-10-25T02:30", utc(2026, 10, 25, 0, 30)),  # ambiguous: the first (fold=0)
+    ],
+)
+def test_iso(text: str, expected: datetime) -> None:
+    result = when(text)
+    assert result == expected
+    assert result.tzinfo is UTC
+
+
+def test_a_date_alone_needs_a_time() -> None:
+    expected = r"'2026-11-23' is a date without a time: add one, e\.g\. 2026-11-23T14:32"
+    with pytest.raises(InvalidInput, match=expected):
+        when("2026-11-23")
+
+
+@pytest.mark.parametrize("text", ["2026-02-30T10:00", "2026-11-23T14:32+25:00", "2026-13-01T00:00"])
+def test_invalid_iso(text: str) -> None:
+    with pytest.raises(InvalidInput, match="is not a valid date and time"):
+        when(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "yesterday", "23/11/2026 14:32", "2026-W47-1T10:00", "+5m", "14h32", "14:32 CET", "2026-11-23T14"]
+)
+def test_anything_else_names_the_accepted_forms(text: str) -> None:
+    with pytest.raises(InvalidInput, match=r"14:32, -5m or 2026-11-23T14:32"):
+        when(text)
+
+
+def test_error_messages_stay_on_one_short_line() -> None:
+    for text in ["a\nb", "x" * 10_000, "\x1b[31mred", "-" + "9" * 10_000 + "m"]:
+        with pytest.raises(InvalidInput) as err:
+            when(text)
+        message = str(err.value)
+        assert "\n" not in message and "\x1b" not in message
+        assert len(message) < 200
+
+
+def test_quote_input_escapes_and_cuts() -> None:
+    assert quote_input("a\nb") == "'a\\nb'"
+    assert quote_input("y" * 100) == "'" + "y" * 40 + "…'"
+    assert len(quote_input("\x00" * 100)) < 50
+
+
+# --- parse_when: the future -----------------------------------------------------------
+
+
+def test_future_is_rejected() -> None:
+    with pytest.raises(InvalidInput, match=r"'2026-11-23T15:00:00Z' is in the future \(20m from now\)"):
+        when("2026-11-23T15:00:00Z")
+
+
+def test_future_allowed_on_request() -> None:
+    assert when("2026-11-23T15:00:00Z", allow_future=True) == utc(2026, 11, 23, 15, 0)
+
+
+def test_up_to_a_minute_ahead_is_clock_skew_not_future() -> None:
+    assert when("2026-11-23T14:41:00Z") == utc(2026, 11, 23, 14, 41)
+    with pytest.raises(InvalidInput, match="in the future"):
+        when("2026-11-23T14:41:01Z")
+
+
+def test_wall_clock_never_lands_in_the_future_even_when_allowed() -> None:
+    assert when("16:00", tz=UTC, allow_future=True) == utc(2026, 11, 22, 16, 0)
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=40))
+def test_parse_when_raises_only_invalid_input(text: str) -> None:
+    try:
+        result = when(text)
+    except InvalidInput as err:
+        assert "\n" not in str(err)
+    else:
+        assert result.tzinfo is UTC
+        assert result <= NOW + FUTURE_TOLERANCE

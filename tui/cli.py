@@ -1,0 +1,509 @@
+"""The `warroom` command: opens the TUI, or reads and writes the record from a shell.
+
+Every command goes through `storage.ops`, the same operations the screens use.
+Failures print one line to stderr and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from storage.db import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _store_options(func: F) -> F:
+    """`--db` and `--config`, accepted by every command (and by `warroom` itself)."""
+    func = click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Policy file (TOML). Default: WARROOM_CONFIG, else the user config file.",
+    )(func)
+    func = click.option(
+        "--db",
+        "db",
+        default=None,
+        metavar="PATH|URL",
+        help="Database file or postgresql+psycopg:// URL. Default: WARROOM_DB, else the user data file.",
+    )(func)
+    return func
+
+
+def _open_store(db: str | None, config_path: Path | None) -> Store:
+    ctx = click.get_current_context()
+    parent = ctx.find_root().params
+    from storage.clock import clock_from_env
+    from storage.db import Store
+    from storage.policy import load_policy
+
+    policy = load_policy(config_path or parent.get("config_path"))
+    store = Store(db or parent.get("db"), policy=policy, clock=clock_from_env())
+    ctx.call_on_close(store.close)
+    return store
+
+
+def _fail_cleanly(func: F) -> F:
+    """Turn a WarroomError into one line on stderr and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from storage.errors import WarroomError
+
+        try:
+            return func(*args, **kwargs)
+        except WarroomError as exc:
+            click.echo(f"warroom: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _when(store: Store, text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    from storage.timeparse import parse_when
+
+    return parse_when(text, now=store.now(), tz=store.policy.tz)
+
+
+def _command(group: click.Group, name: str | None = None, **attrs: Any) -> Callable[[F], F]:
+    """A subcommand with the store options and clean failures."""
+
+    def decorate(func: F) -> F:
+        return group.command(name, **attrs)(_store_options(_fail_cleanly(func)))  # type: ignore[return-value]
+
+    return decorate
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@_store_options
+@click.version_option(package_name="warroom")
+@click.pass_context
+@_fail_cleanly
+def main(ctx: click.Context, db: str | None, config_path: Path | None) -> None:
+    """Run a live incident and write its post-mortem, from the terminal.
+
+    With no command, opens the app on the most recently active open incident.
+    """
+    if ctx.invoked_subcommand is None:
+        store = _open_store(db, config_path)
+        _run_app(store, None)
+
+
+def _run_app(store: Store, ref: str | None) -> None:
+    from tui.app import WarroomApp
+
+    WarroomApp(store, ref=ref).run()
+
+
+@_command(main, "open")
+@click.argument("ref")
+def open_incident(ref: str, db: str | None, config_path: Path | None) -> None:
+    """Open the app on incident REF."""
+    from storage import ops
+
+    store = _open_store(db, config_path)
+    ops.get_incident(store, ref)
+    _run_app(store, ref)
+
+
+@_command(main)
+@click.option("--keep", type=click.Path(dir_okay=False, path_type=Path), help="Write the demo database here instead of a throwaway file.")
+def demo(keep: Path | None, db: str | None, config_path: Path | None) -> None:
+    """Open the app on a throwaway database holding an incident in progress."""
+    import tempfile
+
+    from storage.demo import build_demo
+
+    with tempfile.TemporaryDirectory(prefix="warroom-demo-") as folder:
+        target = keep if keep is not None else Path(folder) / "demo.db"
+        store = _open_store(db or str(target), config_path)
+        ref = build_demo(store)
+        _run_app(store, ref)
+
+
+@_command(main)
+@click.option("--sev", "severity", required=True, help="Severity: 1, 2, 3 (or SEV1...).")
+@click.option("--functionality", required=True, help="What is failing, e.g. 'login'.")
+@click.option("--state", required=True, help="How it fails, e.g. 'failing', 'slow'.")
+@click.option("--audience", required=True, help="Who is affected, e.g. 'EU customers'.")
+@click.option("--at", "at", default=None, help="When it was declared (14:32, -5m, ISO time). Default: now.")
+@click.option("--ic", default=None, help="The Incident Commander.")
+@click.option("--impact", default="", help="Description of the customer impact.")
+@click.option("--quantity", default="Unknown", help="Customers impacted: Unknown, All, Some, Few.")
+@click.option("--customers", default="", help="Known impacted customers.")
+@click.option("--author", default=None, help="Who is declaring (default: WARROOM_USER or login).")
+def declare(
+    severity: str,
+    functionality: str,
+    state: str,
+    audience: str,
+    at: str | None,
+    ic: str | None,
+    impact: str,
+    quantity: str,
+    customers: str,
+    author: str | None,
+    db: str | None,
+    config_path: Path | None,
+) -> None:
+    """Declare an incident; the last line starts with its reference."""
+    from storage import ops
+
+    store = _open_store(db, config_path)
+    incident = ops.declare(
+        store,
+        severity=severity,
+        functionality=functionality,
+        state=state,
+        audience=audience,
+        at=_when(store, at),
+        ic=ic,
+        customer_impact=impact,
+        quantity_impacted=quantity,
+        known_impacted_customers=customers,
+        author=author,
+    )
+    click.echo(f"{incident.ref} {ops.title_of(store, incident)}")
+
+
+@_command(main)
+@click.argument("ref")
+@click.argument("text", nargs=-1, required=True)
+@click.option("--at", "at", default=None, help="When it happened (14:32, -5m, ISO time).")
+@click.option("--author", default=None, help="Who is logging (default: WARROOM_USER or login).")
+def log(ref: str, text: tuple[str, ...], at: str | None, author: str | None, db: str | None, config_path: Path | None) -> None:
+    """Log a scribe line to REF's timeline.
+
+    TEXT follows the scribe grammar: a leading ! marks a key event; /action,
+    /decision, /todo, /query, /comms set the kind; @14:32 or @-5m backdates;
+    a URL becomes the event's data link; a leading backslash logs literally.
+    """
+    from storage import ops
+
+    store = _open_store(db, config_path)
+    event = ops.log(store, ref, " ".join(text), author=author, at=_when(store, at))
+    click.echo(f"#{event.seq} {event.kind}{' (key)' if event.key else ''} at {_local(store, event.occurred_at)}")
+
+
+@_command(main)
+@click.argument("ref")
+@click.argument("seq", type=int)
+@click.argument("text", nargs=-1, required=True)
+@click.option("--author", default=None)
+def edit(ref: str, seq: int, text: tuple[str, ...], author: str | None, db: str | None, config_path: Path | None) -> None:
+    """Replace event SEQ of REF with a new scribe line (the old text is kept)."""
+    from storage import ops
+
+    store = _open_store(db, config_path)
+    event = ops.edit_event(store, ref, seq, " ".join(text), author=author)
+    click.echo(f"#{event.seq} edited (revision {event.revision})")
+
+
+@_command(main)
+@click.argument("ref")
+@click.argument("seq", type=int)
+@click.option("--author", default=None)
+def strike(ref: str, seq: int, author: str | None, db: str | None, config_path: Path | None) -> None:
+    """Strike event SEQ of REF through (it stays in the record)."""
+    from storage import ops
+
+    store = _open_store(db, config_path)
+    event = ops.strike_event(store, ref, seq, author=author)
+    click.echo(f"#{event.seq} struck")
+
+
+@_command(main)
+@click.argument("ref")
+@click.argument("seq", type=int)
+def history(ref: str, seq: int, db: str | None, config_path: Path | None) -> None:
+    """Show every version of event SEQ of REF."""
+    from storage import ops
+
+    store = _open_store(db, config_path)
+    for revision in ops.event_history(store, ref, seq):
+        state = " (struck)" if revision.struck else ""
+        click.echo(
+            f"r{revision.revision} {revision.kind}{state}: {revision.text}  "
+            f"[replaced {_local(store, revision.replaced_at)} by {revision.replaced_by}]"
+        )
+    current = next(e for e in ops.timeline(store, ref) if e.seq == seq)
+    state = " (struck)" if current.struck else ""
+    click.echo(f"r{current.revision} {current.kind}{state}: {current.text}  [current]")
+
+
+@_command(main)
+@click.argument("ref")
+@click.argument("severity")
+@click.option("--at", "at", default=None, help="When it changed (14:32, -5m, ISO time).")
+@click.option("--author", default=None)
+def sev(ref: str, severity: str, at: str | None, author: str | None, db: str | None, config_path: Path | None) -> None:
+    """Change REF's severity."""
+    from storage import ops
+
+    store = _open_store(db, config_path)
+    incident = ops.change_severity(store, ref, severity, at=_when(store, at), author=author)
+    click.echo(f"{incident.ref} is now SEV{incident.severity}")
+
+
+@_command(main)
+@click.argument("ref")
+@click.argument("status")
+@click.option("--at", "at", default=None)
+@click.option("--author", default=None)
+def status(ref: str, status: str, at: str | None, author: str | None, db: str | None, config_path: Path | None) -> None:
+    """Set REF's status: investigating, identified, mitigated, resolved."""
+    from storage import ops
+
+    store = _open_store(db, config_path)
+    incident = ops.set_status(store, ref, status, at=_when(store, at), author=author)
+    click.echo(f"{incident.ref} is {incident.status}")
+
+
+@_command(main)
+@click.argument("ref")
+@click.argument("role")
+@click.argument("person")
+@click.option("--at", "at", default=None, help="When the handover happened.")
+@click.option("--note", default="", help="E.g. the component an SME covers.")
+@click.option("--release", is_flag=True, help="End PERSON's hold on ROLE instead.")
+@click.option("--author", default=None)
+def role(
+    ref: str,
+    role: str,
+    person: str,
+    at: str | None,
+    note: str,
+    release: bool,
+    author: str | None,
+    db: str | None,
+    config_path: Path | None,
+) -> None:
+    """Give ROLE (ic, deputy, scribe, sme, customer-liaison, internal-liaison) to PERSON."""
+    from storage import ops
+
+    store = _open_store(db, config_path)
+    when = _when(store, at)
+    if release:
+        ops.release_role(store, ref, role, person, at=when, author=author)
+        click.echo(f"{person} no longer holds {store.policy.role(role).name}")
+    else:
+        ops.assign_role(store, ref, role, person, at=when, note=note, author=author)
+        click.echo(f"{person} is {store.policy.role(role).name}")
+
+
+@_command(main)
+@click.argument("ref")
+@click.argument("name")
+@click.option("--at", "at", default=None, help="When it was reached (14:32, -5m, ISO time).")
+@click.option("--author", default=None)
+def milestone(ref: str, name: str, at: str | None, author: str | None, db: str | None, config_path: Path | None) -> None:
+    """Mark milestone NAME (started, detected, acknowledged, investigating, mitigated, resolved,
+    retrospective-prepared, retrospective-done)."""
+    from storage import ops
+
+    store = _open_store(db, config_path)
+    reached = ops.set_milestone(store, ref, name, at=_when(store, at), author=author)
+    click.echo(f"{reached.name} at {_local(store, reached.at)}")
+
+
+@_command(main)
+@click.argument("ref")
+@click.argument("channel")
+@click.argument("kind")
+@click.option("--subject", default="")
+@click.option("--body", default="")
+@click.option("--at", "at", default=None)
+@click.option("--author", default=None)
+def update(
+    ref: str,
+    channel: str,
+    kind: str,
+    subject: str,
+    body: str,
+    at: str | None,
+    author: str | None,
+    db: str | None,
+    config_path: Path | None,
+) -> None:
+    """Record an update sent on CHANNEL (checkin, internal, status_page) of KIND (initial, update, resolved...)."""
+    from storage import ops
+
+    store = _open_store(db, config_path)
+    sent = ops.record_status_update(
+        store, ref, channel=channel, kind=kind, subject=subject, body=body, at=_when(store, at), author=author
+    )
+    click.echo(f"{sent.channel} update recorded at {_local(store, sent.sent_at)}")
+
+
+@_command(main)
+@click.argument("ref")
+@click.argument("title")
+@click.option("--owner", default="")
+@click.option("--priority", default="P1", help="P0 to P4.")
+@click.option("--due", default=None, help="Due date, YYYY-MM-DD.")
+@click.option("--ticket", default="", help="Ticket link.")
+@click.option("--tag", "tags", multiple=True, help="Extra tag (repeatable).")
+def action(
+    ref: str,
+    title: str,
+    owner: str,
+    priority: str,
+    due: str | None,
+    ticket: str,
+    tags: tuple[str, ...],
+    db: str | None,
+    config_path: Path | None,
+) -> None:
+    """Add an action item to REF."""
+    from storage import ops
+    from storage.errors import InvalidInput
+
+    store = _open_store(db, config_path)
+    try:
+        due_date = date.fromisoformat(due) if due else None
+    except ValueError:
+        raise InvalidInput(f"{due!r} is not a date: use YYYY-MM-DD") from None
+    item = ops.add_action_item(
+        store, ref, title, owner=owner, priority=priority, due_date=due_date, ticket_url=ticket, tags=tags
+    )
+    click.echo(f"{item.priority} {item.title} [{item.tags}]")
+
+
+@_command(main)
+@click.argument("primary")
+@click.argument("ref")
+def link(primary: str, ref: str, db: str | None, config_path: Path | None) -> None:
+    """Group incident REF under the primary incident PRIMARY."""
+    from storage import ops
+
+    store = _open_store(db, config_path)
+    ops.link_incidents(store, primary, ref)
+    click.echo(f"{ref} is grouped under {primary}")
+
+
+@_command(main, "list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--open", "open_only", is_flag=True, help="Only unresolved incidents.")
+def list_command(as_json: bool, open_only: bool, db: str | None, config_path: Path | None) -> None:
+    """List incidents, most recently active first."""
+    from storage import ops
+    from storage.export import utc_iso
+
+    store = _open_store(db, config_path)
+    rows = ops.list_incidents(store, open_only=open_only)
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "ref": r.ref,
+                        "title": r.title,
+                        "severity": r.severity,
+                        "status": r.status,
+                        "declared_at": utc_iso(r.declared_at),
+                        "updated_at": utc_iso(r.updated_at),
+                        "ic": r.commander,
+                        "primary": r.primary_ref,
+                    }
+                    for r in rows
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    if not rows:
+        click.echo("No incidents. Declare one with `warroom declare`.")
+        return
+    width = max(len(r.ref) for r in rows)
+    for r in rows:
+        ic = r.commander or "no IC"
+        click.echo(f"{r.ref:<{width}}  SEV{r.severity}  {r.status:<13}  {ic:<16}  {r.title}")
+
+
+@_command(main)
+@click.argument("ref")
+def timeline(ref: str, db: str | None, config_path: Path | None) -> None:
+    """Print REF's timeline."""
+    from storage import ops
+
+    store = _open_store(db, config_path)
+    for event in ops.timeline(store, ref):
+        mark = "!" if event.key else " "
+        struck = " (struck)" if event.struck else ""
+        click.echo(f"#{event.seq:<4} {_local(store, event.occurred_at)} {mark} {event.kind:<9} {event.author}: {event.text}{struck}")
+
+
+@_command(main)
+@click.argument("ref")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to a file (mode 0600) instead of stdout.")
+def export(ref: str, fmt: str, output: Path | None, db: str | None, config_path: Path | None) -> None:
+    """Export incident REF as Markdown or JSON."""
+    from storage.export import export_json, export_markdown
+
+    store = _open_store(db, config_path)
+    text = export_json(store, ref) if fmt == "json" else export_markdown(store, ref)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    _write_private(output, text)
+    click.echo(f"wrote {output}", err=True)
+
+
+def _write_private(path: Path, text: str) -> None:
+    from storage.errors import WarroomError
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise WarroomError(f"cannot write {path}: {exc.strerror}") from None
+
+
+@_command(main, "import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def import_command(file: Path, db: str | None, config_path: Path | None) -> None:
+    """Import an incident from a JSON export."""
+    from storage.errors import WarroomError
+    from storage.export import import_json
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise WarroomError(f"cannot read {file}: {exc.strerror}") from None
+    store = _open_store(db, config_path)
+    incident = import_json(store, data)
+    click.echo(f"imported {incident.ref}")
+
+
+@_command(main, "config")
+def config_command(db: str | None, config_path: Path | None) -> None:
+    """Print the default policy file, to copy and edit."""
+    from storage.policy import default_config_text
+
+    click.echo(default_config_text(), nl=False)
+
+
+def _local(store: Store, at: datetime) -> str:
+    return at.astimezone(store.policy.tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+if __name__ == "__main__":
+    main()
