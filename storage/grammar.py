@@ -73,6 +73,8 @@ def parse_scribe_line(line: str, *, now: datetime, tz: tzinfo) -> ScribeLine:
     body = line.strip()
     if not body:
         raise ScribeLineError("nothing to log: the line is empty", line)
+    if "\x00" in body:
+        raise ScribeLineError("the line holds a NUL character (\\0), which cannot be stored: remove it", line)
     kind_token: str | None = None
     time_token: str | None = None
     occurred_at: datetime | None = None

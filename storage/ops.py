@@ -177,10 +177,17 @@ def _when(store: Store, at: datetime | None) -> datetime:
 
 
 def _required(value: str, what: str) -> str:
-    cleaned = value.strip()
+    cleaned = _storable(value, what).strip()
     if not cleaned:
         raise InvalidInput(f"{what} is required")
     return cleaned
+
+
+def _storable(value: str, what: str) -> str:
+    """Refuse the one character no backend can store in text (NUL)."""
+    if "\x00" in value:
+        raise InvalidInput(f"{what} holds a NUL character (\\0), which cannot be stored: remove it")
+    return value
 
 
 def _choice(value: str, choices: Sequence[str], what: str) -> str:

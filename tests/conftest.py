@@ -96,3 +96,20 @@ def store(db_url: str, policy: Policy, clock: FrozenClock) -> Iterator[Store]:
     """An open, migrated store with the frozen clock."""
     with Store(db_url, policy=policy, clock=clock) as opened:
         yield opened
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test is a failure: nothing may be silently left out."""
+    import os
+
+    if os.environ.get("CI") and _skipped and exitstatus == 0:
+        print(f"\nCI: {len(_skipped)} test(s) skipped, which CI does not allow: {', '.join(_skipped[:5])}")
+        session.exitstatus = 1

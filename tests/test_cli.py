@@ -24,7 +24,8 @@ def run(db_url: str, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     runner = CliRunner()
 
     def invoke(*args: str, ok: bool = True) -> Result:
-        result = runner.invoke(main, [args[0], "--db", db_url, *args[1:]], catch_exceptions=False)
+        depth = 2 if args[0] == "services" else 1  # --db goes after the (sub)command's name
+        result = runner.invoke(main, [*args[:depth], "--db", db_url, *args[depth:]], catch_exceptions=False)
         if ok:
             assert result.exit_code == 0, result.output + result.stderr
         return result
@@ -174,3 +175,13 @@ def test_bad_config_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.Monkey
     result = CliRunner().invoke(main, ["list", "--db", str(tmp_path / "w.db"), "--config", str(config)])
     assert result.exit_code == 1
     assert "severity.SEV1.checkin" in result.stderr and "'20x' is not a duration" in result.stderr
+
+
+def test_services_import_and_list(run, tmp_path: Path) -> None:  # noqa: ANN001
+    csv_file = tmp_path / "owners.csv"
+    csv_file.write_text("functionality,service,team,paging_url\ncheckout,payments-api,Payments,https://pager.example.com/p\n")
+    assert run("services", "import", str(csv_file)).stdout == "imported 1 ownership rows\n"
+    assert run("services", "list", "checkout").stdout == "checkout  payments-api  Payments  https://pager.example.com/p\n"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("team\nCore\n")
+    assert "'functionality' column" in run("services", "import", str(bad), ok=False).stderr

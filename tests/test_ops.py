@@ -205,3 +205,12 @@ def test_list_and_most_recent_open(store: Store, clock: FrozenClock) -> None:
     assert rows[0].commander == "Dana" and rows[1].commander is None
     assert ops.most_recent_open(store) == first
     assert [r.ref for r in ops.list_incidents(store, severity=1)] == [second]
+
+
+def test_any_text_but_nul_is_stored_verbatim(store: Store) -> None:
+    ref = declare(store)
+    text = "[bold]x[/bold] [@click=app.quit]q[/] \x1b[31mred\x1b[0m 事故 🔥\ttab\nnext \x07"
+    ops.log(store, ref, "\\" + text)
+    assert ops.timeline(store, ref)[-1].text == text
+    with pytest.raises(InvalidInput, match="NUL"):
+        declare(store, functionality="lo\x00gin")

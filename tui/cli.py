@@ -493,6 +493,42 @@ def import_command(file: Path, db: str | None, config_path: Path | None) -> None
     click.echo(f"imported {incident.ref}")
 
 
+@main.group()
+def services() -> None:
+    """Service ownership: who owns what is failing, and whom to page."""
+
+
+@_command(services, "import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def services_import(file: Path, db: str | None, config_path: Path | None) -> None:
+    """Replace the ownership table with a CSV (header: functionality, service, team, paging_url,
+    vendor, relationship_owner, support_url, status_url)."""
+    from storage.errors import WarroomError
+    from storage.services import import_ownership
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WarroomError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
+    store = _open_store(db, config_path)
+    click.echo(f"imported {import_ownership(store, text)} ownership rows")
+
+
+@_command(services, "list")
+@click.argument("functionality", required=False)
+def services_list(functionality: str | None, db: str | None, config_path: Path | None) -> None:
+    """Show who owns FUNCTIONALITY (or everything)."""
+    from storage.services import ownership
+
+    store = _open_store(db, config_path)
+    rows = ownership(store, functionality)
+    if not rows:
+        click.echo("No ownership rows. Import them with `warroom services import FILE`.")
+    for row in rows:
+        parts = [row.functionality, row.service, row.team, row.paging_url, row.vendor]
+        click.echo("  ".join(part for part in parts if part))
+
+
 @_command(main, "config")
 def config_command(db: str | None, config_path: Path | None) -> None:
     """Print the default policy file, to copy and edit."""

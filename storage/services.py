@@ -1,0 +1,67 @@
+"""Service ownership: who owns a piece of functionality, and whom to page."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlmodel import col, delete, select
+
+from storage.db import Store
+from storage.errors import InvalidInput
+from storage.models import ServiceOwner
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "functionality",
+    "service",
+    "team",
+    "paging_url",
+    "vendor",
+    "relationship_owner",
+    "support_url",
+    "status_url",
+)
+"""Columns of the ownership CSV; only `functionality` is required, the rest may be empty."""
+
+
+def parse_ownership_csv(text: str) -> list[ServiceOwner]:
+    """Rows of an ownership CSV with a header line; errors name the line at fault."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    if "functionality" not in header:
+        raise InvalidInput(f"the CSV needs a header line with a 'functionality' column; columns: {', '.join(CSV_COLUMNS)}")
+    unknown = [name for name in header if name not in CSV_COLUMNS]
+    if unknown:
+        raise InvalidInput(f"unknown CSV column {unknown[0]!r}: use {', '.join(CSV_COLUMNS)}")
+    reader.fieldnames = header
+    owners = []
+    for row in reader:
+        if None in row:
+            raise InvalidInput(f"line {reader.line_num}: more fields than the header names")
+        values = {key: (value or "").strip() for key, value in row.items()}
+        if not any(values.values()):
+            continue
+        if not values.get("functionality"):
+            raise InvalidInput(f"line {reader.line_num}: the functionality is empty")
+        if any("\x00" in value for value in values.values()):
+            raise InvalidInput(f"line {reader.line_num}: holds a NUL character")
+        owners.append(ServiceOwner(**values))
+    return owners
+
+
+def import_ownership(store: Store, text: str) -> int:
+    """Replace the ownership table with the CSV's rows; returns how many were read."""
+    owners = parse_ownership_csv(text)
+    with store.write() as session:
+        session.exec(delete(ServiceOwner))  # type: ignore[call-overload]
+        session.add_all(owners)
+    return len(owners)
+
+
+def ownership(store: Store, functionality: str | None = None) -> list[ServiceOwner]:
+    """Ownership rows, all or those whose functionality matches (case-insensitive)."""
+    with store.read() as session:
+        query = select(ServiceOwner).order_by(col(ServiceOwner.functionality), col(ServiceOwner.id))
+        if functionality:
+            query = query.where(col(ServiceOwner.functionality).ilike(functionality.strip()))
+        return list(session.exec(query).all())
