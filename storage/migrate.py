@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from storage.errors import DatabaseError
 
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 """The newest revision this version knows (a test keeps it equal to the scripts' head)."""
 
 _PG_LOCK_KEY = 0x57A8_800D  # serialises concurrent upgrades of one PostgreSQL database

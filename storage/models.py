@@ -30,6 +30,17 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=None)
         return value
 
+    def result_processor(self, dialect: sa.Dialect, coltype: object):  # type: ignore[no-untyped-def]
+        if dialect.name == "sqlite":
+            # SQLite hands back the stored text: parse it directly, much faster than the
+            # generic DATETIME processor (this is on the path that loads 100k events).
+            def parse(value: str | None) -> datetime | None:
+                # (appending the offset is several times faster than .replace(tzinfo=...))
+                return None if value is None else datetime.fromisoformat(value + "+00:00")
+
+            return parse
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         if value is None:
             return None
@@ -98,6 +109,8 @@ class Incident(SQLModel, table=True):
     primary_ref: str | None = Field(default=None, max_length=64, index=True)
     declared_at: datetime = utc_field()
     updated_at: datetime = utc_field(index=True)
+    change_count: int = 0
+    """Bumped by every change to the incident or its timeline: what live views poll."""
 
 
 class Milestone(SQLModel, table=True):

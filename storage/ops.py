@@ -239,10 +239,16 @@ def add_event(
         detail=detail,
     )
     session.add(event)
-    incident.updated_at = logged_at
-    session.add(incident)
+    touch(session, incident, logged_at)
     session.flush()
     return event
+
+
+def touch(session: Session, incident: Incident, at: datetime) -> None:
+    """Mark the incident changed, so live views pick the change up."""
+    incident.updated_at = at
+    incident.change_count += 1
+    session.add(incident)
 
 
 def parse_line(store: Store, line: str) -> ScribeLine:
@@ -319,6 +325,7 @@ def edit_event(store: Store, ref: str, seq: int, line: str, *, author: str | Non
         if parsed.occurred_at is not None:
             event.occurred_at = _when(store, parsed.occurred_at)
         session.add(event)
+        touch(session, incident, store.now())
         session.flush()
         return event
 
@@ -333,6 +340,7 @@ def strike_event(store: Store, ref: str, seq: int, *, author: str | None = None)
         _keep_revision(session, event, replaced_at=store.now(), replaced_by=author or default_author())
         event.struck = True
         session.add(event)
+        touch(session, incident, store.now())
         session.flush()
         return event
 
@@ -459,8 +467,7 @@ def set_impact(
             incident.known_impacted_customers = known_impacted_customers.strip()
         if full_outage is not None:
             incident.full_outage = full_outage
-        incident.updated_at = store.now()
-        session.add(incident)
+        touch(session, incident, store.now())
         return incident
 
 
@@ -991,5 +998,53 @@ def update_postmortem(
             section.body = body
             section.updated_at = now
             session.add(section)
+        touch(session, incident, now)
         session.flush()
         return postmortem
+
+
+def log_many(
+    store: Store,
+    ref: str,
+    lines: Sequence[tuple[str, datetime | None]],
+    *,
+    author: str | None = None,
+) -> int:
+    """Log many scribe lines, each with an optional time, in one transaction (all or none).
+
+    For pasting a batch of notes or loading a large incident; every line goes through
+    the same grammar as `log`. Returns how many events were written.
+    """
+    author = author or default_author()
+    logged_at = store.now()
+    parsed = []
+    for number, (line, at) in enumerate(lines, start=1):
+        try:
+            item = parse_line(store, line)
+            parsed.append((item, _when(store, item.occurred_at or at)))
+        except InvalidInput as exc:
+            raise InvalidInput(f"line {number}: {exc}") from None
+    with store.write() as session:
+        incident = find_incident(session, ref, lock=True)
+        last = session.exec(select(sa.func.max(Event.seq)).where(Event.incident_id == incident.id)).one() or 0
+        rows = [
+            {
+                "incident_id": incident.id,
+                "seq": last + offset,
+                "occurred_at": occurred_at,
+                "logged_at": logged_at,
+                "author": author,
+                "kind": item.kind,
+                "text": item.text,
+                "link": item.link,
+                "key": item.key,
+                "detail": None,
+                "struck": False,
+                "revision": 1,
+            }
+            for offset, (item, occurred_at) in enumerate(parsed, start=1)
+        ]
+        for start in range(0, len(rows), 5000):
+            session.execute(sa.insert(Event), rows[start : start + 5000])
+        touch(session, incident, logged_at)
+        return len(rows)

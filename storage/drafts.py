@@ -1,0 +1,65 @@
+"""The line being typed, kept on disk so a crash or a closed terminal loses nothing.
+
+Drafts are private to this machine and user (a shared PostgreSQL incident has one
+draft per scribe): files under the user state directory, written atomically, 0600.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+DRAFTS_ENV = "WARROOM_DRAFTS"
+
+
+def drafts_dir() -> Path:
+    """Where drafts live: WARROOM_DRAFTS, else the user state directory."""
+    override = os.environ.get(DRAFTS_ENV)
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("warroom")) / "drafts"
+
+
+class Drafts:
+    """Drafts of scribe lines, one per database and incident."""
+
+    def __init__(self, database: str, directory: Path | None = None) -> None:
+        self.directory = directory if directory is not None else drafts_dir()
+        self._prefix = hashlib.sha256(database.encode()).hexdigest()[:16]
+
+    def _path(self, ref: str) -> Path:
+        digest = hashlib.sha256(ref.encode()).hexdigest()[:16]
+        return self.directory / f"{self._prefix}-{digest}.txt"
+
+    def load(self, ref: str) -> str | None:
+        """The kept draft for `ref`, or None."""
+        try:
+            text = self._path(ref).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return text or None
+
+    def save(self, ref: str, text: str) -> None:
+        """Keep `text` as the draft (an empty text removes it). Never raises on I/O."""
+        if not text:
+            self.clear(ref)
+            return
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".draft-")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(temporary, self._path(ref))
+        except OSError:
+            pass
+
+    def clear(self, ref: str) -> None:
+        """Forget the draft for `ref`."""
+        try:
+            self._path(ref).unlink()
+        except OSError:
+            pass
