@@ -1,4 +1,4 @@
-"""The list of incidents, most recently active first."""
+"""The list of incidents, most recently active first, filtered by status and severity."""
 
 from __future__ import annotations
 
@@ -7,21 +7,25 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Select, Static
 
 from storage import ops
 from storage.db import Store
+from storage.models import STATUSES
 
-SEVERITY_STYLE = {1: "bold red", 2: "bold yellow"}
+SEVERITY_CLASSES = {1: "bold red", 2: "bold yellow"}
 
 
 class IncidentListScreen(Screen[None]):
     """Every incident in the record; Enter opens the highlighted one."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Open", id="incidents.open", tooltip="Open the highlighted incident"),
+        Binding("n", "app.declare", "Declare", id="incidents.declare", tooltip="Declare a new incident"),
         Binding("r", "refresh", "Refresh", id="incidents.refresh", tooltip="Read the list again"),
+        Binding("s", "focus_filter('status')", "Status filter", id="incidents.status", tooltip="Filter by status"),
+        Binding("v", "focus_filter('severity')", "Severity filter", id="incidents.severity", tooltip="Filter by severity"),
     ]
 
     def __init__(self, store: Store) -> None:
@@ -30,23 +34,51 @@ class IncidentListScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        with Horizontal(id="incident-filters"):
+            yield Select(
+                [("open (not resolved)", "open"), *((status, status) for status in STATUSES)],
+                prompt="any status",
+                id="status",
+            )
+            yield Select(
+                [(f"SEV{level}", level) for level in self.store.policy.severities],
+                prompt="any severity",
+                id="severity",
+            )
         yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
-        yield Static("No incidents yet. Declare one with: warroom declare --help", id="empty-list")
+        yield Static("No incidents match. Press n to declare one.", id="empty-list")
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Reference", "Sev", "Status", "IC", "Title")
         self.action_refresh()
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.action_refresh()
+
+    def action_focus_filter(self, which: str) -> None:
+        self.query_one(f"#{which}", Select).focus()
 
     def action_refresh(self) -> None:
+        status = self.query_one("#status", Select).value
+        severity = self.query_one("#severity", Select).value
+        rows = ops.list_incidents(
+            self.store,
+            status=status if isinstance(status, str) and status != "open" else None,
+            open_only=status == "open",
+            severity=severity if isinstance(severity, int) else None,
+        )
         table = self.query_one(DataTable)
         table.clear()
-        rows = ops.list_incidents(self.store)
         for row in rows:
             table.add_row(
                 Text(row.ref),
-                Text(f"SEV{row.severity}", style=SEVERITY_STYLE.get(row.severity, "")),
+                Text(f"SEV{row.severity}", style=SEVERITY_CLASSES.get(row.severity, "")),
                 Text(row.status),
                 Text(row.commander or "—"),
                 Text(row.title),
@@ -54,13 +86,6 @@ class IncidentListScreen(Screen[None]):
             )
         self.query_one("#empty-list").display = not rows
         table.display = bool(rows)
-
-    def action_open(self) -> None:
-        table = self.query_one(DataTable)
-        if table.row_count:
-            ref = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            if ref is not None:
-                self.app.open_incident(ref)  # type: ignore[attr-defined]
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:

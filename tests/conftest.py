@@ -28,6 +28,8 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.delenv("WARROOM_DRAFTS", raising=False)
     monkeypatch.setenv("WARROOM_CONFIG", str(config))
     monkeypatch.setenv("WARROOM_USER", "tester")
     monkeypatch.delenv("WARROOM_DB", raising=False)

@@ -1,0 +1,94 @@
+"""Declare a new incident: severity (with its definition), name parts, impact, IC."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Select, Static
+
+from screens.dialog import Dialog
+from storage import ops
+from storage.db import Store
+from storage.errors import WarroomError
+from storage.models import QUANTITIES
+
+
+class DeclareDialog(Dialog[str]):
+    """Fill in the incident; Ctrl+S declares it and returns its reference."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "declare", "Declare", id="declare.submit", tooltip="Declare the incident"),
+    ]
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+
+    def compose(self) -> ComposeResult:
+        severities = self.store.policy.severities
+        with Vertical(classes="dialog-box") as box:
+            box.border_title = "Declare an incident"
+            yield Select(
+                [(f"SEV{level} {sev.name}", level) for level, sev in severities.items()],
+                value=next(iter(severities)),
+                allow_blank=False,
+                id="severity",
+            )
+            yield Static(id="definition", classes="dialog-hint")
+            yield Input(placeholder="functionality, e.g. login", id="functionality")
+            yield Input(placeholder="state, e.g. failing", id="state")
+            yield Input(placeholder="audience, e.g. EU customers", id="audience")
+            yield Static(id="preview", classes="dialog-hint")
+            yield Input(placeholder="customer impact (optional)", id="impact")
+            yield Select([(q, q) for q in QUANTITIES], value="Unknown", allow_blank=False, id="quantity")
+            yield Input(placeholder="incident commander (optional)", id="ic")
+            yield Static(classes="dialog-error")
+            yield Label("Tab moves · Ctrl+S declares · Esc cancels", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self._describe()
+        self.query_one("#functionality", Input).focus()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "severity":
+            self._describe()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        parts = [self.query_one(f"#{name}", Input).value.strip() for name in ("functionality", "state", "audience")]
+        preview = self.store.policy.title(*parts) if all(parts) else ""
+        self.query_one("#preview", Static).update(Text(preview))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "ic":
+            self.action_declare()
+        else:
+            self.focus_next()
+
+    def _describe(self) -> None:
+        level = self.query_one("#severity", Select).value
+        if isinstance(level, int):
+            self.query_one("#definition", Static).update(Text(self.store.policy.severity(level).definition))
+
+    def _value(self, name: str) -> str:
+        return self.query_one(f"#{name}", Input).value
+
+    def action_declare(self) -> None:
+        try:
+            incident = ops.declare(
+                self.store,
+                severity=self.query_one("#severity", Select).value,  # type: ignore[arg-type]
+                functionality=self._value("functionality"),
+                state=self._value("state"),
+                audience=self._value("audience"),
+                customer_impact=self._value("impact"),
+                quantity_impacted=str(self.query_one("#quantity", Select).value),
+                ic=self._value("ic").strip() or None,
+            )
+        except WarroomError as exc:
+            self.show_error(str(exc))
+            return
+        self.dismiss(incident.ref)

@@ -1,0 +1,86 @@
+"""Every key of the screen underneath, and the scribe-line grammar."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+GRAMMAR: tuple[tuple[str, str], ...] = (
+    ("text", "a note"),
+    ("!text", "a key event"),
+    ("/action /decision /todo /query /comms /note", "the kind of event (/query: a command or query used to look at data)"),
+    ("@14:32 text", "happened at 14:32 (today, or yesterday if later than now)"),
+    ("@-5m text", "happened 5 minutes ago (also -1h30m, -90s)"),
+    ("@2026-11-23T14:32 text", "a full time, in your zone unless it has an offset"),
+    ("\\text", "log the rest exactly as typed"),
+    ("a URL in the text", "becomes the event's data link"),
+    ("Up / Down", "recall earlier lines"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys of the screen it was opened over, the app's keys and the grammar."""
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+    HelpScreen > VerticalScroll {
+        width: 90;
+        max-width: 100%;
+        height: auto;
+        max-height: 90%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f1,q", "dismiss", "Close", id="help.close", tooltip="Close the help"),
+    ]
+
+    def __init__(self, under: Screen[object]) -> None:
+        super().__init__()
+        self.under = under
+        self.key_rows: list[tuple[str, str]] = []
+        """(key, what it does) as listed."""
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as box:
+            box.border_title = "Help"
+            yield Static(self._keys(), id="help-keys")
+            yield Static(self._grammar(), id="help-grammar")
+
+    def _keys(self) -> Table:
+        table = Table(title="Keys", title_justify="left", show_header=False, box=None, expand=True)
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        seen: set[str] = set()
+        sources = [self.under, *self.under.query("*"), self.app]
+        for source in sources:
+            for binding in getattr(source, "BINDINGS", []):
+                if not isinstance(binding, Binding) or binding.key in seen:
+                    continue
+                seen.add(binding.key)
+                description = binding.tooltip or binding.description or binding.action
+                self.key_rows.append((self.app.get_key_display(binding), description))
+        self.key_rows.append(("ctrl+p", "command palette: every action by name"))
+        for key, description in self.key_rows:
+            table.add_row(Text(key), Text(description))
+        return table
+
+    def _grammar(self) -> Table:
+        table = Table(title="\nThe scribe line", title_justify="left", show_header=False, box=None, expand=True)
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for form, meaning in GRAMMAR:
+            table.add_row(Text(form), Text(meaning))
+        return table

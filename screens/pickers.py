@@ -1,0 +1,183 @@
+"""Dialogs of the command screen: severity, milestone, role handover, update sent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from screens.dialog import Dialog
+from storage.db import Store
+from storage.errors import WarroomError
+from storage.models import MILESTONES
+from storage.timeparse import parse_when
+
+
+def _when(store: Store, text: str) -> datetime:
+    """A typed time ("now" when blank) in the store's zone and clock."""
+    return parse_when(text.strip() or "now", now=store.now(), tz=store.policy.tz)
+
+
+class SeverityPicker(Dialog[int]):
+    """Choose the incident's new severity; each level shows its definition."""
+
+    def __init__(self, store: Store, current: int) -> None:
+        super().__init__()
+        self.store = store
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box") as box:
+            box.border_title = "Change severity"
+            options = []
+            for level, severity in self.store.policy.severities.items():
+                mark = "  (current)" if level == self.current else ""
+                prompt = Text.assemble(
+                    (f"SEV{level} {severity.name}{mark}\n", "bold"), (severity.definition, "dim")
+                )
+                options.append(Option(prompt, id=str(level), disabled=level == self.current))
+            yield OptionList(*options, id="severities")
+            yield Static(classes="dialog-error")
+            yield Label("Enter chooses · Esc cancels", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        first = next((i for i, o in enumerate(options.options) if not o.disabled), 0)
+        options.highlighted = first
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is not None:
+            self.dismiss(int(event.option.id))
+
+
+class MilestonePicker(Dialog[tuple[str, datetime]]):
+    """Mark a milestone reached, now or at a typed time."""
+
+    def __init__(self, store: Store, reached: dict[str, datetime]) -> None:
+        super().__init__()
+        self.store = store
+        self.reached = reached
+
+    def compose(self) -> ComposeResult:
+        tz = self.store.policy.tz
+        with Vertical(classes="dialog-box") as box:
+            box.border_title = "Mark a milestone"
+            options = []
+            for name in MILESTONES:
+                at = self.reached.get(name)
+                when = f"  reached {at.astimezone(tz):%H:%M:%S}" if at else ""
+                options.append(Option(Text.assemble(name.replace("_", " "), (when, "dim")), id=name))
+            yield OptionList(*options, id="milestones")
+            yield Input(placeholder="when: now, 14:32, -5m or 2026-11-23T14:32", id="when")
+            yield Static(classes="dialog-error")
+            yield Label("Enter on a milestone marks it at the time above · Esc cancels", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        first = next((i for i, name in enumerate(MILESTONES) if name not in self.reached), 0)
+        options.highlighted = first
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self._choose(event.option.id)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is not None:
+            self._choose(options.get_option_at_index(options.highlighted).id)
+
+    def _choose(self, name: str | None) -> None:
+        if name is None:
+            return
+        try:
+            at = _when(self.store, self.query_one("#when", Input).value)
+        except WarroomError as exc:
+            self.show_error(str(exc))
+            self.query_one("#when", Input).focus()
+            return
+        self.dismiss((name, at))
+
+
+class HandoverDialog(Dialog[tuple[str, str, datetime]]):
+    """Give a role to a person (a handover when the role has one holder)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "submit", "Assign", id="handover.submit", tooltip="Assign the role"),
+    ]
+
+    def __init__(self, store: Store, role_name: str, many: bool, holders: Sequence[str], people: Sequence[str]) -> None:
+        super().__init__()
+        self.store = store
+        self.role_name = role_name
+        self.many = many
+        self.holders = list(holders)
+        self.people = sorted(set(people))
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box") as box:
+            box.border_title = f"{'Add' if self.many else 'Hand over'}: {self.role_name}"
+            held = ", ".join(self.holders) if self.holders else "nobody"
+            yield Label(Text(f"Held by {held}."))
+            yield Input(placeholder="person", id="person", suggester=SuggestFromList(self.people, case_sensitive=False))
+            yield Input(placeholder="note, e.g. the component an SME covers (optional)", id="note")
+            yield Input(placeholder="when: now, 14:32, -5m", id="when")
+            yield Static(classes="dialog-error")
+            yield Label("Enter in the last field or Ctrl+S assigns · Esc cancels", classes="dialog-hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "when":
+            self.action_submit()
+        else:
+            self.focus_next()
+
+    def action_submit(self) -> None:
+        person = self.query_one("#person", Input).value.strip()
+        if not person:
+            self.show_error("type the person's name")
+            self.query_one("#person", Input).focus()
+            return
+        try:
+            at = _when(self.store, self.query_one("#when", Input).value)
+        except WarroomError as exc:
+            self.show_error(str(exc))
+            self.query_one("#when", Input).focus()
+            return
+        self.dismiss((person, self.query_one("#note", Input).value.strip(), at))
+
+
+UPDATE_CHOICES: tuple[tuple[str, str, str], ...] = (
+    ("checkin", "checkin", "Responder check-in done"),
+    ("internal", "initial", "Internal: initial message sent"),
+    ("internal", "update", "Internal: update sent"),
+    ("internal", "resolved", "Internal: resolved message sent"),
+    ("status_page", "investigating", "Status page: investigating posted"),
+    ("status_page", "update", "Status page: update posted"),
+    ("status_page", "resolved", "Status page: resolved posted"),
+)
+"""(channel, kind, label) of every update that can be recorded as sent."""
+
+
+class UpdatePicker(Dialog[tuple[str, str]]):
+    """Record that an update went out; its countdown starts again."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box") as box:
+            box.border_title = "Record an update as sent"
+            yield OptionList(
+                *(Option(label, id=f"{channel}:{kind}") for channel, kind, label in UPDATE_CHOICES), id="updates"
+            )
+            yield Static(classes="dialog-error")
+            yield Label("Enter records it now · Esc cancels", classes="dialog-hint")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            channel, kind = event.option.id.split(":", 1)
+            self.dismiss((channel, kind))

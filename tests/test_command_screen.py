@@ -1,0 +1,304 @@
+"""The command screen: logging, backdating, refusals, roles, severity, countdowns, live refresh."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import OptionList
+
+from screens.command import CommandScreen
+from screens.incident_list import IncidentListScreen
+from screens.pickers import HandoverDialog, SeverityPicker, UpdatePicker
+from storage import live, ops
+from storage.clock import FrozenClock
+from storage.db import Store
+from storage.demo import build_demo
+from storage.policy import Policy
+from tests.conftest import NOW
+from tui.app import WarroomApp
+from widgets.countdown import Countdown, CountdownPanel
+from widgets.incident_header import IncidentHeader
+from widgets.roster import RoleRoster
+from widgets.scribe_input import ScribeInput
+from widgets.timeline import TimelineView
+
+
+@pytest.fixture
+def demo(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Iterator[tuple[Store, str]]:
+    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
+        yield store, build_demo(store)
+
+
+def command(app: WarroomApp) -> CommandScreen:
+    screen = app.screen
+    assert isinstance(screen, CommandScreen)
+    return screen
+
+
+async def type_line(pilot: Pilot[None], line: str) -> None:
+    scribe = pilot.app.screen.query_one(ScribeInput)
+    scribe.focus()
+    scribe.value = line
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_logging_a_line_shows_it_at_once_and_clears_the_input(demo: tuple[Store, str]) -> None:
+    store, ref = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = command(app)
+        assert screen.ref == ref and screen.focused is screen.query_one(ScribeInput)
+        await type_line(pilot, "!/decision fail over to eu-central")
+        last = screen.query_one(TimelineView).entries[-1]
+        assert (last.kind, last.key, last.text) == ("decision", True, "fail over to eu-central")
+        assert screen.query_one(ScribeInput).value == ""
+        assert ops.timeline(store, ref)[-1].text == "fail over to eu-central"
+
+
+async def test_backdated_line_lands_in_time_order(demo: tuple[Store, str]) -> None:
+    store, ref = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_line(pilot, "@-20m gateway alarms paged the on-call")
+        entries = list(command(app).query_one(TimelineView).entries)
+        backdated = next(e for e in entries if e.text == "gateway alarms paged the on-call")
+        assert backdated.at == NOW - timedelta(minutes=20)
+        assert [e.at for e in entries] == sorted(e.at for e in entries)
+        assert entries[-1] is not backdated
+
+
+async def test_a_refused_line_stays_with_its_reason(demo: tuple[Store, str]) -> None:
+    store, ref = demo
+    before = len(ops.timeline(store, ref))
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_line(pilot, "/bogus keep me")
+        screen = command(app)
+        scribe = screen.query_one(ScribeInput)
+        assert scribe.value == "/bogus keep me"
+        assert scribe.has_class("-error")
+        error = screen.query_one("#scribe-error")
+        assert error.display and "unknown command '/bogus'" in str(error.render())
+        assert len(ops.timeline(store, ref)) == before
+        await pilot.press("x")
+        assert not error.display
+
+
+async def test_up_recalls_earlier_lines(demo: tuple[Store, str]) -> None:
+    store, _ = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_line(pilot, "first line")
+        await type_line(pilot, "second line")
+        await pilot.press("up")
+        assert command(app).query_one(ScribeInput).value == "second line"
+        await pilot.press("up")
+        assert command(app).query_one(ScribeInput).value == "first line"
+
+
+async def test_role_handover_from_the_roster_keeps_history(demo: tuple[Store, str]) -> None:
+    store, ref = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = command(app)
+        roster = screen.query_one(RoleRoster)
+        roster.focus()
+        roster.cursor = 0
+        await pilot.press("enter")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, HandoverDialog)
+        await pilot.press(*"Priya Natarajan")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen
+        ic = next(r for r in roster.roles if r.key == "ic")
+        assert [h.person for h in ic.holders] == ["Priya Natarajan"]
+        assert screen.query_one(IncidentHeader).commander == "Priya Natarajan"
+        history = [(h.person, h.ended_at) for h in ops.role_history(store, ref) if h.role == "ic"]
+        assert history == [("Dana Okafor", NOW), ("Priya Natarajan", None)]
+
+
+async def test_handover_dialog_refuses_a_bad_time_and_keeps_the_name(demo: tuple[Store, str]) -> None:
+    store, _ = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, HandoverDialog)
+        await pilot.press(*"Priya", "tab", "tab", *"25:99", "enter")
+        await pilot.pause()
+        assert app.screen is dialog
+        assert dialog.query_one("#person").value == "Priya"  # type: ignore[attr-defined]
+        assert "not a time" in str(dialog.query_one(".dialog-error").render())
+
+
+async def test_severity_change_recomputes_the_countdowns(demo: tuple[Store, str]) -> None:
+    store, ref = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = command(app)
+        panel = screen.query_one(CountdownPanel)
+        sev1_due = panel.countdown("checkin").due_at
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, SeverityPicker)
+        await pilot.press("enter")  # the first choice that is not current: SEV2
+        await pilot.pause()
+        assert screen.query_one(IncidentHeader).severity == 2
+        assert ops.get_incident(store, ref).severity == 2
+        assert panel.countdown("checkin").due_at == sev1_due - timedelta(minutes=20) + timedelta(minutes=50)
+        assert screen.query_one(TimelineView).entries[-1].kind == "severity"
+
+
+async def test_countdown_expires_once_and_recording_an_update_resets_it(
+    demo: tuple[Store, str], clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, ref = demo
+    app = WarroomApp(store)
+    bells: list[bool] = []
+    monkeypatch.setattr(app, "bell", lambda: bells.append(True))
+    expired: dict[int, str] = {}  # by message: a bubbling message is seen once per node
+
+    def seen(message: object) -> None:
+        if isinstance(message, Countdown.Expired):
+            expired[id(message)] = message.countdown.name
+
+    async with app.run_test(size=(120, 40), message_hook=seen) as pilot:
+        screen = command(app)
+        internal = screen.query_one(CountdownPanel).countdown("internal")
+        due = internal.due_at
+        assert due is not None and not internal.has_class("-overdue")
+        clock.set(due - timedelta(minutes=4))
+        screen._tick()
+        await pilot.pause()
+        assert internal.has_class("-warning")
+        clock.set(due + timedelta(seconds=1))
+        screen._tick()
+        await pilot.pause()
+        screen._tick()
+        await pilot.pause()
+        assert internal.has_class("-overdue")
+        assert list(expired.values()) == ["internal"] and bells == [True]
+        await pilot.press("f5")
+        await pilot.pause()
+        assert isinstance(app.screen, UpdatePicker)
+        await pilot.press("down", "down", "enter")  # Internal: update sent
+        await pilot.pause()
+        assert internal.due_at == clock.now() + timedelta(minutes=30)
+        assert not internal.has_class("-overdue")
+        assert [u.kind for u in ops.status_updates(store, ref)][-1] == "update"
+
+
+async def test_another_process_shows_up_without_a_key(demo: tuple[Store, str], policy: Policy, clock: FrozenClock) -> None:
+    store, ref = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = command(app)
+        with Store(store.url, policy=policy, clock=clock) as other:
+            ops.log(other, ref, "written by a second warroom", author="Lee Chen")
+            ops.assign_role(other, ref, "deputy", "Omar Haddad")
+        for _ in range(20):
+            await pilot.pause(0.1)
+            if screen.query_one(TimelineView).entries[-1].text == "Omar Haddad is Deputy":
+                break
+        texts = [e.text for e in screen.query_one(TimelineView).entries]
+        assert texts[-2:] == ["written by a second warroom", "Omar Haddad is Deputy"]
+        deputy = next(r for r in screen.query_one(RoleRoster).roles if r.key == "deputy")
+        assert [h.person for h in deputy.holders] == ["Omar Haddad"]
+
+
+async def test_the_line_being_typed_survives_a_restart(demo: tuple[Store, str]) -> None:
+    store, ref = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"half a thou")
+    again = WarroomApp(store)
+    async with again.run_test(size=(120, 40)) as pilot:
+        assert command(again).query_one(ScribeInput).value == "half a thou"
+        await type_line(pilot, "half a thought, finished")
+    third = WarroomApp(store)
+    async with third.run_test(size=(120, 40)):
+        assert command(third).query_one(ScribeInput).value == ""
+
+
+async def test_user_text_is_literal(demo: tuple[Store, str]) -> None:
+    store, ref = demo
+    ops.log(store, ref, "[bold]x[/bold] [@click=app.quit]q[/] \x1b[31mred")
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        timeline = command(app).query_one(TimelineView)
+        rendered = [timeline.render_line(y).text for y in range(timeline.size.height)]
+        assert any("[bold]x[/bold] [@click=app.quit]q[/]" in line for line in rendered)
+        assert not any("\x1b" in line for line in rendered)
+        await pilot.click(TimelineView)
+        assert app.is_running
+
+
+async def test_incident_list_filters_and_opens(demo: tuple[Store, str]) -> None:
+    store, ref = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f6")
+        await pilot.pause()
+        listing = app.screen
+        assert isinstance(listing, IncidentListScreen)
+        table = listing.query_one("#incidents")
+        assert table.row_count == 2  # type: ignore[attr-defined]
+        listing.query_one("#status").value = "open"  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert table.row_count == 1  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert command(app).ref == ref
+
+
+async def test_declare_from_the_list(demo: tuple[Store, str]) -> None:
+    store, _ = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f6")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("ctrl+s")  # nothing typed yet: refused, the dialog stays
+        await pilot.pause()
+        assert "functionality is required" in str(app.screen.query_one(".dialog-error").render())
+        await pilot.press(*"search", "tab", *"slow", "tab", *"all customers")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        screen = command(app)
+        assert live.incident_view(store, screen.ref).title == "search is slow for all customers"
+
+
+async def test_help_lists_every_key(demo: tuple[Store, str]) -> None:
+    store, _ = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        keys = {key.lower() for key, _ in app.screen.key_rows}  # type: ignore[attr-defined]
+        assert {"f2", "f3", "f4", "f5", "f6", "f7", "f1", "ctrl+p", "^q"} <= keys
+        await pilot.press("escape")
+        assert isinstance(app.screen, CommandScreen)
+
+
+def _steady(pilot: Pilot[None]) -> None:
+    for scribe in pilot.app.screen.query(ScribeInput):
+        scribe.cursor_blink = False
+
+
+def test_command_screen_snapshot_120x40(snap_compare, demo: tuple[Store, str]) -> None:  # noqa: ANN001
+    store, _ = demo
+    assert snap_compare(WarroomApp(store), terminal_size=(120, 40), run_before=_steady)
+
+
+def test_command_screen_snapshot_80x24(snap_compare, demo: tuple[Store, str]) -> None:  # noqa: ANN001
+    store, _ = demo
+    assert snap_compare(WarroomApp(store), terminal_size=(80, 24), run_before=_steady)

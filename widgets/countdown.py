@@ -1,0 +1,209 @@
+"""Countdowns to the next required update, and a titled panel holding several of them.
+
+The parent pushes both the deadlines and "now" (every second, say): these widgets never
+read the clock, so tests and replays control time completely.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from widgets.text import printable
+
+NOT_APPLICABLE = "—"
+"""What a countdown without a deadline shows."""
+
+
+def format_duration(seconds: int) -> str:
+    """`mm:ss` under an hour, `h:mm:ss` otherwise (`seconds` must not be negative)."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes:02d}:{secs:02d}"
+
+
+class Countdown(Widget):
+    """One labelled countdown to `due_at`, as seen at `now`.
+
+    Shows the time remaining (`mm:ss`, or `h:mm:ss` from an hour up), or `overdue mm:ss`
+    once `now` reaches `due_at`, or a muted `—` when there is no deadline (`due_at` None)
+    or no `now` yet. Carries the class `-warning` within `warn_within` of the deadline and
+    `-overdue` from the deadline on. Posts `Countdown.Expired` once when a running
+    countdown reaches its deadline; changing `due_at` (a reset) re-arms it.
+    """
+
+    DEFAULT_CSS = """
+    Countdown {
+        height: 1;
+        width: 1fr;
+        padding: 0 1;
+        &.-none {
+            color: $text-muted;
+        }
+        &.-warning {
+            color: $warning;
+            text-style: bold;
+        }
+        &.-overdue {
+            background: $error;
+            color: $text;
+            text-style: bold;
+        }
+    }
+    """
+
+    due_at: reactive[datetime | None] = reactive(None)
+    """The deadline (aware), or None when this countdown does not apply."""
+    now: reactive[datetime | None] = reactive(None)
+    """The current time (aware), pushed in by the parent."""
+    warn_within: reactive[timedelta] = reactive(timedelta(minutes=5))
+    """How close to the deadline the countdown turns to a warning."""
+
+    class Expired(Message):
+        """A running countdown reached its deadline."""
+
+        def __init__(self, countdown: Countdown) -> None:
+            super().__init__()
+            self.countdown = countdown
+
+        @property
+        def control(self) -> Countdown:
+            """The countdown that expired."""
+            return self.countdown
+
+    def __init__(
+        self,
+        label: str,
+        *,
+        name: str,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.label = label
+        self._armed: bool | None = None
+        """Whether reaching the deadline posts Expired; None: decide at the next `now`."""
+        self._update_classes()
+
+    @property
+    def overdue(self) -> bool:
+        """Whether the deadline has been reached."""
+        return self.due_at is not None and self.now is not None and self.now >= self.due_at
+
+    @property
+    def remaining(self) -> timedelta | None:
+        """Time left until the deadline (negative once overdue), None when unknown."""
+        if self.due_at is None or self.now is None:
+            return None
+        return self.due_at - self.now
+
+    def time_text(self) -> str:
+        """The time part as shown: `04:59`, `1:02:03`, `overdue 00:12` or `—`."""
+        remaining = self.remaining
+        if remaining is None:
+            return NOT_APPLICABLE
+        seconds = remaining.total_seconds()
+        if seconds <= 0:
+            return f"overdue {format_duration(math.floor(-seconds))}"
+        return format_duration(math.ceil(seconds))
+
+    def watch_due_at(self, due_at: datetime | None) -> None:
+        # A new deadline re-arms the countdown unless it is already past.
+        self._armed = None if self.now is None else (due_at is not None and self.now < due_at)
+        self._update_classes()
+
+    def watch_now(self, now: datetime | None) -> None:
+        if now is not None and self.due_at is not None:
+            if self._armed is None:
+                self._armed = now < self.due_at
+            elif self._armed and now >= self.due_at:
+                self._armed = False
+                self.post_message(self.Expired(self))
+        self._update_classes()
+
+    def watch_warn_within(self) -> None:
+        self._update_classes()
+
+    def _update_classes(self) -> None:
+        remaining = self.remaining
+        overdue = remaining is not None and remaining <= timedelta(0)
+        self.set_class(remaining is None, "-none")
+        self.set_class(overdue, "-overdue")
+        self.set_class(not overdue and remaining is not None and remaining <= self.warn_within, "-warning")
+
+    def render(self) -> Content:
+        time = self.time_text()
+        width = self.content_size.width
+        label_width = max(0, width - len(time) - 1)
+        label = Content(printable(self.label)).truncate(label_width, ellipsis=True, pad=True)
+        return Content.assemble(label, " ", time)
+
+
+class CountdownPanel(Vertical):
+    """A box titled "Next updates" holding one `Countdown` per (name, label) spec.
+
+    `update_countdowns(due, now)` pushes deadlines and the time; a countdown whose name is
+    missing from `due` is hidden (a `None` deadline is shown as not applicable).
+    `set_now(now)` ticks every countdown.
+    """
+
+    DEFAULT_CSS = """
+    CountdownPanel {
+        height: auto;
+        border: round $panel-lighten-2;
+        border-title-color: $text-muted;
+        padding: 0;
+    }
+    """
+
+    def __init__(
+        self,
+        specs: Sequence[tuple[str, str]],
+        *,
+        warn_within: timedelta = timedelta(minutes=5),
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.border_title = "Next updates"
+        self._countdowns: dict[str, Countdown] = {}
+        for countdown_name, label in specs:
+            countdown = Countdown(label, name=countdown_name)
+            countdown.warn_within = warn_within
+            self._countdowns[countdown_name] = countdown
+
+    def compose(self) -> ComposeResult:
+        yield from self._countdowns.values()
+
+    def countdown(self, name: str) -> Countdown:
+        """The countdown called `name` (KeyError if there is none)."""
+        return self._countdowns[name]
+
+    @property
+    def countdowns(self) -> Mapping[str, Countdown]:
+        """Every countdown by name, in display order."""
+        return dict(self._countdowns)
+
+    def update_countdowns(self, due: Mapping[str, datetime | None], now: datetime) -> None:
+        """Set every countdown's deadline from `due` (hiding those missing) and the time."""
+        for name, countdown in self._countdowns.items():
+            countdown.display = name in due
+            # The deadline first: a reset sent together with the tick must not expire.
+            countdown.due_at = due.get(name)
+            countdown.now = now
+
+    def set_now(self, now: datetime) -> None:
+        """Tick: push the current time to every countdown."""
+        for countdown in self._countdowns.values():
+            countdown.now = now

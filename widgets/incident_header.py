@@ -1,0 +1,187 @@
+"""The top band of the command screen: which incident, how bad, how long, who leads."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from textual.content import Content
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from widgets.text import printable
+
+MIN_TITLE_WIDTH = 20
+"""Below this much room for the title on one line, the header takes two lines."""
+SEPARATOR = "  "
+
+
+def format_elapsed(elapsed: timedelta) -> str:
+    """`h:mm:ss`, or `d days h:mm:ss` from a day up (negative durations count as zero)."""
+    seconds = max(0, int(elapsed.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    clock = f"{hours}:{minutes:02d}:{secs:02d}"
+    if days:
+        return f"{days} {'day' if days == 1 else 'days'} {clock}"
+    return clock
+
+
+class IncidentHeader(Widget):
+    """Reference, title, severity, status, incident clock and commander on one line.
+
+    The title is cut with `…` when room runs short; when even that leaves too little room,
+    the header takes two lines (reference and title, then the rest). Push `now` every
+    second to run the clock; `show(**fields)` sets several fields with one refresh.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "incident-header--ref",
+        "incident-header--sev1",
+        "incident-header--sev2",
+        "incident-header--sev",
+        "incident-header--status",
+        "incident-header--resolved",
+        "incident-header--clock",
+        "incident-header--commander",
+        "incident-header--no-commander",
+        "incident-header--separator",
+    }
+
+    DEFAULT_CSS = """
+    IncidentHeader {
+        height: auto;
+        background: $panel;
+        padding: 0 1;
+        & > .incident-header--ref {
+            text-style: bold;
+        }
+        & > .incident-header--sev1 {
+            color: $error;
+            text-style: bold;
+        }
+        & > .incident-header--sev2 {
+            color: $warning;
+            text-style: bold;
+        }
+        & > .incident-header--sev {
+            color: $accent;
+        }
+        & > .incident-header--status {
+            color: $text;
+        }
+        & > .incident-header--resolved {
+            color: $success;
+            text-style: bold;
+        }
+        & > .incident-header--clock {
+            text-style: bold;
+        }
+        & > .incident-header--commander {
+            color: $text;
+        }
+        & > .incident-header--no-commander {
+            color: $warning;
+            text-style: italic;
+        }
+        & > .incident-header--separator {
+            color: $text-muted;
+        }
+    }
+    """
+
+    ref: reactive[str] = reactive("", layout=True)
+    """The incident reference, e.g. `inc-26-11-23-SEV-1`."""
+    title: reactive[str] = reactive("", layout=True)
+    """The human title, e.g. `login is failing for EU customers`."""
+    severity: reactive[int] = reactive(0, layout=True)
+    """The severity level (1 is the worst); 0 when unknown."""
+    severity_name: reactive[str] = reactive("", layout=True)
+    """The severity's name, e.g. `major`."""
+    status: reactive[str] = reactive("", layout=True)
+    """The incident status, e.g. `investigating` or `resolved`."""
+    started_at: reactive[datetime | None] = reactive(None)
+    """When the incident started (aware); the clock counts from here."""
+    commander: reactive[str | None] = reactive(None, layout=True)
+    """The current Incident Commander, None when nobody holds the role."""
+    now: reactive[datetime | None] = reactive(None)
+    """The current time (aware), pushed in by the parent."""
+
+    FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"ref", "title", "severity", "severity_name", "status", "started_at", "commander", "now"}
+    )
+
+    def show(self, **fields: Any) -> None:
+        """Set several fields (names as the attributes) and refresh once."""
+        unknown = set(fields) - self.FIELDS
+        if unknown:
+            raise TypeError(f"IncidentHeader has no field(s) {', '.join(sorted(unknown))}")
+        for name, value in fields.items():
+            self.set_reactive(getattr(IncidentHeader, name), value)
+        self.refresh(layout=True)
+
+    def clock_text(self) -> str:
+        """The incident clock as shown, `—` until both `started_at` and `now` are known."""
+        if self.started_at is None or self.now is None:
+            return "—"
+        return format_elapsed(self.now - self.started_at)
+
+    def watch_now(self) -> None:
+        # The clock can grow (10:00:00, 1 day ...): take a second line if it must.
+        if self.is_mounted and self._line_count(self.content_size.width) != self.content_size.height:
+            self.refresh(layout=True)
+
+    def watch_started_at(self) -> None:
+        self.watch_now()
+
+    def _heading(self) -> Content:
+        ref = Content(printable(self.ref)).stylize(self.get_visual_style("incident-header--ref"))
+        title = Content(printable(self.title))
+        if ref and title:
+            return Content.assemble(ref, "  ", title)
+        return ref or title
+
+    def _facts(self) -> Content:
+        parts: list[Content] = []
+        if self.severity > 0:
+            component = {1: "incident-header--sev1", 2: "incident-header--sev2"}.get(
+                self.severity, "incident-header--sev"
+            )
+            text = f"SEV{self.severity} {printable(self.severity_name)}".rstrip()
+            parts.append(Content.styled(text, self.get_visual_style(component)))
+        if self.status:
+            component = "incident-header--resolved" if self.status == "resolved" else "incident-header--status"
+            parts.append(Content.styled(printable(self.status), self.get_visual_style(component)))
+        parts.append(Content.styled(self.clock_text(), self.get_visual_style("incident-header--clock")))
+        if self.commander:
+            commander = Content.assemble(
+                ("IC ", self.get_visual_style("incident-header--separator")),
+                (printable(self.commander), self.get_visual_style("incident-header--commander")),
+            )
+        else:
+            commander = Content.styled("no IC", self.get_visual_style("incident-header--no-commander"))
+        parts.append(commander)
+        separator = Content.styled(SEPARATOR, self.get_visual_style("incident-header--separator"))
+        return separator.join(parts)
+
+    def _line_count(self, width: int) -> int:
+        room = width - self._facts().cell_length - 2
+        heading = self._heading()
+        ref_width = Content(printable(self.ref)).cell_length + 2
+        return 1 if room >= heading.cell_length or room - ref_width >= MIN_TITLE_WIDTH else 2
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self._line_count(width)
+
+    def render(self) -> Content:
+        width = self.content_size.width
+        heading = self._heading()
+        facts = self._facts()
+        if self._line_count(width) == 1:
+            heading = heading.truncate(max(0, width - facts.cell_length - 2), ellipsis=True, pad=True)
+            return Content.assemble(heading, "  ", facts)
+        heading = heading.truncate(width, ellipsis=True)
+        facts = facts.truncate(width, ellipsis=True)
+        return Content("\n").join([heading, facts])

@@ -1,0 +1,131 @@
+"""The scribe's input line, with a history of accepted lines and an error state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.widgets import Input
+
+PLACEHOLDER = "Log an event: text, !key, /action /decision /todo /query /comms, @14:32 or @-5m"
+
+
+class ScribeInput(Input):
+    """An `Input` for timeline lines, with shell-like history on Up and Down.
+
+    The parent decides what is accepted: it calls `remember(line)` for an accepted line
+    (then usually `clear()`), or `show_error(message)` for a rejected one, which keeps the
+    text and marks the widget with the `-error` class until the next edit. The message
+    itself is the parent's to show. The line being typed is kept while browsing history.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "history_previous", "Earlier line", show=False, id="scribe_input.history_previous",
+                tooltip="Recall the previous logged line"),
+        Binding("down", "history_next", "Later line", show=False, id="scribe_input.history_next",
+                tooltip="Recall the next logged line, then the line being typed"),
+    ]
+
+    DEFAULT_CSS = """
+    ScribeInput {
+        &.-error {
+            border: tall $error 60%;
+        }
+        &.-error:focus {
+            border: tall $error;
+        }
+    }
+    """
+
+    def __init__(
+        self,
+        value: str | None = None,
+        placeholder: str = PLACEHOLDER,
+        *,
+        history: Sequence[str] = (),
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        # Focusing must not select the draft: the next key would replace it.
+        super().__init__(
+            value, placeholder, select_on_focus=False, name=name, id=id, classes=classes, disabled=disabled
+        )
+        self._history: list[str] = []
+        self._browsing: int | None = None
+        """The index into the history being shown, None while on the draft."""
+        self._draft = ""
+        self._error_value: str | None = None
+        self.error: str | None = None
+        """The error last shown with `show_error`, None once cleared."""
+        self.add_history(history)
+
+    @property
+    def history(self) -> tuple[str, ...]:
+        """The remembered lines, oldest first."""
+        return tuple(self._history)
+
+    def add_history(self, lines: Sequence[str]) -> None:
+        """Append `lines` (oldest first) to the history, e.g. lines logged earlier."""
+        for line in lines:
+            self._append(line)
+
+    def remember(self, line: str) -> None:
+        """Add an accepted line to the history and stop browsing (the parent clears the input)."""
+        self._append(line)
+        self._browsing = None
+        self._draft = ""
+
+    def _append(self, line: str) -> None:
+        if line.strip() and (not self._history or self._history[-1] != line):
+            self._history.append(line)
+
+    def show_error(self, message: str | None) -> None:
+        """Mark the line as rejected (`-error` class) until it is edited; None clears it."""
+        self.error = message
+        self._error_value = self.value if message is not None else None
+        self.set_class(message is not None, "-error")
+
+    @on(Input.Changed)
+    def _clear_error_on_edit(self, event: Input.Changed) -> None:
+        if self.error is not None and event.value != self._error_value:
+            self.show_error(None)
+
+    def _leave_edited_entry(self) -> None:
+        """A recalled line that was edited becomes the draft."""
+        if self._browsing is not None and self.value != self._history[self._browsing]:
+            self._draft = self.value
+            self._browsing = None
+
+    def _show(self, value: str) -> None:
+        self.value = value
+        self.cursor_position = len(value)
+
+    def action_history_previous(self) -> None:
+        """Recall the line before the one shown (the most recent one from the draft)."""
+        self._leave_edited_entry()
+        if not self._history:
+            return
+        if self._browsing is None:
+            self._draft = self.value
+            self._browsing = len(self._history) - 1
+        elif self._browsing > 0:
+            self._browsing -= 1
+        else:
+            return
+        self._show(self._history[self._browsing])
+
+    def action_history_next(self) -> None:
+        """Recall the line after the one shown, and past the last one the draft."""
+        self._leave_edited_entry()
+        if self._browsing is None:
+            return
+        if self._browsing < len(self._history) - 1:
+            self._browsing += 1
+            self._show(self._history[self._browsing])
+        else:
+            self._browsing = None
+            self._show(self._draft)

@@ -1,0 +1,44 @@
+"""Text helpers shared by widgets: make untrusted text safe to put on a terminal."""
+
+from __future__ import annotations
+
+LINE_BREAK = "⏎ "
+"""What a newline (LF, CR, CRLF, U+2028, U+2029) is shown as."""
+
+REPLACEMENT = "\ufffd"
+"""What a character with no picture of its own (C1 controls, bidi overrides, lone surrogates) becomes."""
+
+
+def _build_table() -> dict[int, str]:
+    table: dict[int, str] = {code: chr(0x2400 + code) for code in range(0x20)}  # ␀ … ␟, so ESC is ␛
+    table[0x09] = " "
+    table[0x0A] = LINE_BREAK
+    table[0x0D] = LINE_BREAK
+    table[0x7F] = "\u2421"  # ␡
+    for code in range(0x80, 0xA0):  # C1 controls, CSI (0x9B) and OSC (0x9D) among them
+        table[code] = REPLACEMENT
+    table[0x2028] = LINE_BREAK
+    table[0x2029] = LINE_BREAK
+    # Bidi embeddings, overrides and isolates can reorder what the terminal displays.
+    for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)):
+        table[code] = REPLACEMENT
+    for code in range(0xD800, 0xE000):  # lone surrogates cannot be encoded for the terminal
+        table[code] = REPLACEMENT
+    return table
+
+
+_TABLE = _build_table()
+
+
+def printable(text: str) -> str:
+    """Return `text` with every terminal control character replaced by a visible placeholder.
+
+    C0 controls become Unicode control pictures (ESC shows as `␛`), DEL `␡`, a line break
+    `⏎ ` (CRLF counts once), a tab one space; C1 controls, bidi overrides and lone
+    surrogates become `�`. Everything else, markup-looking brackets included, is kept as is.
+    """
+    if text.isprintable():  # fast path: no control, separator or format characters at all
+        return text
+    if "\r\n" in text:
+        text = text.replace("\r\n", "\n")
+    return text.translate(_TABLE)
