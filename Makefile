@@ -38,3 +38,6 @@ define apt_install
 	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(1)
 endef
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run

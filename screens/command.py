@@ -7,8 +7,8 @@ line. Every change goes through `storage.ops`; changes made by other processes (
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import ClassVar
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -16,12 +16,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Static
 
-from storage import live, ops
-from storage.countdowns import COUNTDOWN_LABELS, due_times
-from storage.db import Store
 from storage.drafts import Drafts
 from storage.errors import WarroomError
 from widgets.countdown import Countdown, CountdownPanel
@@ -30,6 +26,21 @@ from widgets.roster import RoleRoster, RosterHolder, RosterRole
 from widgets.scribe_input import ScribeInput
 from widgets.timeline import TimelineEntry, TimelineView
 
+if TYPE_CHECKING:
+    from storage import live
+    from storage.db import Store
+
+# The storage modules (SQLAlchemy, SQLModel) are imported where they are first used, so
+# that the screen can paint while the record is still being opened in a worker.
+
+COUNTDOWNS: tuple[tuple[str, str], ...] = (
+    ("initial", "Initial communication"),
+    ("checkin", "Responder check-in"),
+    ("internal", "Internal update"),
+    ("status_page", "Status page"),
+)
+"""The countdowns shown (storage.countdowns.COUNTDOWN_LABELS, without importing it)."""
+
 POLL_SECONDS = 0.5
 """How often the screen asks whether another process changed the incident."""
 
@@ -37,20 +48,9 @@ FIRST_PAINT_EVENTS = 400
 """Events loaded before the first frame; the rest of a long timeline follows in a worker."""
 
 
-def entry_for(row: live.EventRow, start_marker_kind: str) -> TimelineEntry:
-    """The timeline entry of one event row.
-
-    The incident's start is the `started` milestone when one is set (`start_marker_kind`
-    is then "milestone"), else the declaration; the `resolved` milestone is its end.
-    """
-    marker = None
-    if row.kind == "milestone" and row.detail == "resolved":
-        marker = "resolved"
-    elif row.kind == start_marker_kind and (row.kind == "declared" or row.detail == "started"):
-        marker = "start"
-    return TimelineEntry(
-        row.id, row.seq, row.at, row.kind, row.author, row.text, row.key, row.struck, row.link, marker
-    )
+def _entries(rows: list[live.EventRow]) -> list[TimelineEntry]:
+    """Rows as timeline entries: an event row has the entry's fields, in its order."""
+    return rows  # type: ignore[return-value]
 
 
 class CommandScreen(Screen[None]):
@@ -66,59 +66,79 @@ class CommandScreen(Screen[None]):
         Binding("escape", "focus_input", "Type", id="command.type", tooltip="Back to the scribe line", show=False),
     ]
 
-    def __init__(self, store: Store, ref: str) -> None:
+    def __init__(self, store: Store | None, ref: str | None) -> None:
+        """Without a store the screen paints at once and waits for `attach`."""
         super().__init__()
-        self.store = store
-        self.ref = ref
-        self.drafts = Drafts(store.url)
+        self.store: Store | None = store
+        self.ref: str | None = ref
+        self.drafts: Drafts | None = None
         self.view: live.IncidentView | None = None
-        self._mark = live.Watermark()
+        self._mark: live.Watermark | None = None
         self._seen_changes = -1
-        self._start_marker_kind = "declared"
-        self._poll_timer: Timer | None = None
+        self._has_started = False
 
     # --- layout ---------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        tz = self.store.policy.tz
+        tz = self.store.policy.tz if self.store is not None else timezone.utc
         yield IncidentHeader(id="incident-header")
         with Horizontal(id="command-body"):
             yield TimelineView(tz=tz, id="timeline")
             with Vertical(id="sidebar"):
                 yield RoleRoster(tz=tz, id="roster")
-                yield CountdownPanel(list(COUNTDOWN_LABELS.items()), id="countdowns")
+                yield CountdownPanel(COUNTDOWNS, id="countdowns")
         yield Static(id="scribe-error")
         yield ScribeInput(id="scribe")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(TimelineView).border_title = "Timeline"
+        timeline = self.query_one(TimelineView)
+        timeline.border_title = "Timeline"
+        self.query_one(ScribeInput).focus()
+        if self.store is not None and self.ref is not None:
+            self.attach(self.store, self.ref)
+        else:
+            timeline.empty_text = "Opening the incident record…"
+            self.query_one(IncidentHeader).show(title="Opening the incident record…")
+
+    def attach(self, store: Store, ref: str) -> None:
+        """Show incident `ref` of `store` (called once the record is open)."""
+        from storage import live
+
+        self.store, self.ref = store, ref
+        self.drafts = Drafts(store.url)
+        self.query_one(TimelineView).tz = store.policy.tz
+        self.query_one(RoleRoster).tz = store.policy.tz
+        self.query_one(TimelineView).empty_text = "No events yet"
         self._load_view()
-        rows, self._mark = live.event_rows(self.store, self.ref, newest=FIRST_PAINT_EVENTS)
+        rows, self._mark = live.event_rows(store, ref, newest=FIRST_PAINT_EVENTS)
         self._show_rows(rows, replace=True)
         if len(rows) >= FIRST_PAINT_EVENTS:
             self._load_full_timeline()
-        draft = self.drafts.load(self.ref)
         scribe = self.query_one(ScribeInput)
-        if draft:
+        draft = self.drafts.load(ref)
+        if draft and not scribe.value:
             scribe.value = draft
             scribe.cursor_position = len(draft)
             self.notify("The line you were typing was kept: it is back in the input.", title="Draft restored")
-        scribe.focus()
+        elif scribe.value:
+            self.drafts.save(ref, scribe.value)
         self._tick()
         self.set_interval(1.0, self._tick)
-        self._poll_timer = self.set_interval(POLL_SECONDS, self._poll)
+        self.set_interval(POLL_SECONDS, self._poll)
 
     @work(thread=True, exclusive=True, group="timeline-load")
     def _load_full_timeline(self) -> None:
-        rows, mark = live.event_rows(self.store, self.ref)
-        entries = [entry_for(row, self._start_marker_kind) for row in rows]
-        self.app.call_from_thread(self._apply_full_timeline, entries, mark)
+        from storage import live
 
-    def _apply_full_timeline(self, entries: list[TimelineEntry], mark: live.Watermark) -> None:
+        assert self.store is not None and self.ref is not None
+        rows, mark = live.event_rows(self.store, self.ref)
+        self.app.call_from_thread(self._apply_full_timeline, rows, mark)
+
+    def _apply_full_timeline(self, rows: list[live.EventRow], mark: live.Watermark) -> None:
         timeline = self.query_one(TimelineView)
         cursor = timeline.cursor_entry
-        timeline.set_entries(entries)
+        timeline.set_entries(_entries(rows))
         if cursor is not None:
             timeline.move_cursor(cursor.id)
         self._mark = mark
@@ -127,9 +147,12 @@ class CommandScreen(Screen[None]):
 
     def _load_view(self, view: live.IncidentView | None = None) -> None:
         """Show the header, roster and countdowns (read again unless `view` is given)."""
+        from storage import live
+
+        assert self.store is not None and self.ref is not None
         self.view = view = view if view is not None else live.incident_view(self.store, self.ref)
         self._seen_changes = view.change_count
-        self._start_marker_kind = "milestone" if "started" in view.milestones else "declared"
+        self._has_started = "started" in view.milestones
         policy = self.store.policy
         severity = policy.severities.get(view.severity)
         commander = next((h.person for h in view.roles if h.role == "ic"), None)
@@ -153,8 +176,10 @@ class CommandScreen(Screen[None]):
         self._update_countdowns()
 
     def _update_countdowns(self) -> None:
+        from storage.countdowns import due_times
+
         view = self.view
-        if view is None:
+        if view is None or self.store is None:
             return
         due = due_times(
             self.store.policy,
@@ -167,14 +192,15 @@ class CommandScreen(Screen[None]):
         self.query_one(CountdownPanel).update_countdowns(due, self.store.now())
 
     def _show_rows(self, rows: list[live.EventRow], *, replace: bool = False) -> None:
-        entries = [entry_for(row, self._start_marker_kind) for row in rows]
         timeline = self.query_one(TimelineView)
         if replace:
-            timeline.set_entries(entries)
-        elif entries:
-            timeline.upsert(entries)
+            timeline.set_entries(_entries(rows))
+        elif rows:
+            timeline.upsert(_entries(rows))
 
     def _tick(self) -> None:
+        if self.store is None:
+            return
         now = self.store.now()
         self.query_one(IncidentHeader).now = now
         self.query_one(CountdownPanel).set_now(now)
@@ -182,6 +208,10 @@ class CommandScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="poll")
     def _poll(self) -> None:
         """Ask whether the incident changed; if so read what changed (off the UI thread)."""
+        from storage import live
+
+        if self.store is None or self.ref is None or self._mark is None:
+            return
         try:
             count = live.change_count(self.store, self.ref)
             if count is None or count == self._seen_changes:
@@ -195,27 +225,46 @@ class CommandScreen(Screen[None]):
     def _apply_changes(self, view: live.IncidentView, rows: list[live.EventRow], mark: live.Watermark) -> None:
         if view.change_count < self._seen_changes:
             return
-        marker_kind = "milestone" if "started" in view.milestones else "declared"
+        self._show_changes(view, rows, mark)
+
+    def _show_changes(
+        self, view: live.IncidentView | None, rows: list[live.EventRow], mark: live.Watermark
+    ) -> None:
+        """Show a new view (read it when None) and the events that changed."""
+        had_started = self._has_started
         self._load_view(view)
-        if marker_kind != self._start_marker_kind:
-            self._start_marker_kind = marker_kind
-            all_rows, mark = live.event_rows(self.store, self.ref)
-            self._show_rows(all_rows, replace=True)
+        if self._has_started != had_started:  # the start marker moves: mark every row again
+            from storage import live
+
+            assert self.store is not None and self.ref is not None
+            rows, mark = live.event_rows(self.store, self.ref)
+            self._show_rows(rows, replace=True)
         else:
             self._show_rows(rows)
         self._mark = mark
 
-    def refresh_now(self) -> None:
-        """Read the incident again after a change made from this screen."""
-        self._load_view()
-        rows, self._mark = live.events_since(self.store, self.ref, self._mark)
-        self._show_rows(rows)
+    def refresh_now(self, *, timeline_only: bool = False) -> None:
+        """Read the incident again after a change made from this screen.
+
+        A logged line only adds events (`timeline_only`): header, roles and countdowns
+        are left to the next poll, which keeps the Enter key's work small.
+        """
+        from storage import live
+
+        assert self.store is not None and self.ref is not None and self._mark is not None
+        rows, mark = live.events_since(self.store, self.ref, self._mark)
+        if timeline_only:
+            self._show_rows(rows)
+            self._mark = mark
+        else:
+            self._show_changes(None, rows, mark)
 
     # --- the scribe line ------------------------------------------------------------
 
     def on_input_changed(self, event: ScribeInput.Changed) -> None:
         if event.input.id == "scribe":
-            self.drafts.save(self.ref, event.value)
+            if self.drafts is not None and self.ref is not None:
+                self.drafts.save(self.ref, event.value)
             self._show_error(None)
 
     def on_input_submitted(self, event: ScribeInput.Submitted) -> None:
@@ -225,6 +274,11 @@ class CommandScreen(Screen[None]):
         line = event.value
         if not line.strip():
             return
+        if self.store is None or self.ref is None or self.drafts is None:
+            self._show_error("The incident record is still opening: your line is kept, press Enter again in a moment.")
+            return
+        from storage import ops
+
         try:
             ops.log(self.store, self.ref, line)
         except WarroomError as exc:
@@ -234,7 +288,7 @@ class CommandScreen(Screen[None]):
         scribe.remember(line)
         scribe.value = ""
         self.drafts.clear(self.ref)
-        self.refresh_now()
+        self.refresh_now(timeline_only=True)
         self.query_one(TimelineView).scroll_end(animate=False)
 
     def _show_error(self, message: str | None) -> None:
@@ -251,10 +305,14 @@ class CommandScreen(Screen[None]):
 
     # --- actions --------------------------------------------------------------------
 
-    def _run(self, change: object) -> bool:
-        """Run a storage change; show its refusal as a notification."""
+    def _run(self, operation: str, *args: object, **kwargs: object) -> bool:
+        """Apply `storage.ops.<operation>` to this incident; a refusal becomes a notification."""
+        from storage import ops
+
+        if self.store is None or self.ref is None:
+            return False
         try:
-            change()  # type: ignore[operator]
+            getattr(ops, operation)(self.store, self.ref, *args, **kwargs)
         except WarroomError as exc:
             self.notify(str(exc), title="Not done", severity="error")
             return False
@@ -271,29 +329,33 @@ class CommandScreen(Screen[None]):
     def action_severity(self) -> None:
         from screens.pickers import SeverityPicker
 
-        assert self.view is not None
+        if self.store is None or self.view is None:
+            return
 
         def chosen(level: int | None) -> None:
             if level is not None:
-                self._run(lambda: ops.change_severity(self.store, self.ref, level))
+                self._run("change_severity", level)
 
         self.app.push_screen(SeverityPicker(self.store, self.view.severity), chosen)
 
     def action_milestone(self) -> None:
         from screens.pickers import MilestonePicker
 
-        assert self.view is not None
+        if self.store is None or self.view is None:
+            return
 
         def chosen(result: tuple[str, datetime] | None) -> None:
             if result is not None:
                 name, at = result
-                self._run(lambda: ops.set_milestone(self.store, self.ref, name, at=at))
+                self._run("set_milestone", name, at=at)
 
         self.app.push_screen(MilestonePicker(self.store, self.view.milestones), chosen)
 
     def action_handover(self, role_key: str | None = None) -> None:
         from screens.pickers import HandoverDialog
 
+        if self.store is None:
+            return
         roster = self.query_one(RoleRoster)
         role = next((r for r in roster.roles if r.key == role_key), None) if role_key else roster.cursor_role
         if role is None:
@@ -303,7 +365,7 @@ class CommandScreen(Screen[None]):
         def chosen(result: tuple[str, str, datetime] | None) -> None:
             if result is not None:
                 person, note, at = result
-                self._run(lambda: ops.assign_role(self.store, self.ref, role.key, person, at=at, note=note))
+                self._run("assign_role", role.key, person, at=at, note=note)
 
         holders = [h.person for h in role.holders]
         self.app.push_screen(HandoverDialog(self.store, role.name, role.many, holders, sorted(people)), chosen)
@@ -312,15 +374,18 @@ class CommandScreen(Screen[None]):
         self.action_handover(event.role_key)
 
     def on_role_roster_release_requested(self, event: RoleRoster.ReleaseRequested) -> None:
-        self._run(lambda: ops.release_role(self.store, self.ref, event.role_key, event.person))
+        self._run("release_role", event.role_key, event.person)
 
     def action_update_sent(self) -> None:
         from screens.pickers import UpdatePicker
 
+        if self.store is None:
+            return
+
         def chosen(result: tuple[str, str] | None) -> None:
             if result is not None:
                 channel, kind = result
-                self._run(lambda: ops.record_status_update(self.store, self.ref, channel=channel, kind=kind))
+                self._run("record_status_update", channel=channel, kind=kind)
 
         self.app.push_screen(UpdatePicker(), chosen)
 

@@ -22,6 +22,7 @@ class IncidentListScreen(Screen[None]):
     """Every incident in the record; Enter opens the highlighted one."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="incidents.back", tooltip="Back to the open incident"),
         Binding("n", "app.declare", "Declare", id="incidents.declare", tooltip="Declare a new incident"),
         Binding("r", "refresh", "Refresh", id="incidents.refresh", tooltip="Read the list again"),
         Binding("s", "focus_filter('status')", "Status filter", id="incidents.status", tooltip="Filter by status"),
@@ -86,6 +87,10 @@ class IncidentListScreen(Screen[None]):
             )
         self.query_one("#empty-list").display = not rows
         table.display = bool(rows)
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:

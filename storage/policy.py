@@ -12,15 +12,14 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pendulum
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import ConfigError, InvalidInput
 from .templates import TemplateError, render_template
@@ -50,20 +49,20 @@ DEFAULT_CONFIG_NAME = "default_config.toml"
 REFERENCE_PLACEHOLDERS: tuple[str, ...] = ("yy", "yyyy", "mm", "dd", "sev")
 TITLE_PLACEHOLDERS: tuple[str, ...] = ("functionality", "state", "audience")
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
 _MAX_DEADLINE_DAYS = 3650
 _NEVER = frozenset({"never", "none"})
 
 
 # --------------------------------------------------------------------------- models
+# Plain frozen dataclasses: `_Builder` below validates every field with a message that
+# names the file and key, and they import in no time (the app opens the record on start).
 
 
-class Deadline(BaseModel):
+@dataclass(frozen=True)
+class Deadline:
     """A deadline of `amount` calendar days, or business days (Monday to Friday)."""
 
-    model_config = _FROZEN
-
-    amount: int = Field(ge=1, le=_MAX_DEADLINE_DAYS)
+    amount: int
     business: bool = False
 
     def due(self, start: datetime, tz: tzinfo) -> datetime:
@@ -102,12 +101,11 @@ class Deadline(BaseModel):
         return f"{self.amount} {unit}{'' if self.amount == 1 else 's'}"
 
 
-class SeverityPolicy(BaseModel):
+@dataclass(frozen=True)
+class SeverityPolicy:
     """One severity level with its meaning, update cadences and post-mortem deadline."""
 
-    model_config = _FROZEN
-
-    level: int = Field(ge=0)
+    level: int
     key: str
     name: str
     definition: str
@@ -117,10 +115,9 @@ class SeverityPolicy(BaseModel):
     postmortem_deadline: Deadline | None
 
 
-class RolePolicy(BaseModel):
+@dataclass(frozen=True)
+class RolePolicy:
     """A response role: display name, whether several people may hold it, follow-ups."""
-
-    model_config = _FROZEN
 
     key: str
     name: str
@@ -128,28 +125,25 @@ class RolePolicy(BaseModel):
     follow_up: tuple[str, ...] = ()
 
 
-class Naming(BaseModel):
+@dataclass(frozen=True)
+class Naming:
     """Templates for the incident reference (channel slug) and title."""
-
-    model_config = _FROZEN
 
     reference: str
     title: str
 
 
-class Process(BaseModel):
+@dataclass(frozen=True)
+class Process:
     """How quickly the first steps of a response must happen."""
-
-    model_config = _FROZEN
 
     decide_within: timedelta
     declare_within: timedelta
 
 
-class Policy(BaseModel):
+@dataclass(frozen=True)
+class Policy:
     """All configurable incident rules, as loaded by `load_policy`."""
-
-    model_config = _FROZEN
 
     timezone: str
     naming: Naming
@@ -554,6 +548,8 @@ _DEADLINE = re.compile(
 def _local_timezone_name() -> str:
     """The machine's IANA zone name, or "UTC" when it cannot be determined."""
     try:
+        import pendulum  # only to find the machine's zone, when the config names none
+
         name = pendulum.local_timezone().name
         ZoneInfo(name)
     except Exception:  # noqa: BLE001 - any failure means "unknown": fall back to UTC

@@ -43,3 +43,38 @@ def test_incident_list_snapshot(snap_compare, tmp_path: Path, policy: Policy, cl
     store = Store(tmp_path / "demo.db", policy=policy, clock=clock)
     build_demo(store)
     assert snap_compare(WarroomApp(store), press=["f6"], terminal_size=(80, 24))
+
+
+async def test_paints_first_then_opens_the_record(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+    path = tmp_path / "demo.db"
+    with Store(path, policy=policy, clock=clock) as seed:
+        ref = build_demo(seed)
+    opened: list[Store] = []
+
+    def opener() -> Store:
+        store = Store(path, policy=policy, clock=clock)
+        opened.append(store)
+        return store
+
+    app = WarroomApp(opener=opener)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, CommandScreen)
+        for _ in range(50):
+            if screen.ref is not None:
+                break
+            await pilot.pause(0.05)
+        assert screen.ref == ref and screen.store is opened[0]
+        assert screen.query_one("#timeline").entry_count > 10  # type: ignore[attr-defined]
+    opened[0].close()
+
+
+async def test_an_unknown_reference_ends_the_app_with_the_reason(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+    app = WarroomApp(opener=lambda: Store(tmp_path / "w.db", policy=policy, clock=clock), ref="inc-nope")
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(50):
+            if not app.is_running:
+                break
+            await pilot.pause(0.05)
+    assert app.return_code == 1
+    assert app.failure is not None and "no incident 'inc-nope'" in app.failure

@@ -302,3 +302,27 @@ def test_command_screen_snapshot_120x40(snap_compare, demo: tuple[Store, str]) -
 def test_command_screen_snapshot_80x24(snap_compare, demo: tuple[Store, str]) -> None:  # noqa: ANN001
     store, _ = demo
     assert snap_compare(WarroomApp(store), terminal_size=(80, 24), run_before=_steady)
+
+
+async def test_the_start_marker_moves_to_the_started_milestone(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+    with Store(tmp_path / "w.db", policy=policy, clock=clock) as store:
+        ref = ops.declare(store, severity=1, functionality="api", state="down", audience="all").ref
+        app = WarroomApp(store, ref=ref)
+        async with app.run_test(size=(120, 40)) as pilot:
+            timeline = command(app).query_one(TimelineView)
+            assert [(e.kind, e.marker) for e in timeline.entries] == [("declared", "start")]
+            await pilot.press("f3")
+            await pilot.pause()
+            app.screen.query_one("#when").value = "-10m"  # type: ignore[attr-defined]
+            await pilot.press("enter")  # the highlighted milestone: started
+            await pilot.pause()
+            markers = {(e.kind, e.marker) for e in timeline.entries}
+            assert markers == {("declared", None), ("milestone", "start")}
+            await pilot.press("f3")
+            await pilot.pause()
+            options = app.screen.query_one(OptionList)
+            options.highlighted = 5  # resolved
+            await pilot.press("enter")
+            await pilot.pause()
+            assert ("milestone", "resolved") in {(e.kind, e.marker) for e in timeline.entries}
+            assert command(app).query_one(IncidentHeader).status == "resolved"

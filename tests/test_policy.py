@@ -132,7 +132,9 @@ def test_default_timezone_is_machine_zone(monkeypatch: pytest.MonkeyPatch) -> No
     class Zone:
         name = "Asia/Tokyo"
 
-    monkeypatch.setattr(policy_module.pendulum, "local_timezone", lambda: Zone())
+    import pendulum
+
+    monkeypatch.setattr(pendulum, "local_timezone", lambda: Zone())
     assert load_policy().timezone == "Asia/Tokyo"
     Zone.name = "+05:00"  # a fixed offset with no IANA name
     assert load_policy().timezone == "UTC"

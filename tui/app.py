@@ -2,65 +2,136 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import ClassVar
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from storage.db import Store
+from storage.errors import WarroomError
 from tui.theme import WARROOM_THEME
+
+if TYPE_CHECKING:
+    from storage.db import Store
 
 
 class WarroomApp(App[None]):
     """Opens on an incident (the one asked for, else the most recently active open one)
-    or, with none, on the incident list."""
+    or, with none, on the incident list.
+
+    Given an open `store`, it reads it at once. Given an `opener` instead (the `warroom`
+    command does this), it paints the command screen first and opens the record in a
+    worker: importing the database layer takes longer than drawing the screen.
+    """
 
     TITLE = "warroom"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).parent / "app.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave warroom", priority=True),
         Binding("f1", "help", "Help", id="app.help", tooltip="Every key and the scribe grammar"),
     ]
 
-    def __init__(self, store: Store, *, ref: str | None = None) -> None:
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        opener: Callable[[], Store] | None = None,
+        ref: str | None = None,
+    ) -> None:
         super().__init__()
-        self.store = store
+        if (store is None) == (opener is None):
+            raise ValueError("give either an open store or an opener")
+        self.store: Store | None = store
+        self.opener = opener
         self.initial_ref = ref
+        self.failure: str | None = None
+        """Why the record could not be opened, when it could not."""
 
     def on_mount(self) -> None:
-        from screens.incident_list import IncidentListScreen
-        from storage import ops
-
         self.register_theme(WARROOM_THEME)
         self.theme = WARROOM_THEME.name
-        self.push_screen(IncidentListScreen(self.store))
-        ref = self.initial_ref or ops.most_recent_open(self.store)
-        if ref is not None:
+        if self.store is not None:
+            from storage import ops
+
+            ref = self.initial_ref or ops.most_recent_open(self.store)
+            self._show_first(ref)
+        else:
+            from screens.command import CommandScreen
+
+            self.push_screen(CommandScreen(None, self.initial_ref))
+            self._open_record()
+
+    @work(thread=True, exit_on_error=False, group="open")
+    def _open_record(self) -> None:
+        """Open the store, and find the incident to show, off the UI thread."""
+        assert self.opener is not None
+        store: Store | None = None
+        try:
+            store = self.opener()
+            from storage import ops
+
+            ref = self.initial_ref
+            if ref is not None:
+                ops.get_incident(store, ref)
+            else:
+                ref = ops.most_recent_open(store)
+        except WarroomError as exc:
+            if store is not None:
+                store.close()
+            self.call_from_thread(self._fail, str(exc))
+            return
+        self.call_from_thread(self._record_opened, store, ref)
+
+    def _fail(self, message: str) -> None:
+        """Leave with `message` for the command line to print (exit status 1)."""
+        self.failure = message
+        self.exit(return_code=1)
+
+    def _record_opened(self, store: Store, ref: str | None) -> None:
+        from screens.command import CommandScreen
+
+        self.store = store
+        screen = self.screen
+        if ref is not None and isinstance(screen, CommandScreen) and screen.store is None:
+            screen.attach(store, ref)
+        else:
+            self._show_first(ref)
+
+    def _show_first(self, ref: str | None) -> None:
+        from screens.incident_list import IncidentListScreen
+
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        if ref is None:
+            assert self.store is not None
+            self.push_screen(IncidentListScreen(self.store))
+        else:
             self.open_incident(ref)
 
     def open_incident(self, ref: str) -> None:
-        """Show the command screen of one incident (above the incident list)."""
+        """Show the command screen of one incident."""
         from screens.command import CommandScreen
-        from screens.incident_list import IncidentListScreen
 
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, IncidentListScreen):
+        while len(self.screen_stack) > 1:
             self.pop_screen()
         self.push_screen(CommandScreen(self.store, ref))
 
     def action_incidents(self) -> None:
-        """Back to the incident list."""
+        """The incident list, over the current incident."""
         from screens.incident_list import IncidentListScreen
 
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, IncidentListScreen):
-            self.pop_screen()
-        if isinstance(self.screen, IncidentListScreen):
-            self.screen.action_refresh()
+        if self.store is not None and not isinstance(self.screen, IncidentListScreen):
+            self.push_screen(IncidentListScreen(self.store))
 
     def action_declare(self) -> None:
         """Declare a new incident and open it."""
         from screens.declare import DeclareDialog
+
+        if self.store is None:
+            return
 
         def declared(ref: str | None) -> None:
             if ref is not None:

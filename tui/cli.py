@@ -99,25 +99,37 @@ def main(ctx: click.Context, db: str | None, config_path: Path | None) -> None:
     With no command, opens the app on the most recently active open incident.
     """
     if ctx.invoked_subcommand is None:
-        store = _open_store(db, config_path)
-        _run_app(store, None)
+        _run_app(db, config_path, None)
 
 
-def _run_app(store: Store, ref: str | None) -> None:
+def _run_app(db: str | None, config_path: Path | None, ref: str | None) -> None:
+    """Run the TUI; the record is opened inside it, after the first paint."""
+    from storage.errors import WarroomError
     from tui.app import WarroomApp
 
-    WarroomApp(store, ref=ref).run()
+    root = click.get_current_context().find_root().params
+
+    def opener() -> Store:
+        from storage.clock import clock_from_env
+        from storage.db import Store
+        from storage.policy import load_policy
+
+        policy = load_policy(config_path or root.get("config_path"))
+        return Store(db or root.get("db"), policy=policy, clock=clock_from_env())
+
+    app = WarroomApp(opener=opener, ref=ref)
+    app.run()
+    if app.store is not None:
+        app.store.close()
+    if app.failure is not None:
+        raise WarroomError(app.failure)
 
 
 @_command(main, "open")
 @click.argument("ref")
 def open_incident(ref: str, db: str | None, config_path: Path | None) -> None:
     """Open the app on incident REF."""
-    from storage import ops
-
-    store = _open_store(db, config_path)
-    ops.get_incident(store, ref)
-    _run_app(store, ref)
+    _run_app(db, config_path, ref)
 
 
 @_command(main)
@@ -132,7 +144,9 @@ def demo(keep: Path | None, db: str | None, config_path: Path | None) -> None:
         target = keep if keep is not None else Path(folder) / "demo.db"
         store = _open_store(db or str(target), config_path)
         ref = build_demo(store)
-        _run_app(store, ref)
+        from tui.app import WarroomApp
+
+        WarroomApp(store, ref=ref).run()
 
 
 @_command(main)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from operator import attrgetter
 from typing import ClassVar, NamedTuple, overload
@@ -48,9 +47,12 @@ NARROWEST = 56
 """Below this width the author is left out: the text matters more."""
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One event of the incident timeline, as the widget shows it."""
+class TimelineEntry(NamedTuple):
+    """One event of the incident timeline, as the widget shows it.
+
+    A named tuple rather than a dataclass: a 100,000-event timeline builds this many,
+    and tuples are several times quicker to make.
+    """
 
     id: int
     """Stable identity: `upsert` replaces the entry with the same id."""

@@ -1,0 +1,107 @@
+"""Start an app headless, stop at its first interactive frame, print timings as JSON.
+
+    python bench/start_app.py minimal
+    python bench/start_app.py warroom DB_PATH [EXPECTED_EVENTS]
+
+`cold_s` counts from interpreter start (as the shell sees it, minus process spawn) to
+the first frame after the screen that matters has mounted; `rss_mb` is the peak
+resident memory at that point. Both apps are measured the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+T0 = time.perf_counter()
+
+
+def _report(app_name: str, extra: dict[str, float] | None = None) -> None:
+    result = {
+        "app": app_name,
+        "cold_s": time.perf_counter() - T0,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        **(extra or {}),
+    }
+    print(json.dumps(result))
+
+
+def run_minimal() -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import Footer, Header
+
+    class Minimal(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield Footer()
+
+        def on_mount(self) -> None:
+            self.call_after_refresh(self._done)
+
+        def _done(self) -> None:
+            _report("minimal")
+            self.exit()
+
+    Minimal().run(headless=True, size=(120, 40))
+
+
+def run_warroom(db: str, expected: int) -> None:
+    """Open the app as `warroom` does (the record opened in a worker after the first paint).
+
+    Marks: `first_frame_s`, the command screen painted and taking keys; `data_frame_s`,
+    the incident's header, roles, countdowns and newest events painted; with `expected`
+    > 0, `full_timeline_s`, when that many events are in the timeline.
+    """
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
+    from screens.command import CommandScreen
+    from tui.app import WarroomApp
+
+    def opener():  # type: ignore[no-untyped-def]
+        from storage.db import Store
+        from storage.policy import load_policy
+
+        return Store(db, policy=load_policy())
+
+    app = WarroomApp(opener=opener)
+    marks: dict[str, float] = {}
+    original_mount, original_attach = CommandScreen.on_mount, CommandScreen.attach
+
+    def mark(name: str) -> None:
+        marks.setdefault(name, time.perf_counter() - T0)
+
+    def on_mount(screen: CommandScreen) -> None:
+        mark("mount_s")
+        original_mount(screen)
+        screen.call_after_refresh(mark, "first_frame_s")
+
+    def attach(screen: CommandScreen, store, ref) -> None:  # type: ignore[no-untyped-def]
+        mark("attach_s")
+        original_attach(screen, store, ref)
+        screen.call_after_refresh(data_frame, screen)
+
+    def data_frame(screen: CommandScreen) -> None:
+        mark("data_frame_s")
+
+        def check() -> None:
+            if expected and screen.query_one("#timeline").entry_count < expected:  # type: ignore[attr-defined]
+                screen.set_timer(0.005, check)
+                return
+            if expected:
+                mark("full_timeline_s")
+            _report("warroom", marks)
+            app.exit()
+
+        check()
+
+    CommandScreen.on_mount = on_mount  # type: ignore[method-assign]
+    CommandScreen.attach = attach  # type: ignore[method-assign]
+    app.run(headless=True, size=(120, 40))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "minimal":
+        run_minimal()
+    else:
+        run_warroom(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 0)
