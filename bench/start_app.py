@@ -18,6 +18,30 @@ import time
 T0 = time.perf_counter()
 
 
+IDLE_SECONDS = float(__import__("os").environ.get("BENCH_IDLE_SECONDS", "0"))
+"""When set, stay idle this long after the measured frame and report the CPU it used."""
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _finish(app, app_name: str, extra: dict[str, float] | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Report (after an idle stretch when asked) and leave."""
+    if not IDLE_SECONDS:
+        _report(app_name, extra)
+        app.exit()
+        return
+    start = _cpu()
+
+    def done() -> None:
+        _report(app_name, {**(extra or {}), "idle_cpu_pct": 100 * (_cpu() - start) / IDLE_SECONDS})
+        app.exit()
+
+    app.set_timer(IDLE_SECONDS, done)
+
+
 def _report(app_name: str, extra: dict[str, float] | None = None) -> None:
     result = {
         "app": app_name,
@@ -41,8 +65,7 @@ def run_minimal() -> None:
             self.call_after_refresh(self._done)
 
         def _done(self) -> None:
-            _report("minimal")
-            self.exit()
+            _finish(self, "minimal")
 
     Minimal().run(headless=True, size=(120, 40))
 
@@ -55,8 +78,12 @@ def run_warroom(db: str, expected: int) -> None:
     > 0, `full_timeline_s`, when that many events are in the timeline.
     """
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
+    import screens.command
     from screens.command import CommandScreen
     from tui.app import WarroomApp
+
+    if __import__("os").environ.get("BENCH_NO_POLL"):
+        screens.command.POLL_SECONDS = 3600.0  # the same screen, without live refresh
 
     def opener():  # type: ignore[no-untyped-def]
         from storage.db import Store
@@ -90,8 +117,7 @@ def run_warroom(db: str, expected: int) -> None:
                 return
             if expected:
                 mark("full_timeline_s")
-            _report("warroom", marks)
-            app.exit()
+            _finish(app, "warroom", marks)
 
         check()
 

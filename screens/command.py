@@ -7,11 +7,13 @@ line. Every change goes through `storage.ops`; changes made by other processes (
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
+from textual.worker import get_current_worker
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -76,6 +78,7 @@ class CommandScreen(Screen[None]):
         self._mark: live.Watermark | None = None
         self._seen_changes = -1
         self._has_started = False
+        self._stop_watching = threading.Event()
 
     # --- layout ---------------------------------------------------------------------
 
@@ -101,6 +104,9 @@ class CommandScreen(Screen[None]):
             timeline.empty_text = "Opening the incident record…"
             self.query_one(IncidentHeader).show(title="Opening the incident record…")
 
+    def on_unmount(self) -> None:
+        self._stop_watching.set()  # the watcher thread ends at once instead of after its sleep
+
     def attach(self, store: Store, ref: str) -> None:
         """Show incident `ref` of `store` (called once the record is open)."""
         from storage import live
@@ -125,7 +131,7 @@ class CommandScreen(Screen[None]):
             self.drafts.save(ref, scribe.value)
         self._tick()
         self.set_interval(1.0, self._tick)
-        self.set_interval(POLL_SECONDS, self._poll)
+        self._watch()
 
     @work(thread=True, exclusive=True, group="timeline-load")
     def _load_full_timeline(self) -> None:
@@ -206,21 +212,29 @@ class CommandScreen(Screen[None]):
         self.query_one(CountdownPanel).set_now(now)
 
     @work(thread=True, exclusive=True, group="poll")
-    def _poll(self) -> None:
-        """Ask whether the incident changed; if so read what changed (off the UI thread)."""
+    def _watch(self) -> None:
+        """Every POLL_SECONDS, ask whether the incident changed (one indexed read) and, if
+        so, read what changed; all off the UI thread, in one long-lived worker."""
         from storage import live
 
-        if self.store is None or self.ref is None or self._mark is None:
-            return
-        try:
-            count = live.change_count(self.store, self.ref)
-            if count is None or count == self._seen_changes:
+        worker = get_current_worker()
+        while not self._stop_watching.wait(POLL_SECONDS) and not worker.is_cancelled:
+            if self.store is None or self.ref is None or self._mark is None:
+                continue
+            try:
+                count = live.change_count(self.store, self.ref)
+                if count is None or count == self._seen_changes:
+                    continue
+                view = live.incident_view(self.store, self.ref)
+                rows, mark = live.events_since(self.store, self.ref, self._mark)
+            except WarroomError:
+                continue  # a busy or briefly unreachable database: try again next time
+            if worker.is_cancelled:
                 return
-            view = live.incident_view(self.store, self.ref)
-            rows, mark = live.events_since(self.store, self.ref, self._mark)
-        except WarroomError:
-            return  # a busy or briefly unreachable database: try again on the next tick
-        self.app.call_from_thread(self._apply_changes, view, rows, mark)
+            try:
+                self.app.call_from_thread(self._apply_changes, view, rows, mark)
+            except RuntimeError:  # the app is shutting down
+                return
 
     def _apply_changes(self, view: live.IncidentView, rows: list[live.EventRow], mark: live.Watermark) -> None:
         if view.change_count < self._seen_changes:
@@ -369,6 +383,18 @@ class CommandScreen(Screen[None]):
 
         holders = [h.person for h in role.holders]
         self.app.push_screen(HandoverDialog(self.store, role.name, role.many, holders, sorted(people)), chosen)
+
+    def on_timeline_view_entry_selected(self, event: TimelineView.EntrySelected) -> None:
+        from screens.event import EventDialog
+
+        if self.store is None or self.ref is None:
+            return
+
+        def closed(changed: bool | None) -> None:
+            if changed:
+                self.refresh_now()
+
+        self.app.push_screen(EventDialog(self.store, self.ref, event.entry.seq), closed)
 
     def on_role_roster_handover_requested(self, event: RoleRoster.HandoverRequested) -> None:
         self.action_handover(event.role_key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -326,3 +327,57 @@ async def test_the_start_marker_moves_to_the_started_milestone(tmp_path: Path, p
             await pilot.pause()
             assert ("milestone", "resolved") in {(e.kind, e.marker) for e in timeline.entries}
             assert command(app).query_one(IncidentHeader).status == "resolved"
+
+
+async def test_live_refresh_on_each_backend(db_url: str, policy: Policy, clock: FrozenClock) -> None:
+    """A second writer's changes appear within a second, on SQLite and PostgreSQL alike."""
+    with Store(db_url, policy=policy, clock=clock) as store, Store(db_url, policy=policy, clock=clock) as other:
+        ref = ops.declare(store, severity=2, functionality="api", state="slow", audience="all", ic="Dana").ref
+        app = WarroomApp(store, ref=ref)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = command(app)
+            ops.log(other, ref, "from the scribe's terminal", author="Lee")
+            ops.change_severity(other, ref, 1)
+            started = asyncio.get_running_loop().time()
+            while asyncio.get_running_loop().time() - started < 1.0:
+                await pilot.pause(0.05)
+                if screen.query_one(IncidentHeader).severity == 1:
+                    break
+            assert screen.query_one(IncidentHeader).severity == 1
+            assert [e.text for e in screen.query_one(TimelineView).entries][-2:] == [
+                "from the scribe's terminal", "Raised severity from SEV2 to SEV1",
+            ]
+
+
+async def test_edit_and_strike_an_event_from_the_timeline(demo: tuple[Store, str]) -> None:
+    from screens.event import EventDialog
+
+    store, ref = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_line(pilot, "gatway restarted")
+        screen = command(app)
+        timeline = screen.query_one(TimelineView)
+        timeline.focus()
+        await pilot.press("end", "enter")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, EventDialog)
+        edit = dialog.query_one("#edit")
+        edit.value = "/bogus typo"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is dialog and "unknown command" in str(dialog.query_one(".dialog-error").render())
+        edit.value = "!gateway restarted"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen
+        last = timeline.entries[-1]
+        assert (last.text, last.key) == ("gateway restarted", True)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert timeline.entries[-1].struck
+        history = ops.event_history(store, ref, last.seq)
+        assert [r.text for r in history] == ["gatway restarted", "gateway restarted"]

@@ -1,0 +1,92 @@
+"""One timeline event in full, with its earlier versions; edit or strike it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Static
+
+from screens.dialog import Dialog
+from storage import ops
+from storage.db import Store
+from storage.errors import WarroomError
+from storage.models import TYPED_KINDS
+from widgets.text import printable
+
+
+class EventDialog(Dialog[bool]):
+    """Shows the event; Ctrl+S saves an edit, Ctrl+T strikes it (the earlier text is kept).
+
+    Dismisses with True when the record changed."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save edit", id="event.save", tooltip="Replace the text (the old one is kept)"),
+        Binding("ctrl+t", "strike", "Strike", id="event.strike", tooltip="Strike the event through"),
+    ]
+
+    def __init__(self, store: Store, ref: str, seq: int) -> None:
+        super().__init__()
+        self.store = store
+        self.ref = ref
+        self.seq = seq
+
+    def compose(self) -> ComposeResult:
+        event = next(e for e in ops.timeline(self.store, self.ref) if e.seq == self.seq)
+        history = ops.event_history(self.store, self.ref, self.seq)
+        tz = self.store.policy.tz
+        editable = event.kind in TYPED_KINDS and not event.struck
+        with Vertical(classes="dialog-box") as box:
+            box.border_title = f"Event #{event.seq}"
+            facts = Text.assemble(
+                (f"{event.kind}{' · key' if event.key else ''}{' · struck' if event.struck else ''}\n", "bold"),
+                f"happened {event.occurred_at.astimezone(tz):%Y-%m-%d %H:%M:%S %Z}, "
+                f"logged {event.logged_at.astimezone(tz):%H:%M:%S} by {printable(event.author)}\n",
+                f"link: {printable(event.link)}\n" if event.link else "",
+            )
+            yield Static(facts)
+            yield Static(Text(printable(event.text)), id="event-text")
+            for revision in history:
+                yield Static(
+                    Text.assemble(
+                        (f"r{revision.revision} ", "dim"),
+                        (printable(revision.text), "strike dim" if revision.struck else "dim"),
+                        (f"  replaced {revision.replaced_at.astimezone(tz):%H:%M:%S} by {printable(revision.replaced_by)}", "dim"),
+                    )
+                )
+            if editable:
+                prefix = ("!" if event.key else "") + (f"/{event.kind} " if event.kind != "note" else "")
+                yield Input(prefix + event.text, id="edit")
+                yield Static(classes="dialog-error")
+                yield Label("Ctrl+S saves the edit · Ctrl+T strikes · Esc closes", classes="dialog-hint")
+            else:
+                yield Static(classes="dialog-error")
+                reason = "struck" if event.struck else "written by the record"
+                yield Label(f"This event is {reason}: it cannot be changed · Esc closes", classes="dialog-hint")
+        self.editable = editable
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        if not self.editable:
+            return
+        try:
+            ops.edit_event(self.store, self.ref, self.seq, self.query_one("#edit", Input).value)
+        except WarroomError as exc:
+            self.show_error(str(exc))
+            return
+        self.dismiss(True)
+
+    def action_strike(self) -> None:
+        if not self.editable:
+            return
+        try:
+            ops.strike_event(self.store, self.ref, self.seq)
+        except WarroomError as exc:
+            self.show_error(str(exc))
+            return
+        self.dismiss(True)
