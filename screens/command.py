@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timezone
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -50,8 +51,13 @@ FIRST_PAINT_EVENTS = 400
 """Events loaded before the first frame; the rest of a long timeline follows in a worker."""
 
 
-def _entries(rows: list[live.EventRow]) -> list[TimelineEntry]:
-    """Rows as timeline entries: an event row has the entry's fields, in its order."""
+def _entries(rows: Sequence[live.EventRow | live.EventStub]) -> list[TimelineEntry]:
+    """Rows as timeline entries: an event row has the entry's fields, in its order, and a
+    stub the fields the timeline needs to place it (it reads the rest when shown)."""
+    return rows  # type: ignore[return-value]
+
+
+def _entries_by_id(rows: dict[int, live.EventRow]) -> dict[int, TimelineEntry]:
     return rows  # type: ignore[return-value]
 
 
@@ -113,7 +119,9 @@ class CommandScreen(Screen[None]):
 
         self.store, self.ref = store, ref
         self.drafts = Drafts(store.url)
-        self.query_one(TimelineView).tz = store.policy.tz
+        timeline = self.query_one(TimelineView)
+        timeline.tz = store.policy.tz
+        timeline.entry_loader = lambda ids: _entries_by_id(live.events_by_id(store, ref, ids))
         self.query_one(RoleRoster).tz = store.policy.tz
         self.query_one(TimelineView).empty_text = "No events yet"
         self._load_view()
@@ -138,12 +146,20 @@ class CommandScreen(Screen[None]):
         from storage import live
 
         assert self.store is not None and self.ref is not None
-        rows, mark = live.event_rows(self.store, self.ref)
+        rows, mark = live.event_index(self.store, self.ref)
         self.app.call_from_thread(self._apply_full_timeline, rows, mark)
 
-    def _apply_full_timeline(self, rows: list[live.EventRow], mark: live.Watermark) -> None:
+    def _apply_full_timeline(self, rows: list[live.EventStub], mark: live.Watermark) -> None:
+        """Show the whole timeline from stubs; events already read in full are kept (when
+        their place is unchanged), the rest are read as they come on screen."""
         timeline = self.query_one(TimelineView)
         cursor = timeline.cursor_entry
+        known = {entry.id: entry for entry in timeline.entries if entry.text is not None}
+        if known:
+            rows = [
+                old if (old := known.get(row.id)) is not None and old.at == row.at else row  # type: ignore[misc]
+                for row in rows
+            ]
         timeline.set_entries(_entries(rows))
         if cursor is not None:
             timeline.move_cursor(cursor.id)
@@ -251,11 +267,12 @@ class CommandScreen(Screen[None]):
             from storage import live
 
             assert self.store is not None and self.ref is not None
-            rows, mark = live.event_rows(self.store, self.ref)
-            self._show_rows(rows, replace=True)
+            self.query_one(TimelineView).set_entries([])  # every marker may change: read again
+            rows, mark = live.event_index(self.store, self.ref)
+            self._apply_full_timeline(rows, mark)
         else:
             self._show_rows(rows)
-        self._mark = mark
+            self._mark = mark
 
     def refresh_now(self, *, timeline_only: bool = False) -> None:
         """Read the incident again after a change made from this screen.

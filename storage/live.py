@@ -6,6 +6,7 @@ Reads are cheap enough to poll: `change_count` is one indexed row, and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -38,6 +39,15 @@ class EventRow(NamedTuple):
     """"start" on the incident's start (the `started` milestone, else the declaration),
     "resolved" on its resolution, else None."""
     detail: str | None
+
+
+class EventStub(NamedTuple):
+    """An event's place in the timeline only; `text` is None to say it is a stub."""
+
+    id: int
+    seq: int
+    at: datetime
+    text: None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +137,8 @@ _SQLITE_TIMELINE = (
     " WHEN kind = 'declared' AND ? THEN 'start' END, detail"
     " FROM event WHERE incident_id = ? ORDER BY occurred_at, seq"
 )
-"""The whole-timeline read on SQLite, run on the driver's cursor (a constant statement)."""
+_SQLITE_INDEX = "SELECT id, seq, occurred_at FROM event WHERE incident_id = ? ORDER BY occurred_at, seq"
+"""The whole-timeline reads on SQLite, run on the driver's cursor (constant statements)."""
 
 
 def event_rows(store: Store, ref: str, *, newest: int | None = None) -> tuple[list[EventRow], Watermark]:
@@ -143,8 +154,9 @@ def event_rows(store: Store, ref: str, *, newest: int | None = None) -> tuple[li
                 _SQLITE_TIMELINE, (declared_is_start, incident.id)
             )
             parse = datetime.fromisoformat  # inlined parse_sqlite_utc: 100k calls
+            new = tuple.__new__  # EventRow(...) without the Python-level __new__ per row
             rows = [
-                EventRow(id_, seq, parse(at + "+00:00"), kind, author, text, key == 1, struck == 1, link, mark, detail)
+                new(EventRow, (id_, seq, parse(at + "+00:00"), kind, author, text, key == 1, struck == 1, link, mark, detail))
                 for id_, seq, at, kind, author, text, key, struck, link, mark, detail in cursor.fetchall()
             ]
             return rows, _watermark(session, incident.id)  # type: ignore[arg-type]
@@ -182,3 +194,40 @@ def events_since(store: Store, ref: str, mark: Watermark) -> tuple[list[EventRow
         )
         rows = sorted(map(EventRow._make, [*added, *revised]), key=lambda row: (row.at, row.seq))
         return rows, _watermark(session, incident.id)  # type: ignore[arg-type]
+
+
+def event_index(store: Store, ref: str) -> tuple[list[EventStub], Watermark]:
+    """Every event of the timeline as a stub (`id`, `seq`, `at`), in time order.
+
+    Reading 100k whole events costs about a second, most of it in making Python values of
+    every column; a view lists the stubs and reads whole events for the lines it shows
+    (`events_by_id`)."""
+    with store.read() as session:
+        incident = ops.find_incident(session, ref)
+        connection = session.connection()
+        new = tuple.__new__
+        if connection.dialect.name == "sqlite":
+            parse = datetime.fromisoformat
+            cursor = connection.connection.driver_connection.execute(_SQLITE_INDEX, (incident.id,))  # type: ignore[union-attr]
+            rows = [new(EventStub, (id_, seq, parse(at + "+00:00"), None)) for id_, seq, at in cursor.fetchall()]
+        else:
+            result = connection.execute(
+                sa.select(Event.id, Event.seq, Event.occurred_at)
+                .where(Event.incident_id == incident.id)
+                .order_by(col(Event.occurred_at), col(Event.seq))
+            )
+            rows = [new(EventStub, (id_, seq, at, None)) for id_, seq, at in result.all()]
+        return rows, _watermark(session, incident.id)  # type: ignore[arg-type]
+
+
+def events_by_id(store: Store, ref: str, ids: Sequence[int]) -> dict[int, EventRow]:
+    """Whole events of incident `ref` by id (those a view is about to show)."""
+    if not ids:
+        return {}
+    with store.read() as session:
+        incident = ops.find_incident(session, ref)
+        columns = _event_columns(_declared_is_start(session, incident.id))  # type: ignore[arg-type]
+        result = session.connection().execute(
+            sa.select(*columns).where(Event.incident_id == incident.id, col(Event.id).in_(list(ids)))
+        )
+        return {row.id: row for row in map(EventRow._make, result.all())}

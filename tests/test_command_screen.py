@@ -381,3 +381,33 @@ async def test_edit_and_strike_an_event_from_the_timeline(demo: tuple[Store, str
         assert timeline.entries[-1].struck
         history = ops.event_history(store, ref, last.seq)
         assert [r.text for r in history] == ["gatway restarted", "gateway restarted"]
+
+
+async def test_a_long_timeline_loads_as_stubs_and_reads_what_is_shown(
+    tmp_path: Path, policy: Policy, clock: FrozenClock
+) -> None:
+    with Store(tmp_path / "long.db", policy=policy, clock=clock) as store:
+        ref = ops.declare(store, severity=1, functionality="api", state="down", audience="all",
+                          at=NOW - timedelta(hours=3)).ref
+        lines = [(f"step {n}", NOW - timedelta(seconds=5000 - n)) for n in range(1500)]
+        ops.log_many(store, ref, lines, author="Lee")
+        app = WarroomApp(store, ref=ref)
+        async with app.run_test(size=(120, 40)) as pilot:
+            timeline = command(app).query_one(TimelineView)
+            for _ in range(50):
+                if timeline.entry_count == 1501:
+                    break
+                await pilot.pause(0.05)
+            assert timeline.entry_count == 1501
+            assert sum(e.text is None for e in timeline.entries) > 1000  # stubs, not read yet
+            assert timeline.entries[-1].text == "step 1499"  # the newest were read first
+            timeline.focus()
+            await pilot.press("home")
+            await pilot.pause()
+            shown = [timeline.render_line(y).text for y in range(5)]
+            assert "Declared SEV1: api is down for all" in shown[0] and "step 0" in shown[1]
+            assert timeline.entries[1].text == "step 0"
+            ops.log(store, ref, "after the stubs")
+            screen = command(app)
+            screen.refresh_now(timeline_only=True)
+            assert timeline.entries[-1].text == "after the stubs"

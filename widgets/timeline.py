@@ -9,7 +9,7 @@ events cost no more to show than a hundred.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from operator import attrgetter
 from typing import ClassVar, NamedTuple, overload
@@ -63,7 +63,8 @@ class TimelineEntry(NamedTuple):
     kind: str
     """note, action, decision, todo, query, comms, declared, severity, status, role, milestone, update, link."""
     author: str
-    text: str
+    text: str | None
+    """None for a stub not read yet (see `TimelineView.entry_loader`)."""
     key: bool = False
     struck: bool = False
     link: str | None = None
@@ -480,6 +481,31 @@ class TimelineView(ScrollView, can_focus=True):
             hint=style("timeline--hint"),
         )
 
+    entry_loader: Callable[[Sequence[int]], Mapping[int, TimelineEntry]] | None = None
+    """Reads whole entries by id, for entries given as stubs (`text` None): a long
+    timeline can be handed over as stubs and read only for the lines shown."""
+
+    def _load_entries_around(self, index: int) -> None:
+        """Read the stubs on and near the screen in full (one call to the loader)."""
+        loader = self.entry_loader
+        if loader is None:
+            return
+        height = max(1, self.scrollable_content_region.height)
+        start = max(0, index - height)
+        stop = min(len(self._items), index + 2 * height)
+        missing = [entry.id for entry in self._items[start:stop] if entry.text is None]
+        if not missing:
+            return
+        loaded = loader(missing)
+        for position in range(start, stop):
+            entry = self._items[position]
+            whole = loaded.get(entry.id) if entry.text is None else None
+            if whole is not None:
+                # Keep the stub's place: a changed time arrives through `upsert`.
+                whole = whole._replace(at=entry.at, seq=entry.seq)
+                self._items[position] = whole
+                self._by_id[entry.id] = whole
+
     def render_line(self, y: int) -> Strip:
         """The strip for line `y` of the viewport."""
         width = self.scrollable_content_region.width
@@ -496,6 +522,9 @@ class TimelineView(ScrollView, can_focus=True):
             self._cache.clear()
             self._cache_signature = signature
         entry = self._items[index]
+        if entry.text is None and self.entry_loader is not None:
+            self._load_entries_around(index)
+            entry = self._items[index]
         state = _PLAIN if index != self._cursor else _CURSOR if self.has_focus else _CURSOR_BLURRED
         cache_key = (entry.id, state)
         strip = self._cache.get(cache_key)
@@ -537,8 +566,8 @@ class TimelineView(ScrollView, can_focus=True):
         author_width = AUTHOR_WIDTH if width >= WIDE else NARROW_AUTHOR_WIDTH
         if width >= NARROWEST and entry.author:
             text.append(f"{_clip_cells(printable(entry.author), author_width)}: ", palette.meta)
-        text.append(printable(entry.text.rstrip("\r\n")), body)
-        if entry.link and entry.link not in entry.text:
+        text.append(printable((entry.text if entry.text is not None else "…").rstrip("\r\n")), body)
+        if entry.link and entry.text is not None and entry.link not in entry.text:
             text.append(" ↗ ", palette.meta)
             text.append(printable(entry.link), palette.meta + Style(underline=True))
         return self._fit(text, width)
