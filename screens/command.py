@@ -71,6 +71,8 @@ class CommandScreen(Screen[None]):
         Binding("f5", "update_sent", "Update sent", id="command.update", tooltip="Record an update as sent"),
         Binding("f6", "incidents", "Incidents", id="command.incidents", tooltip="Open the incident list"),
         Binding("f7", "toggle_utc", "UTC", id="command.utc", tooltip="Show times in UTC or local time"),
+        Binding("f8", "compose", "Compose", id="command.compose", tooltip="Compose a status update from the templates"),
+        Binding("f9", "checklist", "Checklist", id="command.checklist", tooltip="Process checklist, resolution and follow-ups"),
         Binding("escape", "focus_input", "Type", id="command.type", tooltip="Back to the scribe line", show=False),
     ]
 
@@ -376,8 +378,12 @@ class CommandScreen(Screen[None]):
             return
 
         def chosen(result: tuple[str, datetime] | None) -> None:
-            if result is not None:
-                name, at = result
+            if result is None:
+                return
+            name, at = result
+            if name == "resolved":
+                self._resolve(at)
+            else:
                 self._run("set_milestone", name, at=at)
 
         self.app.push_screen(MilestonePicker(self.store, self.view.milestones), chosen)
@@ -434,3 +440,49 @@ class CommandScreen(Screen[None]):
 
     def action_incidents(self) -> None:
         self.app.action_incidents()  # type: ignore[attr-defined]
+
+    def _resolve(self, at: datetime) -> None:
+        """Resolve through the resolution criteria; unmet ones need a confirmation."""
+        from screens.checklist import ResolveAnyway
+        from storage import checklists
+
+        assert self.store is not None and self.ref is not None
+        store, ref = self.store, self.ref
+        unmet = [c for c in checklists.resolution_criteria(store, ref) if not c.met]
+
+        def resolve(force: bool) -> None:
+            try:
+                checklists.resolve(store, ref, force=force, at=at)
+            except WarroomError as exc:
+                self.notify(str(exc), title="Not resolved", severity="error")
+                return
+            self.refresh_now()
+
+        if not unmet:
+            resolve(False)
+        else:
+            self.app.push_screen(ResolveAnyway(unmet), lambda anyway: resolve(True) if anyway else None)
+
+    def action_checklist(self) -> None:
+        from screens.checklist import ChecklistScreen
+
+        if self.store is None or self.ref is None:
+            return
+
+        def closed(changed: bool | None) -> None:
+            if changed:
+                self.refresh_now()
+
+        self.app.push_screen(ChecklistScreen(self.store, self.ref), closed)
+
+    def action_compose(self) -> None:
+        from screens.composer import ComposerScreen
+
+        if self.store is None or self.ref is None:
+            return
+
+        def closed(sent: bool | None) -> None:
+            if sent:
+                self.refresh_now()
+
+        self.app.push_screen(ComposerScreen(self.store, self.ref), closed)

@@ -28,7 +28,7 @@ def build_demo(store: Store) -> str:
         store, severity=2, functionality="checkout", state="failing", audience="EU customers",
         at=ago(46), ic="Dana Okafor", author="Dana Okafor",
         customer_impact="Card payments fail with an error at the last checkout step",
-        quantity_impacted="Some", known_impacted_customers="Northwind Traders, Fabrikam",
+        quantity_impacted="Some", known_impacted_customers="Northwind Traders\nFabrikam",
     )
     ref = incident.ref
     ops.set_milestone(store, ref, "started", at=ago(58), author="Dana Okafor")

@@ -63,3 +63,17 @@ class Drafts:
             self._path(ref).unlink()
         except OSError:
             pass
+
+
+def write_outbox(name: str, text: str) -> Path:
+    """Save a composed message as a private file (0600) under the user state directory's
+    `outbox`, for pasting when the terminal cannot reach the clipboard. Returns the path."""
+    directory = drafts_dir().parent / "outbox"
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "message"
+    path = directory / f"{safe}.txt"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
+    return path

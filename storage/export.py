@@ -27,6 +27,7 @@ from storage.models import (
     QUANTITIES,
     STATUSES,
     ActionItem,
+    ChecklistItem,
     Event,
     EventRevision,
     Incident,
@@ -175,6 +176,17 @@ class PostmortemDoc(_Doc):
     impact: ImpactDoc = ImpactDoc()
 
 
+class ChecklistDoc(_Doc):
+    list: str
+    key: str
+    person: str = ""
+    role: str = ""
+    label: str
+    position: int = 0
+    done_at: UTCTime | None = None
+    done_by: str = ""
+
+
 class MetricsDoc(_Doc):
     time_to_detect_s: int | None = None
     time_to_acknowledge_s: int | None = None
@@ -194,6 +206,7 @@ class IncidentDocument(_Doc):
     status_updates: list[UpdateDoc] = []
     action_items: list[ActionItemDoc] = []
     postmortem: PostmortemDoc = PostmortemDoc()
+    checklists: list[ChecklistDoc] = []
     metrics: MetricsDoc = MetricsDoc()
 
 
@@ -226,6 +239,11 @@ def _document(session: Session, store: Store, incident: Incident) -> IncidentDoc
     ).all()
     items = session.exec(
         select(ActionItem).where(ActionItem.incident_id == incident.id).order_by(col(ActionItem.id))
+    ).all()
+    checklist_items = session.exec(
+        select(ChecklistItem)
+        .where(ChecklistItem.incident_id == incident.id)
+        .order_by(col(ChecklistItem.list), col(ChecklistItem.position), col(ChecklistItem.id))
     ).all()
     postmortem = session.exec(select(Postmortem).where(Postmortem.incident_id == incident.id)).first()
     sections: dict[str, str] = {}
@@ -337,6 +355,13 @@ def _document(session: Session, store: Store, incident: Incident) -> IncidentDoc
             sections=sections,
             impact=impact,
         ),
+        checklists=[
+            ChecklistDoc(
+                list=c.list, key=c.key, person=c.person, role=c.role, label=c.label,
+                position=c.position, done_at=c.done_at, done_by=c.done_by,
+            )
+            for c in checklist_items
+        ],
         metrics=MetricsDoc(**response_metrics(milestones)),
     )
 
@@ -476,6 +501,8 @@ def import_document(store: Store, document: IncidentDocument) -> Incident:
             fields = action.model_dump()
             fields["tags"] = ",".join(action.tags)
             session.add(ActionItem(incident_id=incident_id, **fields))
+        for item in document.checklists:
+            session.add(ChecklistItem(incident_id=incident_id, **item.model_dump()))
         pm = document.postmortem
         if pm != PostmortemDoc(impact=ImpactDoc(time_in_sev=pm.impact.time_in_sev)):
             postmortem = Postmortem(

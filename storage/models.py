@@ -80,7 +80,9 @@ QUANTITIES: tuple[str, ...] = ("Unknown", "All", "Some", "Few")
 TYPED_KINDS: tuple[str, ...] = ("note", "action", "decision", "todo", "query", "comms")
 """Event kinds a person types."""
 
-RECORD_KINDS: tuple[str, ...] = ("declared", "severity", "status", "role", "milestone", "update", "link")
+RECORD_KINDS: tuple[str, ...] = (
+    "declared", "severity", "status", "role", "milestone", "update", "link", "checklist",
+)
 """Event kinds written by the record itself when something changes."""
 
 EVENT_KINDS: tuple[str, ...] = TYPED_KINDS + RECORD_KINDS
@@ -289,6 +291,28 @@ class ServiceOwner(SQLModel, table=True):
     relationship_owner: str = ""
     support_url: str = ""
     status_url: str = ""
+
+
+class ChecklistItem(SQLModel, table=True):
+    """One item of an incident's checklists, ticked (done_at set) or not.
+
+    `list` is "process" (the response steps, IC sign-off; person and role empty) or
+    "followup" (one row per step per person per role held, made at resolution).
+    """
+
+    __tablename__ = "checklist_item"
+    __table_args__ = (sa.UniqueConstraint("incident_id", "list", "key", "person"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    list: str = Field(max_length=16)
+    key: str = Field(max_length=40)
+    person: str = Field(default="", max_length=200)
+    role: str = Field(default="", max_length=32)
+    label: str
+    position: int = 0
+    done_at: datetime | None = utc_field(nullable=True)
+    done_by: str = ""
 
 
 POSTMORTEM_SECTIONS: tuple[tuple[str, str], ...] = (

@@ -1,4 +1,5 @@
-"""The organisation's incident rules: severities, cadences, roles, naming and deadlines.
+"""The organisation's incident rules: severities, cadences, roles, naming, deadlines
+and the templates of the messages sent during an incident.
 
 Defaults live in the packaged `default_config.toml`; a user's TOML file is merged over
 them key by key (see `load_policy`). Every problem in a config file is reported as a
@@ -12,10 +13,11 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,6 +32,10 @@ __all__ = [
     "CONFIG_ENV",
     "DEFAULT_CONFIG_NAME",
     "Deadline",
+    "MESSAGE_KINDS",
+    "MESSAGE_PLACEHOLDERS",
+    "MessageKind",
+    "MessageTemplate",
     "Naming",
     "Policy",
     "Process",
@@ -48,6 +54,31 @@ CONFIG_ENV = "WARROOM_CONFIG"
 DEFAULT_CONFIG_NAME = "default_config.toml"
 REFERENCE_PLACEHOLDERS: tuple[str, ...] = ("yy", "yyyy", "mm", "dd", "sev")
 TITLE_PLACEHOLDERS: tuple[str, ...] = ("functionality", "state", "audience")
+MESSAGE_PLACEHOLDERS: tuple[str, ...] = (
+    "sev",
+    "severity_name",
+    "ref",
+    "title",
+    "functionality",
+    "state",
+    "audience",
+    "identified_time",
+    "customer_impact",
+    "quantity_impacted",
+    "known_customers",
+    "phase",
+    "phase_sentence",
+    "next_update",
+    "next_update_in",
+    "responder",
+    "responders",
+    "retrospective",
+    "started_time",
+    "started_date",
+    "resolved_time",
+    "duration",
+)
+"""Every placeholder a message template may use (filled by `storage.comms.message_values`)."""
 
 _MAX_DEADLINE_DAYS = 3650
 _NEVER = frozenset({"never", "none"})
@@ -142,6 +173,45 @@ class Process:
 
 
 @dataclass(frozen=True)
+class MessageKind:
+    """One kind of incident message: where it goes and the update kind it is recorded as."""
+
+    kind: str
+    channel: str
+    """The update channel (see `storage.ops.UPDATE_CHANNELS`): "internal" or "status_page"."""
+    update_kind: str
+    label: str
+
+
+MESSAGE_KINDS: Mapping[str, MessageKind] = MappingProxyType(
+    {
+        kind.kind: kind
+        for kind in (
+            MessageKind("internal_initial", "internal", "initial", "Internal: initial message"),
+            MessageKind("internal_update", "internal", "update", "Internal: update"),
+            MessageKind("internal_resolved", "internal", "resolved", "Internal: resolved"),
+            MessageKind("status_investigating", "status_page", "investigating", "Status page: investigating"),
+            MessageKind("status_update", "status_page", "update", "Status page: update"),
+            MessageKind("status_resolved", "status_page", "resolved", "Status page: resolved"),
+        )
+    }
+)
+"""The message kinds, in the order they are offered: internal list first, then status page."""
+
+
+@dataclass(frozen=True)
+class MessageTemplate:
+    """The configured subject and body of one message kind (see `[templates]`)."""
+
+    kind: str
+    channel: str
+    update_kind: str
+    label: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
 class Policy:
     """All configurable incident rules, as loaded by `load_policy`."""
 
@@ -150,6 +220,7 @@ class Policy:
     process: Process
     severities: dict[int, SeverityPolicy]
     roles: dict[str, RolePolicy]
+    templates: dict[str, MessageTemplate] = field(default_factory=dict)
 
     @property
     def tz(self) -> tzinfo:
@@ -312,7 +383,7 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- validation
 
-_TOP_KEYS = ("timezone", "naming", "process", "severity", "roles")
+_TOP_KEYS = ("timezone", "naming", "process", "severity", "roles", "templates")
 _NAMING_KEYS = ("reference", "title")
 _PROCESS_KEYS = ("decide_within", "declare_within")
 _SEVERITY_KEYS = (
@@ -324,6 +395,7 @@ _SEVERITY_KEYS = (
     "postmortem_deadline",
 )
 _ROLE_KEYS = ("name", "many", "follow_up")
+_TEMPLATE_KEYS = ("subject", "body")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+", re.ASCII)
 
 
@@ -435,8 +507,8 @@ class _Builder:
             self.fail(where, f"expected an array of texts, got {_kind(value)}")
         return tuple(self.text(item, f"{where}[{i}]") for i, item in enumerate(value))
 
-    def template(self, value: Any, where: str, names: Iterable[str]) -> str:
-        template = self.text(value, where)
+    def template(self, value: Any, where: str, names: Iterable[str], *, empty: bool = False) -> str:
+        template = self.text(value, where, empty=empty)
         dummy = {name: name for name in names}
         try:
             render_template(template, dummy)
@@ -448,13 +520,14 @@ class _Builder:
 
     def policy(self, data: Mapping[str, Any]) -> Policy:
         self.check_keys(data, _TOP_KEYS, "")
-        self.require(data, ("naming", "process", "severity", "roles"), "", "the config")
+        self.require(data, ("naming", "process", "severity", "roles", "templates"), "", "the config")
         return Policy(
             timezone=self.timezone(data.get("timezone")),
             naming=self.naming(self.table(data["naming"], "naming")),
             process=self.process(self.table(data["process"], "process")),
             severities=self.severities(self.table(data["severity"], "severity")),
             roles=self.roles(self.table(data["roles"], "roles")),
+            templates=self.templates(self.table(data["templates"], "templates")),
         )
 
     def timezone(self, value: Any) -> str:
@@ -537,6 +610,33 @@ class _Builder:
             )
         if not found:
             self.fail("roles", "at least one role is needed")
+        return found
+
+    def templates(self, table: Mapping[str, Any]) -> dict[str, MessageTemplate]:
+        known = list(MESSAGE_KINDS)
+        for key in table:
+            if key not in MESSAGE_KINDS:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(known)}"
+                self.fail(_join("templates", key), f"unknown message kind: {hint}")
+        self.require(table, known, "templates", "[templates]")
+        found: dict[str, MessageTemplate] = {}
+        for key, kind in MESSAGE_KINDS.items():
+            where = _join("templates", key)
+            entry = self.table(table[key], where)
+            self.check_keys(entry, _TEMPLATE_KEYS, where)
+            self.require(entry, _TEMPLATE_KEYS, where, "a message template")
+            found[key] = MessageTemplate(
+                kind=key,
+                channel=kind.channel,
+                update_kind=kind.update_kind,
+                label=kind.label,
+                # A status-page post may have no title of its own: only its body is required.
+                subject=self.template(
+                    entry["subject"], f"{where}.subject", MESSAGE_PLACEHOLDERS, empty=kind.channel != "internal"
+                ),
+                body=self.template(entry["body"], f"{where}.body", MESSAGE_PLACEHOLDERS),
+            )
         return found
 
 

@@ -185,3 +185,16 @@ def test_services_import_and_list(run, tmp_path: Path) -> None:  # noqa: ANN001
     bad = tmp_path / "bad.csv"
     bad.write_text("team\nCore\n")
     assert "'functionality' column" in run("services", "import", str(bad), ok=False).stderr
+
+
+def test_resolve_checks_the_criteria(run) -> None:  # noqa: ANN001
+    ref = declare(run)
+    refused = run("resolve", ref, ok=False)
+    assert refused.exit_code == 1 and "retrospective" in refused.stderr.lower()
+    assert "open" in run("checklist", ref).stdout
+    forced = run("resolve", ref, "--force")
+    assert forced.stdout.splitlines()[-1] == f"{ref} is resolved"
+    doc = json.loads(run("export", ref, "--format", "json").stdout)
+    assert doc["incident"]["status"] == "resolved"
+    assert any(e["text"].startswith("Resolved with unmet criteria") for e in doc["timeline"])
+    assert "Dana (ic)" in run("checklist", ref).stdout

@@ -322,8 +322,13 @@ async def test_the_start_marker_moves_to_the_started_milestone(tmp_path: Path, p
             await pilot.press("f3")
             await pilot.pause()
             options = app.screen.query_one(OptionList)
-            options.highlighted = 5  # resolved
+            options.highlighted = 5  # resolved: the criteria are checked first
             await pilot.press("enter")
+            await pilot.pause()
+            from screens.checklist import ResolveAnyway
+
+            assert isinstance(app.screen, ResolveAnyway)
+            await pilot.press("enter")  # resolve anyway
             await pilot.pause()
             assert ("milestone", "resolved") in {(e.kind, e.marker) for e in timeline.entries}
             assert command(app).query_one(IncidentHeader).status == "resolved"
@@ -411,3 +416,104 @@ async def test_a_long_timeline_loads_as_stubs_and_reads_what_is_shown(
             screen = command(app)
             screen.refresh_now(timeline_only=True)
             assert timeline.entries[-1].text == "after the stubs"
+
+
+async def test_compose_lint_copy_and_record_an_update(demo: tuple[Store, str], clock: FrozenClock) -> None:
+    from textual.widgets import Input, TextArea
+
+    from screens.composer import ComposerScreen
+
+    store, ref = demo
+    app = WarroomApp(store)
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = command(app)
+        internal = screen.query_one(CountdownPanel).countdown("internal")
+        before = internal.due_at
+        await pilot.press("f8")
+        await pilot.pause()
+        composer = app.screen
+        assert isinstance(composer, ComposerScreen) and composer.kind == "internal_update"
+        subject = composer.query_one("#composer-subject", Input).value
+        assert subject == "UPDATE: SEV1 Incident - checkout is failing for EU customers"
+        assert "no problems found" in str(composer.query_one("#composer-lint").render())
+        composer.query_one("#composer-kinds", OptionList).highlighted = 4  # status page: update
+        await pilot.pause()
+        body = composer.query_one("#composer-body", TextArea)
+        body.text = body.text + " This outage is {tbd}."
+        await pilot.pause()
+        lint = str(composer.query_one("#composer-lint").render())
+        assert "outage" in lint and "{tbd}" in lint
+        await pilot.press("ctrl+o")
+        assert copied and "This outage is {tbd}." in copied[0]
+        await pilot.press("ctrl+s")  # warnings: the first Ctrl+S only warns
+        await pilot.pause()
+        assert app.screen is composer
+        composer.query_one("#composer-kinds", OptionList).highlighted = 1  # internal update
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen
+        sent = ops.status_updates(store, ref)[-1]
+        assert (sent.channel, sent.kind, sent.subject) == ("internal", "update", subject)
+        assert internal.due_at == clock.now() + timedelta(minutes=30) and internal.due_at != before
+        assert screen.query_one(TimelineView).entries[-1].kind == "update"
+
+
+def test_composer_snapshot(snap_compare, demo: tuple[Store, str]) -> None:  # noqa: ANN001
+    store, _ = demo
+
+    async def open_composer(pilot: Pilot[None]) -> None:
+        _steady(pilot)
+        await pilot.press("f8")
+        await pilot.pause()
+        pilot.app.screen.query_one("#composer-subject").cursor_blink = False  # type: ignore[attr-defined]
+
+    assert snap_compare(WarroomApp(store), terminal_size=(120, 40), run_before=open_composer)
+
+
+async def test_checklist_ticks_resolves_and_lists_follow_ups(demo: tuple[Store, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from screens.checklist import ChecklistScreen, ResolveAnyway
+    from storage import checklists
+
+    store, ref = demo
+    monkeypatch.setenv("WARROOM_USER", "Dana Okafor")  # the IC signs off
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = command(app)
+        await pilot.press("f9")
+        await pilot.pause()
+        checklist = app.screen
+        assert isinstance(checklist, ChecklistScreen)
+        steps = checklist.query_one("#steps", OptionList)
+        steps.highlighted = [s.key for s in checklists.process_checklist(store, ref)].index("triage")
+        await pilot.press("space")
+        await pilot.pause()
+        triage = next(s for s in checklists.process_checklist(store, ref) if s.key == "triage")
+        assert triage.done and triage.done_by == "Dana Okafor"
+        await pilot.press("s")
+        await pilot.pause()
+        assert next(c for c in checklists.resolution_criteria(store, ref) if c.key == "ic_signoff").met
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, ResolveAnyway)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is checklist
+        assert ops.get_incident(store, ref).status == "resolved"
+        followups = checklist.query_one("#followups", OptionList)
+        assert followups.display and followups.option_count > 5
+        followups.focus()
+        followups.highlighted = 0
+        await pilot.press("space")
+        await pilot.pause()
+        first_person, items = next(iter(checklists.followups(store, ref).items()))
+        assert items[0].done
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+        texts = [e.text for e in screen.query_one(TimelineView).entries]
+        assert any(t.startswith("Checklist:") for t in texts)
+        assert any(t.startswith("Resolved with unmet criteria") for t in texts)
+        assert screen.query_one(IncidentHeader).status == "resolved"

@@ -37,6 +37,11 @@ def full_incident(store: Store, clock: FrozenClock) -> str:
     )
     child = ops.declare(store, severity=3, functionality="receipts", state="delayed", audience="EU customers")
     ops.link_incidents(store, ref, child.ref)
+    from storage import checklists
+
+    checklists.tick_step(store, ref, "triage", author="Dana Okafor")
+    checklists.create_followups(store, ref)
+    checklists.tick_followup(store, ref, "Lee Chen", "scribe.1", author="Lee Chen")
     return ref
 
 
@@ -45,7 +50,7 @@ def test_json_export_has_the_documented_shape(store: Store, clock: FrozenClock) 
     doc = json.loads(export_json(store, ref))
     assert list(doc) == [
         "format", "version", "incident", "severity_history", "roles", "timeline",
-        "status_updates", "action_items", "postmortem", "metrics",
+        "status_updates", "action_items", "postmortem", "checklists", "metrics",
     ]
     assert doc["incident"]["ref"] == ref
     assert doc["incident"]["milestones"]["started"] == "2026-11-23T13:42:00Z"
@@ -63,6 +68,9 @@ def test_json_export_has_the_documented_shape(store: Store, clock: FrozenClock) 
     edited = next(e for e in doc["timeline"] if e["text"].startswith("!eu-gateway") or "eu-gateway restarted" in e["text"])
     assert edited["revisions"][0]["text"] == "gateway restarted"
     assert any(e["struck"] for e in doc["timeline"])
+    triage = next(c for c in doc["checklists"] if c["key"] == "triage")
+    assert (triage["list"], triage["done_by"], triage["done_at"]) == ("process", "Dana Okafor", "2026-11-23T14:40:00Z")
+    assert any(c["list"] == "followup" and c["person"] == "Lee Chen" and c["done_at"] for c in doc["checklists"])
 
 
 def _fresh_sqlite(tmp_path: Path, policy: Policy, clock: FrozenClock, name: str) -> Store:

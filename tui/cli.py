@@ -507,6 +507,40 @@ def import_command(file: Path, db: str | None, config_path: Path | None) -> None
     click.echo(f"imported {incident.ref}")
 
 
+@_command(main)
+@click.argument("ref")
+@click.option("--force", is_flag=True, help="Resolve even with unmet criteria (recorded on the timeline).")
+@click.option("--at", "at", default=None, help="When it was resolved (14:32, -5m, ISO time).")
+@click.option("--author", default=None)
+def resolve(ref: str, force: bool, at: str | None, author: str | None, db: str | None, config_path: Path | None) -> None:
+    """Resolve REF after checking the resolution criteria."""
+    from storage import checklists
+
+    store = _open_store(db, config_path)
+    criteria = checklists.resolve(store, ref, force=force, at=_when(store, at), author=author)
+    for criterion in criteria:
+        click.echo(f"{'met' if criterion.met else 'UNMET':>5}  {criterion.label}: {criterion.detail}")
+    click.echo(f"{ref} is resolved")
+
+
+@_command(main)
+@click.argument("ref")
+def checklist(ref: str, db: str | None, config_path: Path | None) -> None:
+    """Show REF's process checklist, resolution criteria and follow-ups."""
+    from storage import checklists
+
+    store = _open_store(db, config_path)
+    for step in checklists.process_checklist(store, ref):
+        state = "done" if step.done else "OVERDUE" if step.overdue else "open"
+        due = f" (due {_local(store, step.due_at)})" if step.due_at and not step.done else ""
+        click.echo(f"{state:>7}  {step.label}{due}")
+    for criterion in checklists.resolution_criteria(store, ref):
+        click.echo(f"{'met' if criterion.met else 'unmet':>7}  {criterion.label}: {criterion.detail}")
+    for person, items in checklists.followups(store, ref).items():
+        for item in items:
+            click.echo(f"{'done' if item.done else 'open':>7}  {person} ({item.role}): {item.label}")
+
+
 @main.group()
 def services() -> None:
     """Service ownership: who owns what is failing, and whom to page."""
@@ -549,6 +583,36 @@ def config_command(db: str | None, config_path: Path | None) -> None:
     from storage.policy import default_config_text
 
     click.echo(default_config_text(), nl=False)
+
+
+@_command(main, "comms")
+@click.argument("ref")
+@click.argument("kind")
+@click.option("--send", is_flag=True, help="Record the message as sent (restarts that channel's countdown).")
+@click.option("--author", default=None, help="Who sends it (default: WARROOM_USER or login).")
+def comms_command(ref: str, kind: str, send: bool, author: str | None, db: str | None, config_path: Path | None) -> None:
+    """Fill in the KIND message for incident REF from its template and print it.
+
+    KIND is one of internal_initial, internal_update, internal_resolved,
+    status_investigating, status_update, status_resolved (hyphens work too). The
+    templates are [templates.KIND] in the config. Things to check before sending are
+    printed to stderr as `warning:` lines; --send records the message as sent.
+    """
+    from storage import comms, ops
+
+    spec = comms.message_kind(kind)
+    store = _open_store(db, config_path)
+    author = author or ops.default_author()
+    draft = comms.draft_message(store, ref, spec.kind, author=author)
+    click.echo(f"Subject: {draft.subject}")
+    click.echo()
+    click.echo(draft.body)
+    for warning in comms.lint(draft, full_outage=ops.get_incident(store, ref).full_outage):
+        click.echo(f"warning: {warning}", err=True)
+    if send:
+        update = comms.send_message(store, ref, draft, author=author)
+        click.echo()
+        click.echo(f"Sent {spec.kind} for {ref.strip()} at {_local(store, update.sent_at)}")
 
 
 def _local(store: Store, at: datetime) -> str:

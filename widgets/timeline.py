@@ -29,7 +29,7 @@ from textual.strip import Strip
 from widgets.text import printable
 
 RECORD_KINDS: frozenset[str] = frozenset(
-    {"declared", "severity", "status", "role", "milestone", "update", "link"}
+    {"declared", "severity", "status", "role", "milestone", "update", "link", "checklist"}
 )
 """Kinds written by the system when incident state changes, as opposed to typed notes."""
 

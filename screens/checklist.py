@@ -1,0 +1,191 @@
+"""The response process as a checklist, the resolution criteria, and the follow-ups."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from screens.dialog import Dialog
+from storage import checklists
+from storage.db import Store
+from storage.errors import WarroomError
+from widgets.text import printable
+
+
+class ResolveAnyway(Dialog[bool]):
+    """Ask before resolving with unmet criteria; the choice is recorded."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "resolve", "Resolve anyway", id="resolve.confirm", tooltip="Resolve; the unmet criteria are recorded"),
+    ]
+
+    def __init__(self, unmet: list[checklists.Criterion]) -> None:
+        super().__init__()
+        self.unmet = unmet
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box") as box:
+            box.border_title = "Resolve with unmet criteria?"
+            for criterion in self.unmet:
+                yield Static(Text.assemble(("✗ ", "bold red"), (criterion.label, "bold"), f" — {criterion.detail}"))
+            yield Static(classes="dialog-error")
+            yield Label("Enter resolves anyway (recorded on the timeline) · Esc cancels", classes="dialog-hint")
+
+    def action_resolve(self) -> None:
+        self.dismiss(True)
+
+
+class ChecklistScreen(Screen[bool]):
+    """Steps of the response with their deadlines; ticking lands on the timeline.
+    Dismisses with True when anything changed."""
+
+    DEFAULT_CSS = """
+    ChecklistScreen OptionList { height: auto; max-height: 16; border: round $primary 50%; }
+    ChecklistScreen OptionList:focus { border: round $primary; }
+    ChecklistScreen #checklist-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
+    ChecklistScreen .checklist-hint { color: $text-muted; padding: 0 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle", "Tick", id="checklist.tick", tooltip="Tick or untick the highlighted item"),
+        Binding("s", "sign_off", "IC sign-off", id="checklist.signoff", tooltip="Sign off on the record as the IC"),
+        Binding("r", "resolve", "Resolve", id="checklist.resolve", tooltip="Resolve the incident, checking the criteria"),
+        Binding("escape", "close", "Close", id="checklist.close", tooltip="Back to the incident"),
+    ]
+
+    def __init__(self, store: Store, ref: str) -> None:
+        super().__init__()
+        self.store = store
+        self.ref = ref
+        self.changed = False
+        self._done: dict[str, bool] = {}
+        """Step key -> done, as last shown."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"Checklist · {self.ref}"), id="checklist-title")
+        with VerticalScroll():
+            steps = OptionList(id="steps")
+            steps.border_title = "Process"
+            yield steps
+            criteria = OptionList(id="criteria")
+            criteria.border_title = "Resolution criteria"
+            yield criteria
+            followups = OptionList(id="followups")
+            followups.border_title = "Follow-ups after resolution"
+            yield followups
+            yield Label(
+                "Space ticks · s signs off as IC · r resolves · Enter on a criterion ticks it where it can be",
+                classes="checklist-hint",
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one("#steps", OptionList).focus()
+
+    def _time(self, at: object) -> str:
+        return at.astimezone(self.store.policy.tz).strftime("%H:%M") if at is not None else ""  # type: ignore[attr-defined]
+
+    def reload(self) -> None:
+        """Read the checklists again and show them, keeping the highlights."""
+        steps = self.query_one("#steps", OptionList)
+        keep = steps.highlighted
+        steps.clear_options()
+        for step in checklists.process_checklist(self.store, self.ref):
+            self._done[step.key] = step.done
+            if step.done:
+                mark, style = "✓", "green"
+                when = f"done {self._time(step.done_at)}" + (f" by {printable(step.done_by)}" if step.done_by else "")
+                if step.late:
+                    when += " (late)"
+            elif step.overdue:
+                mark, style, when = "!", "bold red", f"overdue since {self._time(step.due_at)}"
+            else:
+                mark, style = "☐", ""
+                when = f"due {self._time(step.due_at)}" if step.due_at else ""
+            steps.add_option(Option(Text.assemble((f"{mark} ", style), (step.label, style), ("  " + when, "dim")), id=step.key))
+        if keep is not None and steps.option_count:
+            steps.highlighted = min(keep, steps.option_count - 1)
+        criteria = self.query_one("#criteria", OptionList)
+        keep = criteria.highlighted
+        criteria.clear_options()
+        for criterion in checklists.resolution_criteria(self.store, self.ref):
+            self._done[criterion.key] = criterion.met
+            mark, style = ("✓", "green") if criterion.met else ("✗", "red")
+            criteria.add_option(
+                Option(Text.assemble((f"{mark} ", style), criterion.label, (f"  {printable(criterion.detail)}", "dim")), id=criterion.key)
+            )
+        if keep is not None and criteria.option_count:
+            criteria.highlighted = min(keep, criteria.option_count - 1)
+        followups = self.query_one("#followups", OptionList)
+        keep = followups.highlighted
+        followups.clear_options()
+        for person, items in checklists.followups(self.store, self.ref).items():
+            for item in items:
+                mark, style = ("✓", "green") if item.done else ("☐", "")
+                followups.add_option(
+                    Option(
+                        Text.assemble((f"{mark} ", style), (printable(person), "bold"), f" ({item.role}): ", printable(item.label)),
+                        id=f"{person}\x1f{item.key}",
+                    )
+                )
+        followups.display = followups.option_count > 0
+        if keep is not None and followups.option_count:
+            followups.highlighted = min(keep, followups.option_count - 1)
+
+    def _do(self, change: object) -> None:
+        try:
+            change()  # type: ignore[operator]
+        except WarroomError as exc:
+            self.notify(str(exc), title="Not done", severity="error")
+            return
+        self.changed = True
+        self.reload()
+
+    def action_toggle(self) -> None:
+        focused = self.focused
+        if not isinstance(focused, OptionList) or focused.highlighted is None:
+            return
+        option = focused.get_option_at_index(focused.highlighted)
+        key = option.id or ""
+        if focused.id == "followups":
+            person, item_key = key.split("\x1f", 1)
+            items = checklists.followups(self.store, self.ref).get(person, [])
+            done = any(i.key == item_key and i.done for i in items)
+            operation = checklists.untick_followup if done else checklists.tick_followup
+            self._do(lambda: operation(self.store, self.ref, person, item_key))
+            return
+        if focused.id == "criteria" and key == checklists.SIGNOFF_KEY:
+            self.action_sign_off()
+            return
+        done = self._done.get(key, False)
+        operation = checklists.untick_step if done else checklists.tick_step
+        self._do(lambda: operation(self.store, self.ref, key))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_toggle()
+
+    def action_sign_off(self) -> None:
+        self._do(lambda: checklists.sign_off(self.store, self.ref))
+
+    def action_resolve(self) -> None:
+        unmet = [c for c in checklists.resolution_criteria(self.store, self.ref) if not c.met]
+        if not unmet:
+            self._do(lambda: checklists.resolve(self.store, self.ref))
+            return
+
+        def answered(anyway: bool | None) -> None:
+            if anyway:
+                self._do(lambda: checklists.resolve(self.store, self.ref, force=True))
+
+        self.app.push_screen(ResolveAnyway(unmet), answered)
+
+    def action_close(self) -> None:
+        self.dismiss(self.changed)

@@ -1,0 +1,171 @@
+"""Compose a status update from the templates, check it, copy it, record it as sent."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from storage import comms, live
+from storage.db import Store
+from storage.drafts import write_outbox
+from storage.errors import WarroomError
+
+
+class ComposerScreen(Screen[bool]):
+    """The six message kinds, each pre-filled from the record and editable; lint warnings
+    are shown as you type. Dismisses with True when a message was recorded as sent."""
+
+    DEFAULT_CSS = """
+    ComposerScreen #composer-kinds { width: 34; border: round $primary 50%; }
+    ComposerScreen #composer-editor { width: 1fr; }
+    ComposerScreen #composer-subject { margin: 0; }
+    ComposerScreen #composer-body { height: 1fr; border: round $primary 50%; }
+    ComposerScreen #composer-body:focus { border: round $primary; }
+    ComposerScreen #composer-lint { height: auto; color: $warning; padding: 0 1; }
+    ComposerScreen #composer-lint.-clean { color: $success; }
+    ComposerScreen #composer-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "send", "Record as sent", id="composer.send", tooltip="Record the message as sent"),
+        Binding("ctrl+o", "copy", "Copy", id="composer.copy", tooltip="Copy to the clipboard (and save to a file)"),
+        Binding("ctrl+r", "refill", "Refill", id="composer.refill", tooltip="Fill again from the record"),
+        Binding("escape", "close", "Close", id="composer.close", tooltip="Close; edits are kept until you leave"),
+    ]
+
+    def __init__(self, store: Store, ref: str, *, kind: str | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.ref = ref
+        self.kind = kind or self._suggested_kind()
+        self.edited: dict[str, comms.Draft] = {}
+        """Drafts by kind, as edited in this screen."""
+        self._confirm_send = False
+        self.full_outage = ops_full_outage(store, ref)
+
+    def _suggested_kind(self) -> str:
+        view = live.incident_view(self.store, self.ref)
+        internal = [channel for channel, _ in view.updates if channel == "internal"]
+        if view.status == "resolved":
+            return "internal_resolved"
+        return "internal_update" if internal else "internal_initial"
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"Compose an update · {self.ref}"), id="composer-title")
+        with Horizontal():
+            kinds = OptionList(
+                *(Option(kind.label, id=name) for name, kind in comms.MESSAGE_KINDS.items()), id="composer-kinds"
+            )
+            kinds.border_title = "Message"
+            yield kinds
+            with Vertical(id="composer-editor"):
+                yield Input(placeholder="subject", id="composer-subject")
+                body = TextArea(id="composer-body", soft_wrap=True, show_line_numbers=False)
+                body.border_title = "Body"
+                yield body
+                yield Static(id="composer-lint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        kinds = self.query_one(OptionList)
+        kinds.highlighted = list(comms.MESSAGE_KINDS).index(self.kind)
+        self._show(self.kind)
+        self.query_one("#composer-body", TextArea).focus()
+
+    def _draft(self, kind: str) -> comms.Draft:
+        return self.edited.get(kind) or comms.draft_message(self.store, self.ref, kind)
+
+    def _show(self, kind: str) -> None:
+        self.kind = kind
+        draft = self._draft(kind)
+        self.query_one("#composer-subject", Input).value = draft.subject
+        self.query_one("#composer-body", TextArea).text = draft.body
+        self.query_one("#composer-body", TextArea).border_title = f"Body · {comms.MESSAGE_KINDS[kind].label}"
+        self._lint()
+
+    def current(self) -> comms.Draft:
+        """The message as it stands in the editor."""
+        base = self._draft(self.kind)
+        return comms.Draft(
+            kind=base.kind,
+            channel=base.channel,
+            update_kind=base.update_kind,
+            subject=self.query_one("#composer-subject", Input).value,
+            body=self.query_one("#composer-body", TextArea).text,
+        )
+
+    def _lint(self) -> list[str]:
+        warnings = comms.lint(self.current(), full_outage=self.full_outage)
+        lint = self.query_one("#composer-lint", Static)
+        lint.set_class(not warnings, "-clean")
+        lint.update(Text("\n".join(f"⚠ {w}" for w in warnings) if warnings else "✓ no problems found"))
+        return warnings
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id and event.option.id != self.kind:
+            self.edited[self.kind] = self.current()
+            self._show(event.option.id)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.query_one("#composer-body", TextArea).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._confirm_send = False
+        self._lint()
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._confirm_send = False
+        self._lint()
+
+    def action_refill(self) -> None:
+        self.edited.pop(self.kind, None)
+        self._show(self.kind)
+
+    def action_copy(self) -> None:
+        draft = self.current()
+        text = f"{draft.subject}\n\n{draft.body}\n" if draft.subject else f"{draft.body}\n"
+        self.app.copy_to_clipboard(text)
+        try:
+            path = write_outbox(f"{self.ref}-{self.kind}", text)
+        except OSError as exc:
+            self.notify(f"Copied to the clipboard; saving a copy failed: {exc.strerror}", severity="warning")
+            return
+        self.notify(
+            f"Copied to the clipboard (if your terminal allows it). Also saved to {path}",
+            title="Copied",
+            timeout=8,
+        )
+
+    def action_send(self) -> None:
+        warnings = self._lint()
+        if warnings and not self._confirm_send:
+            self._confirm_send = True
+            self.notify(
+                f"{len(warnings)} problem(s) above. Press Ctrl+S again to record it as sent anyway.",
+                title="Check before sending",
+                severity="warning",
+            )
+            return
+        try:
+            comms.send_message(self.store, self.ref, self.current())
+        except WarroomError as exc:
+            self.notify(str(exc), title="Not recorded", severity="error")
+            return
+        self.dismiss(True)
+
+    def action_close(self) -> None:
+        self.dismiss(False)
+
+
+def ops_full_outage(store: Store, ref: str) -> bool:
+    """Whether the incident is marked a full outage (public texts may then say so)."""
+    from storage import ops
+
+    return ops.get_incident(store, ref).full_outage
