@@ -26,6 +26,17 @@ def _when(store: Store, text: str) -> datetime:
     return parse_when(text.strip() or "now", now=store.now(), tz=store.policy.tz)
 
 
+def _typed_when(dialog: Dialog[object], store: Store) -> datetime | None:
+    """The dialog's `#when` field as a time; None (with the reason shown) if it is not one."""
+    field = dialog.query_one("#when", Input)
+    try:
+        return _when(store, field.value)
+    except WarroomError as exc:
+        dialog.show_error(str(exc))
+        field.focus()
+        return None
+
+
 class SeverityPicker(Dialog[int]):
     """Choose the incident's new severity; each level shows its definition."""
 
@@ -95,15 +106,9 @@ class MilestonePicker(Dialog[tuple[str, datetime]]):
             self._choose(options.get_option_at_index(options.highlighted).id)
 
     def _choose(self, name: str | None) -> None:
-        if name is None:
-            return
-        try:
-            at = _when(self.store, self.query_one("#when", Input).value)
-        except WarroomError as exc:
-            self.show_error(str(exc))
-            self.query_one("#when", Input).focus()
-            return
-        self.dismiss((name, at))
+        at = _typed_when(self, self.store) if name is not None else None
+        if name is not None and at is not None:
+            self.dismiss((name, at))
 
 
 class HandoverDialog(Dialog[tuple[str, str, datetime]]):
@@ -144,13 +149,9 @@ class HandoverDialog(Dialog[tuple[str, str, datetime]]):
             self.show_error("type the person's name")
             self.query_one("#person", Input).focus()
             return
-        try:
-            at = _when(self.store, self.query_one("#when", Input).value)
-        except WarroomError as exc:
-            self.show_error(str(exc))
-            self.query_one("#when", Input).focus()
-            return
-        self.dismiss((person, self.query_one("#note", Input).value.strip(), at))
+        at = _typed_when(self, self.store)
+        if at is not None:
+            self.dismiss((person, self.query_one("#note", Input).value.strip(), at))
 
 
 UPDATE_CHOICES: tuple[tuple[str, str, str], ...] = (
