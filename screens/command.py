@@ -73,6 +73,7 @@ class CommandScreen(Screen[None]):
         Binding("f7", "toggle_utc", "UTC", id="command.utc", tooltip="Show times in UTC or local time"),
         Binding("f8", "compose", "Compose", id="command.compose", tooltip="Compose a status update from the templates"),
         Binding("f9", "checklist", "Checklist", id="command.checklist", tooltip="Process checklist, resolution and follow-ups"),
+        Binding("f12", "postmortem", "Post-mortem", id="command.postmortem", tooltip="Write this incident's post-mortem"),
         Binding("escape", "focus_input", "Type", id="command.type", tooltip="Back to the scribe line", show=False),
     ]
 
@@ -462,6 +463,12 @@ class CommandScreen(Screen[None]):
             resolve(False)
         else:
             self.app.push_screen(ResolveAnyway(unmet), lambda anyway: resolve(True) if anyway else None)
+
+    def action_postmortem(self) -> None:
+        from screens.postmortem import PostmortemScreen
+
+        if self.store is not None and self.ref is not None:
+            self.app.push_screen(PostmortemScreen(self.store, self.ref))
 
     def action_checklist(self) -> None:
         from screens.checklist import ChecklistScreen

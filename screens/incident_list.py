@@ -24,6 +24,8 @@ class IncidentListScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="incidents.back", tooltip="Back to the open incident"),
         Binding("n", "app.declare", "Declare", id="incidents.declare", tooltip="Declare a new incident"),
+        Binding("p", "postmortem", "Post-mortem", id="incidents.postmortem", tooltip="Write the highlighted incident's post-mortem"),
+        Binding("d", "due", "Post-mortems due", id="incidents.due", tooltip="Resolved incidents still owing a post-mortem"),
         Binding("r", "refresh", "Refresh", id="incidents.refresh", tooltip="Read the list again"),
         Binding("s", "focus_filter('status')", "Status filter", id="incidents.status", tooltip="Filter by status"),
         Binding("v", "focus_filter('severity')", "Severity filter", id="incidents.severity", tooltip="Filter by severity"),
@@ -87,6 +89,20 @@ class IncidentListScreen(Screen[None]):
             )
         self.query_one("#empty-list").display = not rows
         table.display = bool(rows)
+
+    def action_postmortem(self) -> None:
+        from screens.postmortem import PostmortemScreen
+
+        table = self.query_one(DataTable)
+        if table.row_count:
+            ref = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            if ref is not None:
+                self.app.push_screen(PostmortemScreen(self.store, ref))
+
+    def action_due(self) -> None:
+        from screens.postmortems_due import PostmortemsDueScreen
+
+        self.app.push_screen(PostmortemsDueScreen(self.store))
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:

@@ -66,12 +66,13 @@ class Drafts:
 
 
 def write_outbox(name: str, text: str) -> Path:
-    """Save a composed message as a private file (0600) under the user state directory's
-    `outbox`, for pasting when the terminal cannot reach the clipboard. Returns the path."""
+    """Save a composed text as a private file (0600) in the user state directory's `outbox`
+    (a message to paste when the terminal cannot reach the clipboard, an export). `name`
+    without an extension gets `.txt`. Returns the path."""
     directory = drafts_dir().parent / "outbox"
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "message"
-    path = directory / f"{safe}.txt"
+    path = directory / (safe if "." in safe else f"{safe}.txt")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)

@@ -198,3 +198,16 @@ def test_resolve_checks_the_criteria(run) -> None:  # noqa: ANN001
     assert doc["incident"]["status"] == "resolved"
     assert any(e["text"].startswith("Resolved with unmet criteria") for e in doc["timeline"])
     assert "Dana (ic)" in run("checklist", ref).stdout
+
+
+def test_postmortem_exports_and_due_list(run, tmp_path: Path) -> None:  # noqa: ANN001
+    ref = declare(run)
+    run("milestone", ref, "resolved")
+    assert run("postmortem", ref).stdout.startswith("# Post-mortem")
+    refused = run("postmortem", ref, "--ics", ok=False)
+    assert refused.exit_code == 1 and "meeting" in refused.stderr
+    run("action", ref, "Alert on TLS handshake failures", "--owner", "Sam", "--priority", "P0")
+    out = tmp_path / "items.csv"
+    run("postmortem", ref, "--csv", "-o", str(out))
+    assert "Alert on TLS handshake failures" in out.read_text() and stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert ref in run("due").stdout

@@ -541,6 +541,43 @@ def checklist(ref: str, db: str | None, config_path: Path | None) -> None:
             click.echo(f"{'done' if item.done else 'open':>7}  {person} ({item.role}): {item.label}")
 
 
+@_command(main, "postmortem")
+@click.argument("ref")
+@click.option("--ics", "what", flag_value="ics", help="The meeting as an iCalendar file instead.")
+@click.option("--csv", "what", flag_value="csv", help="The action items as CSV for Jira's importer instead.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to a file (mode 0600).")
+def postmortem_command(ref: str, what: str | None, output: Path | None, db: str | None, config_path: Path | None) -> None:
+    """Print REF's post-mortem as Markdown (template order), or its meeting/action items."""
+    from storage import postmortem
+
+    store = _open_store(db, config_path)
+    if what == "ics":
+        text = postmortem.meeting_ics(store, ref)
+    elif what == "csv":
+        text = postmortem.action_items_csv(store, ref)
+    else:
+        text = postmortem.postmortem_markdown(store, ref)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        _write_private(output, text)
+        click.echo(f"wrote {output}", err=True)
+
+
+@_command(main)
+def due(db: str | None, config_path: Path | None) -> None:
+    """List resolved incidents still owing a post-mortem, by meeting deadline."""
+    from storage import postmortem
+
+    store = _open_store(db, config_path)
+    rows = postmortem.needing_postmortem(store)
+    if not rows:
+        click.echo("No post-mortem is due.")
+    for row in rows:
+        late = "  OVERDUE" if row.overdue else ""
+        click.echo(f"{row.ref}  SEV{row.severity}  {row.status:<9}  due {_local(store, row.deadline)}{late}  {row.title}")
+
+
 @main.group()
 def services() -> None:
     """Service ownership: who owns what is failing, and whom to page."""

@@ -1,0 +1,378 @@
+"""The post-mortem editor: every template section, autosaved, pre-filled from the record.
+
+Works offline on the local database. Each section is a Markdown TextArea; what is typed
+is saved half a second after the last key (and on leaving a section or the screen), so a
+crash loses nothing typed more than a second ago.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import (
+    ContentSwitcher,
+    DataTable,
+    Footer,
+    Input,
+    Label,
+    Markdown,
+    OptionList,
+    Select,
+    Static,
+    TextArea,
+)
+from textual.widgets.option_list import Option
+
+from storage import ops, postmortem
+from storage.db import Store
+from storage.drafts import write_outbox
+from storage.errors import WarroomError
+from storage.models import POSTMORTEM_SECTIONS, POSTMORTEM_STATUSES, PRIORITIES
+from storage.timeparse import parse_when
+
+AUTOSAVE_SECONDS = 0.5
+"""Quiet time after the last key before a section is saved."""
+
+DETAILS, ACTIONS = "details", "actions"
+NUMBERS = ("notifications_out_of_sla", "events_dropped", "accounts_affected", "users_affected")
+
+
+class PostmortemScreen(Screen[None]):
+    """Write the post-mortem of one incident."""
+
+    DEFAULT_CSS = """
+    PostmortemScreen #pm-title { height: auto; padding: 0 1; background: $panel; }
+    PostmortemScreen #pm-sections { width: 30; border: round $primary 50%; }
+    PostmortemScreen #pm-sections:focus { border: round $primary; }
+    PostmortemScreen #pm-text { height: 1fr; }
+    PostmortemScreen #pm-preview { height: 1fr; border: round $primary 50%; padding: 0 1; display: none; }
+    PostmortemScreen.-preview #pm-preview { display: block; }
+    PostmortemScreen.-preview #pm-text { display: none; }
+    PostmortemScreen #pm-hint { color: $warning; height: auto; padding: 0 1; }
+    PostmortemScreen #details Input, PostmortemScreen #details Select { width: 60; }
+    PostmortemScreen #details Label { padding: 1 0 0 1; color: $text-muted; }
+    PostmortemScreen #pm-deadline { padding: 0 1; height: auto; }
+    PostmortemScreen #actions DataTable { height: 1fr; }
+    PostmortemScreen #new-action { height: auto; }
+    PostmortemScreen #new-action Input { width: 1fr; }
+    PostmortemScreen #new-action Select { width: 14; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f2", "preview", "Preview", id="pm.preview", tooltip="Show the whole post-mortem rendered"),
+        Binding("f3", "prefill", "Fill from record", id="pm.prefill", tooltip="Fill empty sections from the record"),
+        Binding("f4", "export", "Export", id="pm.export", tooltip="Write Markdown, the meeting .ics and the action items CSV"),
+        Binding("escape", "close", "Back", id="pm.close", tooltip="Back (everything is saved)"),
+    ]
+
+    def __init__(self, store: Store, ref: str) -> None:
+        super().__init__()
+        self.store = store
+        self.ref = ref
+        self.section = POSTMORTEM_SECTIONS[0][0]
+        self._saved: dict[str, str] = {}
+        self._timer: Timer | None = None
+        self._loading = False
+        self._status = "draft"
+        self._typed: str | None = None
+        """The section's text as last typed (kept here, so saving needs no widget)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="pm-title")
+        with Horizontal():
+            sections = OptionList(
+                *(Option(title, id=key) for key, title in POSTMORTEM_SECTIONS),
+                None,
+                Option("Owner, status, meeting, numbers", id=DETAILS),
+                Option("Action items", id=ACTIONS),
+                id="pm-sections",
+            )
+            sections.border_title = "Post-mortem"
+            yield sections
+            with ContentSwitcher(initial="editor", id="pm-pane"):
+                with Vertical(id="editor"):
+                    yield TextArea.code_editor("", language="markdown", id="pm-text", soft_wrap=True, show_line_numbers=False)
+                    yield Markdown(id="pm-preview")
+                    yield Static(id="pm-hint")
+                with VerticalScroll(id=DETAILS):
+                    yield Label("Owner")
+                    yield Input(id="owner", placeholder="who drives the post-mortem")
+                    yield Label("Status")
+                    yield Select([(s.replace("_", " ").title(), s) for s in POSTMORTEM_STATUSES], allow_blank=False, id="status")
+                    yield Label("Meeting (local time, e.g. 2026-11-25T10:00)")
+                    yield Input(id="meeting", placeholder="not scheduled")
+                    yield Static(id="pm-deadline")
+                    yield Label("Call recording link")
+                    yield Input(id="recording")
+                    for key in NUMBERS:
+                        yield Label(key.replace("_", " ").capitalize().replace("sla", "SLA"))
+                        yield Input(id=key, type="integer", placeholder="unknown")
+                    yield Label("Support requests raised (with links)")
+                    yield Input(id="support_requests")
+                with Vertical(id=ACTIONS):
+                    yield DataTable(id="action-table", cursor_type="row")
+                    with Horizontal(id="new-action"):
+                        yield Input(id="action-title", placeholder="new action item, Enter adds it")
+                        yield Input(id="action-owner", placeholder="owner")
+                        yield Select([(p, p) for p in PRIORITIES], value="P1", allow_blank=False, id="action-priority")
+                    yield Static(id="action-warnings")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load_details()
+        self._show_section(self.section)
+        table = self.query_one("#action-table", DataTable)
+        table.add_columns("Priority", "Item", "Owner", "Due", "State", "Tags")
+        self._load_actions()
+        self.query_one("#pm-text", TextArea).focus()
+
+    # --- sections -------------------------------------------------------------------
+
+    def _sections(self) -> dict[str, str]:
+        from storage.export import build_document
+
+        return dict(build_document(self.store, self.ref).postmortem.sections)
+
+    def _show_section(self, key: str) -> None:
+        self.section = key
+        text = self._sections().get(key, "")
+        self._saved[key] = text
+        area = self.query_one("#pm-text", TextArea)
+        self._loading = True
+        area.text = text
+        self._loading = False
+        self._typed = None
+        title = dict(POSTMORTEM_SECTIONS)[key]
+        area.border_title = title
+        self._hints()
+
+    def _hints(self) -> None:
+        hints: list[str] = []
+        if self.section == "root_causes":
+            names = postmortem.blameless_hints(self.store, self.ref)
+            if names:
+                hints.append(f"Blameless: this section names {', '.join(names)}; describe systems and processes instead.")
+        self.query_one("#pm-hint", Static).update(Text("\n".join(hints)))
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if self._loading:
+            return
+        self._typed = event.text_area.text
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(AUTOSAVE_SECONDS, self.save)
+
+    def save(self) -> None:
+        """Save the section being edited, if it changed."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        key = self.section
+        try:  # the widget holds the latest text; once unmounted, the last one seen
+            text: str | None = self.query_one("#pm-text", TextArea).text
+        except NoMatches:
+            text = self._typed
+        if text is None or self._saved.get(key) == text:
+            return
+        try:
+            ops.update_postmortem(self.store, self.ref, sections={key: text})
+        except WarroomError as exc:
+            self.notify(f"Not saved: {exc}", severity="error")
+            return
+        self._saved[key] = text
+        if key == "root_causes":
+            self._hints()
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        key = event.option.id
+        if key is None:
+            return
+        self.save()
+        switcher = self.query_one(ContentSwitcher)
+        if key in (DETAILS, ACTIONS):
+            switcher.current = key
+            if key == DETAILS:
+                self._load_details()
+            else:
+                self._load_actions()
+        else:
+            switcher.current = "editor"
+            self._show_section(key)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        target = {DETAILS: "#owner", ACTIONS: "#action-title"}.get(event.option.id or "", "#pm-text")
+        self.query_one(target).focus()
+
+    # --- details --------------------------------------------------------------------
+
+    def _load_details(self) -> None:
+        from storage.export import build_document
+
+        doc = build_document(self.store, self.ref)
+        pm = doc.postmortem
+        tz = self.store.policy.tz
+        self._loading = True
+        self.query_one("#owner", Input).value = pm.owner
+        self._status = pm.status
+        self.query_one("#status", Select).value = pm.status
+        self.query_one("#meeting", Input).value = (
+            pm.meeting_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M") if pm.meeting_at else ""
+        )
+        self.query_one("#recording", Input).value = pm.recording_url
+        for key in NUMBERS:
+            value = getattr(pm.impact, key)
+            self.query_one(f"#{key}", Input).value = "" if value is None else str(value)
+        self.query_one("#support_requests", Input).value = pm.impact.support_requests
+        self._loading = False
+        self._title(doc.incident.title, pm.status, pm.owner)
+        self._deadline()
+
+    def _title(self, title: str, status: str, owner: str) -> None:
+        self.query_one("#pm-title", Static).update(
+            Text.assemble(
+                ("Post-mortem · ", "bold"),
+                (self.ref, "bold"),
+                f" {title}   ",
+                (status.replace("_", " ").title(), "bold"),
+                f" · owner {owner or '—'}",
+            )
+        )
+
+    def _deadline(self) -> None:
+        deadline = postmortem.meeting_deadline(self.store, self.ref)
+        warning = postmortem.meeting_check(self.store, self.ref)
+        tz = self.store.policy.tz
+        parts = [f"Meeting due by {deadline.astimezone(tz):%a %d %b %H:%M %Z}" if deadline else "No meeting deadline"]
+        if warning:
+            parts.append(f"⚠ {warning}")
+        self.query_one("#pm-deadline", Static).update(Text("\n".join(parts)))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id in ("action-title", "action-owner"):
+            self._add_action()
+            return
+        self._save_detail(event.input)
+        self.focus_next()
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        if event.input.id not in ("action-title", "action-owner") and not self._loading:
+            self._save_detail(event.input)
+
+    def _save_detail(self, field: Input) -> None:
+        key = field.id or ""
+        value = field.value.strip()
+        try:
+            if key == "owner":
+                ops.update_postmortem(self.store, self.ref, owner=value)
+            elif key == "recording":
+                ops.update_postmortem(self.store, self.ref, recording_url=value)
+            elif key == "support_requests":
+                ops.update_postmortem(self.store, self.ref, support_requests=value)
+            elif key in NUMBERS:
+                ops.update_postmortem(self.store, self.ref, numbers={key: int(value) if value else None})
+            elif key == "meeting":
+                if not value:
+                    return
+                at = parse_when(value, now=self.store.now(), tz=self.store.policy.tz, allow_future=True)
+                ops.update_postmortem(self.store, self.ref, meeting_at=at)
+            else:
+                return
+        except (WarroomError, ValueError) as exc:
+            self.notify(str(exc), title="Not saved", severity="error")
+            return
+        self._load_details()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id != "status" or not isinstance(event.value, str) or event.value == self._status:
+            return
+        try:
+            postmortem.set_status(self.store, self.ref, event.value)
+        except WarroomError as exc:
+            self.notify(str(exc), title="Status not changed", severity="error")
+        self._load_details()
+
+    # --- action items ---------------------------------------------------------------
+
+    def _load_actions(self) -> None:
+        items = ops.action_items(self.store, self.ref)
+        table = self.query_one("#action-table", DataTable)
+        table.clear()
+        for item in items:
+            table.add_row(
+                Text(item.priority),
+                Text(item.title),
+                Text(item.owner or "—"),
+                Text(item.due_date.isoformat() if item.due_date else "—"),
+                Text(item.state),
+                Text(item.tags.replace(",", ", ")),
+            )
+        warnings = postmortem.action_item_warnings(items)
+        self.query_one("#action-warnings", Static).update(Text("\n".join(f"⚠ {w}" for w in warnings)))
+
+    def _add_action(self) -> None:
+        title = self.query_one("#action-title", Input)
+        owner = self.query_one("#action-owner", Input)
+        priority = self.query_one("#action-priority", Select).value
+        try:
+            ops.add_action_item(self.store, self.ref, title.value, owner=owner.value, priority=str(priority))
+        except WarroomError as exc:
+            self.notify(str(exc), title="Not added", severity="error")
+            return
+        title.value = ""
+        owner.value = ""
+        title.focus()
+        self._load_actions()
+
+    # --- actions --------------------------------------------------------------------
+
+    def action_preview(self) -> None:
+        self.save()
+        preview = self.query_one("#pm-preview", Markdown)
+        showing = not self.has_class("-preview")
+        if showing:
+            preview.update(postmortem.postmortem_markdown(self.store, self.ref))
+            self.query_one(ContentSwitcher).current = "editor"
+        self.set_class(showing, "-preview")
+
+    def action_prefill(self) -> None:
+        self.save()
+        try:
+            filled = postmortem.apply_prefill(self.store, self.ref)
+            todos = postmortem.import_todos(self.store, self.ref)
+        except WarroomError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        titles = dict(POSTMORTEM_SECTIONS)
+        parts = [", ".join(titles.get(key, key) for key in filled) or "no empty section to fill"]
+        if todos:
+            parts.append(f"{todos} TODO(s) from the timeline added as action items")
+        self.notify("; ".join(parts), title="Filled from the record")
+        self._show_section(self.section)
+        self._load_actions()
+
+    def action_export(self) -> None:
+        self.save()
+        written = [write_outbox(f"{self.ref}-postmortem.md", postmortem.postmortem_markdown(self.store, self.ref))]
+        written.append(write_outbox(f"{self.ref}-action-items.csv", postmortem.action_items_csv(self.store, self.ref)))
+        try:
+            written.append(write_outbox(f"{self.ref}-meeting.ics", postmortem.meeting_ics(self.store, self.ref)))
+        except WarroomError:
+            pass
+        self.notify("\n".join(str(path) for path in written), title="Written", timeout=10)
+
+    def action_close(self) -> None:
+        if self.has_class("-preview"):
+            self.set_class(False, "-preview")
+            return
+        self.save()
+        self.dismiss(None)
+
+    def on_unmount(self) -> None:
+        self.save()

@@ -1,0 +1,174 @@
+"""The post-mortem editor: autosave, prefill, details, action items, the due list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, OptionList, Select, TextArea
+
+from screens.incident_list import IncidentListScreen
+from screens.postmortem import PostmortemScreen
+from screens.postmortems_due import PostmortemsDueScreen
+from storage import ops, postmortem
+from storage.clock import FrozenClock
+from storage.db import Store
+from storage.demo import build_demo
+from storage.policy import Policy
+from tui.app import WarroomApp
+
+
+@pytest.fixture
+def resolved(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Iterator[tuple[Store, str]]:
+    with Store(tmp_path / "pm.db", policy=policy, clock=clock) as store:
+        ref = build_demo(store)
+        ops.set_milestone(store, ref, "resolved")
+        yield store, ref
+
+
+async def open_editor(app: WarroomApp, pilot: Pilot[None], ref: str) -> PostmortemScreen:
+    app.push_screen(PostmortemScreen(app.store, ref))  # type: ignore[arg-type]
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, PostmortemScreen)
+    return screen
+
+
+async def test_typing_is_saved_without_a_key_and_survives_a_restart(resolved: tuple[Store, str]) -> None:
+    store, ref = resolved
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, ref)
+        area = editor.query_one("#pm-text", TextArea)
+        assert area.has_focus and editor.section == "overview"
+        await pilot.press(*"An expired intermediate certificate broke card payments.")
+        await pilot.pause(0.8)  # the autosave fires half a second after the last key
+        saved = postmortem.postmortem_markdown(store, ref)
+        assert "An expired intermediate certificate broke card payments." in saved
+    again = WarroomApp(store, ref=ref)
+    async with again.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(again, pilot, ref)
+        assert editor.query_one("#pm-text", TextArea).text == "An expired intermediate certificate broke card payments."
+
+
+async def test_leaving_a_section_saves_it_at_once(resolved: tuple[Store, str]) -> None:
+    store, ref = resolved
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, ref)
+        editor.query_one("#pm-text", TextArea).text = "Rolled back, then pinned the new certificate."
+        editor.query_one("#pm-sections", OptionList).highlighted = 3  # Resolution
+        await pilot.pause()
+        editor.query_one("#pm-sections", OptionList).highlighted = 0
+        await pilot.pause()
+        assert editor.query_one("#pm-text", TextArea).text == "Rolled back, then pinned the new certificate."
+
+
+async def test_prefill_fills_empty_sections_and_imports_todos(resolved: tuple[Store, str]) -> None:
+    store, ref = resolved
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, ref)
+        await pilot.press("f3")
+        await pilot.pause()
+        editor.query_one("#pm-sections", OptionList).highlighted = 5  # Responders
+        await pilot.pause()
+        assert "Dana Okafor" in editor.query_one("#pm-text", TextArea).text
+        titles = [item.title for item in ops.action_items(store, ref)]
+        assert "Alert on TLS handshake failures per upstream" in titles
+
+
+async def test_details_and_the_status_rules(resolved: tuple[Store, str]) -> None:
+    store, ref = resolved
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, ref)
+        editor.query_one("#pm-sections", OptionList).highlighted = 14  # details
+        await pilot.pause()
+        status = editor.query_one("#status", Select)
+        status.value = "in_review"  # no owner yet: refused
+        await pilot.pause()
+        assert status.value == "draft"
+        owner = editor.query_one("#owner", Input)
+        owner.focus()
+        owner.value = "Dana Okafor"
+        await pilot.press("enter")
+        meeting = editor.query_one("#meeting", Input)
+        meeting.value = "2026-11-25T10:00"
+        meeting.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        status.value = "in_review"
+        await pilot.pause()
+        doc_status = postmortem.postmortem_markdown(store, ref)
+        assert "In Review" in doc_status and "Dana Okafor" in doc_status
+        assert "Wed 25 Nov" in str(editor.query_one("#pm-deadline").render()) or postmortem.meeting_deadline(store, ref)
+
+
+async def test_action_items_are_added_with_their_tags(resolved: tuple[Store, str]) -> None:
+    store, ref = resolved
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, ref)
+        editor.query_one("#pm-sections", OptionList).highlighted = 15  # action items
+        await pilot.pause()
+        title = editor.query_one("#action-title", Input)
+        title.focus()
+        title.value = "Pin processor certificates by fingerprint set"
+        await pilot.press("enter")
+        await pilot.pause()
+        item = ops.action_items(store, ref)[-1]
+        assert (item.title, item.priority) == ("Pin processor certificates by fingerprint set", "P1")
+        assert item.tags.startswith("sev1_20261123,sev1")
+        assert editor.query_one("#action-table", DataTable).row_count == len(ops.action_items(store, ref))
+
+
+async def test_preview_and_export(resolved: tuple[Store, str], isolated_environment: Path) -> None:
+    store, ref = resolved
+    ops.update_postmortem(store, ref, meeting_at=store.now() + timedelta(days=1))
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, ref)
+        await pilot.press("f2")
+        await pilot.pause()
+        assert editor.has_class("-preview")
+        await pilot.press("escape")
+        assert not editor.has_class("-preview") and app.screen is editor
+        await pilot.press("f4")
+        await pilot.pause()
+        outbox = isolated_environment / "state" / "warroom" / "outbox"
+        names = sorted(p.name for p in outbox.iterdir())
+        assert names == sorted([f"{ref}-postmortem.md", f"{ref}-action-items.csv", f"{ref}-meeting.ics"])
+        assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in outbox.iterdir())
+
+
+async def test_due_list_from_the_incident_list(resolved: tuple[Store, str]) -> None:
+    store, ref = resolved
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f6")
+        await pilot.pause()
+        assert isinstance(app.screen, IncidentListScreen)
+        await pilot.press("d")
+        await pilot.pause()
+        due = app.screen
+        assert isinstance(due, PostmortemsDueScreen)
+        table = due.query_one(DataTable)
+        assert table.row_count == len(postmortem.needing_postmortem(store)) >= 1
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PostmortemScreen)
+
+
+def test_postmortem_editor_snapshot(snap_compare, resolved: tuple[Store, str]) -> None:  # noqa: ANN001
+    store, ref = resolved
+    ops.update_postmortem(store, ref, owner="Dana Okafor", sections={"overview": "An expired intermediate certificate broke card payments for EU customers for 58 minutes."})
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        pilot.app.push_screen(PostmortemScreen(store, ref))
+        await pilot.pause()
+
+    assert snap_compare(WarroomApp(store, ref=ref), terminal_size=(120, 40), run_before=run_before)
