@@ -182,3 +182,25 @@ class UpdatePicker(Dialog[tuple[str, str]]):
         if event.option.id:
             channel, kind = event.option.id.split(":", 1)
             self.dismiss((channel, kind))
+
+
+class Confirm(Dialog[bool]):
+    """A yes/no question: Enter confirms, Esc cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "yes", "Yes", id="confirm.yes", tooltip="Go ahead"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box") as box:
+            box.border_title = "Confirm"
+            yield Static(Text(self.question))
+            yield Static(classes="dialog-error")
+            yield Label("Enter confirms · Esc cancels", classes="dialog-hint")
+
+    def action_yes(self) -> None:
+        self.dismiss(True)

@@ -69,6 +69,7 @@ class PostmortemScreen(Screen[None]):
         Binding("f2", "preview", "Preview", id="pm.preview", tooltip="Show the whole post-mortem rendered"),
         Binding("f3", "prefill", "Fill from record", id="pm.prefill", tooltip="Fill empty sections from the record"),
         Binding("f4", "export", "Export", id="pm.export", tooltip="Write Markdown, the meeting .ics and the action items CSV"),
+        Binding("f5", "rebuild", "Rebuild from record", id="pm.rebuild", tooltip="Write Impact, Responders and Timeline again from the record"),
         Binding("escape", "close", "Back", id="pm.close", tooltip="Back (everything is saved)"),
     ]
 
@@ -312,9 +313,18 @@ class PostmortemScreen(Screen[None]):
                 Text(item.due_date.isoformat() if item.due_date else "—"),
                 Text(item.state),
                 Text(item.tags.replace(",", ", ")),
+                key=str(item.id),
             )
         warnings = postmortem.action_item_warnings(items)
         self.query_one("#action-warnings", Static).update(Text("\n".join(f"⚠ {w}" for w in warnings)))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        from screens.action_item import ActionItemDialog
+
+        item_id = int(event.row_key.value or 0)
+        item = next((i for i in ops.action_items(self.store, self.ref) if i.id == item_id), None)
+        if item is not None:
+            self.app.push_screen(ActionItemDialog(self.store, self.ref, item), lambda changed: self._load_actions())
 
     def _add_action(self) -> None:
         title = self.query_one("#action-title", Input)
@@ -356,6 +366,23 @@ class PostmortemScreen(Screen[None]):
         self.notify("; ".join(parts), title="Filled from the record")
         self._show_section(self.section)
         self._load_actions()
+
+    def action_rebuild(self) -> None:
+        """Replace the record-derived sections with fresh drafts, after a confirmation."""
+        from screens.pickers import Confirm
+
+        titles = dict(POSTMORTEM_SECTIONS)
+        names = ", ".join(titles[key] for key in postmortem.PREFILLED_SECTIONS)
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            self.save()
+            postmortem.apply_prefill(self.store, self.ref, overwrite=True)
+            self._show_section(self.section)
+            self.notify(f"{names} written again from the record.", title="Rebuilt")
+
+        self.app.push_screen(Confirm(f"Replace {names} with fresh drafts from the record? What you wrote there is replaced."), answered)
 
     def action_export(self) -> None:
         self.save()

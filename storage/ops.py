@@ -1048,3 +1048,39 @@ def log_many(
             session.execute(sa.insert(Event), rows[start : start + 5000])
         touch(session, incident, logged_at)
         return len(rows)
+
+
+def update_action_item(
+    store: Store,
+    ref: str,
+    item_id: int,
+    *,
+    title: str | None = None,
+    owner: str | None = None,
+    priority: str | None = None,
+    due_date: date | None | str = "",
+    ticket_url: str | None = None,
+    state: str | None = None,
+) -> ActionItem:
+    """Change an action item of `ref`; only the fields given change (`due_date=None` clears it)."""
+    with store.write() as session:
+        incident = find_incident(session, ref, lock=True)
+        item = session.get(ActionItem, item_id)
+        if item is None or item.incident_id != incident.id:
+            raise NotFound(f"{incident.ref} has no action item {item_id}")
+        if title is not None:
+            item.title = _required(title, "an action item's title")
+        if owner is not None:
+            item.owner = _storable(owner, "the owner").strip()
+        if priority is not None:
+            item.priority = _choice(priority, PRIORITIES, "priority")
+        if due_date != "":
+            item.due_date = due_date  # type: ignore[assignment]
+        if ticket_url is not None:
+            item.ticket_url = _storable(ticket_url, "the ticket link").strip()
+        if state is not None:
+            item.state = _choice(state, ACTION_ITEM_STATES, "action item state")
+        session.add(item)
+        touch(session, incident, store.now())
+        session.flush()
+        return item

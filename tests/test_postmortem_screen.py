@@ -170,5 +170,59 @@ def test_postmortem_editor_snapshot(snap_compare, resolved: tuple[Store, str]) -
     async def run_before(pilot: Pilot[None]) -> None:
         pilot.app.push_screen(PostmortemScreen(store, ref))
         await pilot.pause()
+        for widget in pilot.app.screen.query("TextArea, Input"):
+            widget.cursor_blink = False  # type: ignore[attr-defined]  # a steady picture
+        await pilot.pause()
 
     assert snap_compare(WarroomApp(store, ref=ref), terminal_size=(120, 40), run_before=run_before)
+
+
+async def test_an_action_item_is_edited_in_its_dialog(resolved: tuple[Store, str]) -> None:
+    from screens.action_item import ActionItemDialog
+
+    store, ref = resolved
+    ops.add_action_item(store, ref, "Pin processor certificates", owner="Sam")
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, ref)
+        editor.query_one("#pm-sections", OptionList).highlighted = 15  # action items
+        await pilot.pause()
+        table = editor.query_one("#action-table", DataTable)
+        table.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ActionItemDialog)
+        dialog.query_one("#due", Input).value = "next week"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is dialog and "not a date" in str(dialog.query_one(".dialog-error").render())
+        dialog.query_one("#due", Input).value = "2026-12-04"
+        dialog.query_one("#ticket", Input).value = "https://jira.example.com/OPS-7"
+        dialog.query_one("#state", Select).value = "in_progress"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        item = ops.action_items(store, ref)[0]
+        assert (str(item.due_date), item.ticket_url, item.state) == ("2026-12-04", "https://jira.example.com/OPS-7", "in_progress")
+
+
+async def test_rebuild_from_the_record_asks_first(resolved: tuple[Store, str]) -> None:
+    from screens.pickers import Confirm
+
+    store, ref = resolved
+    ops.update_postmortem(store, ref, sections={"responders": "my own words"})
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, ref)
+        await pilot.press("f5")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "my own words" in postmortem.postmortem_markdown(store, ref)
+        await pilot.press("f5")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "my own words" not in postmortem.postmortem_markdown(store, ref)
+        assert app.screen is editor
