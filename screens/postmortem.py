@@ -99,7 +99,9 @@ class PostmortemScreen(Screen[None]):
             yield sections
             with ContentSwitcher(initial="editor", id="pm-pane"):
                 with Vertical(id="editor"):
-                    yield TextArea.code_editor("", language="markdown", id="pm-text", soft_wrap=True, show_line_numbers=False)
+                    yield TextArea.code_editor(
+                        "", language="markdown", id="pm-text", soft_wrap=True, show_line_numbers=False, tab_behavior="focus"
+                    )
                     yield Markdown(id="pm-preview")
                     yield Static(id="pm-hint")
                 with VerticalScroll(id=DETAILS):

@@ -45,9 +45,12 @@ async def test_typing_is_saved_without_a_key_and_survives_a_restart(resolved: tu
         area = editor.query_one("#pm-text", TextArea)
         assert area.has_focus and editor.section == "overview"
         await pilot.press(*"An expired intermediate certificate broke card payments.")
-        await pilot.pause(0.8)  # the autosave fires half a second after the last key
-        saved = postmortem.postmortem_markdown(store, ref)
-        assert "An expired intermediate certificate broke card payments." in saved
+        await pilot.pause(0.6)  # the autosave fires half a second after the last key
+        for _ in range(30):  # (allowing for a slow, loaded machine)
+            if "An expired intermediate certificate broke card payments." in postmortem.postmortem_markdown(store, ref):
+                break
+            await pilot.pause(0.1)
+        assert "An expired intermediate certificate broke card payments." in postmortem.postmortem_markdown(store, ref)
     again = WarroomApp(store, ref=ref)
     async with again.run_test(size=(120, 40)) as pilot:
         editor = await open_editor(again, pilot, ref)
