@@ -138,14 +138,9 @@ class PostmortemScreen(Screen[None]):
 
     # --- sections -------------------------------------------------------------------
 
-    def _sections(self) -> dict[str, str]:
-        from storage.export import build_document
-
-        return dict(build_document(self.store, self.ref).postmortem.sections)
-
     def _show_section(self, key: str) -> None:
         self.section = key
-        text = self._sections().get(key, "")
+        text = postmortem.read_postmortem(self.store, self.ref).sections.get(key, "")
         self._saved[key] = text
         area = self.query_one("#pm-text", TextArea)
         self._loading = True
@@ -216,10 +211,7 @@ class PostmortemScreen(Screen[None]):
     # --- details --------------------------------------------------------------------
 
     def _load_details(self) -> None:
-        from storage.export import build_document
-
-        doc = build_document(self.store, self.ref)
-        pm = doc.postmortem
+        pm = postmortem.read_postmortem(self.store, self.ref)
         tz = self.store.policy.tz
         self._loading = True
         self.query_one("#owner", Input).value = pm.owner
@@ -230,11 +222,11 @@ class PostmortemScreen(Screen[None]):
         )
         self.query_one("#recording", Input).value = pm.recording_url
         for key in NUMBERS:
-            value = getattr(pm.impact, key)
+            value = pm.numbers[key]
             self.query_one(f"#{key}", Input).value = "" if value is None else str(value)
-        self.query_one("#support_requests", Input).value = pm.impact.support_requests
+        self.query_one("#support_requests", Input).value = pm.support_requests
         self._loading = False
-        self._title(doc.incident.title, pm.status, pm.owner)
+        self._title(pm.title, pm.status, pm.owner)
         self._deadline()
 
     def _title(self, title: str, status: str, owner: str) -> None:

@@ -58,6 +58,8 @@ __all__ = [
     "EXTERNAL_MESSAGE_KIND",
     "MEETING_WARNING_WINDOW",
     "PREFILLED_SECTIONS",
+    "PostmortemView",
+    "read_postmortem",
     "STATUS_LABELS",
     "TODO_CATEGORY",
     "PostmortemDue",
@@ -165,6 +167,37 @@ def _sections(session: Session, postmortem: Postmortem | None) -> dict[str, str]
         return {}
     rows = session.exec(select(PostmortemSection).where(PostmortemSection.postmortem_id == postmortem.id)).all()
     return {row.key: row.body for row in rows}
+
+
+@dataclass(frozen=True)
+class PostmortemView:
+    """A post-mortem as its editor shows it (defaults when none was started yet)."""
+
+    title: str
+    owner: str
+    status: str
+    meeting_at: datetime | None
+    recording_url: str
+    numbers: dict[str, int | None]
+    support_requests: str
+    sections: dict[str, str]
+
+
+def read_postmortem(store: Store, ref: str) -> PostmortemView:
+    """The post-mortem's fields and section texts, without reading the rest of the record."""
+    with store.read() as session:
+        incident = ops.find_incident(session, ref)
+        row = _postmortem(session, incident)
+        return PostmortemView(
+            title=ops.title_of(store, incident),
+            owner=row.owner if row else "",
+            status=row.status if row else "draft",
+            meeting_at=row.meeting_at if row else None,
+            recording_url=row.recording_url if row else "",
+            numbers={key: getattr(row, key) if row else None for key in ops.POSTMORTEM_NUMBERS},
+            support_requests=row.support_requests if row else "",
+            sections=_sections(session, row),
+        )
 
 
 def _status_page_updates(session: Session, incident: Incident) -> list[StatusUpdate]:

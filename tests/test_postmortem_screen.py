@@ -29,6 +29,14 @@ def resolved(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Iterator[tup
         yield store, ref
 
 
+async def wait_for(pilot: Pilot[None], condition, seconds: float = 3.0) -> None:  # noqa: ANN001
+    """Let the app run until `condition()` holds (screens can take a moment on a busy machine)."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+
+
 async def open_editor(app: WarroomApp, pilot: Pilot[None], ref: str) -> PostmortemScreen:
     app.push_screen(PostmortemScreen(app.store, ref))  # type: ignore[arg-type]
     await pilot.pause()
@@ -193,7 +201,7 @@ async def test_an_action_item_is_edited_in_its_dialog(resolved: tuple[Store, str
         table = editor.query_one("#action-table", DataTable)
         table.focus()
         await pilot.press("enter")
-        await pilot.pause()
+        await wait_for(pilot, lambda: isinstance(app.screen, ActionItemDialog))
         dialog = app.screen
         assert isinstance(dialog, ActionItemDialog)
         dialog.query_one("#due", Input).value = "next week"
@@ -204,7 +212,7 @@ async def test_an_action_item_is_edited_in_its_dialog(resolved: tuple[Store, str
         dialog.query_one("#ticket", Input).value = "https://jira.example.com/OPS-7"
         dialog.query_one("#state", Select).value = "in_progress"
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await wait_for(pilot, lambda: app.screen is editor)
         item = ops.action_items(store, ref)[0]
         assert (str(item.due_date), item.ticket_url, item.state) == ("2026-12-04", "https://jira.example.com/OPS-7", "in_progress")
 
