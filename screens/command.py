@@ -8,6 +8,7 @@ line. Every change goes through `storage.ops`; changes made by other processes (
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timezone
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
@@ -21,12 +22,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from storage.drafts import Drafts
-from storage.errors import WarroomError
+from storage.drafts import Drafts, PendingLine
+from storage.errors import Busy, DatabaseError, WarroomError
 from widgets.countdown import Countdown, CountdownPanel
 from widgets.incident_header import IncidentHeader
 from widgets.roster import RoleRoster, RosterHolder, RosterRole
 from widgets.scribe_input import ScribeInput
+from widgets.text import printable
 from widgets.timeline import TimelineEntry, TimelineView
 
 if TYPE_CHECKING:
@@ -49,6 +51,13 @@ POLL_SECONDS = 0.5
 
 FIRST_PAINT_EVENTS = 400
 """Events loaded before the first frame; the rest of a long timeline follows in a worker."""
+
+SLOW_SAVE_SECONDS = 1.0
+"""A line not written after this long is shown as waiting, with its text."""
+
+RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
+"""Pauses between attempts to write a line after a failure (the last one repeats); a
+busy database is retried at once, the wait being in the database's own lock timeout."""
 
 
 def _entries(rows: Sequence[live.EventRow | live.EventStub]) -> list[TimelineEntry]:
@@ -88,6 +97,11 @@ class CommandScreen(Screen[None]):
         self._seen_changes = -1
         self._has_started = False
         self._stop_watching = threading.Event()
+        self._outgoing: list[PendingLine] = []
+        """Lines entered and not yet written, oldest first (kept on disk until written)."""
+        self._sending = False
+        self._waiting_since: float | None = None
+        self._send_problem: str | None = None
 
     # --- layout ---------------------------------------------------------------------
 
@@ -100,6 +114,7 @@ class CommandScreen(Screen[None]):
                 yield RoleRoster(tz=tz, id="roster")
                 yield CountdownPanel(COUNTDOWNS, id="countdowns")
         yield Static(id="scribe-error")
+        yield Static(id="scribe-waiting")
         yield ScribeInput(id="scribe")
         yield Footer()
 
@@ -133,7 +148,10 @@ class CommandScreen(Screen[None]):
         if len(rows) >= FIRST_PAINT_EVENTS:
             self._load_full_timeline()
         scribe = self.query_one(ScribeInput)
+        pending = self._take_back_pending(store, ref)
         draft = self.drafts.load(ref)
+        if draft and any(line.text == draft for line in pending):
+            draft = None  # stopped between keeping the entered line and clearing the input
         if draft and not scribe.value:
             scribe.value = draft
             scribe.cursor_position = len(draft)
@@ -143,6 +161,31 @@ class CommandScreen(Screen[None]):
         self._tick()
         self.set_interval(1.0, self._tick)
         self._watch()
+        self._send()
+
+    def _take_back_pending(self, store: Store, ref: str) -> list[PendingLine]:
+        """Queue again the lines entered before the last stop that the record lacks."""
+        from storage import live
+
+        assert self.drafts is not None
+        pending = self.drafts.load_pending(ref)
+        if not pending:
+            return []
+        try:
+            missing = live.lines_not_logged(store, ref, [(line.text, line.entered_at) for line in pending])
+        except WarroomError as exc:
+            self.notify(f"Lines entered before warroom stopped are kept; they could not be checked now: {exc}",
+                        title="Lines kept", severity="warning", timeout=10)
+            return pending
+        unsaved = [pending[position] for position in missing]
+        self._outgoing = unsaved + self._outgoing
+        self.drafts.save_pending(ref, self._outgoing)
+        if unsaved:
+            self._waiting_since = time.monotonic()
+            count = f"{len(unsaved)} line{'s' if len(unsaved) > 1 else ''}"
+            self.notify(f"{count} entered before warroom stopped had not been saved: saving now.",
+                        title="Lines kept", timeout=10)
+        return pending
 
     @work(thread=True, exclusive=True, group="timeline-load")
     def _load_full_timeline(self) -> None:
@@ -229,6 +272,7 @@ class CommandScreen(Screen[None]):
         now = self.store.now()
         self.query_one(IncidentHeader).now = now
         self.query_one(CountdownPanel).set_now(now)
+        self._show_waiting()
 
     @work(thread=True, exclusive=True, group="poll")
     def _watch(self) -> None:
@@ -299,7 +343,8 @@ class CommandScreen(Screen[None]):
         if event.input.id == "scribe":
             if self.drafts is not None and self.ref is not None:
                 self.drafts.save(self.ref, event.value)
-            self._show_error(None)
+            if event.input.error is None:  # cleared by an edit, not by the refused line put back
+                self._show_error(None)
 
     def on_input_submitted(self, event: ScribeInput.Submitted) -> None:
         if event.input.id != "scribe":
@@ -313,17 +358,125 @@ class CommandScreen(Screen[None]):
             return
         from storage import ops
 
+        entered_at = self.store.now()
         try:
-            ops.log(self.store, self.ref, line)
+            ops.parse_line(self.store, line)  # a line that cannot be logged stays, with the reason
         except WarroomError as exc:
             scribe.show_error(str(exc))
             self._show_error(str(exc))
             return
+        if not self._outgoing:
+            self._waiting_since = time.monotonic()
+        self._outgoing.append(PendingLine(line, entered_at))
+        self.drafts.save_pending(self.ref, self._outgoing)  # kept on disk before it leaves the input
         scribe.remember(line)
         scribe.value = ""
         self.drafts.clear(self.ref)
+        self._show_waiting()
+        self._send()
+
+    # --- writing entered lines --------------------------------------------------------
+
+    @property
+    def unsaved_lines(self) -> tuple[str, ...]:
+        """Lines entered and not yet in the record, oldest first."""
+        return tuple(line.text for line in self._outgoing)
+
+    def _send(self) -> None:
+        """Write the entered lines, in order, in a worker (unless one is writing already)."""
+        if self._sending or not self._outgoing or self.store is None or self.ref is None:
+            return
+        self._sending = True
+        self._send_outgoing(self.store, self.ref)
+
+    @work(thread=True, group="send")
+    def _send_outgoing(self, store: Store, ref: str) -> None:
+        """Write entered lines until none is left. A busy or unreachable database is
+        retried (the lines stay on screen and on disk); a refused line goes back."""
+        from storage import ops
+
+        failures = 0
+        try:
+            while not self._stop_watching.is_set():
+                line = self.app.call_from_thread(self._next_outgoing)
+                if line is None:
+                    return
+                try:
+                    ops.log(store, ref, line.text, entered_at=line.entered_at)
+                except DatabaseError as exc:  # busy, full, unreachable: keep the line, try again
+                    self.app.call_from_thread(self._write_failed, exc)
+                    pause = 0.05 if isinstance(exc, Busy) else RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+                    failures += 1
+                    self._stop_watching.wait(pause)
+                    continue
+                except WarroomError as exc:
+                    self.app.call_from_thread(self._line_refused, line, str(exc))
+                    continue
+                failures = 0
+                self.app.call_from_thread(self._line_written, line)
+        except RuntimeError:  # the app is shutting down: the lines not written stay on disk
+            return
+
+    def _next_outgoing(self) -> PendingLine | None:
+        """The next line to write, or None (and the writer stops) when all are written."""
+        if not self._outgoing:
+            self._sending = False
+            return None
+        return self._outgoing[0]
+
+    def _forget_outgoing(self, line: PendingLine) -> None:
+        if line in self._outgoing:
+            self._outgoing.remove(line)
+        if self.drafts is not None and self.ref is not None:
+            self.drafts.save_pending(self.ref, self._outgoing)
+        if not self._outgoing:
+            self._waiting_since = None
+            self._send_problem = None
+        else:
+            self._waiting_since = time.monotonic()
+        self._show_waiting()
+
+    def _line_written(self, line: PendingLine) -> None:
+        self._send_problem = None
+        self._forget_outgoing(line)
         self.refresh_now(timeline_only=True)
         self.query_one(TimelineView).scroll_end(animate=False)
+
+    def _line_refused(self, line: PendingLine, message: str) -> None:
+        """A line the record refused when written: back in the input if it is empty (it
+        is in the history, Up, in any case)."""
+        self._forget_outgoing(line)
+        scribe = self.query_one(ScribeInput)
+        if not scribe.value:
+            scribe.value = line.text
+            scribe.cursor_position = len(line.text)
+            scribe.show_error(message)
+            self._show_error(message)
+        else:
+            self._show_error(f"Not logged: {message} (the line is in the history: Up)")
+
+    def _write_failed(self, exc: DatabaseError) -> None:
+        if isinstance(exc, Busy):
+            self._send_problem = "the database is busy: another writer holds it"
+        else:
+            self._send_problem = str(exc)
+        self._show_waiting()
+
+    def _show_waiting(self) -> None:
+        """Show the lines waiting to be written, once they have waited a moment."""
+        waiting = self.query_one("#scribe-waiting", Static)
+        slow = self._waiting_since is not None and time.monotonic() - self._waiting_since >= SLOW_SAVE_SECONDS
+        if not self._outgoing or not (slow or self._send_problem):
+            waiting.display = False
+            return
+        count = len(self._outgoing)
+        lines = f"{count} line{'s' if count > 1 else ''}"
+        reason = self._send_problem or "waiting for the database"
+        first = printable(self._outgoing[0].text)
+        if len(first) > 60:
+            first = first[:59] + "…"
+        waiting.update(Text(f"Not saved yet, retrying ({reason}). {lines} kept, in order: “{first}”"))
+        waiting.display = True
 
     def _show_error(self, message: str | None) -> None:
         error = self.query_one("#scribe-error", Static)

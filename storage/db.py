@@ -21,13 +21,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from storage.clock import Clock, SystemClock
-from storage.errors import Conflict, DatabaseError, WarroomError
+from storage.errors import Busy, Conflict, DatabaseError, WarroomError
 
 if TYPE_CHECKING:
     from storage.policy import Policy
 
 DB_ENV = "WARROOM_DB"
 BUSY_TIMEOUT_MS = 5000
+"""How long a write waits for another writer's lock before it fails as `Busy`."""
 
 
 def default_database_path() -> Path:
@@ -107,7 +108,9 @@ def create_engine_for(url: str) -> Engine:
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return sa.create_engine(url, pool_pre_ping=True)
+        # A write waits at most as long for a lock as on SQLite, then fails as `Busy`.
+        options = f"-c lock_timeout={BUSY_TIMEOUT_MS}"
+        return sa.create_engine(url, pool_pre_ping=True, connect_args={"options": options})
     raise DatabaseError(f"unsupported database {parsed.get_backend_name()!r}: use a file path or postgresql+psycopg://")
 
 
@@ -127,8 +130,8 @@ def translate_error(exc: Exception, where: str) -> WarroomError:
         return Conflict(f"the change collided with another writer on {where}; nothing was saved")
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     lowered = text.lower()
-    if "locked" in lowered or "busy" in lowered:
-        return DatabaseError(f"the database {where} is busy: another writer holds it; try again")
+    if "locked" in lowered or "busy" in lowered or "lock timeout" in lowered:
+        return Busy(f"the database {where} is busy: another writer holds it; try again")
     if "not a database" in lowered or "malformed" in lowered:
         return DatabaseError(f"{where} is not a readable warroom database ({text})")
     if "readonly" in lowered or "read-only" in lowered:

@@ -7,9 +7,12 @@ draft per scribe): files under the user state directory, written atomically, 060
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 DRAFTS_ENV = "WARROOM_DRAFTS"
 
@@ -24,8 +27,16 @@ def drafts_dir() -> Path:
     return Path(platformdirs.user_state_dir("warroom")) / "drafts"
 
 
+class PendingLine(NamedTuple):
+    """A scribe line entered but not yet written to the record."""
+
+    text: str
+    entered_at: datetime
+
+
 class Drafts:
-    """Drafts of scribe lines, one per database and incident."""
+    """Drafts of scribe lines, one per database and incident, and the lines entered but
+    not yet written (kept until the record has them)."""
 
     def __init__(self, database: str, directory: Path | None = None) -> None:
         self.directory = directory if directory is not None else drafts_dir()
@@ -34,6 +45,28 @@ class Drafts:
     def _path(self, ref: str) -> Path:
         digest = hashlib.sha256(ref.encode()).hexdigest()[:16]
         return self.directory / f"{self._prefix}-{digest}.txt"
+
+    def _pending_path(self, ref: str) -> Path:
+        return self._path(ref).with_suffix(".pending.json")
+
+    def load_pending(self, ref: str) -> list[PendingLine]:
+        """The lines entered for `ref` and not known to be written (oldest first)."""
+        try:
+            records = json.loads(self._pending_path(ref).read_text(encoding="utf-8"))
+            return [PendingLine(str(text), datetime.fromisoformat(at)) for text, at in records]
+        except (OSError, ValueError, TypeError):
+            return []
+
+    def save_pending(self, ref: str, lines: list[PendingLine]) -> None:
+        """Keep `lines` as those waiting to be written (none removes the file)."""
+        if not lines:
+            try:
+                self._pending_path(ref).unlink()
+            except OSError:
+                pass
+            return
+        records = [[line.text, line.entered_at.isoformat()] for line in lines]
+        self._write(self._pending_path(ref), json.dumps(records, ensure_ascii=False))
 
     def load(self, ref: str) -> str | None:
         """The kept draft for `ref`, or None."""
@@ -48,14 +81,23 @@ class Drafts:
         if not text:
             self.clear(ref)
             return
+        self._write(self._path(ref), text)
+
+    def _write(self, path: Path, text: str) -> None:
+        """Replace `path` with `text` atomically (a reader sees the old or the new whole)."""
+        temporary: str | None = None
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".draft-")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
-            os.replace(temporary, self._path(ref))
+            os.replace(temporary, path)
         except OSError:
-            pass
+            if temporary is not None:
+                try:
+                    os.unlink(temporary)
+                except OSError:
+                    pass
 
     def clear(self, ref: str) -> None:
         """Forget the draft for `ref`."""

@@ -25,3 +25,7 @@ class DatabaseError(WarroomError):
 
 class Conflict(DatabaseError):
     """A write that collided with another writer's (a unique key taken meanwhile)."""
+
+
+class Busy(DatabaseError):
+    """The database is held by another writer for longer than the wait allows: retry later."""

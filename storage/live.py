@@ -231,3 +231,35 @@ def events_by_id(store: Store, ref: str, ids: Sequence[int]) -> dict[int, EventR
             sa.select(*columns).where(Event.incident_id == incident.id, col(Event.id).in_(list(ids)))
         )
         return {row.id: row for row in map(EventRow._make, result.all())}
+
+
+def lines_not_logged(store: Store, ref: str, lines: Sequence[tuple[str, datetime]]) -> list[int]:
+    """Which of `lines` (scribe line, when entered) are not in the timeline: the positions
+    of those with no event of the same kind and text logged since they were entered.
+
+    Used after a crash, for lines that were being written when the process stopped: the
+    write either committed whole or not at all, and this tells which.
+    """
+    from storage.grammar import parse_scribe_line
+    from storage.errors import InvalidInput
+
+    missing: list[int] = []
+    with store.read() as session:
+        incident = ops.find_incident(session, ref)
+        for position, (line, entered_at) in enumerate(lines):
+            try:
+                parsed = parse_scribe_line(line, now=entered_at, tz=store.policy.tz)
+            except InvalidInput:
+                missing.append(position)
+                continue
+            found = session.exec(
+                select(Event.id).where(
+                    Event.incident_id == incident.id,
+                    Event.kind == parsed.kind,
+                    Event.text == parsed.text,
+                    Event.logged_at >= entered_at,
+                )
+            ).first()
+            if found is None:
+                missing.append(position)
+    return missing

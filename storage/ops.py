@@ -263,12 +263,20 @@ def log(
     *,
     author: str | None = None,
     at: datetime | None = None,
+    entered_at: datetime | None = None,
 ) -> Event:
-    """Log one scribe line (see storage.grammar) to the incident's timeline."""
-    parsed = parse_line(store, line)
+    """Log one scribe line (see storage.grammar) to the incident's timeline.
+
+    `entered_at` is when the line was entered, if it is written later (a line that waited
+    for a busy database): its relative times count from then and it happened then.
+    """
+    if entered_at is None:
+        parsed = parse_line(store, line)
+    else:
+        parsed = parse_scribe_line(line, now=entered_at, tz=store.policy.tz)
     if parsed.occurred_at is not None and at is not None:
         raise InvalidInput("the line has its own @time and a separate time was given: keep one")
-    occurred_at = _when(store, parsed.occurred_at or at)
+    occurred_at = _when(store, parsed.occurred_at or at or entered_at)
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
         return add_event(

@@ -40,12 +40,23 @@ def command(app: WarroomApp) -> CommandScreen:
     return screen
 
 
+async def written(pilot: Pilot[None]) -> None:
+    """Wait until the lines entered on the command screen are in the record."""
+    screen = command(pilot.app)  # type: ignore[arg-type]
+    for _ in range(500):
+        if not screen.unsaved_lines:
+            break
+        await pilot.pause(0.01)
+    assert not screen.unsaved_lines
+    await pilot.pause()
+
+
 async def type_line(pilot: Pilot[None], line: str) -> None:
     scribe = pilot.app.screen.query_one(ScribeInput)
     scribe.focus()
     scribe.value = line
     await pilot.press("enter")
-    await pilot.pause()
+    await written(pilot)
 
 
 async def test_logging_a_line_shows_it_at_once_and_clears_the_input(demo: tuple[Store, str]) -> None:

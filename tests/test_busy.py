@@ -1,0 +1,145 @@
+"""A database held by another writer: the scribe sees "not saved yet, retrying", keeps
+typing, and every entered line is written, in order, once the database is free."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from screens.command import CommandScreen
+from storage import db, live, ops
+from storage.clock import FrozenClock
+from storage.db import Store
+from storage.drafts import Drafts, PendingLine
+from storage.errors import Busy, InvalidInput
+from storage.policy import Policy
+from tests.conftest import NOW
+from tui.app import WarroomApp
+from widgets.scribe_input import ScribeInput
+
+
+@pytest.fixture(autouse=True)
+def short_lock_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writers give up on a held lock after 0.3 s instead of 5 s, so the test is quick."""
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 300)
+
+
+@contextmanager
+def write_lock_held(url: str, ref: str, policy: Policy, clock: FrozenClock) -> Iterator[None]:
+    """Another writer holds the incident (SQLite: the database's write lock; PostgreSQL:
+    the incident's row) until the block ends."""
+    with Store(url, policy=policy, clock=clock) as other, other.write() as session:
+        ops.find_incident(session, ref, lock=True)
+        yield
+
+
+def texts(store: Store, ref: str) -> list[str]:
+    rows, _ = live.event_rows(store, ref)
+    return [row.text for row in rows]
+
+
+async def until(pilot: Pilot[None], condition: object, seconds: float = 10) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if condition():  # type: ignore[operator]
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition not reached")
+
+
+def test_a_held_lock_is_reported_as_busy(store: Store, policy: Policy, clock: FrozenClock) -> None:
+    ref = ops.declare(store, severity=2, functionality="checkout", state="slow", audience="all").ref
+    with write_lock_held(store.url, ref, policy, clock):
+        with pytest.raises(Busy, match="busy: another writer holds it"):
+            ops.log(store, ref, "waits for the lock")
+    ops.log(store, ref, "after the lock")
+    assert texts(store, ref)[-1] == "after the lock"
+
+
+async def test_busy_database_keeps_the_lines_and_writes_them_when_free(
+    store: Store, policy: Policy, clock: FrozenClock
+) -> None:
+    ref = ops.declare(store, severity=2, functionality="checkout", state="slow", audience="all").ref
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, CommandScreen)
+        scribe = screen.query_one(ScribeInput)
+        waiting = screen.query_one("#scribe-waiting", Static)
+        with write_lock_held(store.url, ref, policy, clock):
+            await pilot.press(*"rolled back deploy 4711", "enter")
+            await until(pilot, lambda: waiting.display and "busy" in str(waiting.render()))
+            shown = str(waiting.render())
+            assert "Not saved yet, retrying" in shown and "rolled back deploy 4711" in shown
+            assert scribe.value == "" and app.screen is screen  # no crash, no dialog, typing goes on
+            await pilot.press(*"/decision keep the old version", "enter")
+            assert screen.unsaved_lines == ("rolled back deploy 4711", "/decision keep the old version")
+            assert "2 lines kept" in str(waiting.render())
+            assert Drafts(store.url).load_pending(ref)  # on disk too, should the process stop now
+        await until(pilot, lambda: not screen.unsaved_lines)
+        await pilot.pause()
+        assert not waiting.display
+        assert texts(store, ref)[-2:] == ["rolled back deploy 4711", "keep the old version"]
+        timeline = [entry.text for entry in screen.query_one("#timeline").entries]  # type: ignore[attr-defined]
+        assert timeline[-2:] == ["rolled back deploy 4711", "keep the old version"]
+        assert Drafts(store.url).load_pending(ref) == []
+
+
+async def test_a_line_written_late_keeps_the_time_it_was_entered(
+    store: Store, policy: Policy, clock: FrozenClock
+) -> None:
+    ref = ops.declare(store, severity=2, functionality="checkout", state="slow", audience="all").ref
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, CommandScreen)
+        with write_lock_held(store.url, ref, policy, clock):
+            await pilot.press(*"@-5m cache flushed", "enter")
+            await pilot.press(*"traffic back", "enter")
+            clock.advance(timedelta(minutes=3))  # the database stays held for minutes
+        await until(pilot, lambda: not screen.unsaved_lines)
+    rows, _ = live.event_rows(store, ref)
+    at = {row.text: row.at for row in rows}
+    assert at["cache flushed"] == NOW - timedelta(minutes=5)
+    assert at["traffic back"] == NOW
+
+
+async def test_lines_entered_before_a_stop_are_written_once(store: Store) -> None:
+    ref = ops.declare(store, severity=2, functionality="checkout", state="slow", audience="all").ref
+    ops.log(store, ref, "/action written before the stop", entered_at=NOW)
+    Drafts(store.url).save_pending(
+        ref,
+        [PendingLine("/action written before the stop", NOW), PendingLine("not written yet", NOW)],
+    )
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, CommandScreen)
+        await until(pilot, lambda: not screen.unsaved_lines)
+    assert texts(store, ref)[-2:] == ["written before the stop", "not written yet"]
+    assert Drafts(store.url).load_pending(ref) == []
+
+
+async def test_a_line_refused_when_written_goes_back_to_the_input(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ref = ops.declare(store, severity=2, functionality="checkout", state="slow", audience="all").ref
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise InvalidInput("the incident was closed meanwhile")
+
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, CommandScreen)
+        monkeypatch.setattr(ops, "log", refuse)
+        await pilot.press(*"late note", "enter")
+        await until(pilot, lambda: not screen.unsaved_lines)
+        await pilot.pause()
+        scribe = screen.query_one(ScribeInput)
+        assert scribe.value == "late note" and scribe.has_class("-error")
+        assert "closed meanwhile" in str(screen.query_one("#scribe-error", Static).render())
