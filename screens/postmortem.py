@@ -1,8 +1,9 @@
 """The post-mortem editor: every template section, autosaved, pre-filled from the record.
 
 Works offline on the local database. Each section is a Markdown TextArea; what is typed
-is saved half a second after the last key (and on leaving a section or the screen), so a
-crash loses nothing typed more than a second ago.
+is saved half a second after the last key (and on leaving a section or the screen); until
+then it is kept in a draft file, so text typed just before a crash is restored at the next
+open. The editor's border says whether what is shown is saved.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from textual.widgets.option_list import Option
 
 from storage import ops, postmortem
 from storage.db import Store
-from storage.drafts import write_outbox
+from storage.drafts import Drafts, write_outbox
 from storage.errors import WarroomError
 from storage.models import POSTMORTEM_SECTIONS, POSTMORTEM_STATUSES, PRIORITIES
 from storage.timeparse import parse_when
@@ -84,6 +85,7 @@ class PostmortemScreen(Screen[None]):
         self._status = "draft"
         self._typed: str | None = None
         """The section's text as last typed (kept here, so saving needs no widget)."""
+        self.drafts = Drafts(store.url)
 
     def compose(self) -> ComposeResult:
         yield Static(id="pm-title")
@@ -138,18 +140,30 @@ class PostmortemScreen(Screen[None]):
 
     # --- sections -------------------------------------------------------------------
 
+    def _draft_key(self, key: str) -> str:
+        return f"{self.ref}\npostmortem:{key}"
+
     def _show_section(self, key: str) -> None:
         self.section = key
         text = postmortem.read_postmortem(self.store, self.ref).sections.get(key, "")
         self._saved[key] = text
         area = self.query_one("#pm-text", TextArea)
+        title = dict(POSTMORTEM_SECTIONS)[key]
+        draft = self.drafts.load(self._draft_key(key))
         self._loading = True
-        area.text = text
+        area.text = draft if draft is not None else text
         self._loading = False
         self._typed = None
-        title = dict(POSTMORTEM_SECTIONS)[key]
         area.border_title = title
+        area.border_subtitle = "saved"
         self._hints()
+        if draft is not None and draft != text:  # typed, then stopped before it was saved
+            self._typed = draft
+            self.notify(f"What you typed in {title} before warroom stopped was not saved: it is back.",
+                        title="Draft restored", timeout=10)
+            self.save()
+        elif draft is not None:
+            self.drafts.clear(self._draft_key(key))
 
     def _hints(self) -> None:
         hints: list[str] = []
@@ -163,6 +177,10 @@ class PostmortemScreen(Screen[None]):
         if self._loading:
             return
         self._typed = event.text_area.text
+        if self._typed == self._saved.get(self.section):  # e.g. the text just loaded or restored
+            return
+        self.drafts.save(self._draft_key(self.section), self._typed)
+        event.text_area.border_subtitle = "editing…"
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(AUTOSAVE_SECONDS, self.save)
@@ -178,15 +196,25 @@ class PostmortemScreen(Screen[None]):
         except NoMatches:
             text = self._typed
         if text is None or self._saved.get(key) == text:
+            self._show_saved("saved")
             return
         try:
             ops.update_postmortem(self.store, self.ref, sections={key: text})
         except WarroomError as exc:
-            self.notify(f"Not saved: {exc}", severity="error")
+            self._show_saved("not saved: kept as a draft")
+            self.notify(f"Not saved (the text is kept as a draft): {exc}", severity="error")
             return
         self._saved[key] = text
+        self.drafts.clear(self._draft_key(key))
+        self._show_saved("saved")
         if key == "root_causes":
             self._hints()
+
+    def _show_saved(self, state: str) -> None:
+        try:
+            self.query_one("#pm-text", TextArea).border_subtitle = state
+        except NoMatches:  # saving on the way out
+            pass
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         key = event.option.id
