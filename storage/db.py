@@ -160,6 +160,14 @@ class Store:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.engine = create_engine_for(self.url)
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        # A read sees one snapshot across its statements (a timeline and the watermark it
+        # returns must agree): SQLite's read transactions do; PostgreSQL's default, READ
+        # COMMITTED, takes a new snapshot per statement.
+        self._reader = (
+            self.engine.execution_options(isolation_level="REPEATABLE READ")
+            if self.engine.dialect.name == "postgresql"
+            else self.engine
+        )
         if migrate:
             from storage.migrate import upgrade
 
@@ -184,7 +192,7 @@ class Store:
     def read(self) -> Iterator[Session]:
         """A read-only session."""
         try:
-            with Session(self.engine, expire_on_commit=False) as session:
+            with Session(self._reader, expire_on_commit=False) as session:
                 yield session
         except sa.exc.SQLAlchemyError as exc:
             raise translate_error(exc, self.where) from None

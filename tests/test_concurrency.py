@@ -47,3 +47,63 @@ def test_two_writers_lose_and_duplicate_nothing(db_url: str, policy: Policy) -> 
     for name in ("scribe", "script"):
         mine = [row.text for row in rows if row.author == name]
         assert sorted(mine) == sorted(f"{name} line {n}" for n in range(count))
+
+
+TUI_WRITER = textwrap.dedent(
+    """
+    import asyncio, sys
+    sys.path.insert(0, {root!r})
+    from storage.db import Store
+    from tui.app import WarroomApp
+
+    url, ref, count, total = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+
+    async def main() -> None:
+        app = WarroomApp(Store(url))
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = app.screen
+            scribe = screen.query_one("#scribe")
+            timeline = screen.query_one("#timeline")
+            for number in range(count):
+                scribe.value = f"tui line {{number}}"
+                await pilot.press("enter")
+            for _ in range(6000):  # every line written, and every writer's line on screen
+                if not screen.unsaved_lines and len(timeline.entries) >= total:
+                    break
+                await pilot.pause(0.01)
+            print(" ".join(str(entry.seq) for entry in timeline.entries), flush=True)
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_the_app_and_two_scripts_write_thousands_of_lines_at_once(db_url: str, policy: Policy) -> None:
+    url = resolve_url(db_url)
+    with Store(url, policy=policy) as store:
+        ref = ops.declare(store, severity=1, functionality="api", state="down", audience="all").ref
+    script_lines, tui_lines = 1000, 200
+    total = 1 + 2 * script_lines + tui_lines
+    root = str(ROOT)
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER.format(root=root), url, ref, name, str(script_lines)],
+                         stderr=subprocess.PIPE, text=True)
+        for name in ("script-a", "script-b")
+    ]
+    app = subprocess.Popen([sys.executable, "-c", TUI_WRITER.format(root=root), url, ref, str(tui_lines), str(total)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for writer in writers:
+        _, errors = writer.communicate(timeout=300)
+        assert writer.returncode == 0, errors
+    shown, errors = app.communicate(timeout=300)
+    assert app.returncode == 0, errors
+    with Store(url, policy=policy) as store:
+        rows, _ = live.event_rows(store, ref)
+    assert sorted(row.seq for row in rows) == list(range(1, total + 1))
+    for name in ("script-a", "script-b"):
+        mine = [row.text for row in rows if row.author == name]
+        assert sorted(mine) == sorted(f"{name} line {n}" for n in range(script_lines))
+    from_the_app = [row.text for row in sorted(rows, key=lambda row: row.seq) if row.text.startswith("tui line")]
+    assert from_the_app == [f"tui line {n}" for n in range(tui_lines)]  # in the order entered
+    on_screen = [int(seq) for seq in shown.split()]
+    assert sorted(on_screen) == list(range(1, total + 1))  # the app shows every line once
