@@ -7,6 +7,7 @@ line. Every change goes through `storage.ops`; changes made by other processes (
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from datetime import datetime, timezone
@@ -99,7 +100,8 @@ class CommandScreen(Screen[None]):
         self._stop_watching = threading.Event()
         self._outgoing: list[PendingLine] = []
         """Lines entered and not yet written, oldest first (kept on disk until written)."""
-        self._sending = False
+        self._to_sender: queue.SimpleQueue[PendingLine | None] = queue.SimpleQueue()
+        """Lines for the writer thread (None wakes it to stop)."""
         self._waiting_since: float | None = None
         self._send_problem: str | None = None
 
@@ -130,6 +132,7 @@ class CommandScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self._stop_watching.set()  # the watcher thread ends at once instead of after its sleep
+        self._to_sender.put(None)
 
     def attach(self, store: Store, ref: str) -> None:
         """Show incident `ref` of `store` (called once the record is open)."""
@@ -161,7 +164,8 @@ class CommandScreen(Screen[None]):
         self._tick()
         self.set_interval(1.0, self._tick)
         self._watch()
-        self._send()
+        self._sender(store, ref)
+        self._send(self._outgoing)
 
     def _take_back_pending(self, store: Store, ref: str) -> list[PendingLine]:
         """Queue again the lines entered before the last stop that the record lacks."""
@@ -367,13 +371,14 @@ class CommandScreen(Screen[None]):
             return
         if not self._outgoing:
             self._waiting_since = time.monotonic()
-        self._outgoing.append(PendingLine(line, entered_at))
+        entered = PendingLine(line, entered_at)
+        self._outgoing.append(entered)
         self.drafts.save_pending(self.ref, self._outgoing)  # kept on disk before it leaves the input
+        self._send([entered])
         scribe.remember(line)
         scribe.value = ""
         self.drafts.clear(self.ref)
         self._show_waiting()
-        self._send()
 
     # --- writing entered lines --------------------------------------------------------
 
@@ -382,47 +387,39 @@ class CommandScreen(Screen[None]):
         """Lines entered and not yet in the record, oldest first."""
         return tuple(line.text for line in self._outgoing)
 
-    def _send(self) -> None:
-        """Write the entered lines, in order, in a worker (unless one is writing already)."""
-        if self._sending or not self._outgoing or self.store is None or self.ref is None:
-            return
-        self._sending = True
-        self._send_outgoing(self.store, self.ref)
+    def _send(self, lines: Sequence[PendingLine]) -> None:
+        """Hand `lines` to the writer thread, in order."""
+        for line in lines:
+            self._to_sender.put(line)
 
-    @work(thread=True, group="send")
-    def _send_outgoing(self, store: Store, ref: str) -> None:
-        """Write entered lines until none is left. A busy or unreachable database is
-        retried (the lines stay on screen and on disk); a refused line goes back."""
+    @work(thread=True, exclusive=True, group="send")
+    def _sender(self, store: Store, ref: str) -> None:
+        """Write entered lines, in order, as they come: one long-lived thread, so Enter
+        costs no thread start. A busy or unreachable database is retried (the lines stay
+        on screen and on disk); a refused line goes back to the input."""
         from storage import ops
 
-        failures = 0
+        stop = self._stop_watching
         try:
-            while not self._stop_watching.is_set():
-                line = self.app.call_from_thread(self._next_outgoing)
-                if line is None:
-                    return
-                try:
-                    ops.log(store, ref, line.text, entered_at=line.entered_at)
-                except DatabaseError as exc:  # busy, full, unreachable: keep the line, try again
-                    self.app.call_from_thread(self._write_failed, exc)
-                    pause = 0.05 if isinstance(exc, Busy) else RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
-                    failures += 1
-                    self._stop_watching.wait(pause)
-                    continue
-                except WarroomError as exc:
-                    self.app.call_from_thread(self._line_refused, line, str(exc))
-                    continue
+            while not stop.is_set():
+                line = self._to_sender.get()
                 failures = 0
-                self.app.call_from_thread(self._line_written, line)
+                while line is not None and not stop.is_set():
+                    try:
+                        ops.log(store, ref, line.text, entered_at=line.entered_at)
+                    except DatabaseError as exc:  # busy, full, unreachable: keep the line, try again
+                        self.app.call_from_thread(self._write_failed, exc)
+                        pause = 0.05 if isinstance(exc, Busy) else RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+                        failures += 1
+                        stop.wait(pause)
+                        continue
+                    except WarroomError as exc:
+                        self.app.call_from_thread(self._line_refused, line, str(exc))
+                    else:
+                        self.app.call_from_thread(self._line_written, line)
+                    line = None
         except RuntimeError:  # the app is shutting down: the lines not written stay on disk
             return
-
-    def _next_outgoing(self) -> PendingLine | None:
-        """The next line to write, or None (and the writer stops) when all are written."""
-        if not self._outgoing:
-            self._sending = False
-            return None
-        return self._outgoing[0]
 
     def _forget_outgoing(self, line: PendingLine) -> None:
         if line in self._outgoing:
@@ -437,6 +434,7 @@ class CommandScreen(Screen[None]):
         self._show_waiting()
 
     def _line_written(self, line: PendingLine) -> None:
+        """Show a written line."""
         self._send_problem = None
         self._forget_outgoing(line)
         self.refresh_now(timeline_only=True)
