@@ -373,24 +373,41 @@ def _refresh_latencies(url: str | Path, ref: str, count: int) -> list[float]:
 
 
 def refresh_latency(count: int) -> list[Figure]:
-    """Live refresh: a line logged by another process, from its commit to the screen,
-    on SQLite (and on PostgreSQL when WARROOM_BENCH_PG_URL is set)."""
+    """Live refresh: a line logged by another process, from its commit to the screen, on
+    SQLite and on PostgreSQL (WARROOM_BENCH_PG_URL, else a throwaway local server started
+    like the test suite's, when the server binaries are installed)."""
+    from contextlib import ExitStack
+
     from screens.command import POLL_SECONDS
-    from storage import ops
-    from storage.db import Store
 
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / "refresh.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     targets: list[tuple[str, str | Path]] = [("SQLite", path)]
+    servers = ExitStack()
     pg_url = os.environ.get("WARROOM_BENCH_PG_URL")
+    if not pg_url:
+        try:
+            from tests.pgserver import PostgresServer
+
+            server = servers.enter_context(PostgresServer())
+            pg_url = server.create_database("warroom_bench")
+        except Exception as exc:  # noqa: BLE001 - no binaries, no user to run them as: say so
+            NOTES.append(f"refresh on PostgreSQL skipped: no local server ({exc}); set WARROOM_BENCH_PG_URL")
     if pg_url:
         targets.append(("PostgreSQL", pg_url))
-    else:
-        NOTES.append("refresh on PostgreSQL skipped: set WARROOM_BENCH_PG_URL to a postgresql+psycopg:// URL")
+    with servers:
+        return _refresh_figures(targets, count, POLL_SECONDS)
+
+
+def _refresh_figures(targets: list[tuple[str, str | Path]], count: int, poll_seconds: float) -> list[Figure]:
+    """The refresh figures for each (backend, database) of `targets`."""
+    from storage import ops
+    from storage.db import Store
+
     figures: list[Figure] = []
-    ms, poll = 1000, POLL_SECONDS * 1000
+    ms, poll = 1000, poll_seconds * 1000
     for backend, url in targets:
         with Store(url) as store:
             ref = ops.declare(store, severity=2, functionality="bench refresh", state="slow", audience="everyone").ref
