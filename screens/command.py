@@ -12,7 +12,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from rich.text import Text
 from textual import work
@@ -56,9 +56,26 @@ FIRST_PAINT_EVENTS = 400
 SLOW_SAVE_SECONDS = 1.0
 """A line not written after this long is shown as waiting, with its text."""
 
+QUICK_WAIT_MS = 250
+"""How long a change made with a key waits for another writer's lock on the UI thread
+before it is handed to the writer thread (the screen never freezes for the full wait)."""
+
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 """Pauses between attempts to write a line after a failure (the last one repeats); a
 busy database is retried at once, the wait being in the database's own lock timeout."""
+
+
+class PendingChange(NamedTuple):
+    """A change made with a key (severity, role, milestone, update sent) that found the
+    database busy: `storage.ops.<operation>(store, ref, *args, **kwargs)`, to retry."""
+
+    description: str
+    operation: str
+    args: tuple[object, ...]
+    kwargs: dict[str, object]
+
+
+Pending = PendingLine | PendingChange
 
 
 def _entries(rows: Sequence[live.EventRow | live.EventStub]) -> list[TimelineEntry]:
@@ -98,9 +115,12 @@ class CommandScreen(Screen[None]):
         self._seen_changes = -1
         self._has_started = False
         self._stop_watching = threading.Event()
-        self._outgoing: list[PendingLine] = []
-        """Lines entered and not yet written, oldest first (kept on disk until written)."""
-        self._to_sender: queue.SimpleQueue[PendingLine | None] = queue.SimpleQueue()
+        self._outgoing: list[Pending] = []
+        """Lines entered and changes made, not yet written, oldest first (the lines are
+        kept on disk until written)."""
+        self._impatient: Store | None = None
+        """The record, with a short wait for other writers: for changes made with a key."""
+        self._to_sender: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
         """Lines for the writer thread (None wakes it to stop)."""
         self._waiting_since: float | None = None
         self._send_problem: str | None = None
@@ -133,6 +153,8 @@ class CommandScreen(Screen[None]):
     def on_unmount(self) -> None:
         self._stop_watching.set()  # the watcher thread ends at once instead of after its sleep
         self._to_sender.put(None)
+        if self._impatient is not None:
+            self._impatient.close()
 
     def attach(self, store: Store, ref: str) -> None:
         """Show incident `ref` of `store` (called once the record is open)."""
@@ -140,6 +162,7 @@ class CommandScreen(Screen[None]):
 
         self.store, self.ref = store, ref
         self.drafts = Drafts(store.url)
+        self._impatient = store.impatient(QUICK_WAIT_MS)
         timeline = self.query_one(TimelineView)
         timeline.tz = store.policy.tz
         timeline.entry_loader = lambda ids: _entries_by_id(live.events_by_id(store, ref, ids))
@@ -183,7 +206,7 @@ class CommandScreen(Screen[None]):
             return pending
         unsaved = [pending[position] for position in missing]
         self._outgoing = unsaved + self._outgoing
-        self.drafts.save_pending(ref, self._outgoing)
+        self._keep_pending()
         if unsaved:
             self._waiting_since = time.monotonic()
             count = f"{len(unsaved)} line{'s' if len(unsaved) > 1 else ''}"
@@ -373,7 +396,7 @@ class CommandScreen(Screen[None]):
             self._waiting_since = time.monotonic()
         entered = PendingLine(line, entered_at)
         self._outgoing.append(entered)
-        self.drafts.save_pending(self.ref, self._outgoing)  # kept on disk before it leaves the input
+        self._keep_pending()  # on disk before it leaves the input
         self._send([entered])
         scribe.remember(line)
         scribe.value = ""
@@ -385,12 +408,17 @@ class CommandScreen(Screen[None]):
     @property
     def unsaved_lines(self) -> tuple[str, ...]:
         """Lines entered and not yet in the record, oldest first."""
-        return tuple(line.text for line in self._outgoing)
+        return tuple(item.text for item in self._outgoing if isinstance(item, PendingLine))
 
-    def _send(self, lines: Sequence[PendingLine]) -> None:
-        """Hand `lines` to the writer thread, in order."""
-        for line in lines:
-            self._to_sender.put(line)
+    @property
+    def unsaved_changes(self) -> tuple[str, ...]:
+        """Changes made with a key and not yet in the record (the database was busy)."""
+        return tuple(item.description for item in self._outgoing if isinstance(item, PendingChange))
+
+    def _send(self, items: Sequence[Pending]) -> None:
+        """Hand lines and changes to the writer thread, in order."""
+        for item in items:
+            self._to_sender.put(item)
 
     @work(thread=True, exclusive=True, group="send")
     def _sender(self, store: Store, ref: str) -> None:
@@ -402,30 +430,38 @@ class CommandScreen(Screen[None]):
         stop = self._stop_watching
         try:
             while not stop.is_set():
-                line = self._to_sender.get()
+                item = self._to_sender.get()
                 failures = 0
-                while line is not None and not stop.is_set():
+                while item is not None and not stop.is_set():
                     try:
-                        ops.log(store, ref, line.text, entered_at=line.entered_at)
-                    except DatabaseError as exc:  # busy, full, unreachable: keep the line, try again
+                        if isinstance(item, PendingLine):
+                            ops.log(store, ref, item.text, entered_at=item.entered_at)
+                        else:
+                            getattr(ops, item.operation)(store, ref, *item.args, **item.kwargs)
+                    except DatabaseError as exc:  # busy, full, unreachable: keep it, try again
                         self.app.call_from_thread(self._write_failed, exc)
                         pause = 0.05 if isinstance(exc, Busy) else RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
                         failures += 1
                         stop.wait(pause)
                         continue
                     except WarroomError as exc:
-                        self.app.call_from_thread(self._line_refused, line, str(exc))
+                        self.app.call_from_thread(self._refused, item, str(exc))
                     else:
-                        self.app.call_from_thread(self._line_written, line)
-                    line = None
+                        self.app.call_from_thread(self._written, item)
+                    item = None
         except RuntimeError:  # the app is shutting down: the lines not written stay on disk
             return
 
-    def _forget_outgoing(self, line: PendingLine) -> None:
-        if line in self._outgoing:
-            self._outgoing.remove(line)
+    def _keep_pending(self) -> None:
+        """Keep the lines not yet written on disk (changes are not kept across a stop)."""
         if self.drafts is not None and self.ref is not None:
-            self.drafts.save_pending(self.ref, self._outgoing)
+            self.drafts.save_pending(self.ref, [item for item in self._outgoing if isinstance(item, PendingLine)])
+
+    def _forget_outgoing(self, item: Pending) -> None:
+        if item in self._outgoing:
+            self._outgoing.remove(item)
+        if isinstance(item, PendingLine):
+            self._keep_pending()
         if not self._outgoing:
             self._waiting_since = None
             self._send_problem = None
@@ -433,12 +469,22 @@ class CommandScreen(Screen[None]):
             self._waiting_since = time.monotonic()
         self._show_waiting()
 
-    def _line_written(self, line: PendingLine) -> None:
-        """Show a written line."""
+    def _written(self, item: Pending) -> None:
+        """Show a written line or change."""
         self._send_problem = None
-        self._forget_outgoing(line)
-        self.refresh_now(timeline_only=True)
-        self.query_one(TimelineView).scroll_end(animate=False)
+        self._forget_outgoing(item)
+        if isinstance(item, PendingLine):
+            self.refresh_now(timeline_only=True)
+            self.query_one(TimelineView).scroll_end(animate=False)
+        else:
+            self.refresh_now()
+
+    def _refused(self, item: Pending, message: str) -> None:
+        if isinstance(item, PendingLine):
+            self._line_refused(item, message)
+        else:
+            self._forget_outgoing(item)
+            self.notify(f"{item.description}: {message}", title="Not done", severity="error")
 
     def _line_refused(self, line: PendingLine, message: str) -> None:
         """A line the record refused when written: back in the input if it is empty (it
@@ -469,8 +515,11 @@ class CommandScreen(Screen[None]):
             return
         count = len(self._outgoing)
         lines = f"{count} line{'s' if count > 1 else ''}"
+        if any(isinstance(item, PendingChange) for item in self._outgoing):
+            lines = f"{count} change{'s' if count > 1 else ''}"
         reason = self._send_problem or "waiting for the database"
-        first = printable(self._outgoing[0].text)
+        oldest = self._outgoing[0]
+        first = printable(oldest.text if isinstance(oldest, PendingLine) else oldest.description)
         if len(first) > 60:
             first = first[:59] + "…"
         waiting.update(Text(f"Not saved yet, retrying ({reason}). {lines} kept, in order: “{first}”"))
@@ -490,19 +539,38 @@ class CommandScreen(Screen[None]):
 
     # --- actions --------------------------------------------------------------------
 
-    def _run(self, operation: str, *args: object, **kwargs: object) -> bool:
-        """Apply `storage.ops.<operation>` to this incident; a refusal becomes a notification."""
+    def _run(self, description: str, operation: str, *args: object, **kwargs: object) -> bool:
+        """Apply `storage.ops.<operation>` to this incident; a refusal becomes a notification.
+
+        Behind other writers' waiting changes, or when the database is busy, the change is
+        handed to the writer thread, which retries it (shown as waiting, with
+        `description`); it keeps the time it was made."""
         from storage import ops
 
         if self.store is None or self.ref is None:
             return False
+        kwargs.setdefault("at", self.store.now())
+        change = PendingChange(description, operation, args, kwargs)
+        if self._outgoing:  # in order, after what is waiting already
+            self._queue_change(change)
+            return False
         try:
-            getattr(ops, operation)(self.store, self.ref, *args, **kwargs)
+            getattr(ops, operation)(self._impatient or self.store, self.ref, *args, **kwargs)
+        except Busy:
+            self._queue_change(change)
+            return False
         except WarroomError as exc:
             self.notify(str(exc), title="Not done", severity="error")
             return False
         self.refresh_now()
         return True
+
+    def _queue_change(self, change: PendingChange) -> None:
+        if not self._outgoing:
+            self._waiting_since = time.monotonic()
+        self._outgoing.append(change)
+        self._send([change])
+        self._show_waiting()
 
     def action_focus_input(self) -> None:
         self.query_one(ScribeInput).focus()
@@ -519,7 +587,7 @@ class CommandScreen(Screen[None]):
 
         def chosen(level: int | None) -> None:
             if level is not None:
-                self._run("change_severity", level)
+                self._run(f"Severity SEV{level}", "change_severity", level)
 
         self.app.push_screen(SeverityPicker(self.store, self.view.severity), chosen)
 
@@ -536,7 +604,7 @@ class CommandScreen(Screen[None]):
             if name == "resolved":
                 self._resolve(at)
             else:
-                self._run("set_milestone", name, at=at)
+                self._run(f"Milestone {name}", "set_milestone", name, at=at)
 
         self.app.push_screen(MilestonePicker(self.store, self.view.milestones), chosen)
 
@@ -554,7 +622,7 @@ class CommandScreen(Screen[None]):
         def chosen(result: tuple[str, str, datetime] | None) -> None:
             if result is not None:
                 person, note, at = result
-                self._run("assign_role", role.key, person, at=at, note=note)
+                self._run(f"{person} as {role.name}", "assign_role", role.key, person, at=at, note=note)
 
         holders = [h.person for h in role.holders]
         self.app.push_screen(HandoverDialog(self.store, role.name, role.many, holders, sorted(people)), chosen)
@@ -575,7 +643,7 @@ class CommandScreen(Screen[None]):
         self.action_handover(event.role_key)
 
     def on_role_roster_release_requested(self, event: RoleRoster.ReleaseRequested) -> None:
-        self._run("release_role", event.role_key, event.person)
+        self._run(f"Release {event.person} ({event.role_key})", "release_role", event.role_key, event.person)
 
     def action_update_sent(self) -> None:
         from screens.pickers import UpdatePicker
@@ -586,7 +654,7 @@ class CommandScreen(Screen[None]):
         def chosen(result: tuple[str, str] | None) -> None:
             if result is not None:
                 channel, kind = result
-                self._run("record_status_update", channel=channel, kind=kind)
+                self._run(f"Update sent: {channel} {kind}", "record_status_update", channel=channel, kind=kind)
 
         self.app.push_screen(UpdatePicker(), chosen)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,17 +75,23 @@ def _prepare_sqlite_file(path: str) -> None:
     os.chmod(file, stat.S_IRUSR | stat.S_IWUSR)
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # The driver's own transaction handling is switched off; `_on_sqlite_begin` emits BEGIN.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-    finally:
-        cursor.close()
+def _sqlite_connect_hook(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    """What each new SQLite connection runs: its pragmas."""
+    busy_timeout = f"PRAGMA busy_timeout = {int(busy_timeout_ms)}"
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own transaction handling is switched off; `_on_sqlite_begin` emits BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(busy_timeout)
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    return on_connect
 
 
 def _on_sqlite_begin(connection: sa.Connection) -> None:
@@ -95,21 +101,23 @@ def _on_sqlite_begin(connection: sa.Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def create_engine_for(url: str) -> Engine:
-    """An engine for `url`, tuned for durability on SQLite."""
+def create_engine_for(url: str, *, busy_timeout_ms: int | None = None) -> Engine:
+    """An engine for `url`, tuned for durability on SQLite. A write waits up to
+    `busy_timeout_ms` (default BUSY_TIMEOUT_MS) for another writer's lock, then fails
+    as `Busy`."""
+    wait_ms = int(BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         _prepare_sqlite_file(parsed.database or "")
         engine = sa.create_engine(
             url,
-            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            connect_args={"timeout": wait_ms / 1000, "check_same_thread": False},
         )
-        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "connect", _sqlite_connect_hook(wait_ms))
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        # A write waits at most as long for a lock as on SQLite, then fails as `Busy`.
-        options = f"-c lock_timeout={BUSY_TIMEOUT_MS}"
+        options = f"-c lock_timeout={wait_ms}"
         return sa.create_engine(url, pool_pre_ping=True, connect_args={"options": options})
     raise DatabaseError(f"unsupported database {parsed.get_backend_name()!r}: use a file path or postgresql+psycopg://")
 
@@ -151,6 +159,7 @@ class Store:
         policy: Policy | None = None,
         clock: Clock | None = None,
         migrate: bool = True,
+        busy_timeout_ms: int | None = None,
     ) -> None:
         from storage.policy import load_policy
 
@@ -158,7 +167,7 @@ class Store:
         self.where = describe_url(self.url)
         self.policy: Policy = policy if policy is not None else load_policy()
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self.engine = create_engine_for(self.url)
+        self.engine = create_engine_for(self.url, busy_timeout_ms=busy_timeout_ms)
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         # A read sees one snapshot across its statements (a timeline and the watermark it
         # returns must agree): SQLite's read transactions do; PostgreSQL's default, READ
@@ -179,6 +188,11 @@ class Store:
             except (sa.exc.SQLAlchemyError, OSError) as exc:
                 self.engine.dispose()
                 raise translate_error(exc, self.where) from None
+
+    def impatient(self, busy_timeout_ms: int) -> Store:
+        """The same record with a shorter wait for other writers' locks (for changes made
+        on the UI thread, which must not freeze it); close it when done."""
+        return Store(self.url, policy=self.policy, clock=self.clock, migrate=False, busy_timeout_ms=busy_timeout_ms)
 
     @property
     def dialect(self) -> str:

@@ -143,3 +143,36 @@ async def test_a_line_refused_when_written_goes_back_to_the_input(
         scribe = screen.query_one(ScribeInput)
         assert scribe.value == "late note" and scribe.has_class("-error")
         assert "closed meanwhile" in str(screen.query_one("#scribe-error", Static).render())
+
+
+@pytest.mark.parametrize("behind_a_line", [True, False])
+async def test_a_change_made_while_busy_waits_its_turn_and_keeps_its_time(
+    store: Store, policy: Policy, clock: FrozenClock, behind_a_line: bool
+) -> None:
+    from screens.pickers import SeverityPicker
+    from widgets.incident_header import IncidentHeader
+
+    ref = ops.declare(store, severity=2, functionality="checkout", state="slow", audience="all").ref
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, CommandScreen)
+        waiting = screen.query_one("#scribe-waiting", Static)
+        with write_lock_held(store.url, ref, policy, clock):
+            if behind_a_line:
+                await pilot.press(*"checkout errors at 40%", "enter")
+            await pilot.press("f2")
+            await pilot.pause()
+            assert isinstance(app.screen, SeverityPicker)
+            await pilot.press("enter")  # the first choice that is not current: SEV1
+            await until(pilot, lambda: app.screen is screen)
+            assert screen.unsaved_changes == ("Severity SEV1",)  # behind the line, if any: in order
+            await until(pilot, lambda: "busy" in str(waiting.render()))
+            assert f"{2 if behind_a_line else 1} change" in str(waiting.render())
+            clock.advance(timedelta(minutes=2))
+        await until(pilot, lambda: not screen.unsaved_changes and not screen.unsaved_lines)
+        await until(pilot, lambda: screen.query_one(IncidentHeader).severity == 1)
+    assert ops.get_incident(store, ref).severity == 1
+    rows, _ = live.event_rows(store, ref)
+    expected = [("note", NOW), ("severity", NOW)] if behind_a_line else [("severity", NOW)]
+    assert [(row.kind, row.at) for row in rows if row.kind in ("note", "severity")] == expected
