@@ -522,7 +522,8 @@ class CommandScreen(Screen[None]):
         first = printable(oldest.text if isinstance(oldest, PendingLine) else oldest.description)
         if len(first) > 60:
             first = first[:59] + "…"
-        waiting.update(Text(f"Not saved yet, retrying ({reason}). {lines} kept, in order: “{first}”"))
+        order = ", in order, from" if count > 1 else ""
+        waiting.update(Text(f"Not saved yet, retrying ({reason}). {lines} kept{order}: “{first}”"))
         waiting.display = True
 
     def _show_error(self, message: str | None) -> None:
