@@ -144,6 +144,10 @@ def translate_error(exc: Exception, where: str) -> WarroomError:
         return DatabaseError(f"{where} is not a readable warroom database ({text})")
     if "readonly" in lowered or "read-only" in lowered:
         return DatabaseError(f"the database {where} is read-only ({text})")
+    if "full" in lowered or "no space" in lowered:
+        return DatabaseError(f"the disk holding {where} is full ({text}): nothing was saved; free some space")
+    if "disk i/o error" in lowered:
+        return DatabaseError(f"cannot write {where}: disk I/O error (a full or failing disk): nothing was saved")
     if "unable to open" in lowered:
         return DatabaseError(f"cannot open the database {where} ({text})")
     return DatabaseError(f"database error on {where}: {text}")

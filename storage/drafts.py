@@ -113,7 +113,7 @@ def write_outbox(name: str, text: str) -> Path:
     without an extension gets `.txt`. Returns the path."""
     directory = drafts_dir().parent / "outbox"
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "message"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".") or "message"
     path = directory / (safe if "." in safe else f"{safe}.txt")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

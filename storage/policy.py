@@ -321,17 +321,24 @@ def resolve_config_path(path: Path | None = None) -> Path | None:
         _require_file(chosen, f"{CONFIG_ENV}={env}: config file not found")
         return chosen
     chosen = user_config_file()
-    if chosen.exists():
+    try:
+        present = chosen.exists()
+    except OSError as exc:
+        raise ConfigError(f"{chosen}: cannot read: {exc.strerror or exc}") from None
+    if present:
         _require_file(chosen, f"{chosen}: config file not found")
         return chosen
     return None
 
 
 def _require_file(path: Path, missing: str) -> None:
-    if not path.exists():
-        raise ConfigError(missing)
-    if not path.is_file():
-        raise ConfigError(f"{path}: not a file")
+    try:
+        if not path.exists():
+            raise ConfigError(missing)
+        if not path.is_file():
+            raise ConfigError(f"{path}: not a file")
+    except OSError as exc:  # a directory on the way that this user may not enter
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def load_policy(path: Path | None = None) -> Policy:
