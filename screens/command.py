@@ -543,9 +543,9 @@ class CommandScreen(Screen[None]):
     def _run(self, description: str, operation: str, *args: object, **kwargs: object) -> bool:
         """Apply `storage.ops.<operation>` to this incident; a refusal becomes a notification.
 
-        Behind other writers' waiting changes, or when the database is busy, the change is
-        handed to the writer thread, which retries it (shown as waiting, with
-        `description`); it keeps the time it was made."""
+        When lines or changes from this screen are still waiting, or the database stays
+        busy for QUICK_WAIT_MS, the change goes to the writer thread after them, which
+        retries it (shown as waiting, with `description`); it keeps the time it was made."""
         from storage import ops
 
         if self.store is None or self.ref is None:
