@@ -15,6 +15,8 @@ from storage import ops
 from storage.db import Store
 from storage.errors import WarroomError
 from storage.models import ACTION_ITEM_STATES, PRIORITIES, ActionItem
+from widgets.literal_input import LiteralInput
+from widgets.text import literal
 
 
 class ActionItemDialog(Dialog[bool]):
@@ -34,13 +36,13 @@ class ActionItemDialog(Dialog[bool]):
         item = self.item
         with Vertical(classes="dialog-box") as box:
             box.border_title = "Action item"
-            yield Input(item.title, id="title", placeholder="title")
-            yield Input(item.owner, id="owner", placeholder="owner")
+            yield LiteralInput(item.title, id="title", placeholder="title")
+            yield LiteralInput(item.owner, id="owner", placeholder="owner")
             yield Select([(p, p) for p in PRIORITIES], value=item.priority, allow_blank=False, id="priority")
-            yield Input(item.due_date.isoformat() if item.due_date else "", id="due", placeholder="due date, YYYY-MM-DD")
-            yield Input(item.ticket_url, id="ticket", placeholder="ticket link")
+            yield LiteralInput(item.due_date.isoformat() if item.due_date else "", id="due", placeholder="due date, YYYY-MM-DD")
+            yield LiteralInput(item.ticket_url, id="ticket", placeholder="ticket link")
             yield Select([(s.replace("_", " "), s) for s in ACTION_ITEM_STATES], value=item.state, allow_blank=False, id="state")
-            yield Label(f"Tags: {item.tags.replace(',', ', ')}", classes="dialog-hint")
+            yield Label(literal(f"Tags: {item.tags.replace(',', ', ')}"), classes="dialog-hint")
             yield Static(classes="dialog-error")
             yield Label("Ctrl+S saves · Esc cancels", classes="dialog-hint")
 

@@ -16,7 +16,7 @@ from screens.dialog import Dialog
 from storage import checklists
 from storage.db import Store
 from storage.errors import WarroomError
-from widgets.text import printable
+from widgets.text import literal, printable
 
 
 class ResolveAnyway(Dialog[bool]):
@@ -34,7 +34,7 @@ class ResolveAnyway(Dialog[bool]):
         with Vertical(classes="dialog-box") as box:
             box.border_title = "Resolve with unmet criteria?"
             for criterion in self.unmet:
-                yield Static(Text.assemble(("✗ ", "bold red"), (criterion.label, "bold"), f" — {criterion.detail}"))
+                yield Static(Text.assemble(("✗ ", "bold red"), (printable(criterion.label), "bold"), f" — {printable(criterion.detail)}"))
             yield Static(classes="dialog-error")
             yield Label("Enter resolves anyway (recorded on the timeline) · Esc cancels", classes="dialog-hint")
 
@@ -69,7 +69,7 @@ class ChecklistScreen(Screen[bool]):
         """Step key -> done, as last shown."""
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(f"Checklist · {self.ref}"), id="checklist-title")
+        yield Static(literal(f"Checklist · {self.ref}"), id="checklist-title")
         with VerticalScroll():
             steps = OptionList(id="steps")
             steps.border_title = "Process"
@@ -110,7 +110,7 @@ class ChecklistScreen(Screen[bool]):
             else:
                 mark, style = "☐", ""
                 when = f"due {self._time(step.due_at)}" if step.due_at else ""
-            steps.add_option(Option(Text.assemble((f"{mark} ", style), (step.label, style), ("  " + when, "dim")), id=step.key))
+            steps.add_option(Option(Text.assemble((f"{mark} ", style), (printable(step.label), style), ("  " + when, "dim")), id=step.key))
         if keep is not None and steps.option_count:
             steps.highlighted = min(keep, steps.option_count - 1)
         criteria = self.query_one("#criteria", OptionList)
@@ -144,7 +144,7 @@ class ChecklistScreen(Screen[bool]):
         try:
             change()  # type: ignore[operator]
         except WarroomError as exc:
-            self.notify(str(exc), title="Not done", severity="error")
+            self.notify(str(exc), title="Not done", severity="error", markup=False)
             return
         self.changed = True
         self.reload()

@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
-from rich.text import Text
 from textual import work
 from textual.worker import get_current_worker
 from textual.app import ComposeResult
@@ -29,7 +28,7 @@ from widgets.countdown import Countdown, CountdownPanel
 from widgets.incident_header import IncidentHeader
 from widgets.roster import RoleRoster, RosterHolder, RosterRole
 from widgets.scribe_input import ScribeInput
-from widgets.text import printable
+from widgets.text import literal, printable
 from widgets.timeline import TimelineEntry, TimelineView
 
 if TYPE_CHECKING:
@@ -181,7 +180,7 @@ class CommandScreen(Screen[None]):
         if draft and not scribe.value:
             scribe.value = draft
             scribe.cursor_position = len(draft)
-            self.notify("The line you were typing was kept: it is back in the input.", title="Draft restored")
+            self.notify("The line you were typing was kept: it is back in the input.", title="Draft restored", markup=False)
         elif scribe.value:
             self.drafts.save(ref, scribe.value)
         self._tick()
@@ -189,6 +188,14 @@ class CommandScreen(Screen[None]):
         self._watch()
         self._sender(store, ref)
         self._send(self._outgoing)
+
+    def keep_typed_line(self, store: Store, ref: str) -> bool:
+        """Keep the line in the input as the incident's draft (when the record could not be
+        shown); whether there was one."""
+        typed = self.query_one(ScribeInput).value
+        if typed:
+            Drafts(store.url).save(ref, typed)
+        return bool(typed)
 
     def _take_back_pending(self, store: Store, ref: str) -> list[PendingLine]:
         """Queue again the lines entered before the last stop that the record lacks."""
@@ -202,7 +209,7 @@ class CommandScreen(Screen[None]):
             missing = live.lines_not_logged(store, ref, [(line.text, line.entered_at) for line in pending])
         except WarroomError as exc:
             self.notify(f"Lines entered before warroom stopped are kept; they could not be checked now: {exc}",
-                        title="Lines kept", severity="warning", timeout=10)
+                        title="Lines kept", severity="warning", timeout=10, markup=False)
             return pending
         unsaved = [pending[position] for position in missing]
         self._outgoing = unsaved + self._outgoing
@@ -211,7 +218,7 @@ class CommandScreen(Screen[None]):
             self._waiting_since = time.monotonic()
             count = f"{len(unsaved)} line{'s' if len(unsaved) > 1 else ''}"
             self.notify(f"{count} entered before warroom stopped had not been saved: saving now.",
-                        title="Lines kept", timeout=10)
+                        title="Lines kept", timeout=10, markup=False)
         return pending
 
     @work(thread=True, exclusive=True, group="timeline-load")
@@ -225,6 +232,8 @@ class CommandScreen(Screen[None]):
     def _apply_full_timeline(self, rows: list[live.EventStub], mark: live.Watermark) -> None:
         """Show the whole timeline from stubs; events already read in full are kept (when
         their place is unchanged), the rest are read as they come on screen."""
+        if self._is_torn_down():
+            return
         timeline = self.query_one(TimelineView)
         cursor = timeline.cursor_entry
         known = {entry.id: entry for entry in timeline.entries if entry.text is not None}
@@ -293,8 +302,12 @@ class CommandScreen(Screen[None]):
         elif rows:
             timeline.upsert(_entries(rows))
 
+    def _is_torn_down(self) -> bool:
+        """True while the screen is being taken down: its panels are gone before Unmount."""
+        return self._stop_watching.is_set() or not self.query(IncidentHeader)
+
     def _tick(self) -> None:
-        if self.store is None:
+        if self.store is None or self._is_torn_down():
             return
         now = self.store.now()
         self.query_one(IncidentHeader).now = now
@@ -327,8 +340,8 @@ class CommandScreen(Screen[None]):
                 return
 
     def _apply_changes(self, view: live.IncidentView, rows: list[live.EventRow], mark: live.Watermark) -> None:
-        if view.change_count < self._seen_changes:
-            return
+        if view.change_count < self._seen_changes or self._is_torn_down():
+            return  # an older view, or a poll answered while the app closes
         self._show_changes(view, rows, mark)
 
     def _show_changes(
@@ -473,6 +486,8 @@ class CommandScreen(Screen[None]):
         """Show a written line or change."""
         self._send_problem = None
         self._forget_outgoing(item)
+        if self._is_torn_down():
+            return
         if isinstance(item, PendingLine):
             self.refresh_now(timeline_only=True)
             self.query_one(TimelineView).scroll_end(animate=False)
@@ -484,12 +499,14 @@ class CommandScreen(Screen[None]):
             self._line_refused(item, message)
         else:
             self._forget_outgoing(item)
-            self.notify(f"{item.description}: {message}", title="Not done", severity="error")
+            self.notify(f"{item.description}: {message}", title="Not done", severity="error", markup=False)
 
     def _line_refused(self, line: PendingLine, message: str) -> None:
         """A line the record refused when written: back in the input if it is empty (it
         is in the history, Up, in any case)."""
         self._forget_outgoing(line)
+        if self._is_torn_down():
+            return
         scribe = self.query_one(ScribeInput)
         if not scribe.value:
             scribe.value = line.text
@@ -508,6 +525,8 @@ class CommandScreen(Screen[None]):
 
     def _show_waiting(self) -> None:
         """Show the lines waiting to be written, once they have waited a moment."""
+        if self._is_torn_down():
+            return
         waiting = self.query_one("#scribe-waiting", Static)
         slow = self._waiting_since is not None and time.monotonic() - self._waiting_since >= SLOW_SAVE_SECONDS
         if not self._outgoing or not (slow or self._send_problem):
@@ -523,19 +542,19 @@ class CommandScreen(Screen[None]):
         if len(first) > 60:
             first = first[:59] + "…"
         order = ", in order, from" if count > 1 else ""
-        waiting.update(Text(f"Not saved yet, retrying ({reason}). {lines} kept{order}: “{first}”"))
+        waiting.update(literal(f"Not saved yet, retrying ({reason}). {lines} kept{order}: “{first}”"))
         waiting.display = True
 
     def _show_error(self, message: str | None) -> None:
         error = self.query_one("#scribe-error", Static)
-        error.update(Text(message or ""))
+        error.update(literal(message or ""))
         error.display = bool(message)
 
     # --- countdowns -----------------------------------------------------------------
 
     def on_countdown_expired(self, event: Countdown.Expired) -> None:
         label = event.countdown.label
-        self.notify(f"{label} is due now.", title="Update overdue", severity="error", timeout=10)
+        self.notify(f"{label} is due now.", title="Update overdue", severity="error", timeout=10, markup=False)
         self.app.bell()
 
     # --- actions --------------------------------------------------------------------
@@ -561,7 +580,7 @@ class CommandScreen(Screen[None]):
             self._queue_change(change)
             return False
         except WarroomError as exc:
-            self.notify(str(exc), title="Not done", severity="error")
+            self.notify(str(exc), title="Not done", severity="error", markup=False)
             return False
         self.refresh_now()
         return True
@@ -675,7 +694,7 @@ class CommandScreen(Screen[None]):
             try:
                 checklists.resolve(store, ref, force=force, at=at)
             except WarroomError as exc:
-                self.notify(str(exc), title="Not resolved", severity="error")
+                self.notify(str(exc), title="Not resolved", severity="error", markup=False)
                 return
             self.refresh_now()
 

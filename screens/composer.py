@@ -9,13 +9,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, OptionList, Static, TextArea
+from textual.widgets import Footer, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from storage import comms, live
 from storage.db import Store
 from storage.drafts import write_outbox
 from storage.errors import WarroomError
+from widgets.literal_input import LiteralInput
+from widgets.text import literal, printable
 
 
 class ComposerScreen(Screen[bool]):
@@ -58,7 +60,7 @@ class ComposerScreen(Screen[bool]):
         return "internal_update" if internal else "internal_initial"
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(f"Compose an update · {self.ref}"), id="composer-title")
+        yield Static(literal(f"Compose an update · {self.ref}"), id="composer-title")
         with Horizontal():
             kinds = OptionList(
                 *(Option(kind.label, id=name) for name, kind in comms.MESSAGE_KINDS.items()), id="composer-kinds"
@@ -66,7 +68,7 @@ class ComposerScreen(Screen[bool]):
             kinds.border_title = "Message"
             yield kinds
             with Vertical(id="composer-editor"):
-                yield Input(placeholder="subject", id="composer-subject")
+                yield LiteralInput(placeholder="subject", id="composer-subject")
                 body = TextArea(id="composer-body", soft_wrap=True, show_line_numbers=False)
                 body.border_title = "Body"
                 yield body
@@ -105,7 +107,7 @@ class ComposerScreen(Screen[bool]):
         warnings = comms.lint(self.current(), full_outage=self.full_outage)
         lint = self.query_one("#composer-lint", Static)
         lint.set_class(not warnings, "-clean")
-        lint.update(Text("\n".join(f"⚠ {w}" for w in warnings) if warnings else "✓ no problems found"))
+        lint.update(Text("\n".join(f"⚠ {printable(w)}" for w in warnings) if warnings else "✓ no problems found"))
         return warnings
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -135,12 +137,13 @@ class ComposerScreen(Screen[bool]):
         try:
             path = write_outbox(f"{self.ref}-{self.kind}", text)
         except OSError as exc:
-            self.notify(f"Copied to the clipboard; saving a copy failed: {exc.strerror}", severity="warning")
+            self.notify(f"Copied to the clipboard; saving a copy failed: {exc.strerror}", severity="warning", markup=False)
             return
         self.notify(
             f"Copied to the clipboard (if your terminal allows it). Also saved to {path}",
             title="Copied",
             timeout=8,
+            markup=False,
         )
 
     def action_send(self) -> None:
@@ -151,12 +154,13 @@ class ComposerScreen(Screen[bool]):
                 f"{len(warnings)} problem(s) above. Press Ctrl+S again to record it as sent anyway.",
                 title="Check before sending",
                 severity="warning",
+                markup=False,
             )
             return
         try:
             comms.send_message(self.store, self.ref, self.current())
         except WarroomError as exc:
-            self.notify(str(exc), title="Not recorded", severity="error")
+            self.notify(str(exc), title="Not recorded", severity="error", markup=False)
             return
         self.dismiss(True)
 

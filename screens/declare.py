@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -15,6 +14,8 @@ from storage import ops
 from storage.db import Store
 from storage.errors import WarroomError
 from storage.models import QUANTITIES
+from widgets.literal_input import LiteralInput
+from widgets.text import literal
 
 
 class DeclareDialog(Dialog[str]):
@@ -39,13 +40,13 @@ class DeclareDialog(Dialog[str]):
                 id="severity",
             )
             yield Static(id="definition", classes="dialog-hint")
-            yield Input(placeholder="functionality, e.g. login", id="functionality")
-            yield Input(placeholder="state, e.g. failing", id="state")
-            yield Input(placeholder="audience, e.g. EU customers", id="audience")
+            yield LiteralInput(placeholder="functionality, e.g. login", id="functionality")
+            yield LiteralInput(placeholder="state, e.g. failing", id="state")
+            yield LiteralInput(placeholder="audience, e.g. EU customers", id="audience")
             yield Static(id="preview", classes="dialog-hint")
-            yield Input(placeholder="customer impact (optional)", id="impact")
+            yield LiteralInput(placeholder="customer impact (optional)", id="impact")
             yield Select([(q, q) for q in QUANTITIES], value="Unknown", allow_blank=False, id="quantity")
-            yield Input(placeholder="incident commander (optional)", id="ic")
+            yield LiteralInput(placeholder="incident commander (optional)", id="ic")
             yield Static(classes="dialog-error")
             yield Label("Tab moves · Ctrl+S declares · Esc cancels", classes="dialog-hint")
 
@@ -60,7 +61,7 @@ class DeclareDialog(Dialog[str]):
     def on_input_changed(self, event: Input.Changed) -> None:
         parts = [self.query_one(f"#{name}", Input).value.strip() for name in ("functionality", "state", "audience")]
         preview = self.store.policy.title(*parts) if all(parts) else ""
-        self.query_one("#preview", Static).update(Text(preview))
+        self.query_one("#preview", Static).update(literal(preview))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "ic":
@@ -71,7 +72,7 @@ class DeclareDialog(Dialog[str]):
     def _describe(self) -> None:
         level = self.query_one("#severity", Select).value
         if isinstance(level, int):
-            self.query_one("#definition", Static).update(Text(self.store.policy.severity(level).definition))
+            self.query_one("#definition", Static).update(literal(self.store.policy.severity(level).definition))
 
     def _value(self, name: str) -> str:
         return self.query_one(f"#{name}", Input).value

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar, TypeVar
 
-from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from widgets.text import literal
 
 ResultT = TypeVar("ResultT")
 
@@ -55,5 +56,5 @@ class Dialog(ModalScreen[ResultT]):
     def show_error(self, message: str | None) -> None:
         """Show why the input was refused (None hides it); nothing typed is cleared."""
         error = self.query_one(".dialog-error", Static)
-        error.update(Text(message or ""))
+        error.update(literal(message or ""))
         error.set_class(bool(message), "-shown")

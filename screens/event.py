@@ -15,6 +15,7 @@ from storage import ops
 from storage.db import Store
 from storage.errors import WarroomError
 from storage.models import TYPED_KINDS
+from widgets.literal_input import LiteralInput
 from widgets.text import printable
 
 
@@ -59,7 +60,7 @@ class EventDialog(Dialog[bool]):
                 )
             if editable:
                 prefix = ("!" if event.key else "") + (f"/{event.kind} " if event.kind != "note" else "")
-                yield Input(prefix + event.text, id="edit")
+                yield LiteralInput(prefix + event.text, id="edit")
                 yield Static(classes="dialog-error")
                 yield Label("Ctrl+S saves the edit · Ctrl+T strikes · Esc closes", classes="dialog-hint")
             else:

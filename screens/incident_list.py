@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -14,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Select, Static
 from storage import ops
 from storage.db import Store
 from storage.models import STATUSES
+from widgets.text import literal
 
 SEVERITY_CLASSES = {1: "bold red", 2: "bold yellow"}
 
@@ -80,11 +80,11 @@ class IncidentListScreen(Screen[None]):
         table.clear()
         for row in rows:
             table.add_row(
-                Text(row.ref),
-                Text(f"SEV{row.severity}", style=SEVERITY_CLASSES.get(row.severity, "")),
-                Text(row.status),
-                Text(row.commander or "—"),
-                Text(row.title),
+                literal(row.ref),
+                literal(f"SEV{row.severity}", SEVERITY_CLASSES.get(row.severity, "")),
+                literal(row.status),
+                literal(row.commander or "—"),
+                literal(row.title),
                 key=row.ref,
             )
         self.query_one("#empty-list").display = not rows

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -19,6 +20,8 @@ from storage.db import Store
 from storage.errors import WarroomError
 from storage.models import MILESTONES
 from storage.timeparse import parse_when
+from widgets.literal_input import LiteralInput
+from widgets.text import literal, printable
 
 
 def _when(store: Store, text: str) -> datetime:
@@ -52,7 +55,7 @@ class SeverityPicker(Dialog[int]):
             for level, severity in self.store.policy.severities.items():
                 mark = "  (current)" if level == self.current else ""
                 prompt = Text.assemble(
-                    (f"SEV{level} {severity.name}{mark}\n", "bold"), (severity.definition, "dim")
+                    (printable(f"SEV{level} {severity.name}{mark}") + "\n", "bold"), (printable(severity.definition), "dim")
                 )
                 options.append(Option(prompt, id=str(level), disabled=level == self.current))
             yield OptionList(*options, id="severities")
@@ -87,7 +90,7 @@ class MilestonePicker(Dialog[tuple[str, datetime]]):
                 when = f"  reached {at.astimezone(tz):%H:%M:%S}" if at else ""
                 options.append(Option(Text.assemble(name.replace("_", " "), (when, "dim")), id=name))
             yield OptionList(*options, id="milestones")
-            yield Input(placeholder="when: now, 14:32, -5m or 2026-11-23T14:32", id="when")
+            yield LiteralInput(placeholder="when: now, 14:32, -5m or 2026-11-23T14:32", id="when")
             yield Static(classes="dialog-error")
             yield Label("Enter on a milestone marks it at the time above · Esc cancels", classes="dialog-hint")
 
@@ -128,12 +131,12 @@ class HandoverDialog(Dialog[tuple[str, str, datetime]]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box") as box:
-            box.border_title = f"{'Add' if self.many else 'Hand over'}: {self.role_name}"
+            box.border_title = Content(printable(f"{'Add' if self.many else 'Hand over'}: {self.role_name}"))
             held = ", ".join(self.holders) if self.holders else "nobody"
-            yield Label(Text(f"Held by {held}."))
-            yield Input(placeholder="person", id="person", suggester=SuggestFromList(self.people, case_sensitive=False))
-            yield Input(placeholder="note, e.g. the component an SME covers (optional)", id="note")
-            yield Input(placeholder="when: now, 14:32, -5m", id="when")
+            yield Label(literal(f"Held by {held}."))
+            yield LiteralInput(placeholder="person", id="person", suggester=SuggestFromList(self.people, case_sensitive=False))
+            yield LiteralInput(placeholder="note, e.g. the component an SME covers (optional)", id="note")
+            yield LiteralInput(placeholder="when: now, 14:32, -5m", id="when")
             yield Static(classes="dialog-error")
             yield Label("Enter in the last field or Ctrl+S assigns · Esc cancels", classes="dialog-hint")
 
@@ -198,7 +201,7 @@ class Confirm(Dialog[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box") as box:
             box.border_title = "Confirm"
-            yield Static(Text(self.question))
+            yield Static(literal(self.question))
             yield Static(classes="dialog-error")
             yield Label("Enter confirms · Esc cancels", classes="dialog-hint")
 

@@ -37,6 +37,8 @@ from storage.drafts import Drafts, write_outbox
 from storage.errors import WarroomError
 from storage.models import POSTMORTEM_SECTIONS, POSTMORTEM_STATUSES, PRIORITIES
 from storage.timeparse import parse_when
+from widgets.literal_input import LiteralInput
+from widgets.text import literal, printable
 
 AUTOSAVE_SECONDS = 0.5
 """Quiet time after the last key before a section is saved."""
@@ -108,24 +110,24 @@ class PostmortemScreen(Screen[None]):
                     yield Static(id="pm-hint")
                 with VerticalScroll(id=DETAILS):
                     yield Label("Owner")
-                    yield Input(id="owner", placeholder="who drives the post-mortem")
+                    yield LiteralInput(id="owner", placeholder="who drives the post-mortem")
                     yield Label("Status")
                     yield Select([(s.replace("_", " ").title(), s) for s in POSTMORTEM_STATUSES], allow_blank=False, id="status")
                     yield Label("Meeting (local time, e.g. 2026-11-25T10:00)")
-                    yield Input(id="meeting", placeholder="not scheduled")
+                    yield LiteralInput(id="meeting", placeholder="not scheduled")
                     yield Static(id="pm-deadline")
                     yield Label("Call recording link")
-                    yield Input(id="recording")
+                    yield LiteralInput(id="recording")
                     for key in NUMBERS:
                         yield Label(key.replace("_", " ").capitalize().replace("sla", "SLA"))
-                        yield Input(id=key, type="integer", placeholder="unknown")
+                        yield LiteralInput(id=key, type="integer", placeholder="unknown")
                     yield Label("Support requests raised (with links)")
-                    yield Input(id="support_requests")
+                    yield LiteralInput(id="support_requests")
                 with Vertical(id=ACTIONS):
                     yield DataTable(id="action-table", cursor_type="row")
                     with Horizontal(id="new-action"):
-                        yield Input(id="action-title", placeholder="new action item, Enter adds it")
-                        yield Input(id="action-owner", placeholder="owner")
+                        yield LiteralInput(id="action-title", placeholder="new action item, Enter adds it")
+                        yield LiteralInput(id="action-owner", placeholder="owner")
                         yield Select([(p, p) for p in PRIORITIES], value="P1", allow_blank=False, id="action-priority")
                     yield Static(id="action-warnings")
         yield Footer()
@@ -160,7 +162,7 @@ class PostmortemScreen(Screen[None]):
         if draft is not None and draft != text:  # typed, then stopped before it was saved
             self._typed = draft
             self.notify(f"What you typed in {title} before warroom stopped was not saved: it is back.",
-                        title="Draft restored", timeout=10)
+                        title="Draft restored", timeout=10, markup=False)
             self.save()
         elif draft is not None:
             self.drafts.clear(self._draft_key(key))
@@ -171,7 +173,7 @@ class PostmortemScreen(Screen[None]):
             names = postmortem.blameless_hints(self.store, self.ref)
             if names:
                 hints.append(f"Blameless: this section names {', '.join(names)}; describe systems and processes instead.")
-        self.query_one("#pm-hint", Static).update(Text("\n".join(hints)))
+        self.query_one("#pm-hint", Static).update(Text("\n".join(printable(hint) for hint in hints)))
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         if self._loading:
@@ -202,7 +204,7 @@ class PostmortemScreen(Screen[None]):
             ops.update_postmortem(self.store, self.ref, sections={key: text})
         except WarroomError as exc:
             self._show_saved("not saved: kept as a draft")
-            self.notify(f"Not saved (the text is kept as a draft): {exc}", severity="error")
+            self.notify(f"Not saved (the text is kept as a draft): {exc}", severity="error", markup=False)
             return
         self._saved[key] = text
         self.drafts.clear(self._draft_key(key))
@@ -261,10 +263,10 @@ class PostmortemScreen(Screen[None]):
         self.query_one("#pm-title", Static).update(
             Text.assemble(
                 ("Post-mortem · ", "bold"),
-                (self.ref, "bold"),
-                f" {title}   ",
+                (printable(self.ref), "bold"),
+                f" {printable(title)}   ",
                 (status.replace("_", " ").title(), "bold"),
-                f" · owner {owner or '—'}",
+                f" · owner {printable(owner) or '—'}",
             )
         )
 
@@ -274,7 +276,7 @@ class PostmortemScreen(Screen[None]):
         tz = self.store.policy.tz
         parts = [f"Meeting due by {deadline.astimezone(tz):%a %d %b %H:%M %Z}" if deadline else "No meeting deadline"]
         if warning:
-            parts.append(f"⚠ {warning}")
+            parts.append(f"⚠ {printable(warning)}")
         self.query_one("#pm-deadline", Static).update(Text("\n".join(parts)))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -308,7 +310,7 @@ class PostmortemScreen(Screen[None]):
             else:
                 return
         except (WarroomError, ValueError) as exc:
-            self.notify(str(exc), title="Not saved", severity="error")
+            self.notify(str(exc), title="Not saved", severity="error", markup=False)
             return
         self._load_details()
 
@@ -318,7 +320,7 @@ class PostmortemScreen(Screen[None]):
         try:
             postmortem.set_status(self.store, self.ref, event.value)
         except WarroomError as exc:
-            self.notify(str(exc), title="Status not changed", severity="error")
+            self.notify(str(exc), title="Status not changed", severity="error", markup=False)
         self._load_details()
 
     # --- action items ---------------------------------------------------------------
@@ -329,16 +331,16 @@ class PostmortemScreen(Screen[None]):
         table.clear()
         for item in items:
             table.add_row(
-                Text(item.priority),
-                Text(item.title),
-                Text(item.owner or "—"),
-                Text(item.due_date.isoformat() if item.due_date else "—"),
-                Text(item.state),
-                Text(item.tags.replace(",", ", ")),
+                literal(item.priority),
+                literal(item.title),
+                literal(item.owner or "—"),
+                literal(item.due_date.isoformat() if item.due_date else "—"),
+                literal(item.state),
+                literal(item.tags.replace(",", ", ")),
                 key=str(item.id),
             )
         warnings = postmortem.action_item_warnings(items)
-        self.query_one("#action-warnings", Static).update(Text("\n".join(f"⚠ {w}" for w in warnings)))
+        self.query_one("#action-warnings", Static).update(Text("\n".join(f"⚠ {printable(w)}" for w in warnings)))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         from screens.action_item import ActionItemDialog
@@ -355,7 +357,7 @@ class PostmortemScreen(Screen[None]):
         try:
             ops.add_action_item(self.store, self.ref, title.value, owner=owner.value, priority=str(priority))
         except WarroomError as exc:
-            self.notify(str(exc), title="Not added", severity="error")
+            self.notify(str(exc), title="Not added", severity="error", markup=False)
             return
         title.value = ""
         owner.value = ""
@@ -379,13 +381,13 @@ class PostmortemScreen(Screen[None]):
             filled = postmortem.apply_prefill(self.store, self.ref)
             todos = postmortem.import_todos(self.store, self.ref)
         except WarroomError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return
         titles = dict(POSTMORTEM_SECTIONS)
         parts = [", ".join(titles.get(key, key) for key in filled) or "no empty section to fill"]
         if todos:
             parts.append(f"{todos} TODO(s) from the timeline added as action items")
-        self.notify("; ".join(parts), title="Filled from the record")
+        self.notify("; ".join(parts), title="Filled from the record", markup=False)
         self._show_section(self.section)
         self._load_actions()
 
@@ -402,7 +404,7 @@ class PostmortemScreen(Screen[None]):
             self.save()
             postmortem.apply_prefill(self.store, self.ref, overwrite=True)
             self._show_section(self.section)
-            self.notify(f"{names} written again from the record.", title="Rebuilt")
+            self.notify(f"{names} written again from the record.", title="Rebuilt", markup=False)
 
         self.app.push_screen(Confirm(f"Replace {names} with fresh drafts from the record? What you wrote there is replaced."), answered)
 
@@ -414,7 +416,7 @@ class PostmortemScreen(Screen[None]):
             written.append(write_outbox(f"{self.ref}-meeting.ics", postmortem.meeting_ics(self.store, self.ref)))
         except WarroomError:
             pass
-        self.notify("\n".join(str(path) for path in written), title="Written", timeout=10)
+        self.notify("\n".join(str(path) for path in written), title="Written", timeout=10, markup=False)
 
     def action_close(self) -> None:
         if self.has_class("-preview"):

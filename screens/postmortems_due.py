@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from storage import postmortem
 from storage.db import Store
+from widgets.text import literal
 
 
 def _left(seconds: float) -> str:
@@ -57,13 +58,13 @@ class PostmortemsDueScreen(Screen[None]):
         for due in rows:
             style = "bold red" if due.overdue else ""
             table.add_row(
-                Text(due.ref),
-                Text(f"SEV{due.severity}"),
-                Text(due.status.replace("_", " ")),
-                Text(due.owner or "no owner", style="" if due.owner else "yellow"),
-                Text(due.deadline.astimezone(tz).strftime("%a %d %b %H:%M")),
-                Text(_left((due.deadline - now).total_seconds()), style=style),
-                Text(due.title),
+                literal(due.ref),
+                literal(f"SEV{due.severity}"),
+                literal(due.status.replace("_", " ")),
+                literal(due.owner or "no owner", "" if due.owner else "yellow"),
+                literal(due.deadline.astimezone(tz).strftime("%a %d %b %H:%M")),
+                literal(_left((due.deadline - now).total_seconds()), style),
+                literal(due.title),
                 key=due.ref,
             )
         self.query_one("#due-empty").display = not rows

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from contextlib import contextmanager
@@ -137,10 +138,13 @@ def translate_error(exc: Exception, where: str) -> WarroomError:
     if isinstance(exc, sa.exc.IntegrityError):
         return Conflict(f"the change collided with another writer on {where}; nothing was saved")
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    # The driver's text may quote bytes read from a damaged file: nothing in it may reach a
+    # terminal as a control character.
+    text = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text[:300])
     lowered = text.lower()
     if "locked" in lowered or "busy" in lowered or "lock timeout" in lowered:
         return Busy(f"the database {where} is busy: another writer holds it; try again")
-    if "not a database" in lowered or "malformed" in lowered:
+    if "not a database" in lowered or "malformed" in lowered or "could not decode" in lowered:
         return DatabaseError(f"{where} is not a readable warroom database ({text})")
     if "readonly" in lowered or "read-only" in lowered:
         return DatabaseError(f"the database {where} is read-only ({text})")
@@ -149,6 +153,20 @@ def translate_error(exc: Exception, where: str) -> WarroomError:
     if "disk i/o error" in lowered:
         return DatabaseError(f"cannot write {where}: disk I/O error (a full or failing disk): nothing was saved")
     if "unable to open" in lowered:
+        path = Path(where)  # SQLite: the file's path (a server's URL is never a file)
+        if path.is_absolute() and path.is_file():
+            if not os.access(path, os.W_OK):
+                try:
+                    mounted_read_only = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+                except OSError:
+                    mounted_read_only = False
+                why = "its file system is mounted read-only" if mounted_read_only else "this user cannot write the file"
+                return DatabaseError(f"the database {where} is read-only: {why} ({text})")
+            if not os.access(path.parent, os.W_OK):
+                return DatabaseError(
+                    f"the database {where} is read-only: this user cannot write its folder, where SQLite "
+                    f"keeps the -wal and -shm files ({text})"
+                )
         return DatabaseError(f"cannot open the database {where} ({text})")
     return DatabaseError(f"database error on {where}: {text}")
 
@@ -212,7 +230,7 @@ class Store:
         try:
             with Session(self._reader, expire_on_commit=False) as session:
                 yield session
-        except sa.exc.SQLAlchemyError as exc:
+        except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:  # sqlite3: reads run on the driver's cursor
             raise translate_error(exc, self.where) from None
 
     @contextmanager
@@ -222,7 +240,7 @@ class Store:
             with Session(self._writer, expire_on_commit=False) as session:
                 with session.begin():
                     yield session
-        except sa.exc.SQLAlchemyError as exc:
+        except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:  # sqlite3: reads run on the driver's cursor
             raise translate_error(exc, self.where) from None
 
     def close(self) -> None:

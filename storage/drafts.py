@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 DRAFTS_ENV = "WARROOM_DRAFTS"
+_OUTBOX_NAME_BYTES = 200
+"""The longest outbox file name, in bytes (file systems allow 255)."""
 
 
 def drafts_dir() -> Path:
@@ -110,13 +112,20 @@ class Drafts:
 def write_outbox(name: str, text: str) -> Path:
     """Save a composed text as a private file (0600) in the user state directory's `outbox`
     (a message to paste when the terminal cannot reach the clipboard, an export). `name`
-    without an extension gets `.txt`. Returns the path."""
+    is reduced to letters, digits, `-`, `_` and `.` with no leading dot, shortened to fit a
+    file system, and gets `.txt` without an extension. Returns the path."""
     directory = drafts_dir().parent / "outbox"
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".") or "message"
-    path = directory / (safe if "." in safe else f"{safe}.txt")
+    if "." not in safe:
+        safe += ".txt"
+    stem, dot, extension = safe.rpartition(".")
+    if len(safe.encode()) > _OUTBOX_NAME_BYTES:
+        stem = stem.encode()[: _OUTBOX_NAME_BYTES - len((dot + extension[:16]).encode())].decode(errors="ignore")
+        safe = f"{stem}{dot}{extension[:16]}"
+    path = directory / safe
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a file that was there already is private before the text is in it
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
-    os.chmod(path, 0o600)
     return path

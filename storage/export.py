@@ -7,10 +7,20 @@ both directions, so export -> import -> export gives the same document.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timezone
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    ValidationInfo,
+)
 from sqlmodel import Session, col, select
 
 from storage import ops
@@ -38,6 +48,7 @@ from storage.models import (
     SeverityChange,
     StatusUpdate,
 )
+from storage.timeparse import quote_input
 
 FORMAT_NAME = "warroom.incident"
 FORMAT_VERSION = 1
@@ -50,8 +61,26 @@ def utc_iso(value: datetime) -> str:
     return value.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
-UTCTime = Annotated[AwareDatetime, AfterValidator(lambda v: v.astimezone(timezone.utc)), PlainSerializer(utc_iso, when_used="json")]
+IMPORT_LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+"""Imported times must be earlier: deadlines and cadences are counted on from them."""
+
+
+def _in_utc(value: datetime, info: ValidationInfo) -> datetime:
+    """`value` in UTC; on import, also within the years a deadline can be counted in."""
+    try:
+        value = value.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is past the last representable year
+        raise ValueError("the time is out of range") from None
+    if info.context and info.context.get("importing") and value >= IMPORT_LATEST:
+        raise ValueError(f"{utc_iso(value)} is out of range: times must be before the year {IMPORT_LATEST.year}")
+    return value
+
+
+UTCTime = Annotated[AwareDatetime, AfterValidator(_in_utc), PlainSerializer(utc_iso, when_used="json")]
 """An aware time, held in UTC and written as `2026-11-23T14:32:00Z`."""
+
+StoredInt = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+"""A number kept in an INTEGER column (32 bits on PostgreSQL)."""
 
 
 class _Doc(BaseModel):
@@ -63,7 +92,7 @@ class _Doc(BaseModel):
 def _choice_validator(choices: tuple[str, ...]) -> AfterValidator:
     def check(value: str) -> str:
         if value not in choices:
-            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+            raise ValueError(f"{quote_input(value)} is not one of {', '.join(choices)}")
         return value
 
     return AfterValidator(check)
@@ -111,7 +140,7 @@ class RoleDoc(_Doc):
 
 
 class RevisionDoc(_Doc):
-    revision: int
+    revision: StoredInt
     at: UTCTime
     kind: Kind
     text: str
@@ -123,7 +152,7 @@ class RevisionDoc(_Doc):
 
 
 class EventDoc(_Doc):
-    seq: int = Field(ge=1)
+    seq: int = Field(ge=1, le=2**31 - 1)
     at: UTCTime
     logged_at: UTCTime
     kind: Kind
@@ -146,11 +175,17 @@ class UpdateDoc(_Doc):
     posted: bool = True
 
 
+def _no_comma(tag: str) -> str:
+    if "," in tag:  # tags are kept comma-separated: it would come back as two
+        raise ValueError(f"a tag cannot hold a comma: {quote_input(tag)}")
+    return tag
+
+
 class ActionItemDoc(_Doc):
     title: str = Field(min_length=1)
     owner: str = ""
     priority: Priority = "P1"
-    tags: list[str] = []
+    tags: list[Annotated[str, AfterValidator(_no_comma)]] = []
     due_date: date | None = None
     ticket_url: str = ""
     state: ItemState = "open"
@@ -160,10 +195,10 @@ class ActionItemDoc(_Doc):
 
 class ImpactDoc(_Doc):
     time_in_sev: dict[str, int] = {}
-    notifications_out_of_sla: int | None = None
-    events_dropped: int | None = None
-    accounts_affected: int | None = None
-    users_affected: int | None = None
+    notifications_out_of_sla: StoredInt | None = None
+    events_dropped: StoredInt | None = None
+    accounts_affected: StoredInt | None = None
+    users_affected: StoredInt | None = None
     support_requests: str = ""
 
 
@@ -182,7 +217,7 @@ class ChecklistDoc(_Doc):
     person: str = ""
     role: str = ""
     label: str
-    position: int = 0
+    position: StoredInt = 0
     done_at: UTCTime | None = None
     done_by: str = ""
 
@@ -385,19 +420,55 @@ def parse_document(text: str | bytes) -> IncidentDocument:
         raw = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"not a warroom export: invalid JSON ({exc})") from None
+    except RecursionError:
+        raise InvalidInput("not a warroom export: the JSON is nested too deeply") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
         raise InvalidInput(f"not a warroom export: the document has no \"format\": \"{FORMAT_NAME}\"")
     if raw.get("version") != FORMAT_VERSION:
         raise InvalidInput(
             f"export format version {raw.get('version')!r} is not supported (this warroom reads {FORMAT_VERSION})"
         )
+    _refuse_unstorable_text(raw)
     try:
-        return IncidentDocument.model_validate(raw)
+        return IncidentDocument.model_validate(raw, context={"importing": True})
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "document"
+        where = ".".join(_path_part(part) for part in first["loc"]) or "document"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise InvalidInput(f"invalid export: {where}: {first['msg']}{more}") from None
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _path_part(part: object) -> str:
+    """One step of a path into the document, for a one-line message (odd keys quoted)."""
+    text = str(part)
+    return text if text.isprintable() and len(text) <= 40 and "." not in text else quote_input(text)
+
+
+def _refuse_unstorable_text(raw: object) -> None:
+    """Refuse texts no database can hold: a NUL (PostgreSQL refuses it, and so does every
+    other way into the record) or a lone surrogate (not Unicode: no UTF-8 encoding)."""
+    stack: list[tuple[object, str]] = [(raw, "")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, dict):
+            items: list[tuple[object, object]] = list(value.items())
+        elif isinstance(value, list):
+            items = list(enumerate(value))
+        else:
+            continue
+        for key, item in items:
+            path = f"{where}.{_path_part(key)}" if where else _path_part(key)
+            for text in (key, item):
+                if not isinstance(text, str):
+                    continue
+                if "\x00" in text:
+                    raise InvalidInput(f"invalid export: {path}: holds a NUL character (\\0), which cannot be stored")
+                if _LONE_SURROGATE.search(text):
+                    raise InvalidInput(f"invalid export: {path}: holds a lone surrogate, which is not valid Unicode")
+            stack.append((item, path))
 
 
 def import_document(store: Store, document: IncidentDocument) -> Incident:
@@ -411,14 +482,25 @@ def import_document(store: Store, document: IncidentDocument) -> Incident:
     unknown = set(doc.milestones) - set(MILESTONES)
     if unknown:
         raise InvalidInput(f"invalid export: unknown milestone {sorted(unknown)[0]!r}")
+    if doc.ref != doc.ref.strip() or not doc.ref.isprintable():  # it could never be typed back
+        raise InvalidInput(
+            f"invalid export: incident.ref: {quote_input(doc.ref)} has spaces around it or control characters"
+        )
     seqs = [e.seq for e in document.timeline]
     if len(set(seqs)) != len(seqs):
         raise InvalidInput("invalid export: two timeline events share one seq number")
+    for event in document.timeline:
+        numbers = [revision.revision for revision in event.revisions]
+        if len(set(numbers)) != len(numbers):
+            raise InvalidInput(f"invalid export: two revisions of timeline event #{event.seq} share one number")
+    steps = [(item.list, item.key, item.person) for item in document.checklists]
+    if len(set(steps)) != len(steps):
+        raise InvalidInput("invalid export: two checklist items share one list, key and person")
     if not document.severity_history:
         raise InvalidInput("invalid export: severity_history is empty")
     with store.write() as session:
         if session.exec(select(Incident.id).where(Incident.ref == doc.ref)).first() is not None:
-            raise InvalidInput(f"incident {doc.ref} already exists in this database")
+            raise InvalidInput(f"incident {quote_input(doc.ref)} already exists in this database")
         latest = max([doc.declared_at, *(e.logged_at for e in document.timeline)])
         incident = Incident(
             ref=doc.ref,

@@ -31,6 +31,7 @@ KIND_COMMANDS: tuple[str, ...] = tuple(f"/{kind}" for kind in EVENT_KINDS_TYPED)
 
 _TOKEN_RE = re.compile(r"\S*")
 _SPACE_RE = re.compile(r"\s*")
+_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _URL_RE = re.compile(r"https?://[^\s<>\"`\\\x00-\x1f\x7f]+", re.IGNORECASE)
 _URL_TRAILING = frozenset(".,;:!?)]}'\"")
 _URL_PAIRS = {")": "(", "]": "[", "}": "{"}
@@ -75,6 +76,12 @@ def parse_scribe_line(line: str, *, now: datetime, tz: tzinfo) -> ScribeLine:
         raise ScribeLineError("nothing to log: the line is empty", line)
     if "\x00" in body:
         raise ScribeLineError("the line holds a NUL character (\\0), which cannot be stored: remove it", line)
+    if _LONE_SURROGATE_RE.search(body):
+        raise ScribeLineError(
+            "the line holds bytes that are not UTF-8 text (a lone surrogate), which cannot be stored: "
+            "check the terminal's encoding",
+            line,
+        )
     kind_token: str | None = None
     time_token: str | None = None
     occurred_at: datetime | None = None

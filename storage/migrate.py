@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from storage.errors import DatabaseError
+from storage.timeparse import quote_input
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -70,6 +71,7 @@ def _upgrade_locked(connection: sa.Connection, target: str) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
         config = alembic_config(connection)
+        _check_version_table(connection)
         revision = MigrationContext.configure(connection).get_current_revision()
         scripts = ScriptDirectory.from_config(config)
         if revision is None:
@@ -80,8 +82,9 @@ def _upgrade_locked(connection: sa.Connection, target: str) -> None:
                     "choose another file with --db"
                 )
         elif revision not in {script.revision for script in scripts.walk_revisions()}:
+            shown = revision if revision.isprintable() and len(revision) <= 40 else quote_input(revision)
             raise DatabaseError(
-                f"the database has schema revision {revision}, newer than this warroom "
+                f"the database has schema revision {shown}, newer than this warroom "
                 f"knows ({HEAD_REVISION}): upgrade warroom to open it"
             )
         command.upgrade(config, target)
@@ -89,3 +92,21 @@ def _upgrade_locked(connection: sa.Connection, target: str) -> None:
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             if broken:
                 raise DatabaseError(f"the upgrade would break {len(broken)} references; nothing was changed")
+
+
+def _check_version_table(connection: sa.Connection) -> None:
+    """Refuse a schema version table that no warroom wrote: more than one row, or an empty one."""
+    if not sa.inspect(connection).has_table("alembic_version"):
+        return
+    versions = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(versions) > 1:
+        shown = ", ".join(quote_input(str(version)) for version in versions[:3])
+        raise DatabaseError(
+            f"the database records {len(versions)} schema revisions at once ({shown}): it is damaged or "
+            "was not written by warroom; nothing was changed"
+        )
+    if versions and not str(versions[0] or "").strip():
+        raise DatabaseError(
+            "the database records an empty schema revision: it is damaged or was not written by warroom; "
+            "nothing was changed"
+        )

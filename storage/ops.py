@@ -43,6 +43,7 @@ from storage.models import (
     StatusUpdate,
     TYPED_KINDS,
 )
+from storage.timeparse import quote_input
 
 AUTHOR_ENV = "WARROOM_USER"
 FUTURE_TOLERANCE = timedelta(seconds=60)
@@ -56,12 +57,13 @@ MILESTONE_STATUS = {"investigating": "investigating", "mitigated": "mitigated", 
 def default_author() -> str:
     """Who is typing: WARROOM_USER, else the login name."""
     name = os.environ.get(AUTHOR_ENV)
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
+    # Bytes that are not UTF-8 arrive as lone surrogates, which no database stores: show them as U+FFFD.
+    return os.fsencode(name).decode("utf-8", errors="replace")
 
 
 # --- lookups ---------------------------------------------------------------------------
@@ -854,6 +856,8 @@ def add_action_item(
         all_tags: list[str] = []
         for tag in [*_sev_tags(session, store, incident), *tags]:
             tag = tag.strip()
+            if "," in tag:  # tags are kept comma-separated: it would come back as two
+                raise InvalidInput(f"a tag cannot hold a comma: {quote_input(tag)} (give each tag on its own)")
             if tag and tag not in all_tags:
                 all_tags.append(tag)
         item = ActionItem(

@@ -81,6 +81,8 @@ MESSAGE_PLACEHOLDERS: tuple[str, ...] = (
 """Every placeholder a message template may use (filled by `storage.comms.message_values`)."""
 
 _MAX_DEADLINE_DAYS = 3650
+_MAX_DURATION = timedelta(days=_MAX_DEADLINE_DAYS)
+"""The longest cadence or process duration (like a deadline, ten years)."""
 _NEVER = frozenset({"never", "none"})
 
 
@@ -375,6 +377,8 @@ def _parse_toml(text: str, label: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{label}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{label}: invalid TOML: arrays or tables nested too deeply") from None
 
 
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -407,8 +411,17 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+", re.ASCII)
 
 
 def _join(where: str, key: str) -> str:
-    shown = key if _BARE_KEY.fullmatch(key) else '"' + key.replace('"', '\\"') + '"'
+    shown = key if _BARE_KEY.fullmatch(key) else _quoted_key(key)
     return f"{where}.{shown}" if where else shown
+
+
+def _quoted_key(key: str) -> str:
+    """A TOML key for a one-line message: quoted, unprintable characters escaped, long ones cut."""
+    cut = key if len(key) <= 40 else key[:40] + "…"
+    escaped = "".join(
+        "\\" + char if char in '"\\' else char if char.isprintable() else repr(char)[1:-1] for char in cut
+    )
+    return f'"{escaped}"'
 
 
 def _kind(value: Any) -> str:
@@ -480,6 +493,12 @@ class _Builder:
             self.fail(where, str(exc))
         if delta <= timedelta(0):
             self.fail(where, f"{quote_input(value)} must be longer than zero")
+        return self._not_too_long(delta, value, where)
+
+    def _not_too_long(self, delta: timedelta, value: str, where: str) -> timedelta:
+        """Refuse a duration so long that counting it on from today leaves the calendar."""
+        if delta > _MAX_DURATION:
+            self.fail(where, f"{quote_input(value)} is too long: at most {_MAX_DURATION.days} days")
         return delta
 
     def optional_duration(self, value: Any, where: str) -> timedelta | None:
@@ -492,7 +511,7 @@ class _Builder:
                 self.fail(where, f"{exc}, or \"never\"")
             if delta <= timedelta(0):
                 self.fail(where, f"{quote_input(value)} must be longer than zero (or \"never\")")
-            return delta
+            return self._not_too_long(delta, value, where)
         return self.duration(value, where)
 
     def deadline(self, value: Any, where: str) -> Deadline | None:
@@ -553,10 +572,14 @@ class _Builder:
     def naming(self, table: Mapping[str, Any]) -> Naming:
         self.check_keys(table, _NAMING_KEYS, "naming")
         self.require(table, _NAMING_KEYS, "naming", "[naming]")
-        return Naming(
-            reference=self.template(table["reference"], "naming.reference", REFERENCE_PLACEHOLDERS),
-            title=self.template(table["title"], "naming.title", TITLE_PLACEHOLDERS),
-        )
+        reference = self.template(table["reference"], "naming.reference", REFERENCE_PLACEHOLDERS)
+        if reference != reference.strip() or not reference.isprintable():
+            # A reference is typed back on the command line, where it is trimmed.
+            self.fail(
+                "naming.reference",
+                f"{quote_input(reference)}: a reference has no spaces around it and no control characters",
+            )
+        return Naming(reference=reference, title=self.template(table["title"], "naming.title", TITLE_PLACEHOLDERS))
 
     def process(self, table: Mapping[str, Any]) -> Process:
         self.check_keys(table, _PROCESS_KEYS, "process")

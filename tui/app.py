@@ -96,7 +96,12 @@ class WarroomApp(App[None]):
         self.store = store
         screen = self.screen
         if ref is not None and isinstance(screen, CommandScreen) and screen.store is None:
-            screen.attach(store, ref)
+            try:
+                screen.attach(store, ref)
+            except WarroomError as exc:  # e.g. a damaged page met while reading the timeline
+                kept = screen.keep_typed_line(store, ref)
+                store.close()
+                self._fail(f"{exc}" + ("; the line you typed is kept and comes back when the incident opens" if kept else ""))
         else:
             self._show_first(ref)
 

@@ -63,12 +63,42 @@ def _fail_cleanly(func: F) -> F:
         from storage.errors import WarroomError
 
         try:
+            _refuse_undecodable(kwargs)
             return func(*args, **kwargs)
         except WarroomError as exc:
-            click.echo(f"warroom: {exc}", err=True)
+            click.echo(_shown(f"warroom: {exc}"), err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _refuse_undecodable(arguments: dict[str, Any]) -> None:
+    """Refuse an argument holding bytes that are not UTF-8 (Python passes them on as lone
+    surrogates, which no database can store). Paths, `--db` among them, may hold any bytes."""
+    from storage.errors import InvalidInput
+    from storage.timeparse import quote_input
+
+    for name, value in arguments.items():
+        if name == "db":
+            continue
+        for text in value if isinstance(value, tuple) else (value,):
+            if isinstance(text, str) and any("\ud800" <= char <= "\udfff" for char in text):
+                params = click.get_current_context().command.params
+                label = next(
+                    (p.opts[0] if isinstance(p, click.Option) else p.human_readable_name for p in params if p.name == name),
+                    name,
+                )
+                raise InvalidInput(
+                    f"{label} {quote_input(text)} holds bytes that are not UTF-8 text: check the terminal's encoding"
+                )
+
+
+def _shown(text: str, *, lines: bool = False) -> str:
+    """Stored text for the terminal: no control character (an escape sequence, a bell)
+    reaches it, and a line break shows as `⏎ ` unless `lines` keeps the text's lines."""
+    from widgets.text import printable
+
+    return "\n".join(printable(line) for line in text.split("\n")) if lines else printable(text)
 
 
 def _when(store: Store, text: str | None) -> datetime | None:
@@ -191,7 +221,7 @@ def declare(
         known_impacted_customers=customers,
         author=author,
     )
-    click.echo(f"{incident.ref} {ops.title_of(store, incident)}")
+    click.echo(_shown(f"{incident.ref} {ops.title_of(store, incident)}"))
 
 
 @_command(main)
@@ -250,13 +280,13 @@ def history(ref: str, seq: int, db: str | None, config_path: Path | None) -> Non
     store = _open_store(db, config_path)
     for revision in ops.event_history(store, ref, seq):
         state = " (struck)" if revision.struck else ""
-        click.echo(
+        click.echo(_shown(
             f"r{revision.revision} {revision.kind}{state}: {revision.text}  "
             f"[replaced {_local(store, revision.replaced_at)} by {revision.replaced_by}]"
-        )
+        ))
     current = next(e for e in ops.timeline(store, ref) if e.seq == seq)
     state = " (struck)" if current.struck else ""
-    click.echo(f"r{current.revision} {current.kind}{state}: {current.text}  [current]")
+    click.echo(_shown(f"r{current.revision} {current.kind}{state}: {current.text}  [current]"))
 
 
 @_command(main)
@@ -270,7 +300,7 @@ def sev(ref: str, severity: str, at: str | None, author: str | None, db: str | N
 
     store = _open_store(db, config_path)
     incident = ops.change_severity(store, ref, severity, at=_when(store, at), author=author)
-    click.echo(f"{incident.ref} is now SEV{incident.severity}")
+    click.echo(_shown(f"{incident.ref} is now SEV{incident.severity}"))
 
 
 @_command(main)
@@ -284,7 +314,7 @@ def status(ref: str, status: str, at: str | None, author: str | None, db: str | 
 
     store = _open_store(db, config_path)
     incident = ops.set_status(store, ref, status, at=_when(store, at), author=author)
-    click.echo(f"{incident.ref} is {incident.status}")
+    click.echo(_shown(f"{incident.ref} is {incident.status}"))
 
 
 @_command(main)
@@ -313,10 +343,10 @@ def role(
     when = _when(store, at)
     if release:
         ops.release_role(store, ref, role, person, at=when, author=author)
-        click.echo(f"{person} no longer holds {store.policy.role(role).name}")
+        click.echo(_shown(f"{person} no longer holds {store.policy.role(role).name}"))
     else:
         ops.assign_role(store, ref, role, person, at=when, note=note, author=author)
-        click.echo(f"{person} is {store.policy.role(role).name}")
+        click.echo(_shown(f"{person} is {store.policy.role(role).name}"))
 
 
 @_command(main)
@@ -394,7 +424,7 @@ def action(
     item = ops.add_action_item(
         store, ref, title, owner=owner, priority=priority, due_date=due_date, ticket_url=ticket, tags=tags
     )
-    click.echo(f"{item.priority} {item.title} [{item.tags}]")
+    click.echo(_shown(f"{item.priority} {item.title} [{item.tags}]"))
 
 
 @_command(main)
@@ -406,7 +436,7 @@ def link(primary: str, ref: str, db: str | None, config_path: Path | None) -> No
 
     store = _open_store(db, config_path)
     ops.link_incidents(store, primary, ref)
-    click.echo(f"{ref} is grouped under {primary}")
+    click.echo(_shown(f"{ref} is grouped under {primary}"))
 
 
 @_command(main, "list")
@@ -446,7 +476,7 @@ def list_command(as_json: bool, open_only: bool, db: str | None, config_path: Pa
     width = max(len(r.ref) for r in rows)
     for r in rows:
         ic = r.commander or "no IC"
-        click.echo(f"{r.ref:<{width}}  SEV{r.severity}  {r.status:<13}  {ic:<16}  {r.title}")
+        click.echo(_shown(f"{r.ref:<{width}}  SEV{r.severity}  {r.status:<13}  {ic:<16}  {r.title}"))
 
 
 @_command(main)
@@ -459,7 +489,7 @@ def timeline(ref: str, db: str | None, config_path: Path | None) -> None:
     for event in ops.timeline(store, ref):
         mark = "!" if event.key else " "
         struck = " (struck)" if event.struck else ""
-        click.echo(f"#{event.seq:<4} {_local(store, event.occurred_at)} {mark} {event.kind:<9} {event.author}: {event.text}{struck}")
+        click.echo(_shown(f"#{event.seq:<4} {_local(store, event.occurred_at)} {mark} {event.kind:<9} {event.author}: {event.text}{struck}"))
 
 
 @_command(main)
@@ -484,9 +514,9 @@ def _write_private(path: Path, text: str) -> None:
 
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # a file that was there already is private before the text is in it
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.chmod(path, 0o600)
     except OSError as exc:
         raise WarroomError(f"cannot write {path}: {exc.strerror}") from None
 
@@ -504,7 +534,7 @@ def import_command(file: Path, db: str | None, config_path: Path | None) -> None
         raise WarroomError(f"cannot read {file}: {exc.strerror}") from None
     store = _open_store(db, config_path)
     incident = import_json(store, data)
-    click.echo(f"imported {incident.ref}")
+    click.echo(_shown(f"imported {incident.ref}"))
 
 
 @_command(main)
@@ -519,8 +549,8 @@ def resolve(ref: str, force: bool, at: str | None, author: str | None, db: str |
     store = _open_store(db, config_path)
     criteria = checklists.resolve(store, ref, force=force, at=_when(store, at), author=author)
     for criterion in criteria:
-        click.echo(f"{'met' if criterion.met else 'UNMET':>5}  {criterion.label}: {criterion.detail}")
-    click.echo(f"{ref} is resolved")
+        click.echo(_shown(f"{'met' if criterion.met else 'UNMET':>5}  {criterion.label}: {criterion.detail}"))
+    click.echo(_shown(f"{ref} is resolved"))
 
 
 @_command(main)
@@ -533,12 +563,12 @@ def checklist(ref: str, db: str | None, config_path: Path | None) -> None:
     for step in checklists.process_checklist(store, ref):
         state = "done" if step.done else "OVERDUE" if step.overdue else "open"
         due = f" (due {_local(store, step.due_at)})" if step.due_at and not step.done else ""
-        click.echo(f"{state:>7}  {step.label}{due}")
+        click.echo(_shown(f"{state:>7}  {step.label}{due}"))
     for criterion in checklists.resolution_criteria(store, ref):
-        click.echo(f"{'met' if criterion.met else 'unmet':>7}  {criterion.label}: {criterion.detail}")
+        click.echo(_shown(f"{'met' if criterion.met else 'unmet':>7}  {criterion.label}: {criterion.detail}"))
     for person, items in checklists.followups(store, ref).items():
         for item in items:
-            click.echo(f"{'done' if item.done else 'open':>7}  {person} ({item.role}): {item.label}")
+            click.echo(_shown(f"{'done' if item.done else 'open':>7}  {person} ({item.role}): {item.label}"))
 
 
 @_command(main, "postmortem")
@@ -575,7 +605,7 @@ def due(db: str | None, config_path: Path | None) -> None:
         click.echo("No post-mortem is due.")
     for row in rows:
         late = "  OVERDUE" if row.overdue else ""
-        click.echo(f"{row.ref}  SEV{row.severity}  {row.status:<9}  due {_local(store, row.deadline)}{late}  {row.title}")
+        click.echo(_shown(f"{row.ref}  SEV{row.severity}  {row.status:<9}  due {_local(store, row.deadline)}{late}  {row.title}"))
 
 
 @main.group()
@@ -611,7 +641,7 @@ def services_list(functionality: str | None, db: str | None, config_path: Path |
         click.echo("No ownership rows. Import them with `warroom services import FILE`.")
     for row in rows:
         parts = [row.functionality, row.service, row.team, row.paging_url, row.vendor]
-        click.echo("  ".join(part for part in parts if part))
+        click.echo(_shown("  ".join(part for part in parts if part)))
 
 
 @_command(main, "config")
@@ -641,15 +671,15 @@ def comms_command(ref: str, kind: str, send: bool, author: str | None, db: str |
     store = _open_store(db, config_path)
     author = author or ops.default_author()
     draft = comms.draft_message(store, ref, spec.kind, author=author)
-    click.echo(f"Subject: {draft.subject}")
+    click.echo(_shown(f"Subject: {draft.subject}"))
     click.echo()
-    click.echo(draft.body)
+    click.echo(_shown(draft.body, lines=True))
     for warning in comms.lint(draft, full_outage=ops.get_incident(store, ref).full_outage):
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(_shown(f"warning: {warning}"), err=True)
     if send:
         update = comms.send_message(store, ref, draft, author=author)
         click.echo()
-        click.echo(f"Sent {spec.kind} for {ref.strip()} at {_local(store, update.sent_at)}")
+        click.echo(_shown(f"Sent {spec.kind} for {ref.strip()} at {_local(store, update.sent_at)}"))
 
 
 def _local(store: Store, at: datetime) -> str:

@@ -9,11 +9,13 @@ from textual import on
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
+from widgets.literal_input import LiteralInput
+
 PLACEHOLDER = "Log an event: text, !key, /action /decision /todo /query /comms, @14:32 or @-5m"
 
 
-class ScribeInput(Input):
-    """An `Input` for timeline lines, with shell-like history on Up and Down.
+class ScribeInput(LiteralInput):
+    """A `LiteralInput` for timeline lines, with shell-like history on Up and Down.
 
     The parent decides what is accepted: it calls `remember(line)` for an accepted line
     (then usually `clear()`), or `show_error(message)` for a rejected one, which keeps the

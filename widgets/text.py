@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.text import Text
+
 LINE_BREAK = "⏎ "
 """What a newline (LF, CR, CRLF, U+2028, U+2029) is shown as."""
 
@@ -42,3 +44,25 @@ def printable(text: str) -> str:
     if "\r\n" in text:
         text = text.replace("\r\n", "\n")
     return text.translate(_TABLE)
+
+
+def _build_same_width_table() -> dict[int, str]:
+    table = dict(_TABLE)
+    table[0x0A] = table[0x0D] = table[0x2028] = table[0x2029] = "⏎"
+    return table
+
+
+_SAME_LENGTH_TABLE = _build_same_width_table()
+
+
+def printable_in_place(text: str) -> str:
+    """Like `printable`, but one character for one (a line break is `⏎`, CRLF two of
+    them), so positions in the result are positions in `text`: for text being edited."""
+    if text.isprintable():
+        return text
+    return text.translate(_SAME_LENGTH_TABLE)
+
+
+def literal(text: str, style: str = "") -> Text:
+    """Untrusted text as a Rich `Text`: shown as it is (no markup), with no control character."""
+    return Text(printable(text), style=style, end="")
