@@ -46,6 +46,8 @@ COUNTDOWNS: tuple[tuple[str, str], ...] = (
 )
 """The countdowns shown (storage.countdowns.COUNTDOWN_LABELS, without importing it)."""
 
+SENDER_WAKE_SECONDS = 0.5
+"""How often the idle writer thread looks whether the app is closing."""
 POLL_SECONDS = 0.5
 """How often the screen asks whether another process changed the incident."""
 
@@ -144,7 +146,7 @@ class CommandScreen(Screen[None]):
         timeline.border_title = "Timeline"
         self.query_one(ScribeInput).focus()
         if self.store is not None and self.ref is not None:
-            self.attach(self.store, self.ref)
+            self.attach_or_leave(self.store, self.ref)
         else:
             timeline.empty_text = "Opening the incident record…"
             self.query_one(IncidentHeader).show(title="Opening the incident record…")
@@ -189,13 +191,17 @@ class CommandScreen(Screen[None]):
         self._sender(store, ref)
         self._send(self._outgoing)
 
-    def keep_typed_line(self, store: Store, ref: str) -> bool:
-        """Keep the line in the input as the incident's draft (when the record could not be
-        shown); whether there was one."""
-        typed = self.query_one(ScribeInput).value
-        if typed:
-            Drafts(store.url).save(ref, typed)
-        return bool(typed)
+    def attach_or_leave(self, store: Store, ref: str) -> None:
+        """`attach`, or, when the record cannot be read (a damaged page), leave the app with
+        the reason, keeping the line typed meanwhile as the incident's draft."""
+        try:
+            self.attach(store, ref)
+        except WarroomError as exc:
+            typed = self.query_one(ScribeInput).value
+            if typed:
+                Drafts(store.url).save(ref, typed)
+            kept = "; the line you typed is kept and comes back when the incident opens" if typed else ""
+            self.app.fail(f"{exc}{kept}")  # type: ignore[attr-defined]
 
     def _take_back_pending(self, store: Store, ref: str) -> list[PendingLine]:
         """Queue again the lines entered before the last stop that the record lacks."""
@@ -441,11 +447,17 @@ class CommandScreen(Screen[None]):
         from storage import ops
 
         stop = self._stop_watching
+        worker = get_current_worker()
         try:
-            while not stop.is_set():
-                item = self._to_sender.get()
+            while not stop.is_set() and not worker.is_cancelled:
+                try:
+                    # Woken by a line or by None from on_unmount; and now and then to see whether
+                    # the app, closing, cancelled its workers (on_unmount may not have run).
+                    item = self._to_sender.get(timeout=SENDER_WAKE_SECONDS)
+                except queue.Empty:
+                    continue
                 failures = 0
-                while item is not None and not stop.is_set():
+                while item is not None and not stop.is_set() and not worker.is_cancelled:
                     try:
                         if isinstance(item, PendingLine):
                             ops.log(store, ref, item.text, entered_at=item.entered_at)

@@ -25,6 +25,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlalchemy import event
+from textual.pilot import Pilot
 
 from storage import live, ops
 from storage.clock import FrozenClock
@@ -73,6 +74,14 @@ def intact(path: Path, ref: str, policy: Policy, lines: int = 30) -> list[str]:
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+async def until_ended(app: WarroomApp, pilot: Pilot[None], seconds: float = 5.0) -> None:
+    """Let `app` run until it leaves on its own (or `seconds` pass)."""
+    for _ in range(int(seconds / 0.05)):
+        if not app.is_running:
+            return
+        await pilot.pause(0.05)
 
 
 # --- a full database --------------------------------------------------------------------
@@ -347,10 +356,7 @@ async def test_the_app_under_a_directory_that_cannot_be_made_ends_with_the_reaso
     blocker.write_text("a file where the directory should be")
     app = WarroomApp(opener=lambda: Store(blocker / "sub" / "w.db", policy=policy, clock=clock))
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(100):
-            if not app.is_running:
-                break
-            await pilot.pause(0.05)
+        await until_ended(app, pilot)
     assert app.return_code == 1
     one_line(str(app.failure), "cannot create the directory", str(blocker / "sub"))
     assert blocker.read_text() == "a file where the directory should be"
@@ -410,10 +416,7 @@ async def test_the_app_on_a_damaged_database_ends_with_the_reason(
     ref, before = damaged(path, policy, clock, damage)
     app = WarroomApp(opener=lambda: Store(path, policy=policy, clock=clock), ref=ref)
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(100):
-            if not app.is_running:
-                break
-            await pilot.pause(0.05)
+        await until_ended(app, pilot)
     assert app.return_code == 1
     one_line(str(app.failure), "is not a readable warroom database")
     assert digest(path) == before
@@ -471,10 +474,7 @@ async def test_the_app_with_a_config_error_ends_with_the_reason(
     monkeypatch.setenv("WARROOM_CONFIG", str(config))
     app = WarroomApp(opener=lambda: Store(tmp_path / "w.db"))
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(100):
-            if not app.is_running:
-                break
-            await pilot.pause(0.05)
+        await until_ended(app, pilot)
     assert app.return_code == 1
     one_line(str(app.failure), "severity.SEV1.checkin", "'20x' is not a duration")
 
@@ -521,10 +521,7 @@ async def test_the_app_on_a_newer_schema_ends_with_the_reason(tmp_path: Path, po
     before = snapshot(f"sqlite:///{path}")
     app = WarroomApp(opener=lambda: Store(path, policy=policy, clock=clock), ref=ref)
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(100):
-            if not app.is_running:
-                break
-            await pilot.pause(0.05)
+        await until_ended(app, pilot)
     assert app.return_code == 1
     one_line(str(app.failure), "newer than this warroom", "upgrade warroom")
     assert snapshot(f"sqlite:///{path}") == before
@@ -571,10 +568,7 @@ async def test_a_line_typed_while_a_damaged_database_opens_is_kept_as_the_draft(
         await pilot.pause()
         await pilot.press(*"typed while it opened")
         typed.set()
-        for _ in range(100):
-            if not app.is_running:
-                break
-            await pilot.pause(0.05)
+        await until_ended(app, pilot)
     assert app.return_code == 1
     one_line(str(app.failure), "is not a readable warroom database", "the line you typed is kept")
     assert Drafts(resolve_url(str(path))).load(ref) == "typed while it opened"

@@ -81,11 +81,11 @@ class WarroomApp(App[None]):
         except WarroomError as exc:
             if store is not None:
                 store.close()
-            self.call_from_thread(self._fail, str(exc))
+            self.call_from_thread(self.fail, str(exc))
             return
         self.call_from_thread(self._record_opened, store, ref)
 
-    def _fail(self, message: str) -> None:
+    def fail(self, message: str) -> None:
         """Leave with `message` for the command line to print (exit status 1)."""
         self.failure = message
         self.exit(return_code=1)
@@ -96,12 +96,7 @@ class WarroomApp(App[None]):
         self.store = store
         screen = self.screen
         if ref is not None and isinstance(screen, CommandScreen) and screen.store is None:
-            try:
-                screen.attach(store, ref)
-            except WarroomError as exc:  # e.g. a damaged page met while reading the timeline
-                kept = screen.keep_typed_line(store, ref)
-                store.close()
-                self._fail(f"{exc}" + ("; the line you typed is kept and comes back when the incident opens" if kept else ""))
+            screen.attach_or_leave(store, ref)
         else:
             self._show_first(ref)
 
