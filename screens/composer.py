@@ -17,6 +17,7 @@ from storage.db import Store
 from storage.drafts import write_outbox
 from storage.errors import WarroomError
 from widgets.literal_input import LiteralInput
+from widgets.literal_text_area import LiteralTextArea
 from widgets.text import literal, printable
 
 
@@ -69,7 +70,7 @@ class ComposerScreen(Screen[bool]):
             yield kinds
             with Vertical(id="composer-editor"):
                 yield LiteralInput(placeholder="subject", id="composer-subject")
-                body = TextArea(id="composer-body", soft_wrap=True, show_line_numbers=False)
+                body = LiteralTextArea(id="composer-body", soft_wrap=True, show_line_numbers=False)
                 body.border_title = "Body"
                 yield body
                 yield Static(id="composer-lint")

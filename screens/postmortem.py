@@ -38,7 +38,8 @@ from storage.errors import WarroomError
 from storage.models import POSTMORTEM_SECTIONS, POSTMORTEM_STATUSES, PRIORITIES
 from storage.timeparse import parse_when
 from widgets.literal_input import LiteralInput
-from widgets.text import literal, printable
+from widgets.literal_text_area import LiteralTextArea
+from widgets.text import literal, printable, printable_lines
 
 AUTOSAVE_SECONDS = 0.5
 """Quiet time after the last key before a section is saved."""
@@ -103,7 +104,7 @@ class PostmortemScreen(Screen[None]):
             yield sections
             with ContentSwitcher(initial="editor", id="pm-pane"):
                 with Vertical(id="editor"):
-                    yield TextArea.code_editor(
+                    yield LiteralTextArea.code_editor(
                         "", language="markdown", id="pm-text", soft_wrap=True, show_line_numbers=False, tab_behavior="focus"
                     )
                     yield Markdown(id="pm-preview")
@@ -371,7 +372,7 @@ class PostmortemScreen(Screen[None]):
         preview = self.query_one("#pm-preview", Markdown)
         showing = not self.has_class("-preview")
         if showing:
-            preview.update(postmortem.postmortem_markdown(self.store, self.ref))
+            preview.update(printable_lines(postmortem.postmortem_markdown(self.store, self.ref)))
             self.query_one(ContentSwitcher).current = "editor"
         self.set_class(showing, "-preview")
 

@@ -12,7 +12,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, OptionList
 
-from storage import ops
+from storage import ops, postmortem
 from storage.clock import FrozenClock
 from storage.db import Store
 from storage.demo import build_demo
@@ -37,13 +37,15 @@ def drawn(root: Widget) -> list[Strip]:
     ]
 
 
-def assert_safe_and_literal(root: Widget, *expected: str) -> None:
-    """No control character and no action in what `root` draws; `expected` shown as is."""
+def assert_safe_and_literal(root: Widget, *expected: str, links: bool = False) -> None:
+    """No control character and no action in what `root` draws (but Markdown's own `link`
+    when `links`); `expected` shown as is."""
     strips = drawn(root)
     for strip in strips:
         assert not [c for c in strip.text if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0], strip.text
         for segment in strip:
-            assert segment.style is None or "@click" not in (segment.style.meta or {}), segment
+            action = (segment.style.meta or {}).get("@click") if segment.style is not None else None
+            assert action is None or (links and action.startswith("link(")), segment
     shown = "\n".join(strip.text for strip in strips)
     for text in expected:
         assert text in shown, (text, shown)
@@ -181,3 +183,30 @@ async def test_inputs_draw_control_characters_as_pictures_and_keep_the_value(
             await pilot.pause()
             assert_safe_and_literal(edit, SHOWN)
             assert edit.cursor_position == len(edit.value) - 2  # the cursor counts the stored text
+
+
+async def test_the_postmortem_editor_and_its_preview_draw_control_characters_as_pictures(
+    tmp_path: Path, policy: Policy, clock: FrozenClock
+) -> None:
+    from textual.widgets import Markdown, TextArea
+
+    from screens.postmortem import PostmortemScreen
+    from widgets.literal_text_area import LiteralTextArea
+
+    overview = "Pasted from a terminal: \x1b]52;c;ZXZpbA==\x07 then \x1b[2J and \x9b31m [@click=app.quit]q[/]"
+    with Store(tmp_path / "w.db", policy=policy, clock=clock) as store:
+        ref = build_demo(store)
+        ops.set_milestone(store, ref, "resolved")
+        ops.update_postmortem(store, ref, sections={"overview": overview})
+        app = WarroomApp(store, ref=ref)
+        async with app.run_test(size=(160, 40)) as pilot:
+            app.push_screen(PostmortemScreen(store, ref))
+            await pilot.pause()
+            area = app.screen.query_one("#pm-text", TextArea)
+            assert isinstance(area, LiteralTextArea) and area.text == overview
+            assert_safe_and_literal(area, "Pasted from a terminal: ␛]52;c;ZXZpbA== then ␛[2J and �31m")
+            await pilot.press("f2")
+            await pilot.pause(0.3)
+            assert_safe_and_literal(app.screen.query_one("#pm-preview", Markdown), "␛[2J", links=True)
+            assert app.is_running
+        assert postmortem.read_postmortem(store, ref).sections["overview"] == overview

@@ -96,9 +96,9 @@ def _refuse_undecodable(arguments: dict[str, Any]) -> None:
 def _shown(text: str, *, lines: bool = False) -> str:
     """Stored text for the terminal: no control character (an escape sequence, a bell)
     reaches it, and a line break shows as `⏎ ` unless `lines` keeps the text's lines."""
-    from widgets.text import printable
+    from widgets.text import printable, printable_lines
 
-    return "\n".join(printable(line) for line in text.split("\n")) if lines else printable(text)
+    return printable_lines(text) if lines else printable(text)
 
 
 def _when(store: Store, text: str | None) -> datetime | None:

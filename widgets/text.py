@@ -46,6 +46,11 @@ def printable(text: str) -> str:
     return text.translate(_TABLE)
 
 
+def printable_lines(text: str) -> str:
+    """`printable` line by line: the line breaks are kept (for Markdown, a printed export)."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def _build_same_width_table() -> dict[int, str]:
     table = dict(_TABLE)
     table[0x0A] = table[0x0D] = table[0x2028] = table[0x2029] = "⏎"
