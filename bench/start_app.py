@@ -42,11 +42,24 @@ def _finish(app, app_name: str, extra: dict[str, float] | None = None) -> None: 
     app.set_timer(IDLE_SECONDS, done)
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory. Linux's `ru_maxrss` survives `exec`, so a child
+    of a large bench process would report the parent's size: read `VmHWM`, which does not."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _report(app_name: str, extra: dict[str, float] | None = None) -> None:
     result = {
         "app": app_name,
         "cold_s": time.perf_counter() - T0,
-        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_mb": _peak_rss_mb(),
         **(extra or {}),
     }
     print(json.dumps(result))
