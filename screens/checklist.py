@@ -120,7 +120,7 @@ class ChecklistScreen(Screen[bool]):
             self._done[criterion.key] = criterion.met
             mark, style = ("✓", "green") if criterion.met else ("✗", "red")
             criteria.add_option(
-                Option(Text.assemble((f"{mark} ", style), criterion.label, (f"  {printable(criterion.detail)}", "dim")), id=criterion.key)
+                Option(Text.assemble((f"{mark} ", style), printable(criterion.label), (f"  {printable(criterion.detail)}", "dim")), id=criterion.key)
             )
         if keep is not None and criteria.option_count:
             criteria.highlighted = min(keep, criteria.option_count - 1)

@@ -126,6 +126,12 @@ async def test_dialogs_show_stored_names_and_tags_literally(tmp_path: Path, poli
             box = app.screen.query_one(".dialog-box")
             assert box._border_title is not None and box._border_title.plain == "Hand over: [b]Lead[/b] ␛]0;x␇"
             assert_safe_and_literal(app.screen, f"Held by {SHOWN}.")
+            person = app.screen.query_one("#person", Input)
+            person.focus()
+            await pilot.press("[")  # the suggestion: the rest of the name, drawn after the cursor
+            await pilot.pause(0.2)
+            assert person._suggestion == HOSTILE
+            assert_safe_and_literal(person, SHOWN)
             assert app.is_running
 
 

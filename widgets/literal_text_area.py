@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from rich.segment import Segment
 from textual.strip import Strip
 from textual.widgets import TextArea
 
-from widgets.text import printable_in_place
+from widgets.text import printable_strip
 
 
 class LiteralTextArea(TextArea):
@@ -15,13 +14,4 @@ class LiteralTextArea(TextArea):
     is edited: a post-mortem section filled from the timeline can hold what a scribe pasted."""
 
     def render_line(self, y: int) -> Strip:
-        strip = super().render_line(y)
-        if strip.text.isprintable():
-            return strip
-        width = strip.cell_length
-        # A control character takes no cell and its picture one: the line keeps its width,
-        # losing padding (or, on a full line, its last cells).
-        shown = Strip(
-            [Segment(printable_in_place(text), style, control) for text, style, control in strip],
-        )
-        return shown.crop(0, width) if shown.cell_length > width else shown
+        return printable_strip(super().render_line(y))

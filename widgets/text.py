@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from rich.segment import Segment
 from rich.text import Text
+from textual.strip import Strip
 
 LINE_BREAK = "⏎ "
 """What a newline (LF, CR, CRLF, U+2028, U+2029) is shown as."""
@@ -71,3 +73,14 @@ def printable_in_place(text: str) -> str:
 def literal(text: str, style: str = "") -> Text:
     """Untrusted text as a Rich `Text`: shown as it is (no markup), with no control character."""
     return Text(printable(text), style=style, end="")
+
+
+def printable_strip(strip: Strip) -> Strip:
+    """A drawn line with every control character as its picture (`printable_in_place`), no
+    wider than it was: a control takes no cell and its picture one, so padding (or, on a
+    full line, the last cells) makes room. For widgets that draw text they were given."""
+    if strip.text.isprintable():
+        return strip
+    width = strip.cell_length
+    shown = Strip([Segment(printable_in_place(text), style, control) for text, style, control in strip])
+    return shown.crop(0, width) if shown.cell_length > width else shown
