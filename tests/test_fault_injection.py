@@ -52,26 +52,29 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+KEPT = "kept line {number} " + "x" * 200
+
+
 def filled(path: Path, policy: Policy, clock: FrozenClock, lines: int = 30) -> str:
     """A database holding one incident with `lines` logged lines; its reference."""
     with Store(path, policy=policy, clock=clock) as store:
         ref = ops.declare(store, severity=1, functionality="payments", state="down", audience="all").ref
         for number in range(lines):
-            ops.log(store, ref, f"kept line {number} " + "x" * 200)
+            ops.log(store, ref, KEPT.format(number=number))
     return ref
 
 
-def intact(path: Path, ref: str, policy: Policy, lines: int = 30) -> None:
-    """Every line written before the fault is there and the file is consistent."""
+def intact(path: Path, ref: str, policy: Policy, lines: int = 30) -> list[str]:
+    """Every line written before the fault is there and the file is consistent; the texts."""
     connection = sqlite3.connect(path)
     try:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         connection.close()
     with Store(path, policy=policy) as store:
-        rows, _ = live.event_rows(store, ref)
-    texts = [row.text for row in rows]
-    assert all(f"kept line {number} " + "x" * 200 in texts for number in range(lines))
+        texts = [row.text for row in live.event_rows(store, ref)[0]]
+    assert all(KEPT.format(number=number) in texts for number in range(lines))
+    return texts
 
 
 @pytest.fixture

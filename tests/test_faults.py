@@ -7,7 +7,6 @@ on PostgreSQL. Each ends in one line, and what was stored before is all still th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -35,12 +34,12 @@ from storage.errors import ConfigError, DatabaseError
 from storage.migrate import HEAD_REVISION
 from storage.models import SQLModel
 from storage.policy import Policy
+from tests.test_fault_injection import digest, filled, intact
 from tui.app import WarroomApp
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-KEPT = "kept line {number} " + "x" * 200
 
 
 def one_line(message: str, *expected: str) -> None:
@@ -48,32 +47,6 @@ def one_line(message: str, *expected: str) -> None:
     assert message.strip() and "\n" not in message.strip() and "Traceback" not in message, message
     assert not [char for char in message.strip() if ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0], message
     assert all(word in message for word in expected), (expected, message)
-
-
-def filled(path: Path, policy: Policy, clock: FrozenClock, lines: int = 30) -> str:
-    """A database holding one incident with `lines` logged lines; its reference."""
-    with Store(path, policy=policy, clock=clock) as store:
-        ref = ops.declare(store, severity=1, functionality="payments", state="down", audience="all").ref
-        for number in range(lines):
-            ops.log(store, ref, KEPT.format(number=number))
-    return ref
-
-
-def intact(path: Path, ref: str, policy: Policy, lines: int = 30) -> list[str]:
-    """Every line written before the fault is there and the file is consistent; the texts."""
-    connection = sqlite3.connect(path)
-    try:
-        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    finally:
-        connection.close()
-    with Store(path, policy=policy) as store:
-        texts = [row.text for row in live.event_rows(store, ref)[0]]
-    assert all(KEPT.format(number=number) in texts for number in range(lines))
-    return texts
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 async def until_ended(app: WarroomApp, pilot: Pilot[None], seconds: float = 5.0) -> None:
