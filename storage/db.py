@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from storage.clock import Clock, SystemClock
 from storage.errors import Busy, Conflict, DatabaseError, WarroomError
+from storage.timeparse import quote_input
 
 if TYPE_CHECKING:
     from storage.policy import Policy
@@ -140,7 +141,7 @@ def translate_error(exc: Exception, where: str) -> WarroomError:
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     # The driver's text may quote bytes read from a damaged file: nothing in it may reach a
     # terminal as a control character.
-    text = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text[:300])
+    text = quote_input(text, limit=300)[1:-1]
     lowered = text.lower()
     if "locked" in lowered or "busy" in lowered or "lock timeout" in lowered:
         return Busy(f"the database {where} is busy: another writer holds it; try again")
@@ -230,7 +231,7 @@ class Store:
         try:
             with Session(self._reader, expire_on_commit=False) as session:
                 yield session
-        except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:  # sqlite3: reads run on the driver's cursor
+        except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:  # sqlite3: the fast reads use the driver's cursor
             raise translate_error(exc, self.where) from None
 
     @contextmanager
@@ -240,7 +241,7 @@ class Store:
             with Session(self._writer, expire_on_commit=False) as session:
                 with session.begin():
                     yield session
-        except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:  # sqlite3: reads run on the driver's cursor
+        except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:  # sqlite3: as in read()
             raise translate_error(exc, self.where) from None
 
     def close(self) -> None:
