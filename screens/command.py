@@ -310,7 +310,7 @@ class CommandScreen(Screen[None]):
 
     def _is_torn_down(self) -> bool:
         """True while the screen is being taken down: its panels are gone before Unmount."""
-        return self._stop_watching.is_set() or not self.query(IncidentHeader)
+        return self._stop_watching.is_set() or not self.query_children(IncidentHeader)  # direct child: no walk
 
     def _tick(self) -> None:
         if self.store is None or self._is_torn_down():

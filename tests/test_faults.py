@@ -207,6 +207,15 @@ def make_read_only(place: ReadOnlyPlace) -> None:
         place.folder.chmod(0o555)
 
 
+def filled_then_read_only(place: ReadOnlyPlace, policy: Policy, clock: FrozenClock) -> tuple[Path, str, str]:
+    """A filled database made read-only as `place` says: its path, reference and digest."""
+    path = place.source / "db" / "w.db"
+    ref = filled(path, policy, clock)
+    before = digest(path)
+    make_read_only(place)
+    return path, ref, before
+
+
 STORE_SCRIPT = """
     import json, sys
     sys.path.insert(0, sys.argv[1])
@@ -229,10 +238,7 @@ STORE_SCRIPT = """
 def test_a_read_only_database_is_refused_by_store_in_one_line_and_stays_as_it_was(
     read_only: ReadOnlyPlace, policy: Policy, clock: FrozenClock
 ) -> None:
-    path = read_only.source / "db" / "w.db"
-    ref = filled(path, policy, clock)
-    before = digest(path)
-    make_read_only(read_only)
+    path, ref, before = filled_then_read_only(read_only, policy, clock)
     result = read_only.run(STORE_SCRIPT, str(read_only.folder / "w.db"), ref)
     assert "written" not in result
     kind, message = result["error"]  # type: ignore[misc]
@@ -288,10 +294,7 @@ APP_SCRIPT = """
 def test_the_app_on_a_read_only_database_ends_with_the_reason(
     read_only: ReadOnlyPlace, policy: Policy, clock: FrozenClock
 ) -> None:
-    path = read_only.source / "db" / "w.db"
-    ref = filled(path, policy, clock)
-    before = digest(path)
-    make_read_only(read_only)
+    path, ref, before = filled_then_read_only(read_only, policy, clock)
     result = read_only.run(APP_SCRIPT, str(read_only.folder / "w.db"), ref, "")
     assert result["return_code"] == 1
     one_line(str(result["failure"]), "read-only")
