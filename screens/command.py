@@ -22,9 +22,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from storage.drafts import Drafts, PendingLine
+from storage.drafts import Drafts, HeldLine, PendingLine, new_entry_id
 from storage.errors import Busy, DatabaseError, WarroomError
 from widgets.countdown import Countdown, CountdownPanel
+from widgets.held_lines import HeldEntry, HeldLines
 from widgets.incident_header import IncidentHeader
 from widgets.roster import RoleRoster, RosterHolder, RosterRole
 from widgets.scribe_input import ScribeInput
@@ -79,6 +80,11 @@ class PendingChange(NamedTuple):
 Pending = PendingLine | PendingChange
 
 
+def _confirmed(line: PendingLine) -> dict[str, bool]:
+    """`confirmed=` for ops.log when the line's time was confirmed."""
+    return {"confirmed": True} if line.confirmed else {}
+
+
 def _entries(rows: Sequence[live.EventRow | live.EventStub]) -> list[TimelineEntry]:
     """Rows as timeline entries: an event row has the entry's fields, in its order, and a
     stub the fields the timeline needs to place it (it reads the rest when shown)."""
@@ -103,6 +109,10 @@ class CommandScreen(Screen[None]):
         Binding("f9", "checklist", "Checklist", id="command.checklist", tooltip="Process checklist, resolution and follow-ups"),
         Binding("f12", "postmortem", "Post-mortem", id="command.postmortem", tooltip="Write this incident's post-mortem"),
         Binding("escape", "focus_input", "Type", id="command.type", tooltip="Back to the scribe line", show=False),
+        Binding("ctrl+y", "confirm_held", "Confirm time", id="command.confirm_held",
+                tooltip="Log the oldest line set aside for its time, at that time"),
+        Binding("ctrl+r", "recall_held", "Fix line", id="command.recall_held",
+                tooltip="Take the oldest line set aside back into the input to fix it"),
     ]
 
     def __init__(self, store: Store | None, ref: str | None) -> None:
@@ -125,6 +135,11 @@ class CommandScreen(Screen[None]):
         """Lines for the writer thread (None wakes it to stop)."""
         self._waiting_since: float | None = None
         self._send_problem: str | None = None
+        self._held: list[HeldLine] = []
+        """Lines set aside when entered or written (refused, or their time to confirm),
+        oldest first; kept on disk."""
+        self._early_lines: list[str] = []
+        """Lines entered before the record was open, logged once it is."""
 
     # --- layout ---------------------------------------------------------------------
 
@@ -138,6 +153,7 @@ class CommandScreen(Screen[None]):
                 yield CountdownPanel(COUNTDOWNS, id="countdowns")
         yield Static(id="scribe-error")
         yield Static(id="scribe-waiting")
+        yield HeldLines(id="scribe-held")
         yield ScribeInput(id="scribe")
         yield Footer()
 
@@ -185,11 +201,17 @@ class CommandScreen(Screen[None]):
             self.notify("The line you were typing was kept: it is back in the input.", title="Draft restored", markup=False)
         elif scribe.value:
             self.drafts.save(ref, scribe.value)
+        self._held = self.drafts.load_held(ref) + self._held
+        self._show_held()
         self._tick()
         self.set_interval(1.0, self._tick)
         self._watch()
         self._sender(store, ref)
         self._send(self._outgoing)
+        if self._early_lines:
+            early, self._early_lines = self._early_lines, []
+            self._show_error(None)
+            self._enter_lines(early)
 
     def attach_or_leave(self, store: Store, ref: str) -> None:
         """`attach`, or, when the record cannot be read (a damaged page), leave the app with
@@ -204,22 +226,24 @@ class CommandScreen(Screen[None]):
             self.app.fail(f"{exc}{kept}")  # type: ignore[attr-defined]
 
     def _take_back_pending(self, store: Store, ref: str) -> list[PendingLine]:
-        """Queue again the lines entered before the last stop that the record lacks."""
-        from storage import live
+        """Queue again the lines entered before the last stop that the record lacks
+        (found by their entry ids: each is written once, however alike their texts)."""
+        from storage import waiting
 
         assert self.drafts is not None
         pending = self.drafts.load_pending(ref)
         if not pending:
             return []
         try:
-            missing = live.lines_not_logged(store, ref, [(line.text, line.entered_at) for line in pending])
+            unsaved = waiting.unlogged(store, ref, pending)
         except WarroomError as exc:
             self.notify(f"Lines entered before warroom stopped are kept; they could not be checked now: {exc}",
                         title="Lines kept", severity="warning", timeout=10, markup=False)
-            return pending
-        unsaved = [pending[position] for position in missing]
+            unsaved = [line if line.entry_id else line._replace(entry_id=new_entry_id()) for line in pending]
+        unsaved_ids = {line.entry_id for line in unsaved}
+        self.drafts.add_pending(ref, unsaved)
+        self.drafts.remove_pending(ref, {line.entry_id for line in pending if line.entry_id not in unsaved_ids} | {""})
         self._outgoing = unsaved + self._outgoing
-        self._keep_pending()
         if unsaved:
             self._waiting_since = time.monotonic()
             count = f"{len(unsaved)} line{'s' if len(unsaved) > 1 else ''}"
@@ -393,34 +417,139 @@ class CommandScreen(Screen[None]):
                 self._show_error(None)
 
     def on_input_submitted(self, event: ScribeInput.Submitted) -> None:
-        if event.input.id != "scribe":
-            return
-        scribe = self.query_one(ScribeInput)
-        line = event.value
-        if not line.strip():
-            return
-        if self.store is None or self.ref is None or self.drafts is None:
-            self._show_error("The incident record is still opening: your line is kept, press Enter again in a moment.")
-            return
+        if event.input.id == "scribe":
+            self._enter_lines([event.value])
+
+    def on_scribe_input_lines_pasted(self, event: ScribeInput.LinesPasted) -> None:
+        """A paste of several lines: one confirmation showing them, then one event each."""
+        from screens.paste import PasteDialog
+
+        lines = list(event.lines)
+        problems: dict[int, str] = {}
+        if self.store is not None:
+            for position, line in enumerate(lines):
+                problem = self._problem(line, self.store.now())
+                if problem is not None:
+                    problems[position] = problem[0]
+
+        def chosen(log_them: bool | None) -> None:
+            if log_them:
+                self._enter_lines(lines)
+            else:
+                self.notify(f"The {len(lines)} pasted lines were not logged.", title="Paste cancelled", markup=False)
+
+        self.app.push_screen(PasteDialog(lines, problems), chosen)
+
+    def _problem(self, line: str, now: datetime) -> tuple[str, bool] | None:
+        """Why `line` cannot be logged as it is, and whether a confirmation would do; None
+        when it can."""
         from storage import ops
 
-        entered_at = self.store.now()
+        assert self.store is not None
         try:
-            ops.parse_line(self.store, line)  # a line that cannot be logged stays, with the reason
+            parsed = ops.parse_line(self.store, line)
         except WarroomError as exc:
-            scribe.show_error(str(exc))
-            self._show_error(str(exc))
+            return str(exc), False
+        concerns = self._time_concerns(parsed, now)
+        if concerns:
+            return "; ".join(concerns), True
+        return None
+
+    def _time_concerns(self, parsed: object, now: datetime) -> list[str]:
+        """Why the time a line gives needs a confirmation (none: it does not)."""
+        return []
+
+    def _author(self) -> str:
+        from storage import ops
+
+        return ops.default_author()
+
+    def _enter_lines(self, lines: Sequence[str]) -> None:
+        """Take entered lines, in order: each is queued to be written (on disk first) or,
+        when it cannot be logged as it is, set aside with the reason. The input is free
+        for the next line at once either way."""
+        if self.store is None or self.ref is None or self.drafts is None:
+            self._early_lines.extend(lines)
+            count = len(self._early_lines)
+            self._show_error(f"The incident record is still opening: {count} line{'s' if count > 1 else ''} "
+                             "kept, logged as soon as it is open.")
             return
+        entered_at = self.store.now()
+        author = self._author()
+        entered: list[PendingLine] = []
+        held = len(self._held)
+        for line in lines:
+            if not line.strip():
+                continue
+            problem = self._problem(line, entered_at)
+            if problem is not None:
+                reason, confirmable = problem
+                self._held.append(HeldLine(line, reason, entered_at, new_entry_id(), confirmable, author))
+            else:
+                entered.append(PendingLine(line, entered_at, new_entry_id(), author))
+        if len(self._held) != held:
+            self._keep_held()
+        if entered:
+            self._queue_lines(entered)
+
+    def _queue_lines(self, lines: list[PendingLine]) -> None:
+        """Keep `lines` on disk, then hand them to the writer thread."""
+        assert self.drafts is not None and self.ref is not None
         if not self._outgoing:
             self._waiting_since = time.monotonic()
-        entered = PendingLine(line, entered_at)
-        self._outgoing.append(entered)
-        self._keep_pending()  # on disk before it leaves the input
-        self._send([entered])
-        scribe.remember(line)
-        scribe.value = ""
-        self.drafts.clear(self.ref)
+        self.drafts.add_pending(self.ref, lines)
+        self._outgoing.extend(lines)
+        self._send(lines)
         self._show_waiting()
+
+    # --- lines set aside --------------------------------------------------------------
+
+    def _keep_held(self) -> None:
+        """Keep the lines set aside on disk and show them."""
+        if self.drafts is not None and self.ref is not None:
+            self.drafts.save_held(self.ref, self._held)
+        self._show_held()
+
+    def _show_held(self) -> None:
+        if self._is_torn_down():
+            return
+        self.query_one(HeldLines).show_entries(
+            [HeldEntry(line.text, line.reason, line.needs_confirmation) for line in self._held]
+        )
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "recall_held":
+            return bool(self._held)
+        if action == "confirm_held":
+            return any(line.needs_confirmation for line in self._held)
+        return True
+
+    def action_recall_held(self) -> None:
+        """Put the oldest line set aside back in the input, with its reason, to fix."""
+        if not self._held:
+            return
+        scribe = self.query_one(ScribeInput)
+        if scribe.value.strip():
+            self.notify("Log or clear the line you are typing first (Ctrl+U clears it); the line set aside stays.",
+                        title="Input in use", severity="warning", markup=False)
+            return
+        line = self._held.pop(0)
+        self._keep_held()
+        scribe.value = line.text
+        scribe.cursor_position = len(line.text)
+        scribe.show_error(line.reason)
+        self._show_error(line.reason)
+        scribe.focus()
+
+    def action_confirm_held(self) -> None:
+        """Log the oldest line set aside for its time, at that time, as entered."""
+        line = next((held for held in self._held if held.needs_confirmation), None)
+        if line is None or self.store is None:
+            return
+        self._held.remove(line)
+        self._keep_held()
+        self._queue_lines([PendingLine(line.text, line.entered_at, line.entry_id, line.author, confirmed=True)])
 
     # --- writing entered lines --------------------------------------------------------
 
@@ -460,7 +589,8 @@ class CommandScreen(Screen[None]):
                 while item is not None and not stop.is_set() and not worker.is_cancelled:
                     try:
                         if isinstance(item, PendingLine):
-                            ops.log(store, ref, item.text, entered_at=item.entered_at)
+                            ops.log(store, ref, item.text, entered_at=item.entered_at, entry_id=item.entry_id,
+                                    author=item.author or None, **_confirmed(item))
                         else:
                             getattr(ops, item.operation)(store, ref, *item.args, **item.kwargs)
                     except DatabaseError as exc:  # busy, full, unreachable: keep it, try again
@@ -470,23 +600,19 @@ class CommandScreen(Screen[None]):
                         stop.wait(pause)
                         continue
                     except WarroomError as exc:
-                        self.app.call_from_thread(self._refused, item, str(exc))
+                        confirmable = type(exc).__name__ == "NeedsConfirmation"
+                        self.app.call_from_thread(self._refused, item, str(exc), confirmable)
                     else:
                         self.app.call_from_thread(self._written, item)
                     item = None
         except RuntimeError:  # the app is shutting down: the lines not written stay on disk
             return
 
-    def _keep_pending(self) -> None:
-        """Keep the lines not yet written on disk (changes are not kept across a stop)."""
-        if self.drafts is not None and self.ref is not None:
-            self.drafts.save_pending(self.ref, [item for item in self._outgoing if isinstance(item, PendingLine)])
-
     def _forget_outgoing(self, item: Pending) -> None:
         if item in self._outgoing:
             self._outgoing.remove(item)
-        if isinstance(item, PendingLine):
-            self._keep_pending()
+        if isinstance(item, PendingLine) and self.drafts is not None and self.ref is not None:
+            self.drafts.remove_pending(self.ref, {item.entry_id})
         if not self._outgoing:
             self._waiting_since = None
             self._send_problem = None
@@ -506,27 +632,19 @@ class CommandScreen(Screen[None]):
         else:
             self.refresh_now()
 
-    def _refused(self, item: Pending, message: str) -> None:
+    def _refused(self, item: Pending, message: str, confirmable: bool = False) -> None:
         if isinstance(item, PendingLine):
-            self._line_refused(item, message)
+            self._line_refused(item, message, confirmable)
         else:
             self._forget_outgoing(item)
             self.notify(f"{item.description}: {message}", title="Not done", severity="error", markup=False)
 
-    def _line_refused(self, line: PendingLine, message: str) -> None:
-        """A line the record refused when written: back in the input if it is empty (it
-        is in the history, Up, in any case)."""
+    def _line_refused(self, line: PendingLine, message: str, confirmable: bool = False) -> None:
+        """A line the record refused when written: set aside with the reason, to fix (or
+        to confirm, when its time needs a confirmation)."""
+        self._held.append(HeldLine(line.text, message, line.entered_at, line.entry_id, confirmable, line.author))
+        self._keep_held()
         self._forget_outgoing(line)
-        if self._is_torn_down():
-            return
-        scribe = self.query_one(ScribeInput)
-        if not scribe.value:
-            scribe.value = line.text
-            scribe.cursor_position = len(line.text)
-            scribe.show_error(message)
-            self._show_error(message)
-        else:
-            self._show_error(f"Not logged: {message} (the line is in the history: Up)")
 
     def _write_failed(self, exc: DatabaseError) -> None:
         if isinstance(exc, Busy):

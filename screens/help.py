@@ -22,6 +22,9 @@ GRAMMAR: tuple[tuple[str, str], ...] = (
     ("\\text", "log the rest exactly as typed"),
     ("a URL in the text", "becomes the event's data link"),
     ("Up / Down", "recall earlier lines"),
+    ("several lines pasted", "one event per line, in order, after one confirmation that shows them all"),
+    ("a line that cannot be logged", "set aside with the reason, the input free at once: Ctrl+R takes it back to fix"),
+    ("a time to confirm", "before the incident's start, hours back or ahead: set aside; Ctrl+Y logs it at that time"),
 )
 
 

@@ -6,10 +6,14 @@ draft per scribe): files under the user state directory, written atomically, 060
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -30,45 +34,165 @@ def drafts_dir() -> Path:
 
 
 class PendingLine(NamedTuple):
-    """A scribe line entered but not yet written to the record."""
+    """A scribe line entered but not yet written to the record.
+
+    `entry_id` is given when the line is entered and written with the event, so a line
+    written twice (a retry, a replay after a crash) is one event; `author` is who typed
+    it; `confirmed` says its time was confirmed (see `storage.timeparse.time_concerns`).
+    """
 
     text: str
     entered_at: datetime
+    entry_id: str = ""
+    author: str = ""
+    confirmed: bool = False
+
+
+def new_entry_id() -> str:
+    """A fresh id for an entered line."""
+    return uuid.uuid4().hex
 
 
 class Drafts:
     """Drafts of scribe lines, one per database and incident, and the lines entered but
-    not yet written (kept until the record has them)."""
+    not yet written (kept until the record has them).
+
+    The file of waiting lines can be shared by several processes (two terminals on one
+    incident, a start that writes the lines of a stopped one): each adds and removes its
+    own lines under a file lock, never rewriting another's."""
 
     def __init__(self, database: str, directory: Path | None = None) -> None:
         self.directory = directory if directory is not None else drafts_dir()
         self._prefix = hashlib.sha256(database.encode()).hexdigest()[:16]
 
     def _path(self, ref: str) -> Path:
-        digest = hashlib.sha256(ref.encode()).hexdigest()[:16]
-        return self.directory / f"{self._prefix}-{digest}.txt"
+        return self.directory / f"{self._prefix}-{ref_digest(ref)}.txt"
 
     def _pending_path(self, ref: str) -> Path:
         return self._path(ref).with_suffix(".pending.json")
 
+    def _held_path(self, ref: str) -> Path:
+        return self._path(ref).with_suffix(".held.json")
+
     def load_pending(self, ref: str) -> list[PendingLine]:
-        """The lines entered for `ref` and not known to be written (oldest first)."""
-        try:
-            records = json.loads(self._pending_path(ref).read_text(encoding="utf-8"))
-            return [PendingLine(str(text), datetime.fromisoformat(at)) for text, at in records]
-        except (OSError, ValueError, TypeError):
-            return []
+        """The lines entered for `ref` and not known to be written (oldest first). Lines
+        kept by an older warroom have no `entry_id`."""
+        return _read_pending(self._pending_path(ref))[1]
+
+    def add_pending(self, ref: str, lines: Sequence[PendingLine]) -> None:
+        """Keep `lines` (each with an `entry_id`) as waiting to be written."""
+        if lines:
+            self._change_pending(ref, add=lines)
+
+    def remove_pending(self, ref: str, entry_ids: Iterable[str]) -> None:
+        """Forget the waiting lines with these ids (written, or moved aside); an empty id
+        forgets the lines an older warroom kept without ids."""
+        ids = set(entry_ids)
+        if ids:
+            self._change_pending(ref, remove=ids)
 
     def save_pending(self, ref: str, lines: list[PendingLine]) -> None:
-        """Keep `lines` as those waiting to be written (none removes the file)."""
+        """Keep exactly `lines` as those waiting for `ref` (none removes the file); for one
+        process alone on the file (tests, an import)."""
+        with self._locked():
+            self._write_pending(ref, lines)
+
+    def _change_pending(
+        self, ref: str, *, add: Sequence[PendingLine] = (), remove: set[str] | frozenset[str] = frozenset()
+    ) -> None:
+        with self._locked():
+            _, lines = _read_pending(self._pending_path(ref))
+            known = {line.entry_id for line in lines}
+            kept = [line for line in lines if line.entry_id not in remove]
+            kept += [line for line in add if line.entry_id not in known]
+            self._write_pending(ref, kept)
+
+    def _write_pending(self, ref: str, lines: Sequence[PendingLine]) -> None:
         if not lines:
             try:
                 self._pending_path(ref).unlink()
             except OSError:
                 pass
             return
-        records = [[line.text, line.entered_at.isoformat()] for line in lines]
+        records = {
+            "ref": ref,
+            "lines": [
+                {
+                    "id": line.entry_id,
+                    "text": line.text,
+                    "entered_at": line.entered_at.isoformat(),
+                    "author": line.author,
+                    "confirmed": line.confirmed,
+                }
+                for line in lines
+            ],
+        }
         self._write(self._pending_path(ref), json.dumps(records, ensure_ascii=False))
+
+    def waiting(self) -> list[tuple[str | None, str, list[PendingLine]]]:
+        """Every incident of this database with lines waiting: (ref, ref digest, lines).
+        The ref is None in a file an older warroom wrote; `ref_digest` matches it."""
+        found: list[tuple[str | None, str, list[PendingLine]]] = []
+        for path in sorted(self.directory.glob(f"{self._prefix}-*.pending.json")):
+            ref, lines = _read_pending(path)
+            if lines:
+                found.append((ref, path.name[len(self._prefix) + 1 :].split(".", 1)[0], lines))
+        return found
+
+    def load_held(self, ref: str) -> list[HeldLine]:
+        """The lines moved aside for `ref` (refused, or waiting for a confirmation)."""
+        try:
+            records = json.loads(self._held_path(ref).read_text(encoding="utf-8"))
+            return [
+                HeldLine(
+                    str(r["text"]),
+                    str(r["reason"]),
+                    datetime.fromisoformat(r["entered_at"]),
+                    str(r.get("id", "")) or new_entry_id(),
+                    bool(r.get("confirm", False)),
+                    str(r.get("author", "")),
+                )
+                for r in records
+            ]
+        except (OSError, ValueError, TypeError, KeyError):
+            return []
+
+    def save_held(self, ref: str, lines: Sequence[HeldLine]) -> None:
+        """Keep the lines moved aside for `ref` (none removes the file)."""
+        path = self._held_path(ref)
+        if not lines:
+            try:
+                path.unlink()
+            except OSError:
+                pass
+            return
+        records = [
+            {
+                "text": line.text,
+                "reason": line.reason,
+                "entered_at": line.entered_at.isoformat(),
+                "id": line.entry_id,
+                "confirm": line.needs_confirmation,
+                "author": line.author,
+            }
+            for line in lines
+        ]
+        self._write(path, json.dumps(records, ensure_ascii=False))
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold this database's drafts lock (a no-op where the folder cannot be made)."""
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self.directory / f"{self._prefix}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError:
+            yield
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
     def load(self, ref: str) -> str | None:
         """The kept draft for `ref`, or None."""
@@ -107,6 +231,44 @@ class Drafts:
             self._path(ref).unlink()
         except OSError:
             pass
+
+
+class HeldLine(NamedTuple):
+    """A line moved aside when entered: refused (with the reason), or waiting for a
+    confirmation of its time (`needs_confirmation`); the scribe can recall it to fix."""
+
+    text: str
+    reason: str
+    entered_at: datetime
+    entry_id: str
+    needs_confirmation: bool = False
+    author: str = ""
+
+
+def ref_digest(ref: str) -> str:
+    """The part of a draft file's name that stands for incident `ref`."""
+    return hashlib.sha256(ref.encode()).hexdigest()[:16]
+
+
+def _read_pending(path: Path) -> tuple[str | None, list[PendingLine]]:
+    """The ref (None in an older file) and the lines of a file of waiting lines."""
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(records, list):  # written by an older warroom: [[text, entered_at], ...]
+            return None, [PendingLine(str(text), datetime.fromisoformat(at)) for text, at in records]
+        lines = [
+            PendingLine(
+                str(r["text"]),
+                datetime.fromisoformat(r["entered_at"]),
+                str(r.get("id", "")),
+                str(r.get("author", "")),
+                bool(r.get("confirmed", False)),
+            )
+            for r in records["lines"]
+        ]
+        return str(records["ref"]), lines
+    except (OSError, ValueError, TypeError, KeyError):
+        return None, []
 
 
 def write_outbox(name: str, text: str) -> Path:

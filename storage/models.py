@@ -150,6 +150,7 @@ class Event(SQLModel, table=True):
     __tablename__ = "event"
     __table_args__ = (
         sa.UniqueConstraint("incident_id", "seq"),
+        sa.UniqueConstraint("incident_id", "entry_id", name="uq_event_incident_entry"),
         sa.Index("ix_event_incident_occurred", "incident_id", "occurred_at", "seq"),
     )
 
@@ -166,6 +167,8 @@ class Event(SQLModel, table=True):
     detail: str | None = Field(default=None, max_length=64)
     struck: bool = False
     revision: int = 1
+    entry_id: str | None = Field(default=None, max_length=64)
+    """The id a scribe line got when it was entered: writing it again finds this event."""
 
 
 class EventRevision(SQLModel, table=True):

@@ -223,6 +223,7 @@ def add_event(
     link: str | None = None,
     key: bool = False,
     detail: str | None = None,
+    entry_id: str | None = None,
 ) -> Event:
     """Append one event to the timeline inside the caller's transaction."""
     if kind not in EVENT_KINDS:
@@ -239,6 +240,7 @@ def add_event(
         link=link,
         key=key,
         detail=detail,
+        entry_id=entry_id,
     )
     session.add(event)
     touch(session, incident, logged_at)
@@ -266,12 +268,18 @@ def log(
     author: str | None = None,
     at: datetime | None = None,
     entered_at: datetime | None = None,
+    entry_id: str | None = None,
 ) -> Event:
     """Log one scribe line (see storage.grammar) to the incident's timeline.
 
     `entered_at` is when the line was entered, if it is written later (a line that waited
     for a busy database): its relative times count from then and it happened then.
+    `entry_id` is the id the line got when it was entered: a line written again (a retry,
+    a replay after a crash, a second process replaying it) returns the event already
+    logged with that id instead of logging it twice.
     """
+    if entry_id is not None:
+        entry_id = _entry_id(entry_id)
     if entered_at is None:
         parsed = parse_line(store, line)
     else:
@@ -281,6 +289,12 @@ def log(
     occurred_at = _when(store, parsed.occurred_at or at or entered_at)
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
+        if entry_id is not None:
+            logged = session.exec(
+                select(Event).where(Event.incident_id == incident.id, Event.entry_id == entry_id)
+            ).first()
+            if logged is not None:
+                return logged
         return add_event(
             session,
             incident,
@@ -291,7 +305,37 @@ def log(
             author=author or default_author(),
             link=parsed.link,
             key=parsed.key,
+            entry_id=entry_id,
         )
+
+
+_ENTRY_ID_RE = re.compile(r"[0-9A-Za-z_-]{1,64}")
+
+
+def _entry_id(value: str) -> str:
+    """A line's entry id: 1 to 64 letters, digits, `-` or `_`."""
+    if not _ENTRY_ID_RE.fullmatch(value):
+        raise InvalidInput(f"{quote_input(value)} is not an entry id: use 1 to 64 letters, digits, - or _")
+    return value
+
+
+def logged_entries(store: Store, ref: str, entry_ids: Sequence[str]) -> set[str]:
+    """Which of `entry_ids` are already events of incident `ref`."""
+    if not entry_ids:
+        return set()
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        found: set[str] = set()
+        for start in range(0, len(entry_ids), 500):
+            chunk = list(entry_ids[start : start + 500])
+            found.update(
+                entry
+                for entry in session.exec(
+                    select(Event.entry_id).where(Event.incident_id == incident.id, col(Event.entry_id).in_(chunk))
+                ).all()
+                if entry is not None
+            )
+        return found
 
 
 def _find_event(session: Session, incident: Incident, seq: int) -> Event:

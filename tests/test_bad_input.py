@@ -708,11 +708,13 @@ async def test_a_refused_hostile_line_is_explained_literally(tmp_path: Path, pol
             scribe.value = "/bogus[@click=app.quit]x[/]\x1b[2J\x9b"
             await pilot.press("enter")
             await pilot.pause()
-            error = app.screen.query_one("#scribe-error")
-            lines = [error.render_line(y) for y in range(error.size.height)]
+            held = app.screen.query_one("#scribe-held")  # set aside, with the reason
+            lines = [held.render_line(y) for y in range(held.size.height)]
             for strip in lines:
                 assert_terminal_safe(strip)
-            assert "unknown command '/bogus[@click=app.quit]x[/]\\x1b[2J\\x9b'" in " ".join(s.text for s in lines)
+            shown = " ".join(s.text for s in lines)
+            assert "unknown command '/bogus[@click=app.quit]x[/]\\x1b[2J\\x9b'" in shown
+            assert "/bogus[@click=app.quit]x[/]␛[2J" in shown  # the line itself, as pictures
             assert [event.text for event in ops.timeline(store, ref)][1:] == []
 
 

@@ -20,6 +20,7 @@ from storage.errors import Busy, InvalidInput
 from storage.policy import Policy
 from tests.conftest import NOW
 from tui.app import WarroomApp
+from widgets.held_lines import HeldLines
 from widgets.scribe_input import ScribeInput
 
 
@@ -124,7 +125,7 @@ async def test_lines_entered_before_a_stop_are_written_once(store: Store) -> Non
     assert Drafts(store.url).load_pending(ref) == []
 
 
-async def test_a_line_refused_when_written_goes_back_to_the_input(
+async def test_a_line_refused_when_written_is_set_aside_with_the_reason(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ref = ops.declare(store, severity=2, functionality="checkout", state="slow", audience="all").ref
@@ -140,9 +141,10 @@ async def test_a_line_refused_when_written_goes_back_to_the_input(
         await pilot.press(*"late note", "enter")
         await until(pilot, lambda: not screen.unsaved_lines)
         await pilot.pause()
-        scribe = screen.query_one(ScribeInput)
-        assert scribe.value == "late note" and scribe.has_class("-error")
-        assert "closed meanwhile" in str(screen.query_one("#scribe-error", Static).render())
+        assert screen.query_one(ScribeInput).value == ""  # free for the next line
+        held = screen.query_one(HeldLines)
+        assert [entry.text for entry in held.entries] == ["late note"]
+        assert "closed meanwhile" in str(held.render())
 
 
 @pytest.mark.parametrize("behind_a_line", [True, False])

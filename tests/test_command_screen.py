@@ -84,7 +84,7 @@ async def test_backdated_line_lands_in_time_order(demo: tuple[Store, str]) -> No
         assert entries[-1] is not backdated
 
 
-async def test_a_refused_line_stays_with_its_reason(demo: tuple[Store, str]) -> None:
+async def test_a_refused_line_is_set_aside_with_its_reason_and_recalled_to_fix(demo: tuple[Store, str]) -> None:
     store, ref = demo
     before = len(ops.timeline(store, ref))
     app = WarroomApp(store)
@@ -92,11 +92,15 @@ async def test_a_refused_line_stays_with_its_reason(demo: tuple[Store, str]) -> 
         await type_line(pilot, "/bogus keep me")
         screen = command(app)
         scribe = screen.query_one(ScribeInput)
+        assert scribe.value == ""
+        held = screen.query_one("#scribe-held")
+        assert held.display and "unknown command '/bogus'" in str(held.render())
+        assert len(ops.timeline(store, ref)) == before
+        await pilot.press("ctrl+r")
         assert scribe.value == "/bogus keep me"
         assert scribe.has_class("-error")
         error = screen.query_one("#scribe-error")
         assert error.display and "unknown command '/bogus'" in str(error.render())
-        assert len(ops.timeline(store, ref)) == before
         await pilot.press("x")
         assert not error.display
 

@@ -15,7 +15,12 @@ from storage.errors import WarroomError
 from tui.theme import WARROOM_THEME
 
 if TYPE_CHECKING:
+    from storage import waiting
     from storage.db import Store
+
+
+def _lines(count: int) -> str:
+    return f"{count} line{'s' if count != 1 else ''}"
 
 
 class WarroomApp(App[None]):
@@ -58,6 +63,7 @@ class WarroomApp(App[None]):
 
             ref = self.initial_ref or ops.most_recent_open(self.store)
             self._show_first(ref)
+            self._write_waiting_lines(self.store, ref)
         else:
             from screens.command import CommandScreen
 
@@ -99,6 +105,45 @@ class WarroomApp(App[None]):
             screen.attach_or_leave(store, ref)
         else:
             self._show_first(ref)
+        self._write_waiting_lines(store, ref)
+
+    @work(thread=True, exit_on_error=False, group="waiting")
+    def _write_waiting_lines(self, store: Store, shown_ref: str | None) -> None:
+        """Write the lines entered before warroom last stopped into incidents other than
+        the one shown (that one's screen writes its own), and say what became of them."""
+        from storage import waiting
+        from storage.drafts import Drafts
+
+        try:
+            reports = waiting.write_waiting_lines(store, Drafts(store.url), skip=shown_ref)
+        except WarroomError as exc:
+            self.call_from_thread(
+                self.notify, f"Lines entered before warroom stopped could not be written: {exc}",
+                title="Lines waiting", severity="warning", timeout=15, markup=False,
+            )
+            return
+        for report in reports:
+            self.call_from_thread(self._announce_waiting, report)
+
+    def _announce_waiting(self, report: waiting.WaitingLines) -> None:
+        """One notification for what became of one incident's waiting lines."""
+        parts: list[str] = []
+        if report.written:
+            parts.append(f"{_lines(report.written)} written")
+        if report.moved_aside:
+            parts.append(f"{_lines(len(report.moved_aside))} set aside to fix or confirm (open the incident: Ctrl+R)")
+        if report.still_waiting:
+            parts.append(f"{_lines(report.still_waiting)} still waiting ({report.problem}); "
+                         "written at the next start or when the incident is opened")
+        if not parts:
+            return
+        self.notify(
+            f"Entered in {report.ref} before warroom stopped: " + "; ".join(parts) + ".",
+            title="Lines from the last run",
+            severity="warning" if report.moved_aside or report.still_waiting else "information",
+            timeout=20,
+            markup=False,
+        )
 
     def _show_first(self, ref: str | None) -> None:
         from screens.incident_list import IncidentListScreen

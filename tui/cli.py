@@ -52,7 +52,28 @@ def _open_store(db: str | None, config_path: Path | None) -> Store:
     policy = load_policy(config_path or parent.get("config_path"))
     store = Store(db or parent.get("db"), policy=policy, clock=clock_from_env())
     ctx.call_on_close(store.close)
+    _announce_waiting_lines(store)
     return store
+
+
+def _announce_waiting_lines(store: Store) -> None:
+    """Say on stderr which incidents have lines typed in the app and not yet written
+    (warroom stopped first); the app writes them at its next start."""
+    from storage import waiting
+    from storage.drafts import Drafts
+    from storage.errors import WarroomError
+
+    try:
+        summary = waiting.waiting_summary(store, Drafts(store.url))
+    except WarroomError:
+        return
+    for ref, count in summary:
+        lines = f"{count} line{'s' if count != 1 else ''}"
+        click.echo(
+            _shown(f"warroom: {lines} typed into {ref} in the app may not be in the record yet; "
+                   "`warroom` writes them when it starts"),
+            err=True,
+        )
 
 
 def _fail_cleanly(func: F) -> F:

@@ -2,26 +2,50 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import Input
 
 from widgets.literal_input import LiteralInput
 
 PLACEHOLDER = "Log an event: text, !key, /action /decision /todo /query /comms, @14:32 or @-5m"
 
+_LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+
+
+def pasted_lines(text: str) -> list[str]:
+    """The non-blank lines of a pasted text (CR, LF or CRLF end a line)."""
+    return [line for line in _LINE_BREAK_RE.split(text) if line.strip()]
+
 
 class ScribeInput(LiteralInput):
     """A `LiteralInput` for timeline lines, with shell-like history on Up and Down.
 
-    The parent decides what is accepted: it calls `remember(line)` for an accepted line
-    (then usually `clear()`), or `show_error(message)` for a rejected one, which keeps the
-    text and marks the widget with the `-error` class until the next edit. The message
-    itself is the parent's to show. The line being typed is kept while browsing history.
+    Enter posts `Submitted` with the line and empties the input at once, before the next
+    key is read, so lines typed or pasted faster than the parent handles them each arrive
+    once, whole; the line goes into the history (Up). A paste of several lines is not
+    typed in: it posts `LinesPasted` with them, for the parent to confirm. The parent
+    may still call `show_error(message)` on a line it puts back, which marks the widget
+    with the `-error` class until the next edit. The line being typed is kept while
+    browsing history.
     """
+
+    class LinesPasted(Message):
+        """Several lines were pasted at once: `lines`, the non-blank ones, in order."""
+
+        def __init__(self, scribe_input: ScribeInput, lines: tuple[str, ...]) -> None:
+            super().__init__()
+            self.scribe_input = scribe_input
+            self.lines = lines
+
+        @property
+        def control(self) -> ScribeInput:
+            return self.scribe_input
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "history_previous", "Earlier line", show=False, id="scribe_input.history_previous",
@@ -64,6 +88,35 @@ class ScribeInput(LiteralInput):
         self.error: str | None = None
         """The error last shown with `show_error`, None once cleared."""
         self.add_history(history)
+
+    async def action_submit(self) -> None:
+        """Hand the line over and empty the input before the next key is read."""
+        line = self.value
+        if not line.strip():
+            return
+        self.remember(line)
+        self.post_message(self.Submitted(self, line))  # before the Changed that empties it
+        self.value = ""
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Enter is taken here, in order with the keys typed before and after it: as a
+        # binding it would run only once the keys already queued behind it were typed in
+        # (a burst of lines from a terminal without bracketed paste, type-ahead).
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self._restart_blink()
+            await self.action_submit()
+        # Other keys go on to Input's own handler (Textual calls each class's in turn).
+
+    def _on_paste(self, event: events.Paste) -> None:
+        lines = pasted_lines(event.text)
+        if len(lines) > 1:
+            event.stop()
+            event.prevent_default()  # Input's own handler would type in the first line
+            self.post_message(self.LinesPasted(self, tuple(lines)))
+        elif lines:
+            event.text = lines[0]  # then Input's own handler types it in
 
     @property
     def history(self) -> tuple[str, ...]:
