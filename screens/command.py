@@ -726,8 +726,11 @@ class CommandScreen(Screen[None]):
         self.query_one(ScribeInput).focus()
 
     def action_toggle_utc(self) -> None:
+        """Every clock time on the screen in UTC, or back in the policy's zone (the
+        timeline's border names the zone; the countdowns show time left, in no zone)."""
         timeline = self.query_one(TimelineView)
         timeline.show_utc = not timeline.show_utc
+        self.query_one(RoleRoster).show_utc = timeline.show_utc
 
     def action_severity(self) -> None:
         from screens.pickers import SeverityPicker

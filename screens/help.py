@@ -27,6 +27,15 @@ GRAMMAR: tuple[tuple[str, str], ...] = (
     ("a time to confirm", "before the incident's start, hours back or ahead: set aside; Ctrl+Y logs it at that time"),
 )
 
+TIMES = (
+    "Times are in the zone named at the bottom of the timeline's border (the policy's "
+    "timezone); F7 switches every clock time on the screen, the timeline and the roles' "
+    "\"since\", to UTC (shown with a Z) and back. When the events span more than one day, a "
+    "line with the date heads each day. The countdowns show the time left (\"in 12:03\", "
+    "\"overdue 03:02\"), which no zone changes."
+)
+"""What the command screen's times mean (shown under a screen that can switch to UTC)."""
+
 
 class HelpScreen(ModalScreen[None]):
     """The keys of the screen it was opened over, the app's keys and the grammar."""
@@ -34,6 +43,9 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen {
         align: center middle;
+    }
+    #help-times {
+        margin-top: 1;
     }
     HelpScreen > VerticalScroll {
         width: 90;
@@ -60,6 +72,8 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll() as box:
             box.border_title = "Help"
             yield Static(self._keys(), id="help-keys")
+            if hasattr(self.under, "action_toggle_utc"):
+                yield Static(Text(TIMES), id="help-times")
             yield Static(self._grammar(), id="help-grammar")
 
     def _keys(self) -> Table:

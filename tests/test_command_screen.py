@@ -8,7 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import OptionList
 
 from screens.command import CommandScreen
@@ -23,7 +25,7 @@ from tests.conftest import NOW
 from tui.app import WarroomApp
 from widgets.countdown import Countdown, CountdownPanel
 from widgets.incident_header import IncidentHeader
-from widgets.roster import RoleRoster
+from widgets.roster import RoleRoster, RosterRow
 from widgets.scribe_input import ScribeInput
 from widgets.timeline import TimelineView
 
@@ -301,8 +303,76 @@ async def test_help_lists_every_key(demo: tuple[Store, str]) -> None:
         await pilot.pause()
         keys = {key.lower() for key, _ in app.screen.key_rows}  # type: ignore[attr-defined]
         assert {"f2", "f3", "f4", "f5", "f6", "f7", "f1", "ctrl+p", "^q"} <= keys
+        times = str(app.screen.query_one("#help-times").render())
+        assert "F7" in times and "UTC" in times and "date heads each day" in times
         await pilot.press("escape")
         assert isinstance(app.screen, CommandScreen)
+
+
+def drawn(widget: Widget) -> list[str]:
+    """Every line the widget draws, its border (and the titles on it) included."""
+    width, height = widget.outer_size
+    return [strip.text for strip in widget.render_lines(Region(0, 0, width, height))]
+
+
+def roster_lines(roster: RoleRoster) -> list[str]:
+    """The lines the roster's rows draw."""
+    return [line for row in roster.query(RosterRow) for line in drawn(row)]
+
+
+async def test_f7_switches_every_time_on_the_screen_and_names_the_zone(demo: tuple[Store, str]) -> None:
+    store, _ = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = command(app)
+        timeline, roster = screen.query_one(TimelineView), screen.query_one(RoleRoster)
+        await pilot.pause()
+        assert "times in Europe/Berlin" in drawn(timeline)[-1]
+        declared = next(line for line in drawn(timeline) if "Declared" in line)
+        assert "#1 14:54:00 " in declared  # 46 minutes before 15:40 in Berlin
+        assert any("Dana Okafor" in line and line.rstrip(" │").endswith("since 14:54") for line in roster_lines(roster))
+        internal = screen.query_one(CountdownPanel).countdown("internal")
+        line = drawn(internal)[0].strip()
+        assert line.startswith("Internal update") and line.endswith(" in 16:00")  # time left, not 15:56
+
+        await pilot.press("f7")
+        await pilot.pause()
+        assert "times in UTC" in drawn(timeline)[-1]
+        assert "#1 13:54:00Z " in next(line for line in drawn(timeline) if "Declared" in line)
+        assert any("Dana Okafor" in line and line.rstrip(" │").endswith("since 13:54Z") for line in roster_lines(roster))
+        assert drawn(internal)[0].rstrip().endswith("in 16:00")  # a time left is in no zone
+
+        await pilot.press("f7")
+        await pilot.pause()
+        assert "times in Europe/Berlin" in drawn(timeline)[-1]
+        assert any(line.rstrip(" │").endswith("since 14:54") for line in roster_lines(roster))
+
+
+async def test_an_incident_across_midnight_shows_each_day(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+    with Store(tmp_path / "w.db", policy=policy, clock=clock) as store:
+        # Sunday 19:40 in Berlin to Monday 15:40 (now): two days.
+        ref = ops.declare(store, severity=2, functionality="batch", state="stuck", audience="all",
+                          at=NOW - timedelta(hours=20)).ref
+        ops.log(store, ref, "before midnight", at=NOW - timedelta(hours=15, minutes=50))  # Sun 23:50
+        ops.log(store, ref, "after midnight", at=NOW - timedelta(hours=15, minutes=30))  # Mon 00:10
+        ops.log(store, ref, "this afternoon", at=NOW - timedelta(minutes=10))  # Mon 15:30
+        app = WarroomApp(store, ref=ref)
+        async with app.run_test(size=(120, 40)) as pilot:
+            timeline = command(app).query_one(TimelineView)
+            await pilot.pause()
+            shown = [timeline.render_line(y).text.rstrip() for y in range(timeline.scrollable_content_region.height)]
+            shown = [line for line in shown if line]
+            assert shown[0].startswith("── Sun 22 Nov 2026 ──") and "Declared SEV2" in shown[1]
+            assert shown[2].startswith("#2 23:50:00") and shown[2].endswith("before midnight")
+            assert shown[3].startswith("── Mon 23 Nov 2026 ──")
+            assert shown[4].startswith("#3 00:10:00") and shown[4].endswith("after midnight")
+            assert shown[5].startswith("#4 15:30:00") and len(shown) == 6
+            await pilot.press("f7")  # in UTC 00:10 is 23:10Z, still Sunday: the separator moves
+            await pilot.pause()
+            shown = [timeline.render_line(y).text.rstrip() for y in range(timeline.scrollable_content_region.height)]
+            shown = [line for line in shown if line]
+            assert shown[0].startswith("── Sun 22 Nov 2026") and shown[3].startswith("#3 23:10:00Z")
+            assert shown[4].startswith("── Mon 23 Nov 2026") and shown[5].startswith("#4 14:30:00Z")
 
 
 def _steady(pilot: Pilot[None]) -> None:

@@ -72,19 +72,22 @@ def roles(at: datetime = T0) -> list[RosterRole]:
 # --- Countdown ---------------------------------------------------------------------------
 
 
-async def test_countdown_formats_minutes_hours_and_overdue() -> None:
+async def test_countdown_reads_as_time_left_in_minutes_hours_and_overdue() -> None:
     countdown = Countdown("Status page", name="status_page")
     async with Harness(countdown).run_test(size=(100, 20)) as pilot:
         countdown.now = T0
         countdown.due_at = T0 + timedelta(minutes=4, seconds=59)
         await pilot.pause()
-        assert countdown.time_text() == "04:59"
+        assert countdown.time_text() == "in 04:59"
         assert shown(countdown).startswith("Status page")
-        assert shown(countdown).endswith(" 04:59")
+        assert shown(countdown).endswith(" in 04:59")
+        countdown.due_at = T0 + timedelta(minutes=12, seconds=3)
+        await pilot.pause()
+        assert shown(countdown).endswith(" in 12:03")  # time left, not the clock time 15:52
         countdown.due_at = T0 + timedelta(hours=1, minutes=2, seconds=3)
-        assert countdown.time_text() == "1:02:03"
+        assert countdown.time_text() == "in 1:02:03"
         countdown.due_at = T0 + timedelta(minutes=59, seconds=59)
-        assert countdown.time_text() == "59:59"
+        assert countdown.time_text() == "in 59:59"
         countdown.due_at = T0 - timedelta(seconds=12)
         assert countdown.time_text() == "overdue 00:12"
         countdown.due_at = T0 - timedelta(hours=2, seconds=1)
@@ -192,7 +195,7 @@ async def test_panel_hides_countdowns_missing_from_due() -> None:
         await pilot.pause()
         assert not panel.countdown("initial").display
         assert panel.countdown("initial").region.height == 0
-        assert panel.countdown("check_in").display and panel.countdown("check_in").time_text() == "19:00"
+        assert panel.countdown("check_in").display and panel.countdown("check_in").time_text() == "in 19:00"
         panel.set_now(T0 + timedelta(minutes=25))
         await pilot.pause()
         assert panel.countdown("check_in").has_class("-overdue")
@@ -218,6 +221,26 @@ async def test_roster_shows_vacant_roles_and_every_sme() -> None:
         assert sme_lines[0].startswith("Subject Matter Experts") and "Ana Souza (payments)" in sme_lines[0]
         assert "Kim Ito (auth)" in sme_lines[1] and "since 15:35" in sme_lines[1]
         assert "Raj Mehta (db)" in sme_lines[2] and not sme_lines[2].startswith("Subject")
+
+
+async def test_roster_times_follow_show_utc() -> None:
+    roster = RoleRoster(tz=BERLIN)
+    async with Harness(roster).run_test(size=(100, 20)) as pilot:
+        roster.set_roles(roles())
+        await pilot.pause()
+        rows = {row.role.key: row for row in roster.query(RosterRow)}
+        assert "since 15:05" in shown(rows["ic"]) and "Z" not in shown(rows["ic"])
+        roster.show_utc = True
+        await pilot.pause()
+        assert "since 14:05Z" in shown(rows["ic"])
+        assert "since 14:35Z" in shown(rows["sme"]).split("\n")[1]
+        roster.set_roles([*roles(), RosterRole("extra", "Extra", False, (RosterHolder("Jo", T0),))])
+        await pilot.pause()
+        extra = roster.query(RosterRow).last()
+        assert "since 14:40Z" in shown(extra)  # a row added later is in UTC too
+        roster.show_utc = False
+        await pilot.pause()
+        assert "since 15:05" in shown(rows["ic"]) and "since 15:40" in shown(extra)
 
 
 async def test_roster_enter_requests_a_handover_of_the_cursor_role() -> None:

@@ -143,6 +143,7 @@ async def test_empty_timeline_shows_a_hint() -> None:
         view = app.query_one(TimelineView)
         await pilot.pause()
         assert lines(view)[0] == "No events yet"
+        assert all(segment.style and segment.style.italic for segment in view.render_line(0) if segment.text.strip())
         assert view.entry_count == 0
         assert view.cursor_entry is None
         await pilot.press("down", "end", "enter")  # nothing to move to, nothing breaks
@@ -178,6 +179,138 @@ async def test_long_and_wide_text_is_cut_to_the_width() -> None:
             assert strip.text.rstrip().endswith("…")
         assert " a-very-l… " in view.render_line(2).text
         assert "someone-with-a-…:" in view.render_line(2).text
+
+
+# -- days ------------------------------------------------------------------------------------
+
+MIDNIGHT = datetime(2026, 11, 23, 23, 0, tzinfo=UTC)
+"""Midnight in Berlin, Monday to Tuesday."""
+
+
+def across_midnight() -> list[TimelineEntry]:
+    """Six events over three days in Berlin (two days in UTC: the first two are on Monday)."""
+    return [
+        entry(1, at=MIDNIGHT - timedelta(minutes=20), text="paged"),  # Mon 23:40 in Berlin, 22:40Z
+        entry(2, at=MIDNIGHT - timedelta(minutes=5), text="rolled back"),  # Mon 23:55
+        entry(3, at=MIDNIGHT + timedelta(minutes=5), text="still failing"),  # Tue 00:05, 23:05Z Mon
+        entry(4, at=MIDNIGHT + timedelta(hours=2), text="fixed"),  # Tue 02:00, 01:00Z Tue
+        entry(5, at=MIDNIGHT + timedelta(hours=12), text="watching"),  # Tue 12:00
+        entry(6, at=MIDNIGHT + timedelta(days=1, minutes=1), text="resolved"),  # Wed 00:01
+    ]
+
+
+async def test_a_timeline_across_midnight_has_a_separator_per_day_in_order() -> None:
+    app = TimelineApp(across_midnight())
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(TimelineView)
+        await pilot.pause()
+        shown = lines(view)
+        assert shown[:10] == [
+            "── Mon 23 Nov 2026 " + "─" * (len(shown[0]) - 19),
+            *shown[1:3],
+            "── Tue 24 Nov 2026 " + "─" * (len(shown[0]) - 19),
+            *shown[4:7],
+            "── Wed 25 Nov 2026 " + "─" * (len(shown[0]) - 19),
+            shown[8],
+            "",
+        ]
+        assert [line[:12] for line in shown[1:9] if line.startswith("#")] == [
+            "#1 23:40:00 ", "#2 23:55:00 ", "#3 00:05:00 ", "#4 02:00:00 ", "#5 12:00:00 ", "#6 00:01:00 ",
+        ]
+        assert shown[3].startswith("── Tue") and shown[4].startswith("#3 00:05:00") and shown[7].startswith("── Wed")
+        assert view.day_count == 3 and view.border_subtitle == "times in Europe/Berlin"
+        separator = [segment for segment in view.render_line(0) if segment.text.strip()]
+        assert separator and all(segment.style and segment.style.bold for segment in separator)
+
+        view.show_utc = True  # the days are UTC days too
+        await pilot.pause()
+        shown = lines(view)
+        assert [line[:12] if line.startswith("#") else line[:18] for line in shown[:9]] == [
+            "── Mon 23 Nov 2026", "#1 22:40:00Z", "#2 22:55:00Z", "#3 23:05:00Z",
+            "── Tue 24 Nov 2026", "#4 01:00:00Z", "#5 11:00:00Z", "#6 23:01:00Z", "",
+        ]
+        assert view.day_count == 2 and view.border_subtitle == "times in UTC"
+
+
+async def test_one_day_has_no_separator() -> None:
+    app = TimelineApp(many(3))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(TimelineView)
+        await pilot.pause()
+        assert view.day_count == 0 and lines(view)[0].startswith("#1 15:01:00")
+        view.upsert([entry(4, at=MIDNIGHT + timedelta(minutes=1))])  # the first event of Tuesday
+        await pilot.pause()
+        shown = lines(view)
+        assert shown[0].startswith("── Mon 23 Nov") and shown[4].startswith("── Tue 24 Nov")
+        assert shown[5].startswith("#4 00:01:00")
+
+
+async def test_the_cursor_and_clicks_skip_separators() -> None:
+    seen: list[Message] = []
+    app = TimelineApp(across_midnight())
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        view = app.query_one(TimelineView)
+        await pilot.pause()
+        await pilot.press("home")
+        await pilot.pause()
+        assert view.cursor_index == 0 and view.scroll_offset.y == 0  # the first day's date stays in view
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert view.cursor_entry is not None and view.cursor_entry.seq == 3  # over Tuesday's separator
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [m.entry.seq for m in seen_of(seen, TimelineView.EntrySelected)] == [3]  # type: ignore[attr-defined]
+        focused = view.get_component_rich_style("timeline--cursor").bgcolor
+        assert view.render_line(4).text.startswith("#3 ")
+        assert any(segment.style.bgcolor == focused for segment in view.render_line(4) if segment.style)
+        await pilot.press("up")
+        await pilot.pause()
+        assert view.cursor_entry is not None and view.cursor_entry.seq == 2
+        await pilot.click(TimelineView, offset=(10, 3))  # Tuesday's separator: not an event
+        await pilot.pause()
+        assert view.cursor_entry is not None and view.cursor_entry.seq == 2
+        await pilot.click(TimelineView, offset=(10, 5))
+        await pilot.pause()
+        assert view.cursor_entry is not None and view.cursor_entry.seq == 4
+
+
+async def test_days_stay_right_through_upserts() -> None:
+    """Days found again from the change only are the days found from scratch."""
+    rng = random.Random(11)
+    start = MIDNIGHT - timedelta(days=3)
+    entries = [entry(n, at=start + timedelta(minutes=rng.randrange(6 * 24 * 60))) for n in range(1, 200)]
+    app = TimelineApp(entries)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(TimelineView)
+        await pilot.pause()
+        for n in range(200, 400):
+            moved = rng.randrange(1, n)  # an existing event moved, or a new one
+            number = moved if rng.random() < 0.3 else n
+            view.upsert([entry(number, seq=number, at=start + timedelta(minutes=rng.randrange(7 * 24 * 60)))])
+            found = (list(view._day_starts), list(view._day_rows), list(view._days))
+            view._find_days()
+            assert found == (view._day_starts, view._day_rows, view._days)
+        days = [e.at.astimezone(BERLIN).date() for e in view.entries]
+        assert view._days == sorted(set(days))
+        assert view._day_starts == [days.index(day) for day in view._days]
+
+
+async def test_upsert_when_scrolled_up_across_days_does_not_jump() -> None:
+    entries = [entry(n, at=MIDNIGHT + timedelta(hours=n)) for n in range(1, 90)]  # about 4 days
+    app = TimelineApp(entries)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(TimelineView)
+        await pilot.pause()
+        view.scroll_to(y=15, animate=False)
+        await pilot.pause()
+        before = lines(view)
+        assert before[9].startswith("── Wed 25 Nov 2026")  # a separator on screen
+        view.upsert([entry(90, at=MIDNIGHT + timedelta(days=6))])  # a new day below
+        await pilot.pause()
+        assert lines(view) == before
+        view.upsert([entry(91, at=MIDNIGHT - timedelta(days=2))])  # a new day above: two lines more
+        await pilot.pause()
+        assert view.scroll_offset.y == 17 and lines(view) == before
 
 
 # -- upsert and scrolling ----------------------------------------------------------------------
@@ -391,7 +524,9 @@ async def test_a_hundred_thousand_entries_stay_fast() -> None:
             await pilot.press(key)
         await pilot.pause()
         keys = time.perf_counter() - started
-        assert view.cursor_index == 0 and lines(view)[0].lstrip().startswith("#1 ")
+        assert view.cursor_index == 0 and view.scroll_offset.y == 0
+        assert lines(view)[0].startswith("── Mon 23 Nov 2026 ──") and lines(view)[1].lstrip().startswith("#1 ")
+        assert view.day_count == 71  # 100,000 minutes (69.4 days) from Monday 15:01 in Berlin
 
         started = time.perf_counter()  # the same moves without the pilot's waiting, each with a repaint
         for action in (view.action_last, view.action_page_up, view.action_page_up, view.action_first):
@@ -445,3 +580,15 @@ def test_timeline_snapshot(snap_compare) -> None:  # noqa: ANN001
         entry(11, minutes=26, kind="todo", author="pat", text="write the postmortem " + "and a long tail " * 8),
     ]
     assert snap_compare(TimelineApp(entries), terminal_size=(80, 15))
+
+
+def test_timeline_across_two_days_snapshot(snap_compare) -> None:  # noqa: ANN001
+    entries = [
+        entry(1, at=MIDNIGHT - timedelta(minutes=50), kind="declared", marker="start", author="pat",
+              text="Incident declared: nightly batch stuck"),
+        entry(2, at=MIDNIGHT - timedelta(minutes=30), kind="action", author="bob", text="restarting the workers"),
+        entry(3, at=MIDNIGHT - timedelta(minutes=2), kind="decision", author="pat", text="wait for the queue", key=True),
+        entry(4, at=MIDNIGHT + timedelta(minutes=3), author="bob", text="queue draining"),
+        entry(5, at=MIDNIGHT + timedelta(minutes=40), kind="status", marker="resolved", author="pat", text="Resolved"),
+    ]
+    assert snap_compare(TimelineApp(entries), terminal_size=(80, 10))

@@ -35,11 +35,11 @@ def format_duration(seconds: int) -> str:
 class Countdown(Widget):
     """One labelled countdown to `due_at`, as seen at `now`.
 
-    Shows the time remaining (`mm:ss`, or `h:mm:ss` from an hour up), or `overdue mm:ss`
-    once `now` reaches `due_at`, or a muted `—` when there is no deadline (`due_at` None)
-    or no `now` yet. Carries the class `-warning` within `warn_within` of the deadline and
-    `-overdue` from the deadline on. Posts `Countdown.Expired` once when a running
-    countdown reaches its deadline; changing `due_at` (a reset) re-arms it.
+    Shows the time left, never a clock time: `in mm:ss` (`in h:mm:ss` from an hour up),
+    `overdue mm:ss` once `now` reaches `due_at`, or a muted `—` when there is no deadline
+    (`due_at` None) or no `now` yet. Carries the class `-warning` within `warn_within` of
+    the deadline and `-overdue` from the deadline on. Posts `Countdown.Expired` once when a
+    running countdown reaches its deadline; changing `due_at` (a reset) re-arms it.
     """
 
     DEFAULT_CSS = """
@@ -108,14 +108,14 @@ class Countdown(Widget):
         return self.due_at - self.now
 
     def time_text(self) -> str:
-        """The time part as shown: `04:59`, `1:02:03`, `overdue 00:12` or `—`."""
+        """The time part as shown: `in 04:59`, `in 1:02:03`, `overdue 00:12` or `—`."""
         remaining = self.remaining
         if remaining is None:
             return NOT_APPLICABLE
         seconds = remaining.total_seconds()
         if seconds <= 0:
             return f"overdue {format_duration(math.floor(-seconds))}"
-        return format_duration(math.ceil(seconds))
+        return f"in {format_duration(math.ceil(seconds))}"
 
     def watch_due_at(self, due_at: datetime | None) -> None:
         # A new deadline re-arms the countdown unless it is already past.

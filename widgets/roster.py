@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import ClassVar
 
 from textual import events, on
@@ -43,7 +43,7 @@ class RosterRole:
     holders: tuple[RosterHolder, ...]
 
 
-STACK_BELOW_ROOM = 1 + 20 + 1 + len("since 00:00")
+STACK_BELOW_ROOM = 1 + 20 + 1 + len("since 00:00Z")
 """Cells a holder needs beside the role name; with less, holders are listed below it."""
 
 
@@ -84,11 +84,13 @@ class RosterRow(Widget):
     }
     """
 
-    def __init__(self, role: RosterRole, *, tz: tzinfo, name_width: int) -> None:
+    def __init__(self, role: RosterRole, *, tz: tzinfo, name_width: int, show_utc: bool = False) -> None:
         super().__init__()
         self.role = role
         self.tz = tz
         self.name_width = name_width
+        self.show_utc = show_utc
+        """Times as `HH:MMZ` in UTC instead of local `HH:MM`."""
         self._sync_classes()
 
     def show(self, role: RosterRole, name_width: int) -> None:
@@ -97,6 +99,12 @@ class RosterRow(Widget):
         self.name_width = name_width
         self._sync_classes()
         self.refresh(layout=True)
+
+    def since_text(self, holder: RosterHolder) -> str:
+        """`since 15:05` in the local zone, `since 14:05Z` in UTC."""
+        if self.show_utc:
+            return f"since {holder.since.astimezone(UTC):%H:%M}Z"
+        return f"since {holder.since.astimezone(self.tz):%H:%M}"
 
     def _sync_classes(self) -> None:
         self.set_class(self.role.key == COMMANDER_KEY, "-commander")
@@ -127,7 +135,7 @@ class RosterRow(Widget):
         if stacked:
             lines.append(Content(printable(self.role.name)).truncate(width, ellipsis=True).stylize(name_style))
         for index, holder in enumerate(self.role.holders):
-            since = f"since {holder.since.astimezone(self.tz):%H:%M}"
+            since = self.since_text(holder)
             who = Content(printable(holder.person))
             if holder.note:
                 who = Content.assemble(who, " ", (f"({printable(holder.note)})", note_style))
@@ -182,6 +190,8 @@ class RoleRoster(VerticalScroll):
 
     cursor: reactive[int] = reactive(0, init=False)
     """The index of the role under the cursor."""
+    show_utc: reactive[bool] = reactive(False, init=False)
+    """Show the times in UTC (`since 14:05Z`) instead of the local zone (`since 15:05`)."""
 
     class HandoverRequested(Message):
         """The user asked to hand the role `role_key` over."""
@@ -236,7 +246,9 @@ class RoleRoster(VerticalScroll):
             row.show(role, width)
         for row in rows[len(self._roles):]:
             row.remove()
-        new_rows = [RosterRow(role, tz=self.tz, name_width=width) for role in self._roles[len(rows):]]
+        new_rows = [
+            RosterRow(role, tz=self.tz, name_width=width, show_utc=self.show_utc) for role in self._roles[len(rows):]
+        ]
         if new_rows:
             self.mount_all(new_rows)
         keys = [role.key for role in self._roles]
@@ -249,6 +261,11 @@ class RoleRoster(VerticalScroll):
 
     def watch_cursor(self) -> None:
         self._show_cursor()
+
+    def watch_show_utc(self, show_utc: bool) -> None:
+        for row in self.query_children(RosterRow):
+            row.show_utc = show_utc
+            row.refresh(layout=True)
 
     def _show_cursor(self) -> None:
         for index, row in enumerate(self.query_children(RosterRow)):

@@ -3,14 +3,16 @@
 `TimelineView` never creates a widget per event. It keeps a sorted list of immutable
 `TimelineEntry` values, tells Textual how tall the content is (`virtual_size`) and renders
 only the lines on screen (`render_line`), caching rendered strips by entry id, so 100,000
-events cost no more to show than a hundred.
+events cost no more to show than a hundred. When the events span more than one day (in the
+zone shown), a separator line with the date heads each day; a line number `row` is then an
+entry index plus the separators above it (found by bisection, never by a walk).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from operator import attrgetter
 from typing import ClassVar, NamedTuple, overload
 
@@ -41,6 +43,10 @@ AUTHOR_WIDTH = 16
 
 NARROW_AUTHOR_WIDTH = 8
 """Author cells when the timeline is narrower than `WIDE`."""
+
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+"""English names, whatever the locale: the rest of the screen is English too."""
 
 WIDE = 72
 NARROWEST = 56
@@ -77,8 +83,9 @@ _at_of = attrgetter("at")
 _seq_of = attrgetter("seq")
 _id_of = attrgetter("id")
 
-_PLAIN, _CURSOR, _CURSOR_BLURRED = 0, 1, 2
-"""How a line is drawn: as itself, under the focused cursor, under the unfocused cursor."""
+_PLAIN, _CURSOR, _CURSOR_BLURRED, _DAY = 0, 1, 2, 3
+"""How a line is drawn: as itself, under the focused cursor, under the unfocused cursor;
+`_DAY` keys a day separator's strip (by the day's ordinal) in the same cache."""
 
 
 class _EntriesView(Sequence[TimelineEntry]):
@@ -124,12 +131,15 @@ class _Palette(NamedTuple):
     cursor: Style
     cursor_blurred: Style
     hint: Style
+    day: Style
 
 
 class TimelineView(ScrollView, can_focus=True):
     """A scrollable, cursor-driven view of timeline entries, one line each, oldest first.
 
     Data goes in with `set_entries` and `upsert`; `CursorMoved` and `EntrySelected` come out.
+    Entries spanning several days get a date line before each day's first entry (the cursor
+    skips it); the border subtitle names the zone the times are in (`zone_name`).
     """
 
     ALLOW_SELECT = False
@@ -159,6 +169,7 @@ class TimelineView(ScrollView, can_focus=True):
         "timeline--cursor",
         "timeline--cursor-blurred",
         "timeline--hint",
+        "timeline--day",
     }
     """Styles of the parts of a line; `--cursor` when focused, `--cursor-blurred` when not."""
 
@@ -180,11 +191,12 @@ class TimelineView(ScrollView, can_focus=True):
         & > .timeline--cursor { background: $accent 35%; }
         & > .timeline--cursor-blurred { background: $accent 12%; }
         & > .timeline--hint { color: $text-muted; text-style: italic; }
+        & > .timeline--day { color: $text-muted; text-style: bold; }
     }
     """
 
     show_utc: reactive[bool] = reactive(False)
-    """Show times as `HH:MM:SSZ` in UTC instead of local `HH:MM:SS`."""
+    """Show times as `HH:MM:SSZ` in UTC instead of local `HH:MM:SS` (days follow too)."""
     empty_text: reactive[str] = reactive("No events yet")
     """The hint shown when there are no entries."""
 
@@ -230,10 +242,17 @@ class TimelineView(ScrollView, can_focus=True):
         self._by_id: dict[int, TimelineEntry] = {}
         self._max_seq = 0
         self._cursor = -1
+        self._day_starts: list[int] = []
+        """Index of the first entry of each day, when the entries span several days."""
+        self._day_rows: list[int] = []
+        """The line of each day's separator (`_day_starts[k] + k`)."""
+        self._days: list[date] = []
+        """The date each separator shows."""
         self._following = True
         self._cache: LRUCache[tuple[int, int], Strip] = LRUCache(1024)
         self._cache_signature: tuple[object, ...] = ()
         self._palette_cache: _Palette | None = None
+        self.border_subtitle = f"times in {self.zone_name}"
 
     # -- data in ---------------------------------------------------------------------------
 
@@ -245,7 +264,17 @@ class TimelineView(ScrollView, can_focus=True):
     @tz.setter
     def tz(self, tz: tzinfo) -> None:
         self._tz = tz
-        self.refresh()
+        self._zone_changed()
+
+    @property
+    def zone_name(self) -> str:
+        """The zone times are shown in: `UTC`, or the local zone's name (`Europe/Berlin`)."""
+        return "UTC" if self.show_utc else _zone_name(self._tz)
+
+    @property
+    def day_count(self) -> int:
+        """How many days have a separator line (0 while every entry is on one day)."""
+        return len(self._days)
 
     @property
     def entries(self) -> Sequence[TimelineEntry]:
@@ -280,7 +309,8 @@ class TimelineView(ScrollView, can_focus=True):
         self._max_seq = max(map(_seq_of, self._items), default=0)
         self._cache.clear()
         self._cursor = len(self._items) - 1
-        self.virtual_size = Size(0, len(self._items))
+        self._find_days()
+        self.virtual_size = Size(0, self._line_count)
         self._scroll_to_end()
         self.refresh()
         self._cursor_changed(previous)
@@ -294,10 +324,11 @@ class TimelineView(ScrollView, can_focus=True):
         if not entries:
             return
         was_at_bottom = self.is_vertical_scroll_end
-        top = self.scroll_offset.y
+        top, heading = self._top_entry()
         previous = self.cursor_entry
         cursor_follows = previous is None or (was_at_bottom and self._cursor == len(self._items) - 1)
         items = self._items
+        changed_from = len(items)  # the lowest index where an entry came or went
         for entry in entries:
             old = self._by_id.get(entry.id)
             self._by_id[entry.id] = entry
@@ -309,10 +340,12 @@ class TimelineView(ScrollView, can_focus=True):
                     items[index] = entry
                     continue
                 del items[index]
+                changed_from = min(changed_from, index)
                 if index < top:
                     top -= 1
             index = bisect_right(items, _sort_key(entry), key=_sort_key)
             items.insert(index, entry)
+            changed_from = min(changed_from, index)
             if index <= top:
                 top += 1
             if entry.seq > self._max_seq:
@@ -322,11 +355,12 @@ class TimelineView(ScrollView, can_focus=True):
         else:
             assert previous is not None
             self._cursor = self._index_of(self._by_id[previous.id])
-        self.virtual_size = Size(0, len(items))
+        self._find_days(changed_from)
+        self.virtual_size = Size(0, self._line_count)
         if was_at_bottom:
             self._scroll_to_end()
         else:
-            self._set_scroll_y(top)
+            self._set_scroll_y(self._top_row(top, heading))
         self.refresh()
         self._cursor_changed(previous)
 
@@ -346,6 +380,77 @@ class TimelineView(ScrollView, can_focus=True):
             return index
         return next(i for i, item in enumerate(self._items) if item.id == entry.id)  # pragma: no cover
 
+    # -- days ------------------------------------------------------------------------------
+
+    @property
+    def _shown_zone(self) -> tzinfo:
+        return UTC if self.show_utc else self._tz
+
+    @property
+    def _line_count(self) -> int:
+        """Lines of content: every entry and every day separator."""
+        return len(self._items) + len(self._day_rows)
+
+    def _find_days(self, changed_from: int = 0) -> None:
+        """Find where each day starts, with one bisection per day that has entries; when
+        only entries from `changed_from` on changed, from the day that index falls in."""
+        items = self._items
+        zone = self._shown_zone
+        if not items or items[0].at.astimezone(zone).date() == items[-1].at.astimezone(zone).date():
+            self._day_starts, self._day_rows, self._days = [], [], []
+            return
+        keep = max(0, bisect_left(self._day_starts, changed_from) - 1)
+        index = self._day_starts[keep] if self._day_starts else 0
+        starts, days = self._day_starts[:keep], self._days[:keep]
+        count = len(items)
+        while index < count:
+            day = items[index].at.astimezone(zone).date()
+            starts.append(index)
+            days.append(day)
+            next_midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+            index = max(index + 1, bisect_left(items, next_midnight, lo=index, key=_at_of))
+        self._day_rows = self._day_rows[:keep] + [start + k for k, start in enumerate(starts[keep:], keep)]
+        self._day_starts = starts
+        self._days = days
+
+    def _row_of(self, index: int) -> int:
+        """The line entry `index` is drawn on (below the separators of its day and before)."""
+        return index + bisect_right(self._day_starts, index)
+
+    def _at_row(self, row: int) -> tuple[int, int | None]:
+        """What line `row` shows: (entry index, None), or (the index of the entry it heads,
+        the day's number) for a separator."""
+        days_above = bisect_right(self._day_rows, row)
+        if days_above and self._day_rows[days_above - 1] == row:
+            return self._day_starts[days_above - 1], days_above - 1
+        return row - days_above, None
+
+    def _starts_a_day(self, index: int) -> bool:
+        position = bisect_left(self._day_starts, index)
+        return position < len(self._day_starts) and self._day_starts[position] == index
+
+    def _top_entry(self) -> tuple[int, bool]:
+        """The first entry at the top of the viewport, and whether its separator is shown."""
+        index, day = self._at_row(self.scroll_offset.y)
+        return index, day is not None
+
+    def _top_row(self, index: int, heading: bool) -> int:
+        """The scroll position putting entry `index` at the top (its separator, `heading`)."""
+        row = self._row_of(index)
+        return row - 1 if heading and self._starts_a_day(index) else row
+
+    def _zone_changed(self) -> None:
+        """Show the times and days of another zone, keeping the same entries in view."""
+        self.border_subtitle = f"times in {self.zone_name}"
+        top, heading = self._top_entry()
+        self._find_days()
+        self.virtual_size = Size(0, self._line_count)
+        if self._following:
+            self._scroll_to_end()
+        else:
+            self._set_scroll_y(self._top_row(top, heading))
+        self.refresh()
+
     # -- cursor and scrolling --------------------------------------------------------------
 
     def _cursor_changed(self, previous: TimelineEntry | None) -> None:
@@ -360,18 +465,20 @@ class TimelineView(ScrollView, can_focus=True):
         old = self._cursor
         self._cursor = max(0, min(index, len(self._items) - 1))
         if old != self._cursor:
-            self.refresh_line(old)
-            self.refresh_line(self._cursor)
+            self.refresh_line(self._row_of(old))
+            self.refresh_line(self._row_of(self._cursor))
         self._scroll_cursor_visible()
         self._cursor_changed(previous)
 
     def _scroll_cursor_visible(self) -> None:
         height = max(1, self.scrollable_content_region.height)
         top = self.scroll_offset.y
-        if self._cursor < top:
-            self._set_scroll_y(self._cursor)
-        elif self._cursor >= top + height:
-            self._set_scroll_y(self._cursor - height + 1)
+        row = self._row_of(self._cursor)
+        first = self._top_row(self._cursor, heading=True)  # its day's separator too, if any
+        if first < top:
+            self._set_scroll_y(first)
+        elif row >= top + height:
+            self._set_scroll_y(row - height + 1)
 
     def _set_scroll_y(self, y: int) -> None:
         if self.is_mounted:
@@ -398,13 +505,13 @@ class TimelineView(ScrollView, can_focus=True):
             self._set_scroll_y(self.max_scroll_y)
 
     def on_focus(self, event: events.Focus) -> None:
-        self.refresh_line(self._cursor)
+        self.refresh_line(self._row_of(self._cursor))
 
     def on_blur(self, event: events.Blur) -> None:
-        self.refresh_line(self._cursor)
+        self.refresh_line(self._row_of(self._cursor))
 
     def watch_show_utc(self) -> None:
-        self.refresh()
+        self._zone_changed()
 
     def action_cursor_up(self) -> None:
         self._move_cursor_to(self._cursor - 1)
@@ -437,8 +544,9 @@ class TimelineView(ScrollView, can_focus=True):
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        index = self.scroll_offset.y + offset.y
-        if 0 <= index < len(self._items):
+        row = self.scroll_offset.y + offset.y
+        index, day = self._at_row(row)
+        if day is None and 0 <= index < len(self._items):  # a separator is not an event
             self._move_cursor_to(index)
             if event.chain == 2:
                 self.action_select()
@@ -479,6 +587,7 @@ class TimelineView(ScrollView, can_focus=True):
             cursor=style("timeline--cursor"),
             cursor_blurred=style("timeline--cursor-blurred"),
             hint=style("timeline--hint"),
+            day=style("timeline--day"),
         )
 
     entry_loader: Callable[[Sequence[int]], Mapping[int, TimelineEntry]] | None = None
@@ -512,15 +621,20 @@ class TimelineView(ScrollView, can_focus=True):
         palette = self._palette()
         if not self._items:
             if y == 0 and width > 0:
-                return self._fit(Text(printable(self.empty_text), style=palette.base + palette.hint), width)
+                hint = Text(style=palette.base, no_wrap=True, end="")
+                hint.append(printable(self.empty_text), palette.hint)
+                return self._fit(hint, width)
             return Strip.blank(width, palette.base)
-        index = self.scroll_offset.y + y
-        if not 0 <= index < len(self._items) or width <= 0:
+        row = self.scroll_offset.y + y
+        if not 0 <= row < self._line_count or width <= 0:
             return Strip.blank(width, palette.base)
         signature = (width, self.show_utc, self._tz, len(str(self._max_seq)), palette)
         if signature != self._cache_signature:
             self._cache.clear()
             self._cache_signature = signature
+        index, day = self._at_row(row)
+        if day is not None:
+            return self._render_day(self._days[day], width, palette)
         entry = self._items[index]
         if entry.text is None and self.entry_loader is not None:
             self._load_entries_around(index)
@@ -530,6 +644,18 @@ class TimelineView(ScrollView, can_focus=True):
         strip = self._cache.get(cache_key)
         if strip is None:
             strip = self._render_entry(entry, width, state, palette)
+            self._cache.set(cache_key, strip)
+        return strip
+
+    def _render_day(self, day: date, width: int, palette: _Palette) -> Strip:
+        """A separator line: `── Tue 24 Nov 2026 ─────`."""
+        cache_key = (day.toordinal(), _DAY)
+        strip = self._cache.get(cache_key)
+        if strip is None:
+            label = f"── {DAY_NAMES[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]} {day.year} "
+            text = Text(style=palette.base, no_wrap=True, end="")
+            text.append(label + "─" * max(0, width - cell_len(label)), palette.day)
+            strip = self._fit(text, width)
             self._cache.set(cache_key, strip)
         return strip
 
@@ -573,10 +699,16 @@ class TimelineView(ScrollView, can_focus=True):
         return self._fit(text, width)
 
     def _fit(self, text: Text, width: int) -> Strip:
-        """Render one line of text to exactly `width` cells, with `…` when cut."""
+        """Render one line of text to exactly `width` cells, with `…` when cut (the text's
+        own style reaches only text with spans: rich renders a text without any unstyled)."""
         text.truncate(width, overflow="ellipsis", pad=True)
         strip = Strip(list(text.render(self.app.console)))
         return strip.adjust_cell_length(width, text.style if isinstance(text.style, Style) else None)
+
+
+def _zone_name(zone: tzinfo) -> str:
+    """A zone's name as people know it: `Europe/Berlin`, `UTC`."""
+    return getattr(zone, "key", None) or zone.tzname(None) or str(zone)
 
 
 def _fit_cells(text: str, width: int) -> str:
