@@ -220,6 +220,7 @@ def commit_latency(count: int) -> list[Figure]:
     """Enter to durable commit: ops.log on WAL + synchronous=FULL vs a bare sqlite3 insert."""
     from storage import ops
     from storage.db import Store
+    from storage.drafts import new_entry_id
 
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / "latency.db"
@@ -236,7 +237,9 @@ def commit_latency(count: int) -> list[Figure]:
     ours, base = [], []
     for number in range(count):
         start = time.perf_counter()
-        ops.log(store, ref, f"/action scribe line {number} https://grafana.example.com/d/{number}")
+        # As the app writes a line: with its entry id (looked up first, so a retry is one event).
+        ops.log(store, ref, f"/action scribe line {number} https://grafana.example.com/d/{number}",
+                entry_id=new_entry_id())
         ours.append(time.perf_counter() - start)
         start = time.perf_counter()
         bare.execute("BEGIN IMMEDIATE")
