@@ -167,7 +167,11 @@ def title_of(store: Store, incident: Incident) -> str:
 
 
 def _when(store: Store, at: datetime | None) -> datetime:
-    """`at`, or now; a time in the future is refused."""
+    """`at`, or now; a time in the future is refused.
+
+    Call it after the incident row is locked when `at` may be None, so that "now" is
+    never earlier than what a concurrent writer stored meanwhile.
+    """
     now = store.now()
     if at is None:
         return now
@@ -278,9 +282,9 @@ def log(
         parsed = parse_scribe_line(line, now=entered_at, tz=store.policy.tz)
     if parsed.occurred_at is not None and at is not None:
         raise InvalidInput("the line has its own @time and a separate time was given: keep one")
-    occurred_at = _when(store, parsed.occurred_at or at or entered_at)
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
+        occurred_at = _when(store, parsed.occurred_at or at or entered_at)
         return add_event(
             session,
             incident,
@@ -489,10 +493,10 @@ def change_severity(
 ) -> Incident:
     """Move the incident to another severity; the history and the timeline record it."""
     level = store.policy.severity(severity).level
-    when = _when(store, at)
     author = author or default_author()
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
+        when = _when(store, at)
         if incident.severity == level:
             raise InvalidInput(f"{incident.ref} is already SEV{level}")
         previous = incident.severity
@@ -526,9 +530,9 @@ def set_status(
 ) -> Incident:
     """Set the incident's phase (investigating, identified, mitigated, resolved)."""
     status = _choice(status, STATUSES, "status")
-    when = _when(store, at)
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
+        when = _when(store, at)
         _set_status(session, store, incident, status, when, author or default_author())
         return incident
 
@@ -557,11 +561,11 @@ def set_milestone(
 ) -> Milestone:
     """Mark a milestone reached at `at` (now by default); setting it again corrects it."""
     key = milestone_name(name)
-    when = _when(store, at)
     author = author or default_author()
     label = key.replace("_", " ")
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
+        when = _when(store, at)
         milestone = session.exec(
             select(Milestone).where(Milestone.incident_id == incident.id, Milestone.name == key)
         ).first()
@@ -704,9 +708,9 @@ def assign_role(
     author: str | None = None,
 ) -> RoleAssignment:
     """Give a role to a person; for a single-holder role this is a handover."""
-    when = _when(store, at)
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
+        when = _when(store, at)  # after the lock: never before a handover stored meanwhile
         return _assign(session, store, incident, role, person, at=when, author=author or default_author(), note=note)
 
 
@@ -714,10 +718,10 @@ def release_role(
     store: Store, ref: str, role: str, person: str, *, at: datetime | None = None, author: str | None = None
 ) -> RoleAssignment:
     """End a person's hold on a role without naming a successor."""
-    when = _when(store, at)
     role_policy = store.policy.role(role)
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
+        when = _when(store, at)
         for assignment, holder in _current_holders(session, incident, role_policy.key):
             if holder.name == person.strip():
                 assignment.ended_at = when
@@ -782,10 +786,10 @@ def record_status_update(
     """Record that an update went out; it resets the countdown of its channel."""
     channel = _choice(channel, UPDATE_CHANNELS, "update channel")
     kind = _required(kind, "the update kind")
-    when = _when(store, at)
     author = author or default_author()
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
+        when = _when(store, at)
         update = StatusUpdate(
             incident_id=incident.id,  # type: ignore[arg-type]
             channel=channel,
