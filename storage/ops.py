@@ -11,7 +11,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from storage.db import Store
-from storage.errors import Conflict, InvalidInput, NotFound
+from storage.errors import Conflict, InvalidInput, NeedsConfirmation, NotFound
 from storage.grammar import ScribeLine, parse_scribe_line
 from storage.models import (
     ACTION_ITEM_STATES,
@@ -43,7 +43,7 @@ from storage.models import (
     StatusUpdate,
     TYPED_KINDS,
 )
-from storage.timeparse import quote_input
+from storage.timeparse import quote_input, time_concerns
 
 AUTHOR_ENV = "WARROOM_USER"
 FUTURE_TOLERANCE = timedelta(seconds=60)
@@ -166,8 +166,8 @@ def title_of(store: Store, incident: Incident) -> str:
 # --- shared checks ---------------------------------------------------------------------
 
 
-def _when(store: Store, at: datetime | None) -> datetime:
-    """`at`, or now; a time in the future is refused.
+def _when(store: Store, at: datetime | None, *, allow_future: bool = False) -> datetime:
+    """`at`, or now; a time in the future is refused unless allowed (a confirmed one).
 
     Call it after the incident row is locked when `at` may be None, so that "now" is
     never earlier than what a concurrent writer stored meanwhile.
@@ -177,7 +177,7 @@ def _when(store: Store, at: datetime | None) -> datetime:
         return now
     if at.tzinfo is None:
         raise InvalidInput("a time needs a timezone")
-    if at - now > FUTURE_TOLERANCE:
+    if not allow_future and at - now > FUTURE_TOLERANCE:
         raise InvalidInput(f"{at.isoformat()} is in the future: events are logged as they happen or after")
     return at.astimezone(now.tzinfo)
 
@@ -210,6 +210,67 @@ def milestone_name(name: str) -> str:
     if key not in MILESTONES:
         raise InvalidInput(f"unknown milestone {name!r}: use one of {', '.join(MILESTONES)}")
     return key
+
+
+# --- typed times that need a confirmation ----------------------------------------------
+
+START_MILESTONES: tuple[str, ...] = ("started", "detected")
+"""Milestones that can put the incident's start before its declaration."""
+
+
+def incident_start(declared_at: datetime, milestones: Mapping[str, datetime]) -> datetime:
+    """When the incident started: the earliest of its declaration and the `started` and
+    `detected` milestones that are set (`milestones`: name -> time, as `milestones()`)."""
+    return min([declared_at, *(milestones[name] for name in START_MILESTONES if name in milestones)])
+
+
+def _incident_start(session: Session, incident: Incident) -> datetime:
+    return incident_start(incident.declared_at, _milestones(session, incident))
+
+
+def _concerns(store: Store, at: datetime, *, now: datetime, start: datetime | None) -> list[str]:
+    return time_concerns(
+        at, now=now, tz=store.policy.tz, older_than=store.policy.confirm_times_older_than, incident_start=start
+    )
+
+
+def _needs_confirmation(store: Store, at: datetime, concerns: list[str]) -> NeedsConfirmation:
+    shown = at.astimezone(store.policy.tz).strftime("%Y-%m-%d %H:%M %Z")
+    return NeedsConfirmation(
+        f"{shown} is {'; '.join(concerns)}: confirm it to write it at that time", concerns=concerns, at=at
+    )
+
+
+def line_concerns(
+    store: Store, line: str, *, start: datetime | None, entered_at: datetime | None = None
+) -> tuple[ScribeLine, list[str]]:
+    """Parse a scribe line and say why its `@time` needs a confirmation (empty: it does not).
+
+    For a screen to ask before it queues the line: `start` is the incident's
+    `incident_start(declared_at, milestones)`; `entered_at` is when the line was entered
+    (default: now). Raises ScribeLineError as `parse_line` does. `log(..., confirmed=True)`
+    then writes it; without `confirmed` the same rule refuses it with NeedsConfirmation.
+    """
+    now = entered_at if entered_at is not None else store.now()
+    parsed = parse_scribe_line(line, now=now, tz=store.policy.tz)
+    if parsed.occurred_at is None:
+        return parsed, []
+    return parsed, _concerns(store, parsed.occurred_at, now=now, start=start)
+
+
+def time_concerns_for(
+    store: Store, ref: str, at: datetime, *, now: datetime | None = None, milestone: str | None = None
+) -> list[str]:
+    """Why a time given for incident `ref` (a `--at`) needs a confirmation; empty: it does not.
+
+    The rule of `storage.timeparse.time_concerns` with the incident's own start and the
+    policy's `confirm_times_older_than`. For the `started` and `detected` milestones,
+    which move the start, a time before it is no concern.
+    """
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        start = None if milestone in START_MILESTONES else _incident_start(session, incident)
+    return _concerns(store, at, now=now if now is not None else store.now(), start=start)
 
 
 # --- events ----------------------------------------------------------------------------
@@ -270,11 +331,15 @@ def log(
     author: str | None = None,
     at: datetime | None = None,
     entered_at: datetime | None = None,
+    confirmed: bool = False,
 ) -> Event:
     """Log one scribe line (see storage.grammar) to the incident's timeline.
 
     `entered_at` is when the line was entered, if it is written later (a line that waited
     for a busy database): its relative times count from then and it happened then.
+    A time given (the line's `@time` or `at`) that is in the future, before the incident
+    started or further back than the policy's `confirm_times_older_than` is refused with
+    NeedsConfirmation unless `confirmed` (see `line_concerns`, which asks the same first).
     """
     if entered_at is None:
         parsed = parse_line(store, line)
@@ -282,9 +347,18 @@ def log(
         parsed = parse_scribe_line(line, now=entered_at, tz=store.policy.tz)
     if parsed.occurred_at is not None and at is not None:
         raise InvalidInput("the line has its own @time and a separate time was given: keep one")
+    given = parsed.occurred_at or at
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
-        occurred_at = _when(store, parsed.occurred_at or at or entered_at)
+        if given is None:
+            occurred_at = _when(store, entered_at)
+        else:
+            occurred_at = _when(store, given, allow_future=True)
+            if not confirmed:
+                now = entered_at if entered_at is not None else store.now()
+                concerns = _concerns(store, occurred_at, now=now, start=_incident_start(session, incident))
+                if concerns:
+                    raise _needs_confirmation(store, occurred_at, concerns)
         return add_event(
             session,
             incident,
