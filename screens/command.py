@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from storage.drafts import Drafts, HeldLine, PendingLine, new_entry_id
-from storage.errors import Busy, DatabaseError, WarroomError
+from storage.errors import Busy, DatabaseError, NeedsConfirmation, WarroomError
 from widgets.countdown import Countdown, CountdownPanel
 from widgets.held_lines import HeldEntry, HeldLines
 from widgets.incident_header import IncidentHeader
@@ -80,9 +80,8 @@ class PendingChange(NamedTuple):
 Pending = PendingLine | PendingChange
 
 
-def _confirmed(line: PendingLine) -> dict[str, bool]:
-    """`confirmed=` for ops.log when the line's time was confirmed."""
-    return {"confirmed": True} if line.confirmed else {}
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _entries(rows: Sequence[live.EventRow | live.EventStub]) -> list[TimelineEntry]:
@@ -446,18 +445,15 @@ class CommandScreen(Screen[None]):
         from storage import ops
 
         assert self.store is not None
+        view = self.view
+        start = ops.incident_start(view.declared_at, view.milestones) if view is not None else None
         try:
-            parsed = ops.parse_line(self.store, line)
+            _, concerns = ops.line_concerns(self.store, line, start=start, entered_at=now)
         except WarroomError as exc:
             return str(exc), False
-        concerns = self._time_concerns(parsed, now)
         if concerns:
-            return "; ".join(concerns), True
+            return _sentence("; ".join(concerns)) + ": Ctrl+Y logs it at that time", True
         return None
-
-    def _time_concerns(self, parsed: object, now: datetime) -> list[str]:
-        """Why the time a line gives needs a confirmation (none: it does not)."""
-        return []
 
     def _author(self) -> str:
         from storage import ops
@@ -590,7 +586,7 @@ class CommandScreen(Screen[None]):
                     try:
                         if isinstance(item, PendingLine):
                             ops.log(store, ref, item.text, entered_at=item.entered_at, entry_id=item.entry_id,
-                                    author=item.author or None, **_confirmed(item))
+                                    author=item.author or None, confirmed=item.confirmed)
                         else:
                             getattr(ops, item.operation)(store, ref, *item.args, **item.kwargs)
                     except DatabaseError as exc:  # busy, full, unreachable: keep it, try again
@@ -600,7 +596,7 @@ class CommandScreen(Screen[None]):
                         stop.wait(pause)
                         continue
                     except WarroomError as exc:
-                        confirmable = type(exc).__name__ == "NeedsConfirmation"
+                        confirmable = isinstance(exc, NeedsConfirmation)
                         self.app.call_from_thread(self._refused, item, str(exc), confirmable)
                     else:
                         self.app.call_from_thread(self._written, item)

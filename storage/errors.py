@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class WarroomError(Exception):
     """A failure with a one-line message meant for the user."""
@@ -29,3 +31,13 @@ class Conflict(DatabaseError):
 
 class Busy(DatabaseError):
     """The database is held by another writer for longer than the wait allows: retry later."""
+
+
+class NeedsConfirmation(InvalidInput):
+    """A typed time that is written only once the person confirms it (see
+    `storage.timeparse.time_concerns`): `.concerns` says why, `.at` is the time as resolved."""
+
+    def __init__(self, message: str, *, concerns: list[str], at: datetime) -> None:
+        super().__init__(message)
+        self.concerns = concerns
+        self.at = at

@@ -65,7 +65,9 @@ class ScribeLineError(InvalidInput):
 def parse_scribe_line(line: str, *, now: datetime, tz: tzinfo) -> ScribeLine:
     """Parse one scribe line such as `@-5m !/decision roll back the deploy`.
 
-    Prefix tokens: `@TIME` (any `parse_when` form without spaces, never in the future),
+    Prefix tokens: `@TIME` (any `parse_when` form without spaces; whether a time in the
+    future, long ago or before the incident needs a confirmation is decided when it is
+    logged, see `storage.timeparse.time_concerns`),
     `!` (key event, may be glued to the next token) and `/note`, `/action`, `/decision`,
     `/todo`, `/query`, `/comms` (case-insensitive). A `\\` ends the prefixes and is dropped.
     The text is kept verbatim apart from surrounding whitespace; its first http(s) URL
@@ -113,7 +115,7 @@ def parse_scribe_line(line: str, *, now: datetime, tz: tzinfo) -> ScribeLine:
                 )
             time_token = token
             try:
-                occurred_at = parse_when(token[1:], now=now, tz=tz)
+                occurred_at = parse_when(token[1:], now=now, tz=tz, allow_future=True)
             except InvalidInput as err:
                 message = f"after @: {err} (to log the line as typed, start it with \\)"
                 raise ScribeLineError(message, line) from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from storage.db import Store
-from storage.errors import Conflict, InvalidInput, NotFound
+from storage.errors import Conflict, InvalidInput, NeedsConfirmation, NotFound
 from storage.grammar import ScribeLine, parse_scribe_line
 from storage.models import (
     ACTION_ITEM_STATES,
@@ -43,7 +43,7 @@ from storage.models import (
     StatusUpdate,
     TYPED_KINDS,
 )
-from storage.timeparse import quote_input
+from storage.timeparse import quote_input, time_concerns
 
 AUTHOR_ENV = "WARROOM_USER"
 FUTURE_TOLERANCE = timedelta(seconds=60)
@@ -166,14 +166,18 @@ def title_of(store: Store, incident: Incident) -> str:
 # --- shared checks ---------------------------------------------------------------------
 
 
-def _when(store: Store, at: datetime | None) -> datetime:
-    """`at`, or now; a time in the future is refused."""
+def _when(store: Store, at: datetime | None, *, allow_future: bool = False) -> datetime:
+    """`at`, or now; a time in the future is refused unless allowed (a confirmed one).
+
+    Call it after the incident row is locked when `at` may be None, so that "now" is
+    never earlier than what a concurrent writer stored meanwhile.
+    """
     now = store.now()
     if at is None:
         return now
     if at.tzinfo is None:
         raise InvalidInput("a time needs a timezone")
-    if at - now > FUTURE_TOLERANCE:
+    if not allow_future and at - now > FUTURE_TOLERANCE:
         raise InvalidInput(f"{at.isoformat()} is in the future: events are logged as they happen or after")
     return at.astimezone(now.tzinfo)
 
@@ -206,6 +210,67 @@ def milestone_name(name: str) -> str:
     if key not in MILESTONES:
         raise InvalidInput(f"unknown milestone {name!r}: use one of {', '.join(MILESTONES)}")
     return key
+
+
+# --- typed times that need a confirmation ----------------------------------------------
+
+START_MILESTONES: tuple[str, ...] = ("started", "detected")
+"""Milestones that can put the incident's start before its declaration."""
+
+
+def incident_start(declared_at: datetime, milestones: Mapping[str, datetime]) -> datetime:
+    """When the incident started: the earliest of its declaration and the `started` and
+    `detected` milestones that are set (`milestones`: name -> time, as `milestones()`)."""
+    return min([declared_at, *(milestones[name] for name in START_MILESTONES if name in milestones)])
+
+
+def _incident_start(session: Session, incident: Incident) -> datetime:
+    return incident_start(incident.declared_at, _milestones(session, incident))
+
+
+def _concerns(store: Store, at: datetime, *, now: datetime, start: datetime | None) -> list[str]:
+    return time_concerns(
+        at, now=now, tz=store.policy.tz, older_than=store.policy.confirm_times_older_than, incident_start=start
+    )
+
+
+def _needs_confirmation(store: Store, at: datetime, concerns: list[str]) -> NeedsConfirmation:
+    shown = at.astimezone(store.policy.tz).strftime("%Y-%m-%d %H:%M %Z")
+    return NeedsConfirmation(
+        f"{shown} is {'; '.join(concerns)}: confirm it to write it at that time", concerns=concerns, at=at
+    )
+
+
+def line_concerns(
+    store: Store, line: str, *, start: datetime | None, entered_at: datetime | None = None
+) -> tuple[ScribeLine, list[str]]:
+    """Parse a scribe line and say why its `@time` needs a confirmation (empty: it does not).
+
+    For a screen to ask before it queues the line: `start` is the incident's
+    `incident_start(declared_at, milestones)`; `entered_at` is when the line was entered
+    (default: now). Raises ScribeLineError as `parse_line` does. `log(..., confirmed=True)`
+    then writes it; without `confirmed` the same rule refuses it with NeedsConfirmation.
+    """
+    now = entered_at if entered_at is not None else store.now()
+    parsed = parse_scribe_line(line, now=now, tz=store.policy.tz)
+    if parsed.occurred_at is None:
+        return parsed, []
+    return parsed, _concerns(store, parsed.occurred_at, now=now, start=start)
+
+
+def time_concerns_for(
+    store: Store, ref: str, at: datetime, *, now: datetime | None = None, milestone: str | None = None
+) -> list[str]:
+    """Why a time given for incident `ref` (a `--at`) needs a confirmation; empty: it does not.
+
+    The rule of `storage.timeparse.time_concerns` with the incident's own start and the
+    policy's `confirm_times_older_than`. For the `started` and `detected` milestones,
+    which move the start, a time before it is no concern.
+    """
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        start = None if milestone in START_MILESTONES else _incident_start(session, incident)
+    return _concerns(store, at, now=now if now is not None else store.now(), start=start)
 
 
 # --- events ----------------------------------------------------------------------------
@@ -269,6 +334,7 @@ def log(
     at: datetime | None = None,
     entered_at: datetime | None = None,
     entry_id: str | None = None,
+    confirmed: bool = False,
 ) -> Event:
     """Log one scribe line (see storage.grammar) to the incident's timeline.
 
@@ -277,6 +343,9 @@ def log(
     `entry_id` is the id the line got when it was entered: a line written again (a retry,
     a replay after a crash, a second process replaying it) returns the event already
     logged with that id instead of logging it twice.
+    A time given (the line's `@time` or `at`) that is in the future, before the incident
+    started or further back than the policy's `confirm_times_older_than` is refused with
+    NeedsConfirmation unless `confirmed` (see `line_concerns`, which asks the same first).
     """
     if entry_id is not None:
         entry_id = _entry_id(entry_id)
@@ -286,7 +355,7 @@ def log(
         parsed = parse_scribe_line(line, now=entered_at, tz=store.policy.tz)
     if parsed.occurred_at is not None and at is not None:
         raise InvalidInput("the line has its own @time and a separate time was given: keep one")
-    occurred_at = _when(store, parsed.occurred_at or at or entered_at)
+    given = parsed.occurred_at or at
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
         if entry_id is not None:
@@ -295,6 +364,15 @@ def log(
             ).first()
             if logged is not None:
                 return logged
+        if given is None:
+            occurred_at = _when(store, entered_at)
+        else:
+            occurred_at = _when(store, given, allow_future=True)
+            if not confirmed:
+                now = entered_at if entered_at is not None else store.now()
+                concerns = _concerns(store, occurred_at, now=now, start=_incident_start(session, incident))
+                if concerns:
+                    raise _needs_confirmation(store, occurred_at, concerns)
         return add_event(
             session,
             incident,
@@ -533,10 +611,10 @@ def change_severity(
 ) -> Incident:
     """Move the incident to another severity; the history and the timeline record it."""
     level = store.policy.severity(severity).level
-    when = _when(store, at)
     author = author or default_author()
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
+        when = _when(store, at)
         if incident.severity == level:
             raise InvalidInput(f"{incident.ref} is already SEV{level}")
         previous = incident.severity
@@ -570,9 +648,9 @@ def set_status(
 ) -> Incident:
     """Set the incident's phase (investigating, identified, mitigated, resolved)."""
     status = _choice(status, STATUSES, "status")
-    when = _when(store, at)
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
+        when = _when(store, at)
         _set_status(session, store, incident, status, when, author or default_author())
         return incident
 
@@ -601,11 +679,11 @@ def set_milestone(
 ) -> Milestone:
     """Mark a milestone reached at `at` (now by default); setting it again corrects it."""
     key = milestone_name(name)
-    when = _when(store, at)
     author = author or default_author()
     label = key.replace("_", " ")
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
+        when = _when(store, at)
         milestone = session.exec(
             select(Milestone).where(Milestone.incident_id == incident.id, Milestone.name == key)
         ).first()
@@ -748,9 +826,9 @@ def assign_role(
     author: str | None = None,
 ) -> RoleAssignment:
     """Give a role to a person; for a single-holder role this is a handover."""
-    when = _when(store, at)
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
+        when = _when(store, at)  # after the lock: never before a handover stored meanwhile
         return _assign(session, store, incident, role, person, at=when, author=author or default_author(), note=note)
 
 
@@ -758,10 +836,10 @@ def release_role(
     store: Store, ref: str, role: str, person: str, *, at: datetime | None = None, author: str | None = None
 ) -> RoleAssignment:
     """End a person's hold on a role without naming a successor."""
-    when = _when(store, at)
     role_policy = store.policy.role(role)
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
+        when = _when(store, at)
         for assignment, holder in _current_holders(session, incident, role_policy.key):
             if holder.name == person.strip():
                 assignment.ended_at = when
@@ -826,10 +904,10 @@ def record_status_update(
     """Record that an update went out; it resets the countdown of its channel."""
     channel = _choice(channel, UPDATE_CHANNELS, "update channel")
     kind = _required(kind, "the update kind")
-    when = _when(store, at)
     author = author or default_author()
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
+        when = _when(store, at)
         update = StatusUpdate(
             incident_id=incident.id,  # type: ignore[arg-type]
             channel=channel,

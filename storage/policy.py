@@ -223,6 +223,8 @@ class Policy:
     severities: dict[int, SeverityPolicy]
     roles: dict[str, RolePolicy]
     templates: dict[str, MessageTemplate] = field(default_factory=dict)
+    confirm_times_older_than: timedelta = timedelta(hours=3)
+    """A typed time further back than this needs a confirmation (see `timeparse.time_concerns`)."""
 
     @property
     def tz(self) -> tzinfo:
@@ -394,7 +396,7 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- validation
 
-_TOP_KEYS = ("timezone", "naming", "process", "severity", "roles", "templates")
+_TOP_KEYS = ("timezone", "confirm_times_older_than", "naming", "process", "severity", "roles", "templates")
 _NAMING_KEYS = ("reference", "title")
 _PROCESS_KEYS = ("decide_within", "declare_within")
 _SEVERITY_KEYS = (
@@ -554,6 +556,9 @@ class _Builder:
             severities=self.severities(self.table(data["severity"], "severity")),
             roles=self.roles(self.table(data["roles"], "roles")),
             templates=self.templates(self.table(data["templates"], "templates")),
+            confirm_times_older_than=self.duration(
+                data.get("confirm_times_older_than", "3h"), "confirm_times_older_than"
+            ),
         )
 
     def timezone(self, value: Any) -> str:

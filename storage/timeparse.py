@@ -1,6 +1,9 @@
 """Parse and format the durations and times people type ("20m", "14:32", "-5m").
 
 Pure functions: the current time always comes from the caller, never the system clock.
+A wall-clock time that the configured zone skips (spring forward) or shows twice (autumn)
+is refused with the typeable choices named, and `time_concerns` is the one rule for which
+typed times need a confirmation (the scribe line's `@` and every `--at` use both).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ __all__ = [
     "parse_duration",
     "parse_when",
     "quote_input",
+    "time_concerns",
 ]
 
 FUTURE_TOLERANCE = timedelta(seconds=60)
@@ -26,7 +30,9 @@ _DURATION_RE = re.compile(
     r"(?:([0-9]+)\s*d)?\s*(?:([0-9]+)\s*h)?\s*(?:([0-9]+)\s*m)?\s*(?:([0-9]+)\s*s)?",
     re.IGNORECASE | re.ASCII,
 )
-_CLOCK_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?", re.ASCII)
+_CLOCK_RE = re.compile(
+    r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?", re.IGNORECASE | re.ASCII
+)
 _ISO_RE = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}"
     r"(?::[0-9]{2}(?:[.,][0-9]{1,6})?)?"
@@ -99,10 +105,13 @@ def parse_when(text: str, *, now: datetime, tz: tzinfo, allow_future: bool = Fal
     """Parse a typed point in time and return it as an aware UTC datetime.
 
     Accepted: "now"; "HH:MM" or "HH:MM:SS" in `tz` (the latest such time not after `now`,
-    allowing `FUTURE_TOLERANCE` of clock skew); "-5m", "-1h30m" (relative past); ISO 8601
-    date and time ("2026-11-23T14:32", "2026-11-23 14:32:05", "...Z", "...+01:00"), naive
-    ones read in `tz`. Raises InvalidInput for anything else and, unless `allow_future`,
-    for a time more than `FUTURE_TOLERANCE` after `now`. `now` must be aware.
+    allowing `FUTURE_TOLERANCE` of clock skew: today or yesterday), optionally with an
+    offset ("02:30+01:00", "14:32Z"); "-5m", "-1h30m" (relative past); ISO 8601 date and
+    time ("2026-11-23T14:32", "2026-11-23 14:32:05", "...Z", "...+01:00"), naive ones read
+    in `tz`. A wall-clock time without an offset that `tz` skips (spring forward) or shows
+    twice (autumn) is refused, naming what to write instead: it never silently becomes
+    another time. Raises InvalidInput for anything else and, unless `allow_future`, for a
+    time more than `FUTURE_TOLERANCE` after `now`. `now` must be aware.
     """
     now_utc = to_utc(now)
     stripped = text.strip()
@@ -135,7 +144,7 @@ def _parse_when(text: str, now: datetime, tz: tzinfo) -> datetime:
     if (match := _CLOCK_RE.fullmatch(text)) is not None:
         return _latest_wall_clock(text, match, now, tz)
     if _ISO_RE.fullmatch(text) is not None:
-        return _parse_iso(text, tz)
+        return _parse_iso(text, now, tz)
     if _DATE_ONLY_RE.fullmatch(text) is not None:
         raise InvalidInput(
             f"{quote_input(text)} is a date without a time: add one, e.g. {text}T14:32"
@@ -156,47 +165,233 @@ def _looks_like_duration(text: str) -> bool:
 
 
 def _latest_wall_clock(text: str, match: re.Match[str], now: datetime, tz: tzinfo) -> datetime:
-    """The latest instant showing this wall-clock time in `tz` that is not after `now`.
+    """The latest instant showing this wall-clock time that is not after `now` (+ tolerance).
 
-    Every reading of the local time counts: both folds of an ambiguous (repeated) hour and
-    both offsets of a skipped one, so the answer is the most recent plausible instant.
+    The day is today or yesterday in `tz` (or in the offset typed with it). On that day the
+    time must exist once: one the zone skipped, or one it showed twice, is refused with
+    the choices named, even when only one of the two readings has happened yet.
     """
     hour, minute = int(match[1]), int(match[2])
     second = int(match[3]) if match[3] else 0
     if hour > 23 or minute > 59 or second > 59:
         raise InvalidInput(f"{quote_input(text)} is not a time: {_WHEN_HINT}")
     wall = time(hour, minute, second)
-    today = now.astimezone(tz).date()
     limit = now + FUTURE_TOLERANCE
-    days = (today,) if today == date.min else (today, today - timedelta(days=1))
-    candidates = [
-        instant
-        for day in days
-        for instant in _readings(day, wall, tz)
-        if instant <= limit
-    ]
-    if not candidates:  # only at the very start of the calendar
-        raise InvalidInput(f"{quote_input(text)} is out of range")
-    return max(candidates)
+    if match[4]:
+        zone: tzinfo = _fixed_offset(match[4], text)
+    else:
+        zone = tz
+    limit_wall = _naive_in(limit, zone)
+    today = limit_wall.date() if limit_wall is not None else now.astimezone(zone).date()
+    for day in (today, today - timedelta(days=1)) if today > date.min else (today,):
+        naive = datetime.combine(day, wall)
+        readings = _readings(naive, zone)
+        if not readings:  # the zone skipped this time that day
+            if limit_wall is None or naive <= limit_wall:  # the clocks have jumped over it
+                raise InvalidInput(_gap_message(naive, zone, clock_form=day == now.astimezone(zone).date()))
+            continue
+        if readings[0] > limit:
+            continue
+        if len(readings) > 1:
+            raise InvalidInput(_fold_message(naive, readings, zone, happened=readings[-1] <= limit))
+        return readings[0]
+    raise InvalidInput(f"{quote_input(text)} is out of range")  # only at the very start of the calendar
 
 
-def _readings(day: date, wall: time, tz: tzinfo) -> set[datetime]:
-    """The UTC instants that local `day` + `wall` in `tz` can mean (one, or two at a DST edge)."""
+def _fixed_offset(text: str, typed: str) -> tzinfo:
+    """The fixed zone of an offset such as "Z", "+01:00", "+0100" or "-05"."""
+    if text.upper() == "Z":
+        return timezone.utc
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 23 or minutes > 59:
+        raise InvalidInput(f"{quote_input(typed)} has an impossible offset {text}: use one like +01:00")
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(-delta if text[0] == "-" else delta)
+
+
+def _naive_in(at: datetime, zone: tzinfo) -> datetime | None:
+    """The wall clock `at` shows in `zone`, or None at the end of the calendar."""
+    try:
+        return at.astimezone(zone).replace(tzinfo=None)
+    except OverflowError:
+        return None
+
+
+def _readings(naive: datetime, tz: tzinfo) -> list[datetime]:
+    """The UTC instants at which the wall clock in `tz` shows `naive`, earliest first:
+    none in a gap (spring forward), two in a fold (autumn), else one."""
     readings: set[datetime] = set()
     for fold in (0, 1):
         try:
-            local = datetime.combine(day, wall, tzinfo=tz).replace(fold=fold)
-            readings.add(local.astimezone(timezone.utc))
+            instant = naive.replace(tzinfo=tz, fold=fold).astimezone(timezone.utc)
+            if instant.astimezone(tz).replace(tzinfo=None) == naive:
+                readings.add(instant)
         except OverflowError:  # year 1 or 9999 at the edge of the calendar
             continue
-    return readings
+    return sorted(readings)
 
 
-def _parse_iso(text: str, tz: tzinfo) -> datetime:
+def _resolve_local(naive: datetime, tz: tzinfo, *, clock_form: bool) -> datetime:
+    """The one UTC instant showing `naive` in `tz`; InvalidInput in a gap or a fold."""
+    readings = _readings(naive, tz)
+    if not readings:
+        raise InvalidInput(_gap_message(naive, tz, clock_form=clock_form))
+    if len(readings) > 1:
+        raise InvalidInput(_fold_message(naive, readings, tz, happened=True))
+    return readings[0]
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _day_label(day: date, *, year: bool = True) -> str:
+    """"Sun 29 Mar 2026" (English whatever the locale), without the year if asked."""
+    label = f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+    return f"{label} {day.year}" if year else label
+
+
+def _clock(wall: time) -> str:
+    """"14:32", or "14:32:05" when there are seconds."""
+    return wall.strftime("%H:%M:%S" if wall.second or wall.microsecond else "%H:%M")
+
+
+def _offset(delta: timedelta | None) -> str:
+    """"+01:00" for one hour east of UTC."""
+    total = int((delta or timedelta(0)).total_seconds())
+    sign = "-" if total < 0 else "+"
+    hours, rest = divmod(abs(total), 3600)
+    text = f"{sign}{hours:02}:{rest // 60:02}"
+    return text + (f":{rest % 60:02}" if rest % 60 else "")
+
+
+def _zone_name(tz: tzinfo) -> str:
+    return str(getattr(tz, "key", None) or getattr(tz, "name", None) or tz)
+
+
+def _gap_message(naive: datetime, tz: tzinfo, *, clock_form: bool) -> str:
+    """Why a skipped wall time is refused, with the times on either side to write instead."""
+    early = naive.replace(tzinfo=tz, fold=1).astimezone(timezone.utc)
+    late = naive.replace(tzinfo=tz, fold=0).astimezone(timezone.utc)
+    low, high = min(early, late), max(early, late)
+    before = low.astimezone(tz).utcoffset()
+    while high - low > timedelta(seconds=1):  # find the instant the clocks jumped
+        middle = low + (high - low) / 2
+        if middle.astimezone(tz).utcoffset() == before:
+            low = middle
+        else:
+            high = middle
+    jump = high.replace(microsecond=0)
+    if jump.astimezone(tz).utcoffset() == before:
+        jump += timedelta(seconds=1)
+    start = (jump - timedelta(seconds=1)).astimezone(tz) + timedelta(seconds=1)
+    start_wall = start.replace(tzinfo=None)  # the wall time the clocks jumped from
+    end_wall = jump.astimezone(tz).replace(tzinfo=None)  # ... and to
+    last_before = start_wall - timedelta(minutes=1)
+
+    def shown(wall: datetime, *, typeable: bool) -> str:  # the date only when it is needed
+        same_day = wall.date() == naive.date()
+        return _clock(wall.time()) if same_day and (clock_form or not typeable) else _iso_local(wall)
+
+    return (
+        f"{_clock(naive.time())} does not exist on {_day_label(naive.date())} in {_zone_name(tz)} "
+        f"(clocks jumped from {shown(start_wall, typeable=False)} to {shown(end_wall, typeable=False)}): "
+        f"write {shown(last_before, typeable=True)} or {shown(end_wall, typeable=True)}, "
+        f"or give an offset: {_iso_local(naive)}{_offset(before)}"
+    )
+
+
+def _fold_message(naive: datetime, readings: list[datetime], tz: tzinfo, *, happened: bool) -> str:
+    """Why a wall time shown twice is refused, with both readings as typeable times."""
+    first, second = (reading.astimezone(tz) for reading in (readings[0], readings[-1]))
+    verb = "happened" if happened else "happens"
+    return (
+        f"{_clock(naive.time())} on {_day_label(naive.date())} {verb} twice in {_zone_name(tz)}: "
+        f"write {_iso_local(naive)}{_offset(first.utcoffset())} (first, {first.tzname()}) "
+        f"or {_iso_local(naive)}{_offset(second.utcoffset())} (second, {second.tzname()})"
+    )
+
+
+def _iso_local(naive: datetime) -> str:
+    """"2026-03-29T02:30", with seconds only when there are some."""
+    return f"{naive.date().isoformat()}T{_clock(naive.time())}"
+
+
+def _parse_iso(text: str, now: datetime, tz: tzinfo) -> datetime:
     try:
         parsed = datetime.fromisoformat(text.upper().replace(",", "."))
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=tz, fold=0)
-        return parsed.astimezone(timezone.utc)
-    except (ValueError, OverflowError):
+    except ValueError:
         raise InvalidInput(f"{quote_input(text)} is not a valid date and time") from None
+    try:
+        if parsed.tzinfo is None:
+            return _resolve_local(parsed, tz, clock_form=False)
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        raise InvalidInput(f"{quote_input(text)} is not a valid date and time") from None
+
+
+# --- which typed times need a confirmation -------------------------------------------
+
+
+def time_concerns(
+    at: datetime,
+    *,
+    now: datetime,
+    tz: tzinfo,
+    older_than: timedelta | None,
+    incident_start: datetime | None = None,
+) -> list[str]:
+    """Why a typed time `at` needs confirming before it is written; empty when it is fine.
+
+    The one rule for `@` in the scribe line and every `--at`: a time more than
+    `FUTURE_TOLERANCE` after `now` ("in the future: 35m from now"), one before the minute
+    the incident started ("before the incident started (14:40)"), and one more than
+    `older_than` before `now` ("yesterday, 23h24m ago"; `None`: no limit). A date is named
+    when it is not `now`'s date in `tz`. All datetimes must be aware.
+    """
+    at, now = to_utc(at), to_utc(now)
+    concerns: list[str] = []
+    if at - now > FUTURE_TOLERANCE:
+        concerns.append(f"in the future: {_day_prefix(at, now, tz)}{_rough(at - now)} from now")
+    if incident_start is not None:
+        started = to_utc(incident_start).replace(second=0, microsecond=0)
+        if at < started:
+            concerns.append(f"before the incident started ({_moment(to_utc(incident_start), now, tz)})")
+    if older_than is not None and now - at > older_than:
+        concerns.append(f"{_day_prefix(at, now, tz)}{_rough(now - at)} ago")
+    return concerns
+
+
+def _rough(delta: timedelta) -> str:
+    """A duration for a message: whole minutes once it is an hour or more."""
+    if delta >= timedelta(hours=1):
+        delta = timedelta(minutes=delta // timedelta(minutes=1))
+    return format_duration(delta)
+
+
+def _day_prefix(at: datetime, now: datetime, tz: tzinfo) -> str:
+    """"" on `now`'s date, "yesterday, ", "tomorrow, " or "Sat 21 Nov, "."""
+    day = _local_date(at, tz)
+    today = _local_date(now, tz)
+    if day is None or today is None or day == today:
+        return ""
+    if day == today - timedelta(days=1):
+        return "yesterday, "
+    if day == today + timedelta(days=1):
+        return "tomorrow, "
+    return f"{_day_label(day, year=day.year != today.year)}, "
+
+
+def _moment(at: datetime, now: datetime, tz: tzinfo) -> str:
+    """"14:40", "yesterday 14:40" or "Sat 21 Nov 14:40": a time named from `now`'s day."""
+    local = at.astimezone(tz)
+    prefix = _day_prefix(at, now, tz).replace(",", "")
+    return f"{prefix}{_clock(local.time().replace(second=0, microsecond=0))}"
+
+
+def _local_date(at: datetime, tz: tzinfo) -> date | None:
+    try:
+        return at.astimezone(tz).date()
+    except OverflowError:
+        return None

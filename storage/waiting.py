@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from storage import ops
 from storage.db import Store
 from storage.drafts import Drafts, HeldLine, PendingLine, new_entry_id, ref_digest
-from storage.errors import DatabaseError, InvalidInput, NotFound, WarroomError
+from storage.errors import DatabaseError, InvalidInput, NeedsConfirmation, NotFound, WarroomError
 
 
 @dataclass
@@ -109,7 +109,7 @@ def write_waiting_lines(store: Store, drafts: Drafts, *, skip: str | None = None
                     author=line.author or None,
                     entered_at=line.entered_at,
                     entry_id=line.entry_id,
-                    **_confirmed(line),
+                    confirmed=line.confirmed,
                 )
             except DatabaseError as exc:
                 report.still_waiting = len(missing) - position
@@ -117,22 +117,10 @@ def write_waiting_lines(store: Store, drafts: Drafts, *, skip: str | None = None
                 break
             except InvalidInput as exc:
                 held = HeldLine(line.text, str(exc), line.entered_at, line.entry_id,
-                                _needs_confirmation(exc), line.author)
+                                isinstance(exc, NeedsConfirmation), line.author)
                 drafts.save_held(ref, [*drafts.load_held(ref), held])
                 report.moved_aside.append(held)
             else:
                 report.written += 1
             drafts.remove_pending(ref, {line.entry_id})
     return reports
-
-
-def _confirmed(line: PendingLine) -> dict[str, bool]:
-    """`confirmed=` for ops.log, where this version's ops.log takes it."""
-    return {"confirmed": True} if line.confirmed and _LOG_TAKES_CONFIRMED else {}
-
-
-def _needs_confirmation(exc: InvalidInput) -> bool:
-    return type(exc).__name__ == "NeedsConfirmation"
-
-
-_LOG_TAKES_CONFIRMED = "confirmed" in ops.log.__code__.co_varnames

@@ -93,7 +93,10 @@ async def test_busy_database_keeps_the_lines_and_writes_them_when_free(
 async def test_a_line_written_late_keeps_the_time_it_was_entered(
     store: Store, policy: Policy, clock: FrozenClock
 ) -> None:
-    ref = ops.declare(store, severity=2, functionality="checkout", state="slow", audience="all").ref
+    # declared before the line's time, which therefore needs no confirmation
+    ref = ops.declare(
+        store, severity=2, functionality="checkout", state="slow", audience="all", at=NOW - timedelta(minutes=20)
+    ).ref
     app = WarroomApp(store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen

@@ -353,9 +353,9 @@ async def test_an_incident_across_midnight_shows_each_day(tmp_path: Path, policy
         # Sunday 19:40 in Berlin to Monday 15:40 (now): two days.
         ref = ops.declare(store, severity=2, functionality="batch", state="stuck", audience="all",
                           at=NOW - timedelta(hours=20)).ref
-        ops.log(store, ref, "before midnight", at=NOW - timedelta(hours=15, minutes=50))  # Sun 23:50
-        ops.log(store, ref, "after midnight", at=NOW - timedelta(hours=15, minutes=30))  # Mon 00:10
-        ops.log(store, ref, "this afternoon", at=NOW - timedelta(minutes=10))  # Mon 15:30
+        ops.log(store, ref, "before midnight", at=NOW - timedelta(hours=15, minutes=50), confirmed=True)  # Sun 23:50
+        ops.log(store, ref, "after midnight", at=NOW - timedelta(hours=15, minutes=30), confirmed=True)  # Mon 00:10
+        ops.log(store, ref, "this afternoon", at=NOW - timedelta(minutes=10), confirmed=True)  # Mon 15:30
         app = WarroomApp(store, ref=ref)
         async with app.run_test(size=(120, 40)) as pilot:
             timeline = command(app).query_one(TimelineView)

@@ -82,7 +82,7 @@ def test_events_since_returns_new_and_revised_events(store: Store, clock: Frozen
     rows, mark = live.event_rows(store, ref)
     assert [r.text for r in rows] == ["Declared SEV1: api is down for all", "first"]
     assert live.events_since(store, ref, mark) == ([], mark)
-    ops.log(store, ref, "backdated", at=NOW - minutes(30))
+    ops.log(store, ref, "backdated", at=NOW - minutes(30), confirmed=True)  # before the declaration
     ops.strike_event(store, ref, 2)
     changed, mark = live.events_since(store, ref, mark)
     assert [(r.text, r.struck) for r in changed] == [("backdated", False), ("first", True)]

@@ -60,7 +60,7 @@ def test_declare_rejects_bad_input_and_writes_nothing(store: Store, overrides: d
 
 
 def test_log_parses_the_scribe_line(store: Store) -> None:
-    ref = declare(store)
+    ref = declare(store, at=NOW - timedelta(minutes=30))
     event = ops.log(store, ref, "@-5m !/decision roll back https://deploy.example.com/42.", author="Lee")
     assert (event.kind, event.key, event.author) == ("decision", True, "Lee")
     assert event.text == "roll back https://deploy.example.com/42."

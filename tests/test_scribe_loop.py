@@ -321,3 +321,32 @@ def test_lines_waiting_for_another_incident_are_written_at_the_next_start(tmp_pa
     assert Drafts(f"sqlite:///{path}").load_pending(first) == []
     listed = subprocess.run([WARROOM, "--db", str(path), "list"], capture_output=True, text=True)
     assert listed.returncode == 0 and "may not be in the record" not in listed.stderr
+
+
+# --- times that need a look --------------------------------------------------------------------
+
+
+async def test_a_time_on_another_day_is_set_aside_until_confirmed(store: Store) -> None:
+    from datetime import datetime, timezone
+
+    ref = declare(store)
+    before = texts(store, ref)
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, CommandScreen)
+        await until(pilot, lambda: screen.view is not None)
+        # 16:00 typed at 15:40 Berlin time: the latest 16:00 is yesterday's.
+        await pilot.press(*"@16:00 db failover", "enter", *"next line", "enter")
+        await until(pilot, lambda: texts(store, ref)[-1:] == ["next line"])
+        held = screen.query_one(HeldLines)
+        assert [entry.text for entry in held.entries] == ["@16:00 db failover"]
+        shown = str(held.render())
+        assert "yesterday" in shown and "Ctrl+Y" in shown
+        assert "db failover" not in texts(store, ref)
+        await pilot.press("ctrl+y")
+        await until(pilot, lambda: "db failover" in texts(store, ref) and not screen.unsaved_lines)
+        assert not held.display
+    event = next(e for e in ops.timeline(store, ref) if e.text == "db failover")
+    assert event.occurred_at == datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
+    assert len(texts(store, ref)) == len(before) + 2

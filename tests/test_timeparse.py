@@ -236,27 +236,104 @@ def test_pendulum_timezones_work_too() -> None:
 @pytest.mark.parametrize(
     ("now", "text", "expected"),
     [
-        # spring forward: 02:xx does not exist on the 29th
-        (utc(2026, 3, 29, 1, 30), "02:30", utc(2026, 3, 29, 1, 30)),  # read as 03:30 CEST (= now)
-        (utc(2026, 3, 29, 1, 20), "02:30", utc(2026, 3, 29, 0, 30)),  # read as 01:30 CET, not yesterday
+        # spring forward: 02:xx does not exist on the 29th (refused once the clocks jumped)
+        (utc(2026, 3, 29, 0, 50), "02:30", utc(2026, 3, 28, 1, 30)),  # not reached yet: yesterday
         (utc(2026, 3, 29, 1, 20), "01:30", utc(2026, 3, 29, 0, 30)),
         (utc(2026, 3, 29, 1, 20), "03:10", utc(2026, 3, 29, 1, 10)),
         (utc(2026, 3, 29, 1, 20), "03:30", utc(2026, 3, 28, 2, 30)),  # later than now: yesterday, CET
         (utc(2026, 3, 29, 12, 0), "01:00", utc(2026, 3, 29, 0, 0)),
         (utc(2026, 3, 29, 12, 0), "13:00", utc(2026, 3, 29, 11, 0)),
-        (utc(2026, 3, 30, 0, 20), "02:30", utc(2026, 3, 29, 1, 30)),  # yesterday's 02:30 is in the gap
-        # fall back: 02:xx happens twice on the 25th
-        (utc(2026, 10, 25, 1, 45), "02:30", utc(2026, 10, 25, 1, 30)),  # the second 02:30 (CET)
-        (utc(2026, 10, 25, 1, 10), "02:30", utc(2026, 10, 25, 0, 30)),  # only the first has happened
-        (utc(2026, 10, 25, 0, 50), "02:30", utc(2026, 10, 25, 0, 30)),
+        # fall back: 02:xx happens twice on the 25th (refused once the first has happened)
         (utc(2026, 10, 25, 0, 50), "02:55", utc(2026, 10, 24, 0, 55)),  # neither has happened yet
-        (utc(2026, 10, 25, 12, 0), "02:30", utc(2026, 10, 25, 1, 30)),  # the latest of the two
         (utc(2026, 10, 25, 12, 0), "03:30", utc(2026, 10, 25, 2, 30)),
         (utc(2026, 10, 25, 12, 0), "01:30", utc(2026, 10, 24, 23, 30)),
+        (utc(2026, 10, 25, 12, 0), "01:59", utc(2026, 10, 24, 23, 59)),  # just before the repeat
     ],
 )
 def test_wall_clock_is_dst_safe(now: datetime, text: str, expected: datetime) -> None:
     assert when(text, now=now) == expected
+
+
+SPRING_GAP = (
+    "02:30 does not exist on Sun 29 Mar 2026 in Europe/Berlin (clocks jumped from 02:00 to 03:00): "
+    "write 01:59 or 03:00, or give an offset: 2026-03-29T02:30+01:00"
+)
+SPRING_GAP_ISO = SPRING_GAP.replace("01:59 or 03:00", "2026-03-29T01:59 or 2026-03-29T03:00")
+AUTUMN_FOLD = (
+    "02:30 on Sun 25 Oct 2026 happened twice in Europe/Berlin: "
+    "write 2026-10-25T02:30+02:00 (first, CEST) or 2026-10-25T02:30+01:00 (second, CET)"
+)
+
+
+@pytest.mark.parametrize(
+    ("now", "text", "message"),
+    [
+        (utc(2026, 3, 29, 14, 24), "02:30", SPRING_GAP),
+        (utc(2026, 3, 29, 1, 0), "02:30", SPRING_GAP),  # the very moment the clocks jump
+        (utc(2026, 3, 29, 1, 20), "02:30", SPRING_GAP),
+        (utc(2026, 3, 30, 0, 20), "02:30", SPRING_GAP_ISO),  # yesterday's 02:30: the date is needed
+        (NOW, "2026-03-29T02:30", SPRING_GAP_ISO),
+        (utc(2026, 10, 25, 12, 0), "02:30", AUTUMN_FOLD),
+        (utc(2026, 10, 25, 1, 45), "02:30", AUTUMN_FOLD),
+        (utc(2026, 10, 25, 1, 10), "02:30", AUTUMN_FOLD.replace("happened", "happens")),  # one still to come
+        (NOW, "2026-10-25T02:30", AUTUMN_FOLD),
+        (NOW, "2026-10-25 02:30", AUTUMN_FOLD),
+    ],
+)
+def test_a_skipped_or_repeated_wall_time_is_refused_naming_the_choices(
+    now: datetime, text: str, message: str
+) -> None:
+    with pytest.raises(InvalidInput) as err:
+        when(text, now=now)
+    assert str(err.value) == message
+
+
+def test_the_choices_named_for_a_skipped_time_are_accepted() -> None:
+    now = utc(2026, 3, 29, 14, 24)
+    assert when("01:59", now=now) == utc(2026, 3, 29, 0, 59)
+    assert when("03:00", now=now) == utc(2026, 3, 29, 1, 0)
+    assert when("2026-03-29T02:30+01:00", now=now) == utc(2026, 3, 29, 1, 30)  # = 03:30 CEST
+    assert when("02:30+01:00", now=now) == utc(2026, 3, 29, 1, 30)
+
+
+def test_the_choices_named_for_a_repeated_time_are_accepted() -> None:
+    now = utc(2026, 10, 25, 12, 0)
+    assert when("2026-10-25T02:30+02:00", now=now) == utc(2026, 10, 25, 0, 30)
+    assert when("2026-10-25T02:30+01:00", now=now) == utc(2026, 10, 25, 1, 30)
+    assert when("02:30+02:00", now=now) == utc(2026, 10, 25, 0, 30)
+    assert when("02:30+01:00", now=now) == utc(2026, 10, 25, 1, 30)
+
+
+def test_a_wall_time_in_another_zones_gap_says_so_in_its_terms() -> None:
+    # Lord Howe Island moves by half an hour: 02:00 -> 02:30 on 4 October 2026.
+    with pytest.raises(InvalidInput) as err:
+        when("02:10", now=utc(2026, 10, 4, 12, 0), tz=ZoneInfo("Australia/Lord_Howe"))
+    assert str(err.value) == (
+        "02:10 does not exist on Sun 4 Oct 2026 in Australia/Lord_Howe (clocks jumped from 02:00 to 02:30): "
+        "write 01:59 or 02:30, or give an offset: 2026-10-04T02:10+10:30"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("14:32+01:00", utc(2026, 11, 23, 13, 32)),
+        ("14:32Z", utc(2026, 11, 23, 14, 32)),
+        ("14:32z", utc(2026, 11, 23, 14, 32)),
+        ("14:41Z", utc(2026, 11, 23, 14, 41)),  # within the clock-skew tolerance
+        ("14:42Z", utc(2026, 11, 22, 14, 42)),  # later than now: yesterday
+        ("09:32-05:00", utc(2026, 11, 23, 14, 32)),
+        ("09:32-0500", utc(2026, 11, 23, 14, 32)),
+        ("15:32+01", utc(2026, 11, 23, 14, 32)),
+    ],
+)
+def test_wall_clock_with_an_offset(text: str, expected: datetime) -> None:
+    assert when(text) == expected
+
+
+def test_wall_clock_with_an_impossible_offset() -> None:
+    with pytest.raises(InvalidInput, match=r"'14:32\+25:00' has an impossible offset \+25:00"):
+        when("14:32+25:00")
 
 
 @settings(max_examples=100, deadline=None)
@@ -268,18 +345,25 @@ def test_wall_clock_is_dst_safe(now: datetime, text: str, expected: datetime) ->
     minute=st.integers(0, 59),
     zone=st.sampled_from([BERLIN, NEW_YORK, TOKYO, ZoneInfo("Australia/Lord_Howe"), UTC]),
 )
-def test_wall_clock_is_the_latest_past_reading(
+def test_wall_clock_is_the_latest_past_reading_or_refused_when_not_one_instant(
     now: datetime, hour: int, minute: int, zone: ZoneInfo
 ) -> None:
-    result = parse_when(f"{hour:02}:{minute:02}", now=now, tz=zone)
+    wall = time(hour, minute)
+    try:
+        result = parse_when(f"{hour:02}:{minute:02}", now=now, tz=zone)
+    except InvalidInput as err:
+        # refused only when the chosen day shows that wall time never or twice
+        day = datetime.strptime(str(err).split(" on ")[1][:15].strip(), "%a %d %b %Y").date()
+        naive = datetime.combine(day, wall)
+        readings = {naive.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)}
+        shown = {r.astimezone(zone).replace(tzinfo=None) == naive for r in readings}
+        assert len(readings) == 2 and ("does not exist" in str(err)) == (shown == {False})
+        assert now.astimezone(zone).date() - day <= timedelta(days=1)
+        return
     assert result.tzinfo is UTC
     assert result <= now + FUTURE_TOLERANCE
     assert now - result < timedelta(hours=26)
-    local = result.astimezone(zone)
-    wall = time(hour, minute)
-    if local.time() != wall:  # only a time skipped by DST may read differently
-        naive = datetime.combine(local.date(), wall)
-        assert naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive
+    assert result.astimezone(zone).time() == wall  # exactly the time typed, never a neighbour
     # no later whole minute up to now (plus tolerance) shows the same wall clock
     step = result + timedelta(minutes=1)
     while step <= now + FUTURE_TOLERANCE:
@@ -311,8 +395,8 @@ def test_bad_wall_clock(text: str) -> None:
         ("2026-11-23T14:32Z", utc(2026, 11, 23, 14, 32)),
         ("  2026-11-23T14:32Z  ", utc(2026, 11, 23, 14, 32)),
         ("2025-06-01T12:00", utc(2025, 6, 1, 10, 0)),  # summer time in Berlin
-        ("2026-03-29T02:30", utc(2026, 3, 29, 1, 30)),  # nonexistent: fold=0 reading
-        ("2026-10-25T02:30", utc(2026, 10, 25, 0, 30)),  # ambiguous: the first (fold=0)
+        ("2026-03-29T01:59", utc(2026, 3, 29, 0, 59)),  # just before the spring-forward gap
+        ("2026-10-25T03:00", utc(2026, 10, 25, 2, 0)),  # just after the autumn repeat
     ],
 )
 def test_iso(text: str, expected: datetime) -> None:

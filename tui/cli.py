@@ -122,12 +122,55 @@ def _shown(text: str, *, lines: bool = False) -> str:
     return printable_lines(text) if lines else printable(text)
 
 
-def _when(store: Store, text: str | None) -> datetime | None:
+def _when(store: Store, text: str | None, *, allow_future: bool = False) -> datetime | None:
+    """A `--at` value as a UTC time (None when not given): the same parser as `@` in a line."""
     if text is None:
         return None
     from storage.timeparse import parse_when
 
-    return parse_when(text, now=store.now(), tz=store.policy.tz)
+    return parse_when(text, now=store.now(), tz=store.policy.tz, allow_future=allow_future)
+
+
+def _yes_option(func: F) -> F:
+    """`--yes`/`-y`: write a time that needs a confirmation without asking."""
+    return click.option(
+        "--yes",
+        "-y",
+        "yes",
+        is_flag=True,
+        help="Accept a time in the future, before the incident started or long ago without asking.",
+    )(func)
+
+
+def _interactive() -> bool:
+    """Whether a person can answer a question (stdin is a terminal)."""
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _confirm_time(store: Store, at: datetime | None, concerns: list[str], *, yes: bool) -> None:
+    """Go on when the time needs no confirmation or has one (`--yes`, or a yes at the
+    terminal); otherwise stop with a message that names the concerns and `--yes`."""
+    from storage.errors import InvalidInput
+
+    if at is None or not concerns or yes:
+        return
+    what = f"{_local(store, at)} is {'; '.join(concerns)}"
+    if not _interactive():
+        raise InvalidInput(f"{what}: add --yes to write it at that time")
+    if not click.confirm(_shown(f"{what}. Write it at that time?"), default=False, err=True):
+        raise InvalidInput("nothing written: the time was not confirmed")
+
+
+def _check_at(store: Store, ref: str, at: datetime | None, *, yes: bool, milestone: str | None = None) -> None:
+    """Apply the confirmation rule to a `--at` given for incident REF."""
+    if at is None or yes:
+        return
+    from storage import ops
+
+    _confirm_time(store, at, ops.time_concerns_for(store, ref, at, milestone=milestone), yes=yes)
 
 
 def _command(group: click.Group, name: str | None = None, **attrs: Any) -> Callable[[F], F]:
@@ -211,6 +254,7 @@ def demo(keep: Path | None, db: str | None, config_path: Path | None) -> None:
 @click.option("--quantity", default="Unknown", help="Customers impacted: Unknown, All, Some, Few.")
 @click.option("--customers", default="", help="Known impacted customers.")
 @click.option("--author", default=None, help="Who is declaring (default: WARROOM_USER or login).")
+@_yes_option
 def declare(
     severity: str,
     functionality: str,
@@ -222,20 +266,28 @@ def declare(
     quantity: str,
     customers: str,
     author: str | None,
+    yes: bool,
     db: str | None,
     config_path: Path | None,
 ) -> None:
     """Declare an incident; the last line starts with its reference."""
     from storage import ops
+    from storage.timeparse import time_concerns
 
     store = _open_store(db, config_path)
+    declared_at = _when(store, at)
+    if declared_at is not None:
+        concerns = time_concerns(
+            declared_at, now=store.now(), tz=store.policy.tz, older_than=store.policy.confirm_times_older_than
+        )
+        _confirm_time(store, declared_at, concerns, yes=yes)
     incident = ops.declare(
         store,
         severity=severity,
         functionality=functionality,
         state=state,
         audience=audience,
-        at=_when(store, at),
+        at=declared_at,
         ic=ic,
         customer_impact=impact,
         quantity_impacted=quantity,
@@ -250,17 +302,31 @@ def declare(
 @click.argument("text", nargs=-1, required=True)
 @click.option("--at", "at", default=None, help="When it happened (14:32, -5m, ISO time).")
 @click.option("--author", default=None, help="Who is logging (default: WARROOM_USER or login).")
-def log(ref: str, text: tuple[str, ...], at: str | None, author: str | None, db: str | None, config_path: Path | None) -> None:
+@_yes_option
+def log(
+    ref: str, text: tuple[str, ...], at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
+) -> None:
     """Log a scribe line to REF's timeline.
 
     TEXT follows the scribe grammar: a leading ! marks a key event; /action,
     /decision, /todo, /query, /comms set the kind; @14:32 or @-5m backdates;
     a URL becomes the event's data link; a leading backslash logs literally.
+    A time in the future, before the incident started or long ago is asked about
+    (or needs --yes when no one is at the terminal).
     """
     from storage import ops
+    from storage.errors import NeedsConfirmation
 
     store = _open_store(db, config_path)
-    event = ops.log(store, ref, " ".join(text), author=author, at=_when(store, at))
+    line = " ".join(text)
+    entered_at = store.now()
+    when = _when(store, at, allow_future=True)
+    try:
+        event = ops.log(store, ref, line, author=author, at=when, confirmed=yes)
+    except NeedsConfirmation as exc:
+        _confirm_time(store, exc.at, exc.concerns, yes=False)
+        # relative times count from when the command started, not from the answer
+        event = ops.log(store, ref, line, author=author, at=when, entered_at=entered_at, confirmed=True)
     click.echo(f"#{event.seq} {event.kind}{' (key)' if event.key else ''} at {_local(store, event.occurred_at)}")
 
 
@@ -315,26 +381,36 @@ def history(ref: str, seq: int, db: str | None, config_path: Path | None) -> Non
 @click.argument("severity")
 @click.option("--at", "at", default=None, help="When it changed (14:32, -5m, ISO time).")
 @click.option("--author", default=None)
-def sev(ref: str, severity: str, at: str | None, author: str | None, db: str | None, config_path: Path | None) -> None:
+@_yes_option
+def sev(
+    ref: str, severity: str, at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
+) -> None:
     """Change REF's severity."""
     from storage import ops
 
     store = _open_store(db, config_path)
-    incident = ops.change_severity(store, ref, severity, at=_when(store, at), author=author)
+    when = _when(store, at)
+    _check_at(store, ref, when, yes=yes)
+    incident = ops.change_severity(store, ref, severity, at=when, author=author)
     click.echo(_shown(f"{incident.ref} is now SEV{incident.severity}"))
 
 
 @_command(main)
 @click.argument("ref")
 @click.argument("status")
-@click.option("--at", "at", default=None)
+@click.option("--at", "at", default=None, help="When it changed (14:32, -5m, ISO time).")
 @click.option("--author", default=None)
-def status(ref: str, status: str, at: str | None, author: str | None, db: str | None, config_path: Path | None) -> None:
+@_yes_option
+def status(
+    ref: str, status: str, at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
+) -> None:
     """Set REF's status: investigating, identified, mitigated, resolved."""
     from storage import ops
 
     store = _open_store(db, config_path)
-    incident = ops.set_status(store, ref, status, at=_when(store, at), author=author)
+    when = _when(store, at)
+    _check_at(store, ref, when, yes=yes)
+    incident = ops.set_status(store, ref, status, at=when, author=author)
     click.echo(_shown(f"{incident.ref} is {incident.status}"))
 
 
@@ -346,6 +422,7 @@ def status(ref: str, status: str, at: str | None, author: str | None, db: str | 
 @click.option("--note", default="", help="E.g. the component an SME covers.")
 @click.option("--release", is_flag=True, help="End PERSON's hold on ROLE instead.")
 @click.option("--author", default=None)
+@_yes_option
 def role(
     ref: str,
     role: str,
@@ -354,6 +431,7 @@ def role(
     note: str,
     release: bool,
     author: str | None,
+    yes: bool,
     db: str | None,
     config_path: Path | None,
 ) -> None:
@@ -362,6 +440,7 @@ def role(
 
     store = _open_store(db, config_path)
     when = _when(store, at)
+    _check_at(store, ref, when, yes=yes)
     if release:
         ops.release_role(store, ref, role, person, at=when, author=author)
         click.echo(_shown(f"{person} no longer holds {store.policy.role(role).name}"))
@@ -375,13 +454,18 @@ def role(
 @click.argument("name")
 @click.option("--at", "at", default=None, help="When it was reached (14:32, -5m, ISO time).")
 @click.option("--author", default=None)
-def milestone(ref: str, name: str, at: str | None, author: str | None, db: str | None, config_path: Path | None) -> None:
+@_yes_option
+def milestone(
+    ref: str, name: str, at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
+) -> None:
     """Mark milestone NAME (started, detected, acknowledged, investigating, mitigated, resolved,
     retrospective-prepared, retrospective-done)."""
     from storage import ops
 
     store = _open_store(db, config_path)
-    reached = ops.set_milestone(store, ref, name, at=_when(store, at), author=author)
+    when = _when(store, at)
+    _check_at(store, ref, when, yes=yes, milestone=ops.milestone_name(name))
+    reached = ops.set_milestone(store, ref, name, at=when, author=author)
     click.echo(f"{reached.name} at {_local(store, reached.at)}")
 
 
@@ -391,8 +475,9 @@ def milestone(ref: str, name: str, at: str | None, author: str | None, db: str |
 @click.argument("kind")
 @click.option("--subject", default="")
 @click.option("--body", default="")
-@click.option("--at", "at", default=None)
+@click.option("--at", "at", default=None, help="When it was sent (14:32, -5m, ISO time).")
 @click.option("--author", default=None)
+@_yes_option
 def update(
     ref: str,
     channel: str,
@@ -401,6 +486,7 @@ def update(
     body: str,
     at: str | None,
     author: str | None,
+    yes: bool,
     db: str | None,
     config_path: Path | None,
 ) -> None:
@@ -408,8 +494,10 @@ def update(
     from storage import ops
 
     store = _open_store(db, config_path)
+    when = _when(store, at)
+    _check_at(store, ref, when, yes=yes)
     sent = ops.record_status_update(
-        store, ref, channel=channel, kind=kind, subject=subject, body=body, at=_when(store, at), author=author
+        store, ref, channel=channel, kind=kind, subject=subject, body=body, at=when, author=author
     )
     click.echo(f"{sent.channel} update recorded at {_local(store, sent.sent_at)}")
 
@@ -563,12 +651,17 @@ def import_command(file: Path, db: str | None, config_path: Path | None) -> None
 @click.option("--force", is_flag=True, help="Resolve even with unmet criteria (recorded on the timeline).")
 @click.option("--at", "at", default=None, help="When it was resolved (14:32, -5m, ISO time).")
 @click.option("--author", default=None)
-def resolve(ref: str, force: bool, at: str | None, author: str | None, db: str | None, config_path: Path | None) -> None:
+@_yes_option
+def resolve(
+    ref: str, force: bool, at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
+) -> None:
     """Resolve REF after checking the resolution criteria."""
     from storage import checklists
 
     store = _open_store(db, config_path)
-    criteria = checklists.resolve(store, ref, force=force, at=_when(store, at), author=author)
+    when = _when(store, at)
+    _check_at(store, ref, when, yes=yes)
+    criteria = checklists.resolve(store, ref, force=force, at=when, author=author)
     for criterion in criteria:
         click.echo(_shown(f"{'met' if criterion.met else 'UNMET':>5}  {criterion.label}: {criterion.detail}"))
     click.echo(_shown(f"{ref} is resolved"))
