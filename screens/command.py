@@ -137,8 +137,7 @@ class CommandScreen(Screen[None]):
         self._held: list[HeldLine] = []
         """Lines set aside when entered or written (refused, or their time to confirm),
         oldest first; kept on disk."""
-        self._early_lines: list[str] = []
-        """Lines entered before the record was open, logged once it is."""
+        self._disk_warned = False
 
     # --- layout ---------------------------------------------------------------------
 
@@ -207,10 +206,6 @@ class CommandScreen(Screen[None]):
         self._watch()
         self._sender(store, ref)
         self._send(self._outgoing)
-        if self._early_lines:
-            early, self._early_lines = self._early_lines, []
-            self._show_error(None)
-            self._enter_lines(early)
 
     def attach_or_leave(self, store: Store, ref: str) -> None:
         """`attach`, or, when the record cannot be read (a damaged page), leave the app with
@@ -246,7 +241,8 @@ class CommandScreen(Screen[None]):
         if unsaved:
             self._waiting_since = time.monotonic()
             count = f"{len(unsaved)} line{'s' if len(unsaved) > 1 else ''}"
-            self.notify(f"{count} entered before warroom stopped had not been saved: saving now.",
+            self.notify(f"{count} entered earlier (before warroom stopped, or in another warroom still running) "
+                        "are not in the record yet: writing them now, each once.",
                         title="Lines kept", timeout=10, markup=False)
         return pending
 
@@ -424,16 +420,20 @@ class CommandScreen(Screen[None]):
         from screens.paste import PasteDialog
 
         lines = list(event.lines)
+        if self.store is None:
+            self.notify("The incident record is still opening: nothing was logged, paste again in a moment.",
+                        title="Paste not logged", severity="warning", markup=False)
+            return
+        pasted_at = self.store.now()  # the lines were entered now, whenever confirmed
         problems: dict[int, str] = {}
-        if self.store is not None:
-            for position, line in enumerate(lines):
-                problem = self._problem(line, self.store.now())
-                if problem is not None:
-                    problems[position] = problem[0]
+        for position, line in enumerate(lines):
+            problem = self._problem(line, pasted_at)
+            if problem is not None:
+                problems[position] = problem[0]
 
         def chosen(log_them: bool | None) -> None:
             if log_them:
-                self._enter_lines(lines)
+                self._enter_lines(lines, pasted_at)
             else:
                 self.notify(f"The {len(lines)} pasted lines were not logged.", title="Paste cancelled", markup=False)
 
@@ -460,17 +460,21 @@ class CommandScreen(Screen[None]):
 
         return ops.default_author()
 
-    def _enter_lines(self, lines: Sequence[str]) -> None:
+    def _enter_lines(self, lines: Sequence[str], entered_at: datetime | None = None) -> None:
         """Take entered lines, in order: each is queued to be written (on disk first) or,
         when it cannot be logged as it is, set aside with the reason. The input is free
         for the next line at once either way."""
         if self.store is None or self.ref is None or self.drafts is None:
-            self._early_lines.extend(lines)
-            count = len(self._early_lines)
-            self._show_error(f"The incident record is still opening: {count} line{'s' if count > 1 else ''} "
-                             "kept, logged as soon as it is open.")
+            # Not open yet (a moment at start): the line goes back in the input, kept as
+            # the draft once the record is open.
+            scribe = self.query_one(ScribeInput)
+            scribe.value = " ".join([*lines, scribe.value]).strip()
+            scribe.cursor_position = len(scribe.value)
+            message = "The incident record is still opening: your line is kept, press Enter again in a moment."
+            scribe.show_error(message)
+            self._show_error(message)
             return
-        entered_at = self.store.now()
+        entered_at = entered_at or self.store.now()
         author = self._author()
         entered: list[PendingLine] = []
         held = len(self._held)
@@ -493,7 +497,8 @@ class CommandScreen(Screen[None]):
         assert self.drafts is not None and self.ref is not None
         if not self._outgoing:
             self._waiting_since = time.monotonic()
-        self.drafts.add_pending(self.ref, lines)
+        if not self.drafts.add_pending(self.ref, lines):
+            self._warn_not_on_disk()
         self._outgoing.extend(lines)
         self._send(lines)
         self._show_waiting()
@@ -502,9 +507,20 @@ class CommandScreen(Screen[None]):
 
     def _keep_held(self) -> None:
         """Keep the lines set aside on disk and show them."""
-        if self.drafts is not None and self.ref is not None:
-            self.drafts.save_held(self.ref, self._held)
+        if self.drafts is not None and self.ref is not None and not self.drafts.save_held(self.ref, self._held):
+            self._warn_not_on_disk()
         self._show_held()
+
+    def _warn_not_on_disk(self) -> None:
+        """Say (once) that lines cannot be kept on disk: a crash now would lose them."""
+        if self._disk_warned or self.drafts is None:
+            return
+        self._disk_warned = True
+        self.notify(
+            printable(f"Lines waiting or set aside cannot be kept on disk ({self.drafts.directory} cannot be "
+                      "written): they are kept while warroom runs, and lost if it is killed."),
+            title="Not kept on disk", severity="error", timeout=20, markup=False,
+        )
 
     def _show_held(self) -> None:
         if self._is_torn_down():

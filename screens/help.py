@@ -16,7 +16,7 @@ GRAMMAR: tuple[tuple[str, str], ...] = (
     ("text", "a note"),
     ("!text", "a key event"),
     ("/action /decision /todo /query /comms /note", "the kind of event (/query: a command or query used to look at data)"),
-    ("@14:32 text", "happened at 14:32 (today, or yesterday if later than now)"),
+    ("@14:32 text", "happened at 14:32 today (yesterday's, to confirm, if 14:32 is still ahead)"),
     ("@-5m text", "happened 5 minutes ago (also -1h30m, -90s)"),
     ("@2026-11-23T14:32 text", "a full time, in your zone unless it has an offset"),
     ("\\text", "log the rest exactly as typed"),

@@ -65,6 +65,11 @@ class Drafts:
         self.directory = directory if directory is not None else drafts_dir()
         self._prefix = hashlib.sha256(database.encode()).hexdigest()[:16]
 
+    @property
+    def prefix(self) -> str:
+        """The part of a file's name that stands for this database."""
+        return self._prefix
+
     def _path(self, ref: str) -> Path:
         return self.directory / f"{self._prefix}-{ref_digest(ref)}.txt"
 
@@ -79,10 +84,10 @@ class Drafts:
         kept by an older warroom have no `entry_id`."""
         return _read_pending(self._pending_path(ref))[1]
 
-    def add_pending(self, ref: str, lines: Sequence[PendingLine]) -> None:
-        """Keep `lines` (each with an `entry_id`) as waiting to be written."""
-        if lines:
-            self._change_pending(ref, add=lines)
+    def add_pending(self, ref: str, lines: Sequence[PendingLine]) -> bool:
+        """Keep `lines` (each with an `entry_id`) as waiting to be written; False when they
+        could not be kept on disk (the folder cannot be written)."""
+        return self._change_pending(ref, add=lines) if lines else True
 
     def remove_pending(self, ref: str, entry_ids: Iterable[str]) -> None:
         """Forget the waiting lines with these ids (written, or moved aside); an empty id
@@ -99,21 +104,23 @@ class Drafts:
 
     def _change_pending(
         self, ref: str, *, add: Sequence[PendingLine] = (), remove: set[str] | frozenset[str] = frozenset()
-    ) -> None:
+    ) -> bool:
         with self._locked():
             _, lines = _read_pending(self._pending_path(ref))
             known = {line.entry_id for line in lines}
             kept = [line for line in lines if line.entry_id not in remove]
             kept += [line for line in add if line.entry_id not in known]
-            self._write_pending(ref, kept)
+            return self._write_pending(ref, kept)
 
-    def _write_pending(self, ref: str, lines: Sequence[PendingLine]) -> None:
+    def _write_pending(self, ref: str, lines: Sequence[PendingLine]) -> bool:
         if not lines:
             try:
                 self._pending_path(ref).unlink()
-            except OSError:
+            except FileNotFoundError:
                 pass
-            return
+            except OSError:
+                return False
+            return True
         records = {
             "ref": ref,
             "lines": [
@@ -127,7 +134,11 @@ class Drafts:
                 for line in lines
             ],
         }
-        self._write(self._pending_path(ref), json.dumps(records, ensure_ascii=False))
+        return self._write(self._pending_path(ref), json.dumps(records, ensure_ascii=False))
+
+    def pending_file(self, ref: str) -> Path:
+        """Where the lines waiting for `ref` are kept."""
+        return self._pending_path(ref)
 
     def waiting(self) -> list[tuple[str | None, str, list[PendingLine]]]:
         """Every incident of this database with lines waiting: (ref, ref digest, lines).
@@ -157,15 +168,18 @@ class Drafts:
         except (OSError, ValueError, TypeError, KeyError):
             return []
 
-    def save_held(self, ref: str, lines: Sequence[HeldLine]) -> None:
-        """Keep the lines moved aside for `ref` (none removes the file)."""
+    def save_held(self, ref: str, lines: Sequence[HeldLine]) -> bool:
+        """Keep the lines moved aside for `ref` (none removes the file); False when they
+        could not be kept on disk."""
         path = self._held_path(ref)
         if not lines:
             try:
                 path.unlink()
-            except OSError:
+            except FileNotFoundError:
                 pass
-            return
+            except OSError:
+                return False
+            return True
         records = [
             {
                 "text": line.text,
@@ -177,7 +191,7 @@ class Drafts:
             }
             for line in lines
         ]
-        self._write(path, json.dumps(records, ensure_ascii=False))
+        return self._write(path, json.dumps(records, ensure_ascii=False))
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -209,8 +223,9 @@ class Drafts:
             return
         self._write(self._path(ref), text)
 
-    def _write(self, path: Path, text: str) -> None:
-        """Replace `path` with `text` atomically (a reader sees the old or the new whole)."""
+    def _write(self, path: Path, text: str) -> bool:
+        """Replace `path` with `text` atomically (a reader sees the old or the new whole);
+        False when it could not be written."""
         temporary: str | None = None
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -224,6 +239,8 @@ class Drafts:
                     os.unlink(temporary)
                 except OSError:
                     pass
+            return False
+        return True
 
     def clear(self, ref: str) -> None:
         """Forget the draft for `ref`."""
@@ -251,24 +268,65 @@ def ref_digest(ref: str) -> str:
 
 
 def _read_pending(path: Path) -> tuple[str | None, list[PendingLine]]:
-    """The ref (None in an older file) and the lines of a file of waiting lines."""
+    """The ref (None in an older file, or one that does not match the file's name) and
+    the lines of a file of waiting lines. A record that cannot be read is skipped, the
+    others kept; a file that cannot be read at all is moved aside (`.unreadable`), so the
+    next line kept does not replace it."""
     try:
         records = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(records, list):  # written by an older warroom: [[text, entered_at], ...]
-            return None, [PendingLine(str(text), datetime.fromisoformat(at)) for text, at in records]
-        lines = [
-            PendingLine(
-                str(r["text"]),
-                datetime.fromisoformat(r["entered_at"]),
-                str(r.get("id", "")),
-                str(r.get("author", "")),
-                bool(r.get("confirmed", False)),
-            )
-            for r in records["lines"]
-        ]
-        return str(records["ref"]), lines
-    except (OSError, ValueError, TypeError, KeyError):
+    except FileNotFoundError:
         return None, []
+    except (OSError, ValueError):
+        _move_aside(path)
+        return None, []
+    ref: str | None = None
+    if isinstance(records, dict):
+        stated = records.get("ref")
+        if isinstance(stated, str) and path.name.split(".", 1)[0].endswith(ref_digest(stated)):
+            ref = stated
+        records = records.get("lines")
+    if not isinstance(records, list):
+        _move_aside(path)
+        return None, []
+    lines: list[PendingLine] = []
+    seen: set[str] = set()
+    for record in records:
+        line = _pending_record(record)
+        if line is None:
+            continue
+        if line.entry_id in seen:  # two lines, one id: each must stay a line of its own
+            line = line._replace(entry_id=new_entry_id())
+        if line.entry_id:
+            seen.add(line.entry_id)
+        lines.append(line)
+    return ref, lines
+
+
+def _pending_record(record: object) -> PendingLine | None:
+    """One kept line ([text, entered_at] from an older warroom, else a dict), or None."""
+    try:
+        if isinstance(record, list) and len(record) == 2 and isinstance(record[0], str):
+            text, at, entry_id, author, confirmed = record[0], record[1], "", "", False
+        elif isinstance(record, dict) and isinstance(record.get("text"), str):
+            text, at = record["text"], record.get("entered_at")
+            entry_id = record.get("id") if isinstance(record.get("id"), str) else new_entry_id()
+            author = record.get("author") if isinstance(record.get("author"), str) else ""
+            confirmed = record.get("confirmed") is True
+        else:
+            return None
+        entered_at = datetime.fromisoformat(at) if isinstance(at, str) else None
+    except ValueError:
+        return None
+    if entered_at is None or entered_at.tzinfo is None:
+        return None
+    return PendingLine(text, entered_at, entry_id, author, confirmed)
+
+
+def _move_aside(path: Path) -> None:
+    try:
+        os.replace(path, path.with_name(path.name + f".{int(datetime.now().timestamp())}.unreadable"))
+    except OSError:
+        pass
 
 
 def write_outbox(name: str, text: str) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from storage import ops
 from storage.db import Store
@@ -67,11 +68,17 @@ def _waiting_by_ref(store: Store, drafts: Drafts) -> list[tuple[str | None, str,
     return found
 
 
-def waiting_summary(store: Store, drafts: Drafts) -> list[tuple[str, int]]:
-    """(incident, number of lines) for every incident with lines waiting on this machine
-    (some may be in the record already: a stop between writing and forgetting them)."""
-    return [(ref or f"an incident not in this database ({digest})", len(lines))
-            for ref, digest, lines in _waiting_by_ref(store, drafts)]
+def waiting_summary(store: Store, drafts: Drafts) -> list[tuple[str | None, int, Path]]:
+    """(incident, number of lines, the file keeping them) for every incident with lines
+    waiting on this machine; the incident is None when this database has no incident of
+    that name. Some lines may be in the record already (a stop between writing a line and
+    forgetting it): the app writes only those it lacks."""
+    found: list[tuple[str | None, int, Path]] = []
+    known = {row.ref for row in ops.list_incidents(store)}
+    for ref, digest, lines in _waiting_by_ref(store, drafts):
+        path = drafts.directory / f"{drafts.prefix}-{digest}.pending.json"
+        found.append((ref if ref in known else None, len(lines), path))
+    return found
 
 
 def write_waiting_lines(store: Store, drafts: Drafts, *, skip: str | None = None) -> list[WaitingLines]:
@@ -90,7 +97,7 @@ def write_waiting_lines(store: Store, drafts: Drafts, *, skip: str | None = None
             missing = unlogged(store, ref, lines)
         except NotFound:
             report.still_waiting = len(lines)
-            report.problem = "the incident is not in this database"
+            report.problem = f"this database has no such incident; the lines stay in {drafts.pending_file(ref)}"
             continue
         except WarroomError as exc:
             report.still_waiting = len(lines)

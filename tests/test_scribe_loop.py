@@ -350,3 +350,82 @@ async def test_a_time_on_another_day_is_set_aside_until_confirmed(store: Store) 
     event = next(e for e in ops.timeline(store, ref) if e.text == "db failover")
     assert event.occurred_at == datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
     assert len(texts(store, ref)) == len(before) + 2
+
+
+# --- what an adversarial pass found ----------------------------------------------------------
+
+
+async def test_a_one_line_paste_keeps_unicode_line_separators(store: Store) -> None:
+    declare(store)
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        scribe = app.screen.query_one(ScribeInput)
+        scribe.post_message(events.Paste("first part\u2028second\x0cthird\x85end"))
+        await pilot.pause(0.2)
+        assert scribe.value == "first part\u2028second\x0cthird\x85end"
+
+
+def test_kept_lines_with_repeated_missing_or_bad_fields_are_each_read(tmp_path: Path) -> None:
+    import json
+
+    drafts = Drafts("sqlite:///x.db", tmp_path)
+    path = drafts.pending_file("inc-1")
+    good = {"text": "good", "entered_at": "2026-11-23T14:40:00+00:00", "id": "a1"}
+    records = [
+        {"text": "one", "entered_at": "2026-11-23T14:40:00+00:00", "id": None},
+        {"text": "two", "entered_at": "2026-11-23T14:40:01+00:00", "id": None},
+        {"text": "bad time", "entered_at": "yesterday", "id": "b"},
+        {"text": None, "entered_at": "2026-11-23T14:40:00+00:00", "id": "c"},
+        good,
+        {**good, "text": "same id as good"},
+    ]
+    tmp_path.mkdir(exist_ok=True)
+    path.write_text(json.dumps({"ref": "inc-1", "lines": records}))
+    lines = drafts.load_pending("inc-1")
+    assert [line.text for line in lines] == ["one", "two", "good", "same id as good"]
+    assert len({line.entry_id for line in lines}) == 4 and all(line.entry_id for line in lines)
+    # A file that cannot be read at all is moved aside, not replaced by the next line kept.
+    path.write_text("{not json")
+    assert drafts.load_pending("inc-1") == []
+    assert list(tmp_path.glob("*.unreadable"))
+
+
+async def test_a_hostile_incident_name_in_a_kept_file_reaches_no_terminal(store: Store) -> None:
+    import json
+
+    declare(store)
+    drafts = Drafts(store.url)
+    hostile = "\x1b]0;pwned\x07\x1b[2J[/]"
+    drafts.directory.mkdir(parents=True, exist_ok=True)
+    drafts.pending_file(hostile).write_text(json.dumps(
+        {"ref": hostile, "lines": [{"text": "x", "entered_at": "2026-11-23T14:40:00+00:00", "id": "h1"}]}
+    ))
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: bool(app._notifications))
+        messages = [str(n.message) for n in app._notifications]
+    assert all("\x1b" not in m and "\x07" not in m for m in messages), messages
+    assert any("␛]0;pwned" in m and "no such incident" in m for m in messages), messages
+
+
+async def test_a_line_entered_while_the_record_opens_stays_in_the_input(store: Store) -> None:
+    ref = declare(store)
+    release = threading.Event()
+
+    def opener() -> Store:
+        release.wait(10)
+        return store
+
+    app = WarroomApp(opener=opener, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"pager fired", "enter")
+        scribe = app.screen.query_one(ScribeInput)
+        assert scribe.value == "pager fired"
+        assert "still opening" in str(app.screen.query_one("#scribe-error").render())
+        release.set()
+        screen = app.screen
+        assert isinstance(screen, CommandScreen)
+        await until(pilot, lambda: screen.store is not None)
+        await pilot.press("enter")
+        await until(pilot, lambda: texts(store, ref)[-1] == "pager fired")

@@ -13,6 +13,7 @@ from textual.screen import Screen
 
 from storage.errors import WarroomError
 from tui.theme import WARROOM_THEME
+from widgets.text import printable
 
 if TYPE_CHECKING:
     from storage import waiting
@@ -118,7 +119,7 @@ class WarroomApp(App[None]):
             reports = waiting.write_waiting_lines(store, Drafts(store.url), skip=shown_ref)
         except WarroomError as exc:
             self.call_from_thread(
-                self.notify, f"Lines entered before warroom stopped could not be written: {exc}",
+                self.notify, printable(f"Lines entered before warroom stopped could not be written: {exc}"),
                 title="Lines waiting", severity="warning", timeout=15, markup=False,
             )
             return
@@ -132,13 +133,15 @@ class WarroomApp(App[None]):
             parts.append(f"{_lines(report.written)} written")
         if report.moved_aside:
             parts.append(f"{_lines(len(report.moved_aside))} set aside to fix or confirm (open the incident: Ctrl+R)")
-        if report.still_waiting:
+        if report.still_waiting and report.problem and "no such incident" in report.problem:
+            parts.append(f"{_lines(report.still_waiting)} not written: {report.problem}")
+        elif report.still_waiting:
             parts.append(f"{_lines(report.still_waiting)} still waiting ({report.problem}); "
                          "written at the next start or when the incident is opened")
         if not parts:
             return
         self.notify(
-            f"Entered in {report.ref} before warroom stopped: " + "; ".join(parts) + ".",
+            printable(f"Entered in {report.ref} before warroom stopped: " + "; ".join(parts) + "."),
             title="Lines from the last run",
             severity="warning" if report.moved_aside or report.still_waiting else "information",
             timeout=20,

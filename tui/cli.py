@@ -67,13 +67,14 @@ def _announce_waiting_lines(store: Store) -> None:
         summary = waiting.waiting_summary(store, Drafts(store.url))
     except WarroomError:
         return
-    for ref, count in summary:
+    for ref, count, path in summary:
         lines = f"{count} line{'s' if count != 1 else ''}"
-        click.echo(
-            _shown(f"warroom: {lines} typed into {ref} in the app may not be in the record yet; "
-                   "`warroom` writes them when it starts"),
-            err=True,
-        )
+        if ref is None:
+            message = f"warroom: {lines} typed in the app into an incident this database does not have are kept in {path}"
+        else:
+            message = (f"warroom: {lines} typed into {ref} in the app may not be in the record yet; "
+                       "`warroom` writes them when it starts")
+        click.echo(_shown(message), err=True)
 
 
 def _fail_cleanly(func: F) -> F:

@@ -115,8 +115,14 @@ class ScribeInput(LiteralInput):
             event.stop()
             event.prevent_default()  # Input's own handler would type in the first line
             self.post_message(self.LinesPasted(self, tuple(lines)))
-        elif lines:
-            event.text = lines[0]  # then Input's own handler types it in
+        elif lines:  # typed in here: Input's own handler would cut it at U+2028 and the like
+            event.stop()
+            event.prevent_default()
+            selection = self.selection
+            if selection.is_empty:
+                self.insert_text_at_cursor(lines[0])
+            else:
+                self.replace(lines[0], *selection)
 
     @property
     def history(self) -> tuple[str, ...]:
