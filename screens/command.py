@@ -275,6 +275,7 @@ class CommandScreen(Screen[None]):
             started_at=view.milestones.get("started", view.declared_at),
             commander=commander,
             now=self.store.now(),
+            you=self.store.user,
         )
         roles = []
         for role in policy.roles.values():
