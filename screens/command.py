@@ -294,6 +294,7 @@ class CommandScreen(Screen[None]):
             started_at=view.milestones.get("started", view.declared_at),
             commander=commander,
             now=self.store.now(),
+            you=self.store.user,
         )
         roles = []
         for role in policy.roles.values():
@@ -456,9 +457,9 @@ class CommandScreen(Screen[None]):
         return None
 
     def _author(self) -> str:
-        from storage import ops
-
-        return ops.default_author()
+        """Who is typing: the name the record was opened with."""
+        assert self.store is not None
+        return self.store.user
 
     def _enter_lines(self, lines: Sequence[str], entered_at: datetime | None = None) -> None:
         """Take entered lines, in order: each is queued to be written (on disk first) or,

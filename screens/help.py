@@ -1,8 +1,8 @@
-"""Every key of the screen underneath, and the scribe-line grammar."""
+"""Every key of the screen underneath, the scribe-line grammar and who you are."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -11,6 +11,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
+
+from widgets.text import printable
+
+if TYPE_CHECKING:
+    from storage.identity import Identity
 
 GRAMMAR: tuple[tuple[str, str], ...] = (
     ("text", "a note"),
@@ -35,6 +40,23 @@ TIMES = (
     "\"overdue 03:02\"), which no zone changes."
 )
 """What the command screen's times mean (shown under a screen that can switch to UTC)."""
+
+SOURCES = {
+    "--as": "from --as",
+    "WARROOM_USER": "from WARROOM_USER",
+    "config": "from user in the config file",
+    "asked": "as you answered at start",
+    "login": "your login name, for this run only",
+}
+"""How `Identity.source` is explained."""
+
+IDENTITY_HELP = (
+    "Your name goes on everything you log, update, edit and sign off. It comes from "
+    "`warroom --as NAME`, else the WARROOM_USER environment variable, else "
+    'user = "..." in the config file (see `warroom config`). With none of them, '
+    "the app asks at its first start and saves your answer in the config file; the "
+    "command line uses your login name."
+)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -62,9 +84,11 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,f1,q", "dismiss", "Close", id="help.close", tooltip="Close the help"),
     ]
 
-    def __init__(self, under: Screen[object]) -> None:
+    def __init__(self, under: Screen[object], identity: Identity | None = None) -> None:
         super().__init__()
         self.under = under
+        self.identity = identity
+        """Who is at the keyboard, when the record is open."""
         self.key_rows: list[tuple[str, str]] = []
         """(key, what it does) as listed."""
 
@@ -75,6 +99,7 @@ class HelpScreen(ModalScreen[None]):
             if hasattr(self.under, "action_toggle_utc"):
                 yield Static(Text(TIMES), id="help-times")
             yield Static(self._grammar(), id="help-grammar")
+            yield Static(self._who(), id="help-identity")
 
     def _keys(self) -> Table:
         table = Table(title="Keys", title_justify="left", show_header=False, box=None, expand=True)
@@ -93,6 +118,17 @@ class HelpScreen(ModalScreen[None]):
         for key, description in self.key_rows:
             table.add_row(Text(key), Text(description))
         return table
+
+    def _who(self) -> Text:
+        text = Text(end="")
+        text.append("\nWho you are\n", style="italic")
+        if self.identity is not None:
+            how = SOURCES.get(self.identity.source, self.identity.source)
+            text.append("You are ")
+            text.append(printable(self.identity.name), style="bold")
+            text.append(f" ({how}). ")
+        text.append(IDENTITY_HELP)
+        return text
 
     def _grammar(self) -> Table:
         table = Table(title="\nThe scribe line", title_justify="left", show_header=False, box=None, expand=True)

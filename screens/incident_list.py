@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Select, Static
 from storage import ops
 from storage.db import Store
 from storage.models import STATUSES
-from widgets.text import literal
+from widgets.text import literal, printable
 
 SEVERITY_CLASSES = {1: "bold red", 2: "bold yellow"}
 
@@ -68,6 +68,7 @@ class IncidentListScreen(Screen[None]):
         self.query_one(f"#{which}", Select).focus()
 
     def action_refresh(self) -> None:
+        self.sub_title = f"you: {printable(self.store.user)}"
         status = self.query_one("#status", Select).value
         severity = self.query_one("#severity", Select).value
         rows = ops.list_incidents(

@@ -421,7 +421,7 @@ def tick_step(
     if key == "resolve":
         raise InvalidInput("resolve follows the resolved milestone: resolve the incident, which checks the criteria")
     when = _when(store, at)
-    author = author or ops.default_author()
+    author = author or store.user
     with store.write() as session:
         incident = ops.find_incident(session, ref, lock=True)
         record = _load(session, incident)
@@ -459,7 +459,7 @@ def untick_step(store: Store, ref: str, key: str, *, author: str | None = None) 
     """Clear a tick (a step, `durable_mitigation`, or the IC's `ic_signoff`); the timeline records it."""
     allowed = (*_STEP_LABELS, DURABLE_KEY, SIGNOFF_KEY)
     key = _step_key(key, allowed)
-    author = author or ops.default_author()
+    author = author or store.user
     with store.write() as session:
         incident = ops.find_incident(session, ref, lock=True)
         record = _load(session, incident)
@@ -500,7 +500,7 @@ def resolution_criteria(store: Store, ref: str) -> list[Criterion]:
 def sign_off(store: Store, ref: str, *, author: str | None = None, at: datetime | None = None) -> Criterion:
     """The current IC signs off that the record (timeline and data) is as accurate as it can be."""
     when = _when(store, at)
-    author = (author or ops.default_author()).strip()
+    author = (author or store.user).strip()
     with store.write() as session:
         incident = ops.find_incident(session, ref, lock=True)
         record = _load(session, incident)
@@ -538,7 +538,7 @@ def resolve(
     resolution with unmet criteria adds a key event naming them. The follow-ups of
     everyone who held a role are created. Returns the criteria as they stood.
     """
-    author = author or ops.default_author()
+    author = author or store.user
     with store.read() as session:
         incident = ops.find_incident(session, ref)
         record = _load(session, incident)
@@ -660,7 +660,7 @@ def tick_followup(
 ) -> FollowUp:
     """Tick one of a person's follow-ups done."""
     when = _when(store, at)
-    author = author or ops.default_author()
+    author = author or store.user
     with store.write() as session:
         incident = ops.find_incident(session, ref, lock=True)
         item = _find_followup(session, incident, person, key)

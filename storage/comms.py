@@ -192,7 +192,7 @@ def message_values(store: Store, ref: str, *, author: str | None = None, channel
         "phase_sentence": _PHASE_SENTENCES.get(incident.status, f"The incident is {incident.status}."),
         "next_update": _time(store, next_due) if next_due is not None else "",
         "next_update_in": format_duration(cadence) if next_due is not None and cadence is not None else "",
-        "responder": author or ops.default_author(),
+        "responder": author or store.user,
         "responders": _names(responders) or "all responders",
         "retrospective": (
             f"{_date(store, meeting_at)} at {_time(store, meeting_at)}" if meeting_at is not None else "to be scheduled"

@@ -1,7 +1,7 @@
 """Opening the incident record: where it lives, how SQLite is tuned, and migrations.
 
 `Store` is the handle every caller (CLI, screens, tests) holds: an engine, the
-policy in force and the clock. Reads and writes go through `Store.read()` and
+policy in force, the clock and who is at the keyboard. Reads and writes go through `Store.read()` and
 `Store.write()`, which turn driver failures into one-line `DatabaseError`s.
 """
 
@@ -26,6 +26,7 @@ from storage.errors import Busy, Conflict, DatabaseError, WarroomError
 from storage.timeparse import quote_input
 
 if TYPE_CHECKING:
+    from storage.identity import Identity
     from storage.policy import Policy
 
 DB_ENV = "WARROOM_DB"
@@ -173,7 +174,12 @@ def translate_error(exc: Exception, where: str) -> WarroomError:
 
 
 class Store:
-    """An open incident record: engine, policy and clock."""
+    """An open incident record: engine, policy, clock and the identity of its user.
+
+    `user` is the name written on every event, update and sign-off that is not given
+    another author. Without an `identity`, it is resolved by `storage.identity.resolve_identity`
+    from WARROOM_USER, the config's `user`, else the login name.
+    """
 
     def __init__(
         self,
@@ -183,12 +189,15 @@ class Store:
         clock: Clock | None = None,
         migrate: bool = True,
         busy_timeout_ms: int | None = None,
+        identity: Identity | None = None,
     ) -> None:
+        from storage.identity import resolve_identity
         from storage.policy import load_policy
 
         self.url = resolve_url(url)
         self.where = describe_url(self.url)
         self.policy: Policy = policy if policy is not None else load_policy()
+        self.identity: Identity = identity if identity is not None else resolve_identity(configured=self.policy.user)
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.engine = create_engine_for(self.url, busy_timeout_ms=busy_timeout_ms)
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -215,7 +224,19 @@ class Store:
     def impatient(self, busy_timeout_ms: int) -> Store:
         """The same record with a shorter wait for other writers' locks (for changes made
         on the UI thread, which must not freeze it); close it when done."""
-        return Store(self.url, policy=self.policy, clock=self.clock, migrate=False, busy_timeout_ms=busy_timeout_ms)
+        return Store(
+            self.url,
+            policy=self.policy,
+            clock=self.clock,
+            migrate=False,
+            busy_timeout_ms=busy_timeout_ms,
+            identity=self.identity,
+        )
+
+    @property
+    def user(self) -> str:
+        """Who is at the keyboard: the author of what is written without another one."""
+        return self.identity.name
 
     @property
     def dialect(self) -> str:

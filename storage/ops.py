@@ -8,8 +8,6 @@ the story.
 
 from __future__ import annotations
 
-import getpass
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from sqlmodel import Session, col, select
 from storage.db import Store
 from storage.errors import Conflict, InvalidInput, NeedsConfirmation, NotFound
 from storage.grammar import ScribeLine, parse_scribe_line
+from storage.identity import USER_ENV, resolve_identity
 from storage.models import (
     ACTION_ITEM_STATES,
     EVENT_KINDS,
@@ -45,7 +44,7 @@ from storage.models import (
 )
 from storage.timeparse import quote_input, time_concerns
 
-AUTHOR_ENV = "WARROOM_USER"
+AUTHOR_ENV = USER_ENV
 FUTURE_TOLERANCE = timedelta(seconds=60)
 UPDATE_CHANNELS: tuple[str, ...] = ("checkin", "internal", "status_page")
 """Where an update goes; each resets the countdown of the same name."""
@@ -55,15 +54,9 @@ MILESTONE_STATUS = {"investigating": "investigating", "mitigated": "mitigated", 
 
 
 def default_author() -> str:
-    """Who is typing: WARROOM_USER, else the login name."""
-    name = os.environ.get(AUTHOR_ENV)
-    if not name:
-        try:
-            name = getpass.getuser()
-        except (KeyError, OSError):
-            return "unknown"
-    # Bytes that are not UTF-8 arrive as lone surrogates, which no database stores: show them as U+FFFD.
-    return os.fsencode(name).decode("utf-8", errors="replace")
+    """Who is typing when no store is at hand: WARROOM_USER, else the login name. With a
+    store, use `store.user`, which also knows `--as` and the config's `user`."""
+    return resolve_identity().name
 
 
 # --- lookups ---------------------------------------------------------------------------
@@ -380,7 +373,7 @@ def log(
             text=parsed.text,
             occurred_at=occurred_at,
             logged_at=store.now(),
-            author=author or default_author(),
+            author=author or store.user,
             link=parsed.link,
             key=parsed.key,
             entry_id=entry_id,
@@ -449,7 +442,7 @@ def edit_event(store: Store, ref: str, seq: int, line: str, *, author: str | Non
         event = _find_event(session, incident, seq)
         if event.kind not in TYPED_KINDS:
             raise InvalidInput(f"event #{seq} was written by the record ({event.kind}) and cannot be edited")
-        _keep_revision(session, event, replaced_at=store.now(), replaced_by=author or default_author())
+        _keep_revision(session, event, replaced_at=store.now(), replaced_by=author or store.user)
         event.text = parsed.text
         event.kind = parsed.kind
         event.key = parsed.key
@@ -469,7 +462,7 @@ def strike_event(store: Store, ref: str, seq: int, *, author: str | None = None)
         event = _find_event(session, incident, seq)
         if event.struck:
             raise InvalidInput(f"event #{seq} is already struck")
-        _keep_revision(session, event, replaced_at=store.now(), replaced_by=author or default_author())
+        _keep_revision(session, event, replaced_at=store.now(), replaced_by=author or store.user)
         event.struck = True
         session.add(event)
         touch(session, incident, store.now())
@@ -529,7 +522,7 @@ def declare(
     audience = _required(audience, "audience")
     quantity = _choice(quantity_impacted, QUANTITIES, "quantity impacted")
     declared_at = _when(store, at)
-    author = author or default_author()
+    author = author or store.user
     logged_at = store.now()
     base = store.policy.reference(declared_at.astimezone(store.policy.tz), level)
     for attempt in range(5):
@@ -611,7 +604,7 @@ def change_severity(
 ) -> Incident:
     """Move the incident to another severity; the history and the timeline record it."""
     level = store.policy.severity(severity).level
-    author = author or default_author()
+    author = author or store.user
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
         when = _when(store, at)
@@ -651,7 +644,7 @@ def set_status(
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
         when = _when(store, at)
-        _set_status(session, store, incident, status, when, author or default_author())
+        _set_status(session, store, incident, status, when, author or store.user)
         return incident
 
 
@@ -679,7 +672,7 @@ def set_milestone(
 ) -> Milestone:
     """Mark a milestone reached at `at` (now by default); setting it again corrects it."""
     key = milestone_name(name)
-    author = author or default_author()
+    author = author or store.user
     label = key.replace("_", " ")
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
@@ -829,7 +822,7 @@ def assign_role(
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
         when = _when(store, at)  # after the lock: never before a handover stored meanwhile
-        return _assign(session, store, incident, role, person, at=when, author=author or default_author(), note=note)
+        return _assign(session, store, incident, role, person, at=when, author=author or store.user, note=note)
 
 
 def release_role(
@@ -851,7 +844,7 @@ def release_role(
                     text=f"{holder.name} stepped down as {role_policy.name}",
                     occurred_at=when,
                     logged_at=store.now(),
-                    author=author or default_author(),
+                    author=author or store.user,
                     detail=role_policy.key,
                 )
                 return assignment
@@ -904,7 +897,7 @@ def record_status_update(
     """Record that an update went out; it resets the countdown of its channel."""
     channel = _choice(channel, UPDATE_CHANNELS, "update channel")
     kind = _required(kind, "the update kind")
-    author = author or default_author()
+    author = author or store.user
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
         when = _when(store, at)
@@ -1012,7 +1005,7 @@ def action_items(store: Store, ref: str) -> list[ActionItem]:
 
 def link_incidents(store: Store, primary_ref: str, ref: str, *, author: str | None = None) -> Incident:
     """Group incident `ref` under `primary_ref` (related incidents share one primary)."""
-    author = author or default_author()
+    author = author or store.user
     with store.write() as session:
         primary = find_incident(session, primary_ref, lock=True)
         incident = find_incident(session, ref, lock=True)
@@ -1149,7 +1142,7 @@ def log_many(
     For pasting a batch of notes or loading a large incident; every line goes through
     the same grammar as `log`. Returns how many events were written.
     """
-    author = author or default_author()
+    author = author or store.user
     logged_at = store.now()
     parsed = []
     for number, (line, at) in enumerate(lines, start=1):

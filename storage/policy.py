@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from .errors import ConfigError, InvalidInput
+from .identity import name_problem
 from .templates import TemplateError, render_template
 from .timeparse import parse_duration, quote_input
 
@@ -223,6 +224,10 @@ class Policy:
     severities: dict[int, SeverityPolicy]
     roles: dict[str, RolePolicy]
     templates: dict[str, MessageTemplate] = field(default_factory=dict)
+    user: str | None = None
+    """Who you are (`user = "..."`), when the file says; see `storage.identity`."""
+    source: Path | None = field(default=None, compare=False)
+    """The config file read over the defaults, None when there was none."""
     confirm_times_older_than: timedelta = timedelta(hours=3)
     """A typed time further back than this needs a confirmation (see `timeparse.time_concerns`)."""
 
@@ -359,7 +364,7 @@ def load_policy(path: Path | None = None) -> Policy:
     if source is not None:
         label = str(source)
         data = _merge(data, _read_toml(source))
-    return _Builder(label).policy(data)
+    return _Builder(label).policy(data, source)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -396,7 +401,7 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- validation
 
-_TOP_KEYS = ("timezone", "confirm_times_older_than", "naming", "process", "severity", "roles", "templates")
+_TOP_KEYS = ("timezone", "user", "confirm_times_older_than", "naming", "process", "severity", "roles", "templates")
 _NAMING_KEYS = ("reference", "title")
 _PROCESS_KEYS = ("decide_within", "declare_within")
 _SEVERITY_KEYS = (
@@ -546,7 +551,7 @@ class _Builder:
 
     # -- sections
 
-    def policy(self, data: Mapping[str, Any]) -> Policy:
+    def policy(self, data: Mapping[str, Any], source: Path | None = None) -> Policy:
         self.check_keys(data, _TOP_KEYS, "")
         self.require(data, ("naming", "process", "severity", "roles", "templates"), "", "the config")
         return Policy(
@@ -556,10 +561,21 @@ class _Builder:
             severities=self.severities(self.table(data["severity"], "severity")),
             roles=self.roles(self.table(data["roles"], "roles")),
             templates=self.templates(self.table(data["templates"], "templates")),
+            user=self.user(data.get("user")),
+            source=source,
             confirm_times_older_than=self.duration(
                 data.get("confirm_times_older_than", "3h"), "confirm_times_older_than"
             ),
         )
+
+    def user(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        name = self.text(value, "user", empty=True)
+        problem = name_problem(name)
+        if problem is not None:
+            self.fail("user", problem)
+        return name.strip()
 
     def timezone(self, value: Any) -> str:
         if value is None:

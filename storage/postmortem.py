@@ -552,7 +552,7 @@ def _log(store: Store, ref: str, text: str, *, detail: str, author: str | None, 
         incident = ops.find_incident(session, ref, lock=True)
         ops.add_event(
             session, incident, kind=kind, text=text, occurred_at=now, logged_at=now,
-            author=author or ops.default_author(), detail=detail,
+            author=author or store.user, detail=detail,
         )
 
 
@@ -651,7 +651,7 @@ def set_status(store: Store, ref: str, status: str, *, author: str | None = None
             text=f"Post-mortem moved from {was} to {label}",
             occurred_at=now,
             logged_at=now,
-            author=author or ops.default_author(),
+            author=author or store.user,
             detail=f"{_DETAIL_PREFIX}{target}",
         )
         session.flush()
@@ -666,7 +666,7 @@ def record_external_message(
     Not yet posted by default: whoever publishes it then calls `mark_posted`.
     """
     now = store.now()
-    author = author or ops.default_author()
+    author = author or store.user
     with store.write() as session:
         incident = ops.find_incident(session, ref, lock=True)
         body = _sections(session, _postmortem(session, incident)).get("external_message", "").strip()
@@ -695,7 +695,7 @@ def record_external_message(
 def mark_posted(store: Store, ref: str, update_id: int | None = None, *, author: str | None = None) -> StatusUpdate:
     """Mark a status-page update as posted: the one with `update_id`, else the latest."""
     now = store.now()
-    author = author or ops.default_author()
+    author = author or store.user
     with store.write() as session:
         incident = ops.find_incident(session, ref, lock=True)
         updates = _status_page_updates(session, incident)

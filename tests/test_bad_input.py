@@ -745,6 +745,7 @@ def test_a_user_name_that_is_not_utf8_is_stored_with_replacement_characters(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(ops.AUTHOR_ENV, os.fsdecode(b"J\xf6rg"))  # Latin-1, as a misconfigured shell passes it
-    ref = ops.declare(store, severity=2, functionality="api", state="down", audience="all").ref
-    ops.log(store, ref, "written by a name the terminal could not decode")
-    assert ops.timeline(store, ref)[-1].author == "J\ufffdrg"
+    with Store(store.url, policy=store.policy, clock=store.clock) as opened:  # who you are is read on opening
+        ref = ops.declare(opened, severity=2, functionality="api", state="down", audience="all").ref
+        ops.log(opened, ref, "written by a name the terminal could not decode")
+        assert ops.timeline(opened, ref)[-1].author == "J\ufffdrg"

@@ -560,12 +560,13 @@ def test_composer_snapshot(snap_compare, demo: tuple[Store, str]) -> None:  # no
     assert snap_compare(WarroomApp(store), terminal_size=(120, 40), run_before=open_composer)
 
 
-async def test_checklist_ticks_resolves_and_lists_follow_ups(demo: tuple[Store, str], monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_checklist_ticks_resolves_and_lists_follow_ups(demo: tuple[Store, str]) -> None:
     from screens.checklist import ChecklistScreen, ResolveAnyway
     from storage import checklists
+    from storage.identity import AS_OPTION, Identity
 
     store, ref = demo
-    monkeypatch.setenv("WARROOM_USER", "Dana Okafor")  # the IC signs off
+    store.identity = Identity("Dana Okafor", AS_OPTION)  # the IC signs off, as with `warroom --as "Dana Okafor"`
     app = WarroomApp(store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = command(app)

@@ -31,6 +31,10 @@ class WarroomApp(App[None]):
     Given an open `store`, it reads it at once. Given an `opener` instead (the `warroom`
     command does this), it paints the command screen first and opens the record in a
     worker: importing the database layer takes longer than drawing the screen.
+
+    When nobody has said who is at the keyboard (no `--as`, WARROOM_USER or config `user`),
+    the app asks once the record is open, before showing it: nothing is written under the
+    login name meanwhile (a line entered while the record opens stays in the input).
     """
 
     TITLE = "warroom"
@@ -63,7 +67,7 @@ class WarroomApp(App[None]):
             from storage import ops
 
             ref = self.initial_ref or ops.most_recent_open(self.store)
-            self._show_first(ref)
+            self._once_named(lambda: self._show_first(ref))
             self._write_waiting_lines(self.store, ref)
         else:
             from screens.command import CommandScreen
@@ -98,9 +102,14 @@ class WarroomApp(App[None]):
         self.exit(return_code=1)
 
     def _record_opened(self, store: Store, ref: str | None) -> None:
+        self.store = store
+        self._once_named(lambda: self._show_record(ref))
+
+    def _show_record(self, ref: str | None) -> None:
         from screens.command import CommandScreen
 
-        self.store = store
+        assert self.store is not None
+        store = self.store
         screen = self.screen
         if ref is not None and isinstance(screen, CommandScreen) and screen.store is None:
             screen.attach_or_leave(store, ref)
@@ -148,6 +157,58 @@ class WarroomApp(App[None]):
             markup=False,
         )
 
+    def _once_named(self, then: Callable[[], None]) -> None:
+        """Run `then` once the store knows who is at the keyboard: at once when a name is
+        set, else after asking for one (`NameDialog`)."""
+        from screens.identity import NameDialog
+        from storage.policy import user_config_file
+
+        assert self.store is not None
+        store = self.store
+        if store.identity.chosen:
+            then()
+            return
+        target = store.policy.source or user_config_file()
+
+        def answered(name: str | None) -> None:
+            from storage.identity import ASKED, Identity
+
+            if name is None:
+                self.notify(
+                    printable(
+                        f"You are {store.user} for this run only; warroom asks again next time. "
+                        '--as NAME, WARROOM_USER or user = "..." in the config file set a name.'
+                    ),
+                    title="Name not saved",
+                    severity="warning",
+                    timeout=10,
+                    markup=False,
+                )
+            else:
+                store.identity = Identity(name, ASKED)
+                self._save_name(name, target)
+            then()
+
+        self.push_screen(NameDialog(store.user, str(target)), answered)
+
+    @work(thread=True, exit_on_error=False, group="identity")
+    def _save_name(self, name: str, target: Path) -> None:
+        """Keep the name given as `user` in the config file, off the UI thread."""
+        from storage.identity import save_user
+
+        try:
+            save_user(target, name)
+        except WarroomError as exc:
+            self.call_from_thread(self._name_saved, f"You are {name} for this run, but the name was not saved: {exc}", False)
+            return
+        self.call_from_thread(self._name_saved, f"You are {name}: saved as user in {target}.", True)
+
+    def _name_saved(self, message: str, saved: bool) -> None:
+        if saved:
+            self.notify(printable(message), title="Name saved", markup=False)
+        else:
+            self.notify(printable(message), title="Name not saved", severity="warning", timeout=15, markup=False)
+
     def _show_first(self, ref: str | None) -> None:
         from screens.incident_list import IncidentListScreen
 
@@ -191,7 +252,7 @@ class WarroomApp(App[None]):
         from screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.screen))
+            self.push_screen(HelpScreen(self.screen, self.store.identity if self.store is not None else None))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Every action of the current screen in the command palette, plus the app's own."""

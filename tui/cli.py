@@ -19,12 +19,50 @@ import click
 
 if TYPE_CHECKING:
     from storage.db import Store
+    from storage.identity import Identity
+    from storage.policy import Policy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_AS_KEY = "warroom.as"
+"""Where `--as` keeps its name in the context's `meta` (shared by a command and its group)."""
+AUTHOR_HELP = "Who did it, for this command only. Default: who you are (see --as)."
+
+
+def _remember_as(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """Keep `--as NAME` for `_identity`; the one after the command wins over the one before."""
+    if value is None:
+        return
+    from storage.identity import name_problem
+
+    problem = name_problem(value)
+    if problem is not None:
+        raise click.BadParameter(problem)
+    ctx.meta[_AS_KEY] = value
+
+
+def _identity(policy: Policy, as_name: str | None) -> Identity:
+    """Who you are: `as_name` (--as), else WARROOM_USER, else the config's `user`, else the
+    login name (which the app does not take: it asks)."""
+    from storage.identity import resolve_identity
+
+    return resolve_identity(as_name, policy.user)
+
 
 def _store_options(func: F) -> F:
-    """`--db` and `--config`, accepted by every command (and by `warroom` itself)."""
+    """`--db`, `--config` and `--as`, accepted by every command (and by `warroom` itself)."""
+    func = click.option(
+        "--as",
+        "as_name",
+        default=None,
+        metavar="NAME",
+        expose_value=False,
+        callback=_remember_as,
+        help=(
+            "Who you are: the author of what you log, update and sign off. Default: WARROOM_USER, "
+            "else `user` in the config file, else your login name (the app asks instead)."
+        ),
+    )(func)
     func = click.option(
         "--config",
         "config_path",
@@ -50,7 +88,7 @@ def _open_store(db: str | None, config_path: Path | None) -> Store:
     from storage.policy import load_policy
 
     policy = load_policy(config_path or parent.get("config_path"))
-    store = Store(db or parent.get("db"), policy=policy, clock=clock_from_env())
+    store = Store(db or parent.get("db"), policy=policy, clock=clock_from_env(), identity=_identity(policy, ctx.meta.get(_AS_KEY)))
     ctx.call_on_close(store.close)
     _announce_waiting_lines(store)
     return store
@@ -202,15 +240,18 @@ def _run_app(db: str | None, config_path: Path | None, ref: str | None) -> None:
     from storage.errors import WarroomError
     from tui.app import WarroomApp
 
-    root = click.get_current_context().find_root().params
+    ctx = click.get_current_context()
+    root = ctx.find_root().params
+    as_name: str | None = ctx.meta.get(_AS_KEY)
 
-    def opener() -> Store:
+    def opener() -> Store:  # runs in a worker thread, where there is no click context
         from storage.clock import clock_from_env
         from storage.db import Store
         from storage.policy import load_policy
 
         policy = load_policy(config_path or root.get("config_path"))
-        return Store(db or root.get("db"), policy=policy, clock=clock_from_env())
+        identity = _identity(policy, as_name)
+        return Store(db or root.get("db"), policy=policy, clock=clock_from_env(), identity=identity)
 
     app = WarroomApp(opener=opener, ref=ref)
     app.run()
@@ -254,7 +295,7 @@ def demo(keep: Path | None, db: str | None, config_path: Path | None) -> None:
 @click.option("--impact", default="", help="Description of the customer impact.")
 @click.option("--quantity", default="Unknown", help="Customers impacted: Unknown, All, Some, Few.")
 @click.option("--customers", default="", help="Known impacted customers.")
-@click.option("--author", default=None, help="Who is declaring (default: WARROOM_USER or login).")
+@click.option("--author", default=None, help=AUTHOR_HELP)
 @_yes_option
 def declare(
     severity: str,
@@ -302,7 +343,7 @@ def declare(
 @click.argument("ref")
 @click.argument("text", nargs=-1, required=True)
 @click.option("--at", "at", default=None, help="When it happened (14:32, -5m, ISO time).")
-@click.option("--author", default=None, help="Who is logging (default: WARROOM_USER or login).")
+@click.option("--author", default=None, help=AUTHOR_HELP)
 @_yes_option
 def log(
     ref: str, text: tuple[str, ...], at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
@@ -335,7 +376,7 @@ def log(
 @click.argument("ref")
 @click.argument("seq", type=int)
 @click.argument("text", nargs=-1, required=True)
-@click.option("--author", default=None)
+@click.option("--author", default=None, help=AUTHOR_HELP)
 def edit(ref: str, seq: int, text: tuple[str, ...], author: str | None, db: str | None, config_path: Path | None) -> None:
     """Replace event SEQ of REF with a new scribe line (the old text is kept)."""
     from storage import ops
@@ -348,7 +389,7 @@ def edit(ref: str, seq: int, text: tuple[str, ...], author: str | None, db: str 
 @_command(main)
 @click.argument("ref")
 @click.argument("seq", type=int)
-@click.option("--author", default=None)
+@click.option("--author", default=None, help=AUTHOR_HELP)
 def strike(ref: str, seq: int, author: str | None, db: str | None, config_path: Path | None) -> None:
     """Strike event SEQ of REF through (it stays in the record)."""
     from storage import ops
@@ -381,7 +422,7 @@ def history(ref: str, seq: int, db: str | None, config_path: Path | None) -> Non
 @click.argument("ref")
 @click.argument("severity")
 @click.option("--at", "at", default=None, help="When it changed (14:32, -5m, ISO time).")
-@click.option("--author", default=None)
+@click.option("--author", default=None, help=AUTHOR_HELP)
 @_yes_option
 def sev(
     ref: str, severity: str, at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
@@ -400,7 +441,7 @@ def sev(
 @click.argument("ref")
 @click.argument("status")
 @click.option("--at", "at", default=None, help="When it changed (14:32, -5m, ISO time).")
-@click.option("--author", default=None)
+@click.option("--author", default=None, help=AUTHOR_HELP)
 @_yes_option
 def status(
     ref: str, status: str, at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
@@ -422,7 +463,7 @@ def status(
 @click.option("--at", "at", default=None, help="When the handover happened.")
 @click.option("--note", default="", help="E.g. the component an SME covers.")
 @click.option("--release", is_flag=True, help="End PERSON's hold on ROLE instead.")
-@click.option("--author", default=None)
+@click.option("--author", default=None, help=AUTHOR_HELP)
 @_yes_option
 def role(
     ref: str,
@@ -454,7 +495,7 @@ def role(
 @click.argument("ref")
 @click.argument("name")
 @click.option("--at", "at", default=None, help="When it was reached (14:32, -5m, ISO time).")
-@click.option("--author", default=None)
+@click.option("--author", default=None, help=AUTHOR_HELP)
 @_yes_option
 def milestone(
     ref: str, name: str, at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
@@ -477,7 +518,7 @@ def milestone(
 @click.option("--subject", default="")
 @click.option("--body", default="")
 @click.option("--at", "at", default=None, help="When it was sent (14:32, -5m, ISO time).")
-@click.option("--author", default=None)
+@click.option("--author", default=None, help=AUTHOR_HELP)
 @_yes_option
 def update(
     ref: str,
@@ -651,7 +692,7 @@ def import_command(file: Path, db: str | None, config_path: Path | None) -> None
 @click.argument("ref")
 @click.option("--force", is_flag=True, help="Resolve even with unmet criteria (recorded on the timeline).")
 @click.option("--at", "at", default=None, help="When it was resolved (14:32, -5m, ISO time).")
-@click.option("--author", default=None)
+@click.option("--author", default=None, help=AUTHOR_HELP)
 @_yes_option
 def resolve(
     ref: str, force: bool, at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
@@ -666,6 +707,18 @@ def resolve(
     for criterion in criteria:
         click.echo(_shown(f"{'met' if criterion.met else 'UNMET':>5}  {criterion.label}: {criterion.detail}"))
     click.echo(_shown(f"{ref} is resolved"))
+
+
+@_command(main)
+@click.argument("ref")
+@click.option("--at", "at", default=None, help="When the record was signed off (14:32, -5m, ISO time).")
+def signoff(ref: str, at: str | None, db: str | None, config_path: Path | None) -> None:
+    """Sign off REF's record as its Incident Commander (run as the IC: see --as)."""
+    from storage import checklists
+
+    store = _open_store(db, config_path)
+    criterion = checklists.sign_off(store, ref, at=_when(store, at))
+    click.echo(_shown(f"{criterion.label}: {criterion.detail}"))
 
 
 @_command(main)
@@ -771,7 +824,7 @@ def config_command(db: str | None, config_path: Path | None) -> None:
 @click.argument("ref")
 @click.argument("kind")
 @click.option("--send", is_flag=True, help="Record the message as sent (restarts that channel's countdown).")
-@click.option("--author", default=None, help="Who sends it (default: WARROOM_USER or login).")
+@click.option("--author", default=None, help=AUTHOR_HELP)
 def comms_command(ref: str, kind: str, send: bool, author: str | None, db: str | None, config_path: Path | None) -> None:
     """Fill in the KIND message for incident REF from its template and print it.
 
@@ -784,7 +837,7 @@ def comms_command(ref: str, kind: str, send: bool, author: str | None, db: str |
 
     spec = comms.message_kind(kind)
     store = _open_store(db, config_path)
-    author = author or ops.default_author()
+    author = author or store.user
     draft = comms.draft_message(store, ref, spec.kind, author=author)
     click.echo(_shown(f"Subject: {draft.subject}"))
     click.echo()

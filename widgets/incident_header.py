@@ -30,7 +30,7 @@ def format_elapsed(elapsed: timedelta) -> str:
 
 
 class IncidentHeader(Widget):
-    """Reference, title, severity, status, incident clock and commander on one line.
+    """Reference, title, severity, status, incident clock, commander and who you are on one line.
 
     The title is cut with `…` when room runs short; when even that leaves too little room,
     the header takes two lines (reference and title, then the rest). Push `now` every
@@ -47,6 +47,7 @@ class IncidentHeader(Widget):
         "incident-header--clock",
         "incident-header--commander",
         "incident-header--no-commander",
+        "incident-header--you",
         "incident-header--separator",
     }
 
@@ -86,6 +87,9 @@ class IncidentHeader(Widget):
             color: $warning;
             text-style: italic;
         }
+        & > .incident-header--you {
+            color: $text;
+        }
         & > .incident-header--separator {
             color: $text-muted;
         }
@@ -108,9 +112,11 @@ class IncidentHeader(Widget):
     """The current Incident Commander, None when nobody holds the role."""
     now: reactive[datetime | None] = reactive(None)
     """The current time (aware), pushed in by the parent."""
+    you: reactive[str] = reactive("", layout=True)
+    """Who is at the keyboard (the author of what is logged here); not shown when empty."""
 
     FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {"ref", "title", "severity", "severity_name", "status", "started_at", "commander", "now"}
+        {"ref", "title", "severity", "severity_name", "status", "started_at", "commander", "now", "you"}
     )
 
     def show(self, **fields: Any) -> None:
@@ -163,6 +169,13 @@ class IncidentHeader(Widget):
         else:
             commander = Content.styled("no IC", self.get_visual_style("incident-header--no-commander"))
         parts.append(commander)
+        if self.you:
+            parts.append(
+                Content.assemble(
+                    ("you: ", self.get_visual_style("incident-header--separator")),
+                    (printable(self.you), self.get_visual_style("incident-header--you")),
+                )
+            )
         separator = Content.styled(SEPARATOR, self.get_visual_style("incident-header--separator"))
         return separator.join(parts)
 
