@@ -617,14 +617,20 @@ class CommandScreen(Screen[None]):
                         self.app.call_from_thread(self._refused, item, str(exc), confirmable)
                     else:
                         self.app.call_from_thread(self._written, item)
+                        if isinstance(item, PendingLine) and self.drafts is not None:
+                            # Off the UI thread, after the line is shown: a stop before this
+                            # leaves it kept, and its id keeps the next start from writing it twice.
+                            self.drafts.remove_pending(ref, {item.entry_id})
                     item = None
         except RuntimeError:  # the app is shutting down: the lines not written stay on disk
             return
 
-    def _forget_outgoing(self, item: Pending) -> None:
+    def _forget_outgoing(self, item: Pending, *, on_disk: bool = True) -> None:
+        """No longer waiting: `item` is written (the writer thread forgets it on disk,
+        `on_disk` False) or set aside."""
         if item in self._outgoing:
             self._outgoing.remove(item)
-        if isinstance(item, PendingLine) and self.drafts is not None and self.ref is not None:
+        if on_disk and isinstance(item, PendingLine) and self.drafts is not None and self.ref is not None:
             self.drafts.remove_pending(self.ref, {item.entry_id})
         if not self._outgoing:
             self._waiting_since = None
@@ -636,7 +642,7 @@ class CommandScreen(Screen[None]):
     def _written(self, item: Pending) -> None:
         """Show a written line or change."""
         self._send_problem = None
-        self._forget_outgoing(item)
+        self._forget_outgoing(item, on_disk=False)
         if self._is_torn_down():
             return
         if isinstance(item, PendingLine):
