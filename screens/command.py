@@ -237,7 +237,7 @@ class CommandScreen(Screen[None]):
         unsaved_ids = {line.entry_id for line in unsaved}
         self.drafts.add_pending(ref, unsaved)
         self.drafts.remove_pending(ref, {line.entry_id for line in pending if line.entry_id not in unsaved_ids} | {""})
-        self._outgoing = unsaved + self._outgoing
+        self._outgoing = [*unsaved, *self._outgoing]
         if unsaved:
             self._waiting_since = time.monotonic()
             count = f"{len(unsaved)} line{'s' if len(unsaved) > 1 else ''}"

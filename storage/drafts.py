@@ -309,8 +309,9 @@ def _pending_record(record: object) -> PendingLine | None:
             text, at, entry_id, author, confirmed = record[0], record[1], "", "", False
         elif isinstance(record, dict) and isinstance(record.get("text"), str):
             text, at = record["text"], record.get("entered_at")
-            entry_id = record.get("id") if isinstance(record.get("id"), str) else new_entry_id()
-            author = record.get("author") if isinstance(record.get("author"), str) else ""
+            stated_id, stated_author = record.get("id"), record.get("author")
+            entry_id = stated_id if isinstance(stated_id, str) else new_entry_id()
+            author = stated_author if isinstance(stated_author, str) else ""
             confirmed = record.get("confirmed") is True
         else:
             return None

@@ -15,7 +15,13 @@ from pathlib import Path
 from storage import ops
 from storage.db import Store
 from storage.drafts import Drafts, HeldLine, PendingLine, new_entry_id, ref_digest
-from storage.errors import DatabaseError, InvalidInput, NeedsConfirmation, NotFound, WarroomError
+from storage.errors import (
+    DatabaseError,
+    InvalidInput,
+    NeedsConfirmation,
+    NotFound,
+    WarroomError,
+)
 
 
 @dataclass

@@ -14,39 +14,25 @@ import textwrap
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from pathlib import Path
 
-import pytest
 from textual import events
 from textual.app import App
-from textual.pilot import Pilot
 
 from screens.command import CommandScreen
 from screens.paste import PasteDialog
-from storage import live, ops
-from storage.clock import FrozenClock
+from storage import ops
 from storage.db import Store
 from storage.drafts import Drafts
 from storage.policy import Policy
+from tests.test_busy import texts, until
 from tui.app import WarroomApp
 from widgets.held_lines import HeldLines
 from widgets.scribe_input import ScribeInput
 
 ROOT = Path(__file__).resolve().parent.parent
 WARROOM = str(Path(sys.executable).with_name("warroom"))
-
-
-def texts(store: Store, ref: str) -> list[str]:
-    rows, _ = live.event_rows(store, ref)
-    return [row.text for row in rows]
-
-
-async def until(pilot: Pilot[None], condition: object, seconds: float = 10) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if condition():  # type: ignore[operator]
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("condition not reached")
 
 
 def burst(app: App[None], text: str) -> None:
@@ -274,7 +260,7 @@ def test_identical_lines_waiting_at_a_kill_are_all_written_once(tmp_path: Path, 
     kill_scribe_with_lines_waiting(path, policy, ref, ["ack", "ack", "ack"])
     # Someone else logs the same word meanwhile: it is a fourth event, not one of the three.
     env = {**os.environ, "WARROOM_USER": "other"}
-    logged = subprocess.run([WARROOM, "--db", str(path), "log", ref, "ack"], capture_output=True, text=True, env=env)
+    logged = subprocess.run([WARROOM, "--db", str(path), "log", ref, "ack"], capture_output=True, text=True, env=env, check=False)
     assert logged.returncode == 0, logged.stderr
     assert f"3 lines typed into {ref}" in logged.stderr  # announced by the command
     with Store(path, policy=policy) as store:
@@ -319,7 +305,7 @@ def test_lines_waiting_for_another_incident_are_written_at_the_next_start(tmp_pa
         assert any(f"Entered in {first} before warroom stopped: 2 lines written" in note for note in notes), notes
         assert texts(store, second)[-1] != "rolled back"
     assert Drafts(f"sqlite:///{path}").load_pending(first) == []
-    listed = subprocess.run([WARROOM, "--db", str(path), "list"], capture_output=True, text=True)
+    listed = subprocess.run([WARROOM, "--db", str(path), "list"], capture_output=True, text=True, check=False)
     assert listed.returncode == 0 and "may not be in the record" not in listed.stderr
 
 
@@ -327,7 +313,7 @@ def test_lines_waiting_for_another_incident_are_written_at_the_next_start(tmp_pa
 
 
 async def test_a_time_on_another_day_is_set_aside_until_confirmed(store: Store) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     ref = declare(store)
     before = texts(store, ref)
@@ -348,7 +334,7 @@ async def test_a_time_on_another_day_is_set_aside_until_confirmed(store: Store) 
         await until(pilot, lambda: "db failover" in texts(store, ref) and not screen.unsaved_lines)
         assert not held.display
     event = next(e for e in ops.timeline(store, ref) if e.text == "db failover")
-    assert event.occurred_at == datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
+    assert event.occurred_at == datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
     assert len(texts(store, ref)) == len(before) + 2
 
 
