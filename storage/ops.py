@@ -282,14 +282,18 @@ def add_event(
     key: bool = False,
     detail: str | None = None,
     entry_id: str | None = None,
+    seq: int | None = None,
 ) -> Event:
-    """Append one event to the timeline inside the caller's transaction."""
+    """Append one event to the timeline inside the caller's transaction (`seq`: its
+    number, when the caller read it already; else the next one)."""
     if kind not in EVENT_KINDS:
         raise InvalidInput(f"unknown event kind {kind!r}")
-    last = session.exec(select(sa.func.max(Event.seq)).where(Event.incident_id == incident.id)).one()
+    if seq is None:
+        last = session.execute(_LAST_SEQ, {"incident_id": incident.id}).scalar_one()
+        seq = (last or 0) + 1
     event = Event(
         incident_id=incident.id,  # type: ignore[arg-type]
-        seq=(last or 0) + 1,
+        seq=seq,
         occurred_at=occurred_at,
         logged_at=logged_at,
         author=author,
@@ -304,6 +308,10 @@ def add_event(
     touch(session, incident, logged_at)
     session.flush()
     return event
+
+
+_LAST_SEQ = sa.select(sa.func.max(Event.seq)).where(Event.incident_id == sa.bindparam("incident_id"))
+"""The incident's last event number (built once: every event reads it)."""
 
 
 def touch(session: Session, incident: Incident, at: datetime) -> None:
@@ -351,12 +359,16 @@ def log(
     given = parsed.occurred_at or at
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
-        if entry_id is not None:
-            logged = session.exec(
-                select(Event).where(Event.incident_id == incident.id, Event.entry_id == entry_id)
-            ).first()
-            if logged is not None:
+        seq: int | None = None
+        if entry_id is not None:  # one read: the next number, and the event if it is logged already
+            last, logged_id = session.execute(
+                _LAST_SEQ_AND_ENTRY, {"incident_id": incident.id, "entry_id": entry_id}
+            ).one()
+            if logged_id is not None:
+                logged = session.get(Event, logged_id)
+                assert logged is not None
                 return logged
+            seq = (last or 0) + 1
         if given is None:
             occurred_at = _when(store, entered_at)
         else:
@@ -377,8 +389,16 @@ def log(
             link=parsed.link,
             key=parsed.key,
             entry_id=entry_id,
+            seq=seq,
         )
 
+
+_LAST_SEQ_AND_ENTRY = (
+    sa.select(sa.func.max(Event.seq), sa.func.max(sa.case((Event.entry_id == sa.bindparam("entry_id"), Event.id))))
+    .where(Event.incident_id == sa.bindparam("incident_id"))
+)
+"""The incident's last event number and the id of the event with an entry id, if any (built
+once: the Enter path runs it for every line)."""
 
 _ENTRY_ID_RE = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
