@@ -282,18 +282,14 @@ def add_event(
     key: bool = False,
     detail: str | None = None,
     entry_id: str | None = None,
-    seq: int | None = None,
 ) -> Event:
-    """Append one event to the timeline inside the caller's transaction (`seq`: its
-    number, when the caller read it already; else the next one)."""
+    """Append one event to the timeline inside the caller's transaction."""
     if kind not in EVENT_KINDS:
         raise InvalidInput(f"unknown event kind {kind!r}")
-    if seq is None:
-        last = session.execute(_LAST_SEQ, {"incident_id": incident.id}).scalar_one()
-        seq = (last or 0) + 1
+    last = session.execute(_LAST_SEQ, {"incident_id": incident.id}).scalar_one()
     event = Event(
         incident_id=incident.id,  # type: ignore[arg-type]
-        seq=seq,
+        seq=(last or 0) + 1,
         occurred_at=occurred_at,
         logged_at=logged_at,
         author=author,
@@ -359,16 +355,14 @@ def log(
     given = parsed.occurred_at or at
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
-        seq: int | None = None
-        if entry_id is not None:  # one read: the next number, and the event if it is logged already
-            last, logged_id = session.execute(
-                _LAST_SEQ_AND_ENTRY, {"incident_id": incident.id, "entry_id": entry_id}
-            ).one()
+        if entry_id is not None:
+            logged_id = session.execute(
+                _EVENT_WITH_ENTRY, {"incident_id": incident.id, "entry_id": entry_id}
+            ).scalar_one_or_none()
             if logged_id is not None:
                 logged = session.get(Event, logged_id)
                 assert logged is not None
                 return logged
-            seq = (last or 0) + 1
         if given is None:
             occurred_at = _when(store, entered_at)
         else:
@@ -389,16 +383,14 @@ def log(
             link=parsed.link,
             key=parsed.key,
             entry_id=entry_id,
-            seq=seq,
         )
 
 
-_LAST_SEQ_AND_ENTRY = (
-    sa.select(sa.func.max(Event.seq), sa.func.max(sa.case((Event.entry_id == sa.bindparam("entry_id"), Event.id))))
-    .where(Event.incident_id == sa.bindparam("incident_id"))
+_EVENT_WITH_ENTRY = sa.select(Event.id).where(
+    Event.incident_id == sa.bindparam("incident_id"), Event.entry_id == sa.bindparam("entry_id")
 )
-"""The incident's last event number and the id of the event with an entry id, if any (built
-once: the Enter path runs it for every line)."""
+"""The event logged with an entry id, if any: one look-up in the (incident, entry id) index
+(built once: the Enter path runs it for every line)."""
 
 _ENTRY_ID_RE = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
