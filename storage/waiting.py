@@ -80,8 +80,11 @@ def waiting_summary(store: Store, drafts: Drafts) -> list[tuple[str | None, int,
     that name. Some lines may be in the record already (a stop between writing a line and
     forgetting it): the app writes only those it lacks."""
     found: list[tuple[str | None, int, Path]] = []
+    waiting = _waiting_by_ref(store, drafts)
+    if not waiting:  # the usual case: no read of the record at all
+        return found
     known = {row.ref for row in ops.list_incidents(store)}
-    for ref, digest, lines in _waiting_by_ref(store, drafts):
+    for ref, digest, lines in waiting:
         path = drafts.directory / f"{drafts.prefix}-{digest}.pending.json"
         found.append((ref if ref in known else None, len(lines), path))
     return found

@@ -415,3 +415,20 @@ async def test_a_line_entered_while_the_record_opens_stays_in_the_input(store: S
         await until(pilot, lambda: screen.store is not None)
         await pilot.press("enter")
         await until(pilot, lambda: texts(store, ref)[-1] == "pager fired")
+
+
+def test_a_command_says_where_lines_for_an_unknown_incident_are_kept(tmp_path: Path, policy: Policy) -> None:
+    import json
+
+    path = tmp_path / "w.db"
+    with Store(path, policy=policy) as store:
+        declare(store)
+        drafts = Drafts(store.url)
+    drafts.directory.mkdir(parents=True, exist_ok=True)
+    kept = drafts.pending_file("inc-gone")
+    kept.write_text(json.dumps(
+        {"ref": "inc-gone", "lines": [{"text": "x", "entered_at": "2026-11-23T14:40:00+00:00", "id": "g1"}]}
+    ))
+    listed = subprocess.run([WARROOM, "--db", str(path), "list"], capture_output=True, text=True, check=False)
+    assert listed.returncode == 0
+    assert f"1 line typed in the app into an incident this database does not have is kept in {kept}" in listed.stderr

@@ -108,7 +108,8 @@ def _announce_waiting_lines(store: Store) -> None:
     for ref, count, path in summary:
         lines = f"{count} line{'s' if count != 1 else ''}"
         if ref is None:
-            message = f"warroom: {lines} typed in the app into an incident this database does not have are kept in {path}"
+            verb = "is" if count == 1 else "are"
+            message = f"warroom: {lines} typed in the app into an incident this database does not have {verb} kept in {path}"
         else:
             message = (f"warroom: {lines} typed into {ref} in the app may not be in the record yet; "
                        "`warroom` writes them when it starts")
