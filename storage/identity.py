@@ -25,10 +25,10 @@ __all__ = [
     "AS_OPTION",
     "CONFIG",
     "ENV",
-    "Identity",
     "LOGIN",
     "MAX_NAME_LENGTH",
     "USER_ENV",
+    "Identity",
     "check_name",
     "login_name",
     "name_problem",
@@ -64,6 +64,10 @@ class Identity:
         return self.source != LOGIN
 
 
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+"""Letters that draw as nothing (Hangul fillers, the blank Braille pattern)."""
+
+
 def name_problem(name: str) -> str | None:
     """Why `name` cannot be a person's name, or None when it can."""
     stripped = name.strip()
@@ -73,8 +77,10 @@ def name_problem(name: str) -> str | None:
         category = unicodedata.category(char)
         if category == "Cs":
             return f"{quote_input(name)} holds bytes that are not UTF-8 text: check the terminal's encoding"
-        if category in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS:
+        if category in ("Cc", "Zl", "Zp", "Cf") or char in _BIDI_CONTROLS:
             return f"{quote_input(name)} holds a control character: type the name as it should be shown"
+    if all(char.isspace() or char in _BLANK_LETTERS for char in stripped):
+        return "a name cannot be blank: type the name as it should be shown"
     if len(stripped) > MAX_NAME_LENGTH:
         return f"a name is at most {MAX_NAME_LENGTH} characters; this one has {len(stripped)}"
     return None
@@ -151,6 +157,14 @@ def save_user(path: Path, name: str) -> None:
     name = check_name(name, "name")
     line = f"user = {toml_string(name)}\n"
     target = Path(os.path.realpath(path))  # a symlinked config file stays a symlink
+    if os.path.islink(path) and not target.exists():
+        raise ConfigError(f"{path} is a link to {target}, which does not exist: make the file, or change user there")
+    if target.exists():
+        info = target.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"{path} is not a regular file: set user there by hand")
+        if not info.st_mode & stat.S_IWUSR:
+            raise ConfigError(f"{path} is read-only: set user there by hand, or make it writable")
     try:
         existing: bytes | None = target.read_bytes()
     except (FileNotFoundError, NotADirectoryError):  # created below, or a clear "cannot write"

@@ -9,7 +9,7 @@ typed times need a confirmation (the scribe line's `@` and every `--at` use both
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
 from storage.clock import to_utc
 from storage.errors import InvalidInput
@@ -22,6 +22,11 @@ __all__ = [
     "quote_input",
     "time_concerns",
 ]
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+"""No time before this is accepted (nor shown: far years do not convert to every zone)."""
+LATEST_AHEAD = timedelta(days=366)
+"""No time further ahead of now than this is accepted, even confirmed."""
 
 FUTURE_TOLERANCE = timedelta(seconds=60)
 """How far after `now` a time may be before it counts as "in the future" (clock skew)."""
@@ -116,6 +121,10 @@ def parse_when(text: str, *, now: datetime, tz: tzinfo, allow_future: bool = Fal
     now_utc = to_utc(now)
     stripped = text.strip()
     result = _parse_when(stripped, now_utc, tz)
+    if result < EARLIEST:
+        raise InvalidInput(f"{quote_input(stripped)} is before 1970: no incident is that old")
+    if result - now_utc > LATEST_AHEAD:
+        raise InvalidInput(f"{quote_input(stripped)} is more than a year ahead: check the date")
     if not allow_future and result - now_utc > FUTURE_TOLERANCE:
         ahead = format_duration(result - now_utc)
         raise InvalidInput(
@@ -201,7 +210,7 @@ def _latest_wall_clock(text: str, match: re.Match[str], now: datetime, tz: tzinf
 def _fixed_offset(text: str, typed: str) -> tzinfo:
     """The fixed zone of an offset such as "Z", "+01:00", "+0100" or "-05"."""
     if text.upper() == "Z":
-        return timezone.utc
+        return UTC
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:] or 0)
     if hours > 23 or minutes > 59:
@@ -224,7 +233,7 @@ def _readings(naive: datetime, tz: tzinfo) -> list[datetime]:
     readings: set[datetime] = set()
     for fold in (0, 1):
         try:
-            instant = naive.replace(tzinfo=tz, fold=fold).astimezone(timezone.utc)
+            instant = naive.replace(tzinfo=tz, fold=fold).astimezone(UTC)
             if instant.astimezone(tz).replace(tzinfo=None) == naive:
                 readings.add(instant)
         except OverflowError:  # year 1 or 9999 at the edge of the calendar
@@ -272,8 +281,8 @@ def _zone_name(tz: tzinfo) -> str:
 
 def _gap_message(naive: datetime, tz: tzinfo, *, clock_form: bool) -> str:
     """Why a skipped wall time is refused, with the times on either side to write instead."""
-    early = naive.replace(tzinfo=tz, fold=1).astimezone(timezone.utc)
-    late = naive.replace(tzinfo=tz, fold=0).astimezone(timezone.utc)
+    early = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    late = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
     low, high = min(early, late), max(early, late)
     before = low.astimezone(tz).utcoffset()
     while high - low > timedelta(seconds=1):  # find the instant the clocks jumped
@@ -326,7 +335,7 @@ def _parse_iso(text: str, now: datetime, tz: tzinfo) -> datetime:
     try:
         if parsed.tzinfo is None:
             return _resolve_local(parsed, tz, clock_form=False)
-        return parsed.astimezone(timezone.utc)
+        return parsed.astimezone(UTC)
     except OverflowError:
         raise InvalidInput(f"{quote_input(text)} is not a valid date and time") from None
 

@@ -437,3 +437,37 @@ async def test_the_incident_list_shows_who_you_are(tmp_path: Path, clock: Frozen
         assert app.screen.sub_title == "you: Dana Okafor"
     assert app.store is not None
     app.store.close()
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\u3164", "a\u200fb", "\ufeffBOM", "\U000e0041x", " \u2800 "])
+def test_an_invisible_or_blank_name_is_refused(name: str) -> None:
+    with pytest.raises(InvalidInput):
+        check_name(name, "--as")
+
+
+def test_the_name_is_not_saved_over_a_file_that_is_not_a_plain_writable_one(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "config.toml"
+    link.symlink_to(fifo)
+    with pytest.raises(ConfigError, match="not a regular file"):
+        save_user(link, "Dana")
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    dangling = tmp_path / "dangling.toml"
+    dangling.symlink_to(tmp_path / "missing" / "config.toml")
+    with pytest.raises(ConfigError, match="does not exist"):
+        save_user(dangling, "Dana")
+    assert not (tmp_path / "missing").exists()
+    read_only = tmp_path / "read-only.toml"
+    read_only.write_text('timezone = "UTC"\n')
+    read_only.chmod(0o444)
+    with pytest.raises(ConfigError, match="read-only"):
+        save_user(read_only, "Dana")
+    assert read_only.read_text() == 'timezone = "UTC"\n'
+
+
+def test_sign_off_at_an_old_time_asks_like_every_at(cli: Callable[..., Result]) -> None:
+    ref = _declare(cli)
+    refused = cli("--as", "Dana Okafor", "signoff", ref, "--at", "2001-01-01T00:00", ok=False)
+    assert refused.exit_code == 1 and "--yes" in refused.stderr
+    assert cli("--as", "Dana Okafor", "signoff", ref, "--at", "-1m", "--yes").exit_code == 0

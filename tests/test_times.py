@@ -8,7 +8,7 @@ than `confirm_times_older_than` is written only once confirmed (`ops.log(confirm
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -24,12 +24,11 @@ from storage.db import Store
 from storage.errors import ConfigError, InvalidInput, NeedsConfirmation
 from storage.grammar import ScribeLineError, parse_scribe_line
 from storage.policy import Policy, load_policy
-from storage.timeparse import time_concerns
+from storage.timeparse import parse_when, time_concerns
 from tests.conftest import NOW
 from tui import cli
 
 BERLIN = ZoneInfo("Europe/Berlin")
-UTC = timezone.utc
 HOURS_3 = timedelta(hours=3)
 
 
@@ -282,7 +281,7 @@ def test_at_sign_and_dash_dash_at_agree_on_every_wall_time(now: datetime, hour: 
 
 
 @pytest.fixture
-def run(db_url: str, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def run(db_url: str, monkeypatch: pytest.MonkeyPatch):
     """The CLI in-process, on the test database, with the clock frozen at NOW (stdin not a terminal)."""
     monkeypatch.setenv("WARROOM_FROZEN_TIME", "2026-11-23T14:40:00Z")
     runner = CliRunner()
@@ -295,19 +294,19 @@ def run(db_url: str, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     return invoke
 
 
-def main_command():  # noqa: ANN201
+def main_command():
     from tui.cli import main
 
     return main
 
 
-def cli_declare(run, at: str = "-10m") -> str:  # noqa: ANN001
+def cli_declare(run, at: str = "-10m") -> str:
     result = run("declare", "--sev", "1", "--functionality", "login", "--state", "failing",
                  "--audience", "EU customers", "--ic", "Dana", "--at", at, "--yes")
     return result.stdout.split()[0]
 
 
-def test_cli_log_refuses_a_time_needing_confirmation_without_yes(run) -> None:  # noqa: ANN001
+def test_cli_log_refuses_a_time_needing_confirmation_without_yes(run) -> None:
     ref = cli_declare(run)
     result = run("log", ref, "@16:00 deploy started", code=1)
     assert result.stderr == (
@@ -319,7 +318,7 @@ def test_cli_log_refuses_a_time_needing_confirmation_without_yes(run) -> None:  
     assert run("log", ref, "-y", "@-20m", "pager").stdout == "#4 note at 2026-11-23 15:20:00 CET\n"
 
 
-def test_cli_log_at_option_follows_the_same_rule(run) -> None:  # noqa: ANN001
+def test_cli_log_at_option_follows_the_same_rule(run) -> None:
     ref = cli_declare(run, "-4h")
     assert run("log", ref, "fine", "--at", "-3h").stdout == "#3 note at 2026-11-23 12:40:00 CET\n"  # the limit
     result = run("log", ref, "backup failed", "--at", "-2d", code=1)
@@ -331,7 +330,7 @@ def test_cli_log_at_option_follows_the_same_rule(run) -> None:  # noqa: ANN001
     )
 
 
-def test_cli_asks_at_a_terminal(run, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_cli_asks_at_a_terminal(run, monkeypatch: pytest.MonkeyPatch) -> None:
     ref = cli_declare(run)
     monkeypatch.setattr(cli, "_interactive", lambda: True)
     result = run("log", ref, "@-20m pager fired", input="n\n", code=1)
@@ -355,7 +354,7 @@ def test_cli_asks_at_a_terminal(run, monkeypatch: pytest.MonkeyPatch) -> None:  
         (("resolve", "{ref}", "--force", "--at", "-20m"), "before the incident started (15:30)"),
     ],
 )
-def test_every_at_option_follows_the_rule(run, args: tuple[str, ...], concern: str) -> None:  # noqa: ANN001
+def test_every_at_option_follows_the_rule(run, args: tuple[str, ...], concern: str) -> None:
     ref = cli_declare(run)
     before = run("export", ref, "--format", "json").stdout
     result = run(*(a.format(ref=ref) for a in args), code=1)
@@ -365,13 +364,13 @@ def test_every_at_option_follows_the_rule(run, args: tuple[str, ...], concern: s
     assert run("export", ref, "--format", "json").stdout != before
 
 
-def test_a_started_milestone_before_the_declaration_is_no_concern(run) -> None:  # noqa: ANN001
+def test_a_started_milestone_before_the_declaration_is_no_concern(run) -> None:
     ref = cli_declare(run)
     assert run("milestone", ref, "started", "--at", "-1h").stdout == "started at 2026-11-23 14:40:00 CET\n"
     assert run("log", ref, "@-50m pager fired").stdout == "#4 note at 2026-11-23 14:50:00 CET\n"
 
 
-def test_declare_at_follows_the_rule(run) -> None:  # noqa: ANN001
+def test_declare_at_follows_the_rule(run) -> None:
     result = run("declare", "--sev", "2", "--functionality", "x", "--state", "down", "--audience", "all",
                  "--at", "-5h", code=1)
     assert "5h ago: add --yes" in result.stderr
@@ -380,7 +379,7 @@ def test_declare_at_follows_the_rule(run) -> None:  # noqa: ANN001
 
 
 def test_cli_refuses_an_ambiguous_time_the_same_way_in_at_and_in_the_line(
-    run, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+    run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WARROOM_FROZEN_TIME", "2026-10-25T13:24:00Z")
     ref = cli_declare(run, "-1h")
@@ -398,7 +397,7 @@ def test_cli_refuses_an_ambiguous_time_the_same_way_in_at_and_in_the_line(
     )
 
 
-def test_cli_refuses_a_skipped_time(run, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_cli_refuses_a_skipped_time(run, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WARROOM_FROZEN_TIME", "2026-03-29T13:24:00Z")
     ref = cli_declare(run, "-1h")
     result = run("sev", ref, "2", "--at", "02:30", "--yes", code=1)
@@ -406,3 +405,16 @@ def test_cli_refuses_a_skipped_time(run, monkeypatch: pytest.MonkeyPatch) -> Non
         "warroom: 02:30 does not exist on Sun 29 Mar 2026 in Europe/Berlin (clocks jumped from 02:00 to 03:00): "
         "write 01:59 or 03:00, or give an offset: 2026-03-29T02:30+01:00\n"
     )
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:59Z", "2028-01-01T00:00", "0001-01-01T00:00", "1969-12-31T23:59Z"])
+def test_a_time_beyond_any_incident_is_refused_even_to_confirm(text: str) -> None:
+    with pytest.raises(InvalidInput, match="1970|a year ahead"):
+        parse_when(text, now=NOW, tz=ZoneInfo("America/New_York"), allow_future=True)
+
+
+def test_a_far_future_line_is_refused_not_stored(store: Store) -> None:
+    ref = declare(store)
+    with pytest.raises(InvalidInput, match="a year ahead"):
+        ops.log(store, ref, "@9999-12-31T23:59Z far", confirmed=True)
+    assert "far" not in texts(store, ref)

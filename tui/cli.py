@@ -713,12 +713,15 @@ def resolve(
 @_command(main)
 @click.argument("ref")
 @click.option("--at", "at", default=None, help="When the record was signed off (14:32, -5m, ISO time).")
-def signoff(ref: str, at: str | None, db: str | None, config_path: Path | None) -> None:
+@_yes_option
+def signoff(ref: str, at: str | None, yes: bool, db: str | None, config_path: Path | None) -> None:
     """Sign off REF's record as its Incident Commander (run as the IC: see --as)."""
     from storage import checklists
 
     store = _open_store(db, config_path)
-    criterion = checklists.sign_off(store, ref, at=_when(store, at))
+    when = _when(store, at)
+    _check_at(store, ref, when, yes=yes)
+    criterion = checklists.sign_off(store, ref, at=when)
     click.echo(_shown(f"{criterion.label}: {criterion.detail}"))
 
 
