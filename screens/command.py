@@ -229,14 +229,11 @@ class CommandScreen(Screen[None]):
         if not pending:
             return []
         try:
-            unsaved = waiting.unlogged(store, ref, pending)
+            unsaved = waiting.take_back(store, self.drafts, ref, pending)
         except WarroomError as exc:
             self.notify(f"Lines entered before warroom stopped are kept; they could not be checked now: {exc}",
                         title="Lines kept", severity="warning", timeout=10, markup=False)
             unsaved = [line if line.entry_id else line._replace(entry_id=new_entry_id()) for line in pending]
-        unsaved_ids = {line.entry_id for line in unsaved}
-        self.drafts.add_pending(ref, unsaved)
-        self.drafts.remove_pending(ref, {line.entry_id for line in pending if line.entry_id not in unsaved_ids} | {""})
         self._outgoing = [*unsaved, *self._outgoing]
         if unsaved:
             self._waiting_since = time.monotonic()
@@ -456,11 +453,6 @@ class CommandScreen(Screen[None]):
             return _sentence("; ".join(concerns)) + ": Ctrl+Y logs it at that time", True
         return None
 
-    def _author(self) -> str:
-        """Who is typing: the name the record was opened with."""
-        assert self.store is not None
-        return self.store.user
-
     def _enter_lines(self, lines: Sequence[str], entered_at: datetime | None = None) -> None:
         """Take entered lines, in order: each is queued to be written (on disk first) or,
         when it cannot be logged as it is, set aside with the reason. The input is free
@@ -476,7 +468,7 @@ class CommandScreen(Screen[None]):
             self._show_error(message)
             return
         entered_at = entered_at or self.store.now()
-        author = self._author()
+        author = self.store.user  # who is typing: the name the record was opened with
         entered: list[PendingLine] = []
         held = len(self._held)
         for line in lines:

@@ -64,12 +64,6 @@ class Drafts:
     def __init__(self, database: str, directory: Path | None = None) -> None:
         self.directory = directory if directory is not None else drafts_dir()
         self._prefix = hashlib.sha256(database.encode()).hexdigest()[:16]
-
-    @property
-    def prefix(self) -> str:
-        """The part of a file's name that stands for this database."""
-        return self._prefix
-
     def _path(self, ref: str) -> Path:
         return self.directory / f"{self._prefix}-{ref_digest(ref)}.txt"
 
@@ -140,14 +134,13 @@ class Drafts:
         """Where the lines waiting for `ref` are kept."""
         return self._pending_path(ref)
 
-    def waiting(self) -> list[tuple[str | None, str, list[PendingLine]]]:
-        """Every incident of this database with lines waiting: (ref, ref digest, lines).
-        The ref is None in a file an older warroom wrote; `ref_digest` matches it."""
-        found: list[tuple[str | None, str, list[PendingLine]]] = []
+    def waiting(self) -> list[WaitingFile]:
+        """Every incident of this database with lines waiting, one file each."""
+        found: list[WaitingFile] = []
         for path in sorted(self.directory.glob(f"{self._prefix}-*.pending.json")):
             ref, lines = _read_pending(path)
             if lines:
-                found.append((ref, path.name[len(self._prefix) + 1 :].split(".", 1)[0], lines))
+                found.append(WaitingFile(ref, path.name[len(self._prefix) + 1 :].split(".", 1)[0], path, lines))
         return found
 
     def load_held(self, ref: str) -> list[HeldLine]:
@@ -248,6 +241,16 @@ class Drafts:
             self._path(ref).unlink()
         except OSError:
             pass
+
+
+class WaitingFile(NamedTuple):
+    """The lines waiting for one incident, as kept on disk."""
+
+    ref: str | None
+    """None in a file an older warroom wrote: its `digest` is the incident's `ref_digest`."""
+    digest: str
+    path: Path
+    lines: list[PendingLine]
 
 
 class HeldLine(NamedTuple):

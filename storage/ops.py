@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from storage.db import Store
 from storage.errors import Conflict, InvalidInput, NeedsConfirmation, NotFound
 from storage.grammar import ScribeLine, parse_scribe_line
-from storage.identity import USER_ENV, resolve_identity
+from storage.identity import USER_ENV
 from storage.models import (
     ACTION_ITEM_STATES,
     EVENT_KINDS,
@@ -51,12 +51,6 @@ UPDATE_CHANNELS: tuple[str, ...] = ("checkin", "internal", "status_page")
 
 MILESTONE_STATUS = {"investigating": "investigating", "mitigated": "mitigated", "resolved": "resolved"}
 """Milestones that move the incident's status."""
-
-
-def default_author() -> str:
-    """Who is typing when no store is at hand: WARROOM_USER, else the login name. With a
-    store, use `store.user`, which also knows `--as` and the config's `user`."""
-    return resolve_identity().name
 
 
 # --- lookups ---------------------------------------------------------------------------

@@ -14,7 +14,14 @@ from pathlib import Path
 
 from storage import ops
 from storage.db import Store
-from storage.drafts import Drafts, HeldLine, PendingLine, new_entry_id, ref_digest
+from storage.drafts import (
+    Drafts,
+    HeldLine,
+    PendingLine,
+    WaitingFile,
+    new_entry_id,
+    ref_digest,
+)
 from storage.errors import (
     DatabaseError,
     InvalidInput,
@@ -61,17 +68,27 @@ def unlogged(store: Store, ref: str, lines: Sequence[PendingLine]) -> list[Pendi
     return result
 
 
-def _incidents_by_digest(store: Store) -> dict[str, str]:
-    return {ref_digest(row.ref): row.ref for row in ops.list_incidents(store)}
+def take_back(store: Store, drafts: Drafts, ref: str, lines: Sequence[PendingLine]) -> list[PendingLine]:
+    """The waiting `lines` of `ref` the record still lacks (see `unlogged`), with the file
+    brought in line: those the record has are forgotten, older id-less lines swapped for
+    the same lines with ids. Raises WarroomError when the record cannot be read."""
+    missing = unlogged(store, ref, lines)
+    missing_ids = {line.entry_id for line in missing}
+    drafts.add_pending(ref, missing)
+    drafts.remove_pending(ref, {line.entry_id for line in lines if line.entry_id not in missing_ids} | {""})
+    return missing
 
 
-def _waiting_by_ref(store: Store, drafts: Drafts) -> list[tuple[str | None, str, list[PendingLine]]]:
-    """Drafts' waiting lines, with the refs of older files found by their digest."""
-    found = drafts.waiting()
-    if any(ref is None for ref, _, _ in found):
-        by_digest = _incidents_by_digest(store)
-        found = [(ref if ref is not None else by_digest.get(digest), digest, lines) for ref, digest, lines in found]
-    return found
+def _with_refs(files: list[WaitingFile], refs: Sequence[str]) -> list[WaitingFile]:
+    """`files`, the ref of those an older warroom wrote found among `refs` by digest."""
+    if all(file.ref is not None for file in files):
+        return files
+    by_digest = {ref_digest(ref): ref for ref in refs}
+    return [file if file.ref is not None else file._replace(ref=by_digest.get(file.digest)) for file in files]
+
+
+def _refs(store: Store) -> list[str]:
+    return [row.ref for row in ops.list_incidents(store)]
 
 
 def waiting_summary(store: Store, drafts: Drafts) -> list[tuple[str | None, int, Path]]:
@@ -79,15 +96,11 @@ def waiting_summary(store: Store, drafts: Drafts) -> list[tuple[str | None, int,
     waiting on this machine; the incident is None when this database has no incident of
     that name. Some lines may be in the record already (a stop between writing a line and
     forgetting it): the app writes only those it lacks."""
-    found: list[tuple[str | None, int, Path]] = []
-    waiting = _waiting_by_ref(store, drafts)
-    if not waiting:  # the usual case: no read of the record at all
-        return found
-    known = {row.ref for row in ops.list_incidents(store)}
-    for ref, digest, lines in waiting:
-        path = drafts.directory / f"{drafts.prefix}-{digest}.pending.json"
-        found.append((ref if ref in known else None, len(lines), path))
-    return found
+    files = drafts.waiting()
+    if not files:  # the usual case: no read of the record at all
+        return []
+    refs = _refs(store)
+    return [(file.ref if file.ref in refs else None, len(file.lines), file.path) for file in _with_refs(files, refs)]
 
 
 def write_waiting_lines(store: Store, drafts: Drafts, *, skip: str | None = None) -> list[WaitingLines]:
@@ -97,25 +110,25 @@ def write_waiting_lines(store: Store, drafts: Drafts, *, skip: str | None = None
     incident's lines aside, where the scribe finds it when the incident is opened. A busy
     or unreachable database leaves the rest waiting, with the reason."""
     reports: list[WaitingLines] = []
-    for ref, _digest, lines in _waiting_by_ref(store, drafts):
+    files = drafts.waiting()
+    if any(file.ref is None for file in files):
+        files = _with_refs(files, _refs(store))
+    for file in files:
+        ref = file.ref
         if ref is None or ref == skip:
             continue
         report = WaitingLines(ref)
         reports.append(report)
         try:
-            missing = unlogged(store, ref, lines)
+            missing = take_back(store, drafts, ref, file.lines)
         except NotFound:
-            report.still_waiting = len(lines)
-            report.problem = f"this database has no such incident; the lines stay in {drafts.pending_file(ref)}"
+            report.still_waiting = len(file.lines)
+            report.problem = f"this database has no such incident; the lines stay in {file.path}"
             continue
         except WarroomError as exc:
-            report.still_waiting = len(lines)
+            report.still_waiting = len(file.lines)
             report.problem = str(exc)
             continue
-        missing_ids = {line.entry_id for line in missing}
-        # Forget what the record already has (and swap older id-less lines for id'd ones).
-        drafts.add_pending(ref, [line for line in missing])
-        drafts.remove_pending(ref, {line.entry_id for line in lines if line.entry_id not in missing_ids} | {""})
         for position, line in enumerate(missing):
             try:
                 ops.log(

@@ -204,13 +204,16 @@ def _confirm_time(store: Store, at: datetime | None, concerns: list[str], *, yes
         raise InvalidInput("nothing written: the time was not confirmed")
 
 
-def _check_at(store: Store, ref: str, at: datetime | None, *, yes: bool, milestone: str | None = None) -> None:
-    """Apply the confirmation rule to a `--at` given for incident REF."""
+def _checked_at(store: Store, ref: str, text: str | None, *, yes: bool, milestone: str | None = None) -> datetime | None:
+    """A `--at` given for incident REF, parsed (None when not given) and held to the
+    confirmation rule: asked at a terminal, refused from a script unless `yes`."""
+    at = _when(store, text)
     if at is None or yes:
-        return
+        return at
     from storage import ops
 
     _confirm_time(store, at, ops.time_concerns_for(store, ref, at, milestone=milestone), yes=yes)
+    return at
 
 
 def _command(group: click.Group, name: str | None = None, **attrs: Any) -> Callable[[F], F]:
@@ -432,8 +435,7 @@ def sev(
     from storage import ops
 
     store = _open_store(db, config_path)
-    when = _when(store, at)
-    _check_at(store, ref, when, yes=yes)
+    when = _checked_at(store, ref, at, yes=yes)
     incident = ops.change_severity(store, ref, severity, at=when, author=author)
     click.echo(_shown(f"{incident.ref} is now SEV{incident.severity}"))
 
@@ -451,8 +453,7 @@ def status(
     from storage import ops
 
     store = _open_store(db, config_path)
-    when = _when(store, at)
-    _check_at(store, ref, when, yes=yes)
+    when = _checked_at(store, ref, at, yes=yes)
     incident = ops.set_status(store, ref, status, at=when, author=author)
     click.echo(_shown(f"{incident.ref} is {incident.status}"))
 
@@ -482,8 +483,7 @@ def role(
     from storage import ops
 
     store = _open_store(db, config_path)
-    when = _when(store, at)
-    _check_at(store, ref, when, yes=yes)
+    when = _checked_at(store, ref, at, yes=yes)
     if release:
         ops.release_role(store, ref, role, person, at=when, author=author)
         click.echo(_shown(f"{person} no longer holds {store.policy.role(role).name}"))
@@ -506,8 +506,7 @@ def milestone(
     from storage import ops
 
     store = _open_store(db, config_path)
-    when = _when(store, at)
-    _check_at(store, ref, when, yes=yes, milestone=ops.milestone_name(name))
+    when = _checked_at(store, ref, at, yes=yes, milestone=ops.milestone_name(name))
     reached = ops.set_milestone(store, ref, name, at=when, author=author)
     click.echo(f"{reached.name} at {_local(store, reached.at)}")
 
@@ -537,8 +536,7 @@ def update(
     from storage import ops
 
     store = _open_store(db, config_path)
-    when = _when(store, at)
-    _check_at(store, ref, when, yes=yes)
+    when = _checked_at(store, ref, at, yes=yes)
     sent = ops.record_status_update(
         store, ref, channel=channel, kind=kind, subject=subject, body=body, at=when, author=author
     )
@@ -702,8 +700,7 @@ def resolve(
     from storage import checklists
 
     store = _open_store(db, config_path)
-    when = _when(store, at)
-    _check_at(store, ref, when, yes=yes)
+    when = _checked_at(store, ref, at, yes=yes)
     criteria = checklists.resolve(store, ref, force=force, at=when, author=author)
     for criterion in criteria:
         click.echo(_shown(f"{'met' if criterion.met else 'UNMET':>5}  {criterion.label}: {criterion.detail}"))
@@ -719,8 +716,7 @@ def signoff(ref: str, at: str | None, yes: bool, db: str | None, config_path: Pa
     from storage import checklists
 
     store = _open_store(db, config_path)
-    when = _when(store, at)
-    _check_at(store, ref, when, yes=yes)
+    when = _checked_at(store, ref, at, yes=yes)
     criterion = checklists.sign_off(store, ref, at=when)
     click.echo(_shown(f"{criterion.label}: {criterion.detail}"))
 
