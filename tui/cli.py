@@ -157,7 +157,7 @@ def _refuse_undecodable(arguments: dict[str, Any]) -> None:
 def _shown(text: str, *, lines: bool = False) -> str:
     """Stored text for the terminal: no control character (an escape sequence, a bell)
     reaches it, and a line break shows as `⏎ ` unless `lines` keeps the text's lines."""
-    from widgets.text import printable, printable_lines
+    from storage.text import printable, printable_lines
 
     return printable_lines(text) if lines else printable(text)
 
