@@ -48,6 +48,7 @@ from storage.models import (
     SeverityChange,
     StatusUpdate,
 )
+from storage.text import json_escaped
 from storage.timeparse import quote_input
 
 FORMAT_NAME = "warroom.incident"
@@ -402,8 +403,10 @@ def _document(session: Session, store: Store, incident: Incident) -> IncidentDoc
 
 
 def to_json(document: IncidentDocument) -> str:
-    """The document as indented JSON text (UTF-8, keys in schema order)."""
-    return json.dumps(document.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False) + "\n"
+    """The document as indented JSON text (UTF-8, keys in schema order); control and bidi
+    characters in its strings are written as `\\uXXXX` escapes (`json_escaped`)."""
+    text = json.dumps(document.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False)
+    return json_escaped(text) + "\n"
 
 
 def export_json(store: Store, ref: str) -> str:

@@ -162,6 +162,21 @@ def _shown(text: str, *, lines: bool = False) -> str:
     return printable_lines(text) if lines else printable(text)
 
 
+def _print_document(text: str) -> None:
+    """A document (Markdown, CSV, iCalendar) on stdout, with no control character reaching a
+    terminal: on a terminal every one shows as its picture (`printable_lines`, the lines
+    kept); into a pipe or a file (`>`) the same, except that LF, CRLF and tab stay as they
+    are (`printable_stream`), since a pipe often ends in `less -R` or a terminal. `-o FILE`
+    writes the text as it is instead."""
+    from storage.text import printable_lines, printable_stream
+
+    try:
+        on_terminal = sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        on_terminal = False
+    click.echo(printable_lines(text) if on_terminal else printable_stream(text), nl=False)
+
+
 def _when(store: Store, text: str | None, *, allow_future: bool = False) -> datetime | None:
     """A `--at` value as a UTC time (None when not given): the same parser as `@` in a line."""
     if text is None:
@@ -600,8 +615,10 @@ def list_command(as_json: bool, open_only: bool, db: str | None, config_path: Pa
     store = _open_store(db, config_path)
     rows = ops.list_incidents(store, open_only=open_only)
     if as_json:
+        from storage.text import json_escaped
+
         click.echo(
-            json.dumps(
+            json_escaped(json.dumps(
                 [
                     {
                         "ref": r.ref,
@@ -617,7 +634,7 @@ def list_command(as_json: bool, open_only: bool, db: str | None, config_path: Pa
                 ],
                 indent=2,
                 ensure_ascii=False,
-            )
+            ))
         )
         return
     if not rows:
@@ -653,7 +670,7 @@ def export(ref: str, fmt: str, output: Path | None, db: str | None, config_path:
     store = _open_store(db, config_path)
     text = export_json(store, ref) if fmt == "json" else export_markdown(store, ref)
     if output is None:
-        click.echo(text, nl=False)
+        _print_document(text)
         return
     _write_private(output, text)
     click.echo(f"wrote {output}", err=True)
@@ -756,7 +773,7 @@ def postmortem_command(ref: str, what: str | None, output: Path | None, db: str 
     else:
         text = postmortem.postmortem_markdown(store, ref)
     if output is None:
-        click.echo(text, nl=False)
+        _print_document(text)
     else:
         _write_private(output, text)
         click.echo(f"wrote {output}", err=True)
