@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from storage import ops
 from storage.db import Store
+from storage import markdown as md
 from storage.errors import InvalidInput
 from storage.metrics import response_metrics, time_in_severity
 from storage.models import (
@@ -621,10 +622,6 @@ def import_json(store: Store, text: str | bytes) -> Incident:
 # --- Markdown --------------------------------------------------------------------------
 
 
-def _cell(text: str | None) -> str:
-    return (text or "").replace("\\", "\\\\").replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
-
-
 def _duration(seconds: int | None) -> str:
     if seconds is None:
         return "—"
@@ -647,21 +644,21 @@ def to_markdown(document: IncidentDocument) -> str:
     """A readable report of the incident, post-mortem sections in template order."""
     inc = document.incident
     pm = document.postmortem
-    lines: list[str] = [f"# {inc.ref} {inc.title}".rstrip(), ""]
+    lines: list[str] = [f"# {md.inline(f'{inc.ref} {inc.title}')}", ""]
     lines += [
         "| | |",
         "| --- | --- |",
         f"| Severity | SEV{inc.severity} |",
         f"| Status | {inc.status} |",
         f"| Declared | {_md_time(inc.declared_at)} |",
-        f"| Customer impact | {_cell(inc.customer_impact) or '—'} |",
+        f"| Customer impact | {md.cell(inc.customer_impact) or '—'} |",
         f"| Quantity impacted | {inc.quantity_impacted} |",
-        f"| Known impacted customers | {_cell(inc.known_impacted_customers) or '—'} |",
+        f"| Known impacted customers | {md.cell(inc.known_impacted_customers) or '—'} |",
     ]
     if inc.primary:
-        lines.append(f"| Grouped under | {inc.primary} |")
-    lines += ["", "## Post-mortem", "", f"- Owner: {pm.owner or '—'}", f"- Status: {pm.status}"]
-    lines += [f"- Meeting: {_md_time(pm.meeting_at)}", f"- Call recording: {pm.recording_url or '—'}", ""]
+        lines.append(f"| Grouped under | {md.cell(inc.primary)} |")
+    lines += ["", "## Post-mortem", "", f"- Owner: {md.inline(pm.owner) or '—'}", f"- Status: {pm.status}"]
+    lines += [f"- Meeting: {_md_time(pm.meeting_at)}", f"- Call recording: {md.inline(pm.recording_url) or '—'}", ""]
     titles = dict(POSTMORTEM_SECTIONS)
     for key, title in POSTMORTEM_SECTIONS:
         lines += [f"### {title}", ""]
@@ -675,22 +672,22 @@ def to_markdown(document: IncidentDocument) -> str:
         lines += [body, ""] if body else ([] if key in ("impact", "responders", "timeline") else ["—", ""])
     for key, body in pm.sections.items():
         if key not in titles:
-            lines += [f"### {key}", "", body.strip() or "—", ""]
+            lines += [f"### {md.inline(key)}", "", body.strip() or "—", ""]
     lines += ["## Action items", ""]
     if document.action_items:
         lines += ["| Priority | Item | Owner | Due | State | Tags | Ticket |", "| --- | --- | --- | --- | --- | --- | --- |"]
         for item in document.action_items:
             due = item.due_date.isoformat() if item.due_date else "—"
             lines.append(
-                f"| {item.priority} | {_cell(item.title)} | {_cell(item.owner) or '—'} | {due} | {item.state} "
-                f"| {_cell(', '.join(item.tags))} | {_cell(item.ticket_url) or '—'} |"
+                f"| {item.priority} | {md.cell(item.title)} | {md.cell(item.owner) or '—'} | {due} | {item.state} "
+                f"| {md.cell(', '.join(item.tags))} | {md.cell(item.ticket_url) or '—'} |"
             )
     else:
         lines.append("None yet.")
     lines += ["", "## Status updates", ""]
     if document.status_updates:
         for update in document.status_updates:
-            subject = f": {update.subject}" if update.subject else ""
+            subject = f": {md.inline(update.subject)}" if update.subject.strip() else ""
             lines.append(f"- {_md_time(update.sent_at)} — {update.channel} ({update.kind}){subject}")
     else:
         lines.append("None sent.")
@@ -717,7 +714,7 @@ def _impact_lines(document: IncidentDocument) -> list[str]:
         ("Users affected", impact.users_affected),
     ):
         lines.append(f"| {label} | {'—' if count is None else count} |")
-    lines.append(f"| Support requests | {_cell(impact.support_requests) or '—'} |")
+    lines.append(f"| Support requests | {md.cell(impact.support_requests) or '—'} |")
     return [*lines, ""]
 
 
@@ -727,8 +724,8 @@ def _responder_lines(document: IncidentDocument) -> list[str]:
     lines = []
     for holding in document.roles:
         until = _md_time(holding.until) if holding.until else "now"
-        note = f" ({holding.note})" if holding.note else ""
-        lines.append(f"- {holding.role}: {holding.person}{note}, {_md_time(holding.from_)} – {until}")
+        note = f" ({md.inline(holding.note)})" if holding.note.strip() else ""
+        lines.append(f"- {md.inline(holding.role)}: {md.inline(holding.person)}{note}, {_md_time(holding.from_)} – {until}")
     return [*lines, ""]
 
 
@@ -740,14 +737,14 @@ def _timeline_lines(document: IncidentDocument) -> list[str]:
             marker = "🔴 "
         elif event.kind == "milestone" and event.detail == "resolved":
             marker = "🟢 "
-        text = _cell(event.text)
+        text = md.cell(event.text)
         if event.struck:
             text = f"~~{text}~~"
         elif event.key:
             text = f"**{text}**"
         lines.append(
             f"| {event.at.astimezone(timezone.utc).strftime('%Y-%m-%d %H:%M:%S')} | {marker}{text} "
-            f"| {_cell(event.link) or ''} |"
+            f"| {md.cell(event.link) or ''} |"
         )
     return [*lines, ""]
 

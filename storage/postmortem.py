@@ -38,6 +38,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlmodel import Session, col, select
 
+from storage import markdown as md
 from storage import ops
 from storage.db import Store
 from storage.errors import InvalidInput, NotFound
@@ -301,12 +302,6 @@ def _local(store: Store, at: datetime) -> str:
     return f"{shown} ({_utc_clock(at)} UTC)"
 
 
-def _cell(text: str | None) -> str:
-    """Text safe inside one Markdown table cell."""
-    value = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-    return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
-
-
 def _role_name(store: Store, key: str) -> str:
     try:
         return store.policy.role(key).name
@@ -377,9 +372,9 @@ def _responders_text(store: Store, record: _Record) -> str:
     lines: list[str] = []
     for key in ("ic", "scribe"):
         held = [h for h in record.holdings if h.role == key]
-        name = _role_name(store, key)
+        name = md.inline(_role_name(store, key))
         if held:
-            people = ", then ".join(f"{h.person} ({span(h)})" for h in held)
+            people = ", then ".join(f"{md.inline(h.person)} ({span(h)})" for h in held)
         else:
             people = "nobody recorded"
         lines.append(f"- **{name}:** {people}")
@@ -387,8 +382,8 @@ def _responders_text(store: Store, record: _Record) -> str:
     if others:
         lines.append("- **Also involved:**")
         for holding in others:
-            what = _role_name(store, holding.role) + (f" ({holding.note})" if holding.note else "")
-            lines.append(f"  - {holding.person}, {what}, {span(holding)}")
+            what = md.inline(_role_name(store, holding.role)) + (f" ({md.inline(holding.note)})" if holding.note.strip() else "")
+            lines.append(f"  - {md.inline(holding.person)}, {what}, {span(holding)}")
     return "\n".join(lines)
 
 
@@ -431,8 +426,8 @@ def _without_link(text: str, link: str | None) -> str:
 def _timeline_text(record: _Record) -> str:
     lines = ["| Time (UTC) | Event | Data |", "| --- | --- | --- |"]
     for at, _seq, text, link, marker in _timeline_rows(record):
-        shown = f"{marker} {_cell(text)}" if marker else _cell(text)
-        data = f"[link]({link.replace(')', '%29').replace(' ', '%20')})" if link else ""
+        shown = f"{marker} {md.cell(text)}" if marker else md.cell(text)
+        data = md.link(link)
         lines.append(f"| {_utc(at)} | {shown} | {data} |")
     return "\n".join(lines)
 
@@ -454,10 +449,10 @@ def _impact_text(store: Store, record: _Record) -> str:
     else:
         opening = f"The incident is not resolved yet; so far it has lasted {_duration(store.now() - start)}"
     lines = [f"{opening} ({levels}).", ""]
-    customers = [c.strip(" *-\u2022") for c in incident.known_impacted_customers.splitlines()]
+    customers = [md.inline(c.strip(" *-\u2022")) for c in incident.known_impacted_customers.splitlines()]
     customers = [c for c in customers if c]
     lines += [
-        f"- Customer impact: {incident.customer_impact.strip() or 'not recorded'}",
+        f"- Customer impact: {md.inline(incident.customer_impact, line_break='<br>') or 'not recorded'}",
         f"- Customers impacted: {incident.quantity_impacted}",
         f"- Known impacted customers: {', '.join(customers) if customers else 'none recorded'}",
     ]
@@ -929,7 +924,7 @@ def _impact_table(store: Store, record: _Record) -> list[str]:
         ("Users affected", pm.users_affected if pm else None),
     ):
         lines.append(f"| {label} | {number(value)} |")
-    support = _cell(pm.support_requests if pm else "")
+    support = md.cell(pm.support_requests if pm else "")
     lines.append(f"| Support requests raised | {support or 'not recorded'} |")
     return lines
 
@@ -942,8 +937,8 @@ def _action_item_lines(record: _Record, todos: Iterable[str]) -> list[str]:
             due = item.due_date.isoformat() if item.due_date else "—"
             state = _ITEM_STATES.get(item.state, item.state)
             lines.append(
-                f"| {item.priority} | {_cell(item.title)} | {_cell(item.owner) or '—'} | {due} | {state} "
-                f"| {_cell(item.ticket_url) or '—'} | {_cell(item.tags.replace(',', ', '))} |"
+                f"| {item.priority} | {md.cell(item.title)} | {md.cell(item.owner) or '—'} | {due} | {state} "
+                f"| {md.cell(item.ticket_url) or '—'} | {md.cell(item.tags.replace(',', ', '))} |"
             )
     else:
         lines.append("_None yet._")
@@ -951,7 +946,7 @@ def _action_item_lines(record: _Record, todos: Iterable[str]) -> list[str]:
     missing = [todo for todo in todos if _normal_title(todo) not in have]
     if missing:
         lines += ["", "TODOs from the timeline not yet tracked as action items:", ""]
-        lines += [f"- {todo}" for todo in missing]
+        lines += [f"- {md.inline(todo)}" for todo in missing]
     return lines
 
 
@@ -962,10 +957,9 @@ def _messaging_lines(store: Store, record: _Record, key: str) -> list[str]:
         sent = [u for u in record.updates if u.channel == "internal" and u.kind == "resolved"]
         if sent:
             email = sent[-1]
-            lines += ["", f"Resolved email sent {_local(store, email.sent_at)} by {email.author or 'unknown'}:", ""]
-            quoted = [f"**{email.subject}**", ""] if email.subject else []
-            quoted += email.body.strip().splitlines() if email.body.strip() else ["(no body recorded)"]
-            lines += [f"> {line}".rstrip() for line in quoted]
+            lines += ["", f"Resolved email sent {_local(store, email.sent_at)} by {md.inline(email.author) or 'unknown'}:", ""]
+            subject = [f"> **{md.inline(email.subject)}**", ">"] if email.subject.strip() else []
+            lines += [*subject, *md.quoted(email.body.strip() or "(no body recorded)")]
         else:
             lines += ["", "No resolved email to the internal list has been recorded."]
     else:
@@ -1021,12 +1015,12 @@ def postmortem_markdown(store: Store, ref: str) -> str:
     )
     status = STATUS_LABELS[pm.status] if pm is not None else "Not started"
     lines = [
-        f"# Post-mortem: {incident.ref} {record.title}",
+        f"# Post-mortem: {md.inline(f'{incident.ref} {record.title}')}",
         "",
-        f"- **Post-mortem owner:** {(pm.owner if pm else '') or 'not named yet'}",
+        f"- **Post-mortem owner:** {md.inline(pm.owner if pm else '') or 'not named yet'}",
         f"- **Status:** {status}",
         f"- **Meeting:** {meeting}",
-        f"- **Call recording:** {(pm.recording_url if pm else '') or 'not recorded'}",
+        f"- **Call recording:** {md.inline(pm.recording_url if pm else '') or 'not recorded'}",
         f"- **Severity:** SEV{worst} at worst; {state}",
     ]
     if warning:

@@ -18,6 +18,7 @@ from click.testing import CliRunner, Result
 from storage import ops
 from storage.clock import FrozenClock
 from storage.db import Store
+from storage.models import POSTMORTEM_SECTIONS
 from storage.policy import Policy
 from storage.text import csv_cell, json_escaped, printable, printable_stream
 from tui.cli import main
@@ -164,3 +165,103 @@ def test_the_command_line_loads_no_widget_textual_or_rich(db: str) -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "WARROOM_FROZEN_TIME": FROZEN})
+
+
+# --- Markdown ------------------------------------------------------------------------
+
+INJECTED = "x\n\n## Injected\n\n<img src=x onerror=alert(1)>\n[r]: http://evil\n&#8238;"
+"""A field that, written as it is, would add a heading, HTML, a link definition and a bidi override."""
+SECTION_TITLES = [title for _key, title in POSTMORTEM_SECTIONS]
+ONE_LINE_INJECTIONS = ["# Heading", "- item", "> quote", "1. item", "<b>html</b>", "| a | b |", "&#8238;", "*em* _em_ `code`"]
+
+
+@pytest.fixture
+def hostile_store(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Store:
+    """A resolved incident where every field a report shows holds Markdown and HTML."""
+    store = Store(tmp_path / "markdown.db", policy=policy, clock=clock)
+    incident = ops.declare(
+        store, severity=1, functionality=INJECTED, state="failing", audience=HEADING_INJECTION, ic="Dana",
+        customer_impact=INJECTED, known_impacted_customers=INJECTED,
+    )
+    ref = incident.ref
+    ops.assign_role(store, ref, "scribe", INJECTED, note=INJECTED)
+    ops.assign_role(store, ref, "sme", "# Sam", note="payments")
+    for text in ONE_LINE_INJECTIONS:
+        ops.log(store, ref, f"!{text}")
+        ops.add_action_item(store, ref, text, owner=text)
+    ops.log(store, ref, "/todo " + INJECTED.replace("\n", " "))
+    ops.log(store, ref, "!see https://example.com/a_(b) <x>")
+    ops.record_status_update(store, ref, channel="internal", kind="resolved", subject=INJECTED, body=INJECTED)
+    ops.update_postmortem(
+        store, ref, owner=INJECTED, recording_url="javascript:alert(1)", support_requests=INJECTED,
+        meeting_at=datetime(2026, 11, 25, 9, tzinfo=timezone.utc),
+    )
+    return store
+
+
+def _parsed(document: str) -> tuple[list[str], list[str], dict[str, object]]:
+    """(the headings, the kinds of every token, the link definitions) of a Markdown document."""
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("gfm-like")
+    env: dict[str, object] = {}
+    tokens = parser.parse(document, env)
+    headings = [tokens[index + 1].content for index, token in enumerate(tokens) if token.type == "heading_open"]
+    children = [child for token in tokens for child in token.children or []]
+    ours = [child for child in children if child.type == "html_inline" and child.content == "<br>"]  # a cell's line break
+    kinds = [token.type for token in tokens] + [child.type for child in children if child not in ours]
+    texts = [child.content for token in tokens for child in token.children or [] if child.type == "text"]
+    assert not any(BIDI_CONTROLS & set(text) for text in texts), "an entity decoded to a bidi control"
+    return headings, kinds, env.get("references") or {}
+
+
+def test_export_markdown_escapes_every_field_for_its_place(hostile_store: Store) -> None:
+    from storage.export import export_markdown
+
+    ref = ops.list_incidents(hostile_store)[0].ref
+    document = export_markdown(hostile_store, ref)
+    headings, kinds, references = _parsed(document)
+    assert headings[0].startswith(ref) and "Injected" in headings[0]  # shown, in the title's heading
+    assert headings[1:] == ["Post-mortem", *SECTION_TITLES, "Action items", "Status updates"]
+    assert not {"html_block", "html_inline", "blockquote_open", "ordered_list_open", "em_open", "code_inline"} & set(kinds)
+    assert references == {}
+
+
+def test_postmortem_markdown_escapes_every_field_for_its_place(hostile_store: Store) -> None:
+    from storage.postmortem import PREFILLED_SECTIONS, apply_prefill, postmortem_markdown
+
+    ref = ops.list_incidents(hostile_store)[0].ref
+    apply_prefill(hostile_store, ref)  # the drafted sections are stored, then shown as Markdown
+    written = {key: "Written." for key, _title in POSTMORTEM_SECTIONS if key not in PREFILLED_SECTIONS}
+    ops.update_postmortem(hostile_store, ref, sections=written)  # no `_Not written yet._` of ours
+    document = postmortem_markdown(hostile_store, ref)
+    headings, kinds, references = _parsed(document)
+    assert headings[0].startswith(f"Post-mortem: {ref}")
+    assert set(headings[1:]) <= {*SECTION_TITLES, "How'd We Do?", "Action Items", "Messaging"}
+    assert len(headings) == len(set(headings))
+    assert not {"html_block", "html_inline", "ordered_list_open", "em_open", "code_inline"} & set(kinds)
+    assert references == {}
+    assert "[link](https://example.com/a_%28b%29)" in document
+    assert "javascript:alert(1)" in document and "](javascript:" not in document
+
+
+def test_audience_with_a_newline_adds_no_heading(db: str) -> None:
+    ref = _hostile_incident(db)
+    for command in (("export", ref), ("postmortem", ref)):
+        headings, _kinds, _references = _parsed(_run(db, *command).stdout)
+        assert headings.count("Root Causes") == 1
+        assert not any("deleted prod" in heading for heading in headings[1:])
+
+
+@pytest.mark.parametrize("text", ONE_LINE_INJECTIONS)
+def test_a_one_line_field_is_literal_text_in_a_list_item(text: str) -> None:
+    from markdown_it import MarkdownIt
+
+    from storage import markdown as md
+
+    tokens = MarkdownIt("gfm-like").parse(f"- {md.inline(text)}\n")
+    assert [token.type for token in tokens] == [
+        "bullet_list_open", "list_item_open", "paragraph_open", "inline", "paragraph_close", "list_item_close", "bullet_list_close",
+    ]
+    assert [child.type for child in tokens[3].children or []] == ["text"] * len(tokens[3].children or [])
+    assert "".join(child.content for child in tokens[3].children or []) == text

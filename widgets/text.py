@@ -10,7 +10,13 @@ from rich.segment import Segment
 from rich.text import Text
 from textual.strip import Strip
 
-from storage.text import LINE_BREAK, REPLACEMENT, printable, printable_in_place, printable_lines
+from storage.text import (
+    LINE_BREAK,
+    REPLACEMENT,
+    printable,
+    printable_in_place,
+    printable_lines,
+)
 
 __all__ = ["LINE_BREAK", "REPLACEMENT", "literal", "printable", "printable_in_place", "printable_lines", "printable_strip"]
 
