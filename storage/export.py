@@ -23,9 +23,9 @@ from pydantic import (
 )
 from sqlmodel import Session, col, select
 
+from storage import markdown as md
 from storage import ops
 from storage.db import Store
-from storage import markdown as md
 from storage.errors import InvalidInput
 from storage.metrics import response_metrics, time_in_severity
 from storage.models import (
