@@ -54,6 +54,7 @@ from storage.models import (
     SeverityChange,
     StatusUpdate,
 )
+from storage.text import csv_cell
 
 __all__ = [
     "EXTERNAL_MESSAGE_KIND",
@@ -873,7 +874,8 @@ def action_items_csv(store: Store, ref: str) -> str:
     repeated Labels columns, so each tag becomes a label; short rows are padded), Due
     Date (YYYY-MM-DD) and Description (the incident reference and title, the category
     and the ticket link when there is one). Priorities map P0..P4 to Highest, High,
-    Medium, Low, Lowest.
+    Medium, Low, Lowest. A cell a spreadsheet would run as a formula (one starting with
+    `=`, `+`, `-`, `@`, a tab or a carriage return) starts with `'` instead (`csv_cell`).
     """
     with store.read() as session:
         incident = ops.find_incident(session, ref)
@@ -890,17 +892,16 @@ def action_items_csv(store: Store, ref: str) -> str:
             description.append(f"Category: {item.category}.")
         if item.ticket_url:
             description.append(f"Ticket: {item.ticket_url}")
-        writer.writerow(
-            [
-                item.title,
-                item.owner,
-                JIRA_PRIORITIES.get(item.priority, "Medium"),
-                *[tag.strip() for tag in tags],
-                *([""] * (width - len(tags))),
-                item.due_date.isoformat() if item.due_date else "",
-                "\n".join(description),
-            ]
-        )
+        row = [
+            item.title,
+            item.owner,
+            JIRA_PRIORITIES.get(item.priority, "Medium"),
+            *[tag.strip() for tag in tags],
+            *([""] * (width - len(tags))),
+            item.due_date.isoformat() if item.due_date else "",
+            "\n".join(description),
+        ]
+        writer.writerow([csv_cell(value) for value in row])
     return out.getvalue()
 
 

@@ -4,6 +4,8 @@ spreadsheet or a calendar as text, never as instructions (docs/reliability.md)."
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import pty
@@ -265,3 +267,26 @@ def test_a_one_line_field_is_literal_text_in_a_list_item(text: str) -> None:
     ]
     assert [child.type for child in tokens[3].children or []] == ["text"] * len(tokens[3].children or [])
     assert "".join(child.content for child in tokens[3].children or []) == text
+
+
+# --- CSV -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_a_cell_starting_like_a_formula_starts_with_a_quote(start: str) -> None:
+    assert csv_cell(f"{start}1+1") == f"'{start}1+1"
+    assert csv_cell("1+1") == "1+1" and csv_cell("") == ""
+
+
+def test_action_items_csv_holds_no_formula(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+    from storage.postmortem import action_items_csv
+
+    store = Store(tmp_path / "csv.db", policy=policy, clock=clock)
+    ref = ops.declare(store, severity=1, functionality="login", state="failing", audience="EU").ref
+    ops.add_action_item(store, ref, FORMULA, owner="@SUM(A1:A9)", tags=("+cmd", "-x"))
+    ops.add_action_item(store, ref, "+1 rollback", owner="Sam")
+    rows = list(csv.reader(io.StringIO(action_items_csv(store, ref))))
+    cells = [value for row in rows[1:] for value in row]
+    assert not [value for value in cells if value.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert rows[1][:2] == [f"'{FORMULA}", "'@SUM(A1:A9)"] and rows[2][0] == "'+1 rollback"
+    assert {"'+cmd", "'-x"} <= set(rows[1])
