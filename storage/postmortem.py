@@ -54,7 +54,7 @@ from storage.models import (
     SeverityChange,
     StatusUpdate,
 )
-from storage.text import csv_cell
+from storage.text import BIDI_CONTROLS, csv_cell
 
 __all__ = [
     "EXTERNAL_MESSAGE_KIND",
@@ -775,39 +775,31 @@ def meeting_check(store: Store, ref: str) -> str | None:
     )
 
 
+_ICS_FORBIDDEN = {
+    code: None for code in (*range(0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0), *BIDI_CONTROLS)
+}
+"""What a TEXT value drops: the controls RFC 5545 forbids (all C0 but tab and newline, DEL),
+the C1 controls and the bidi controls that could reorder what a calendar shows."""
+
+
 def _ics_text(value: str) -> str:
-    """A TEXT value escaped per RFC 5545 (backslash, semicolon, comma, newline)."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _ics_fold(line: str) -> str:
-    """Fold a content line at 75 octets (continuations start with a space), never
-    splitting a UTF-8 character."""
-    pieces: list[str] = []
-    current, size, limit = "", 0, 75
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > limit:
-            pieces.append(current)
-            current, size, limit = " ", 1, 75
-        current += char
-        size += width
-    pieces.append(current)
-    return "\r\n".join(pieces)
-
-
-def _ics_time(at: datetime) -> str:
-    return at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    """`value` fit for an iCalendar TEXT value: line breaks as LF (written `\\n`), no
+    control character RFC 5545 forbids. `icalendar` escapes the rest."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").translate(_ICS_FORBIDDEN)
 
 
 def meeting_ics(store: Store, ref: str, *, duration: timedelta = timedelta(hours=1)) -> str:
-    """The post-mortem meeting as an iCalendar file (RFC 5545) holding one VEVENT.
+    """The post-mortem meeting as an iCalendar file (RFC 5545) holding one VEVENT, built
+    with `icalendar`.
 
     CRLF line endings, lines folded at 75 octets, times in UTC, a UID that stays the
     same for the incident (so a re-sent invitation updates the first), DTSTAMP from the
-    store's clock. InvalidInput when the meeting has no time yet.
+    store's clock, no control character in the text. InvalidInput when the meeting has
+    no time yet.
     """
+    from icalendar import Calendar
+    from icalendar import Event as CalendarEvent
+
     if duration <= timedelta(0):
         raise InvalidInput("the meeting must last longer than zero minutes")
     with store.read() as session:
@@ -816,29 +808,26 @@ def meeting_ics(store: Store, ref: str, *, duration: timedelta = timedelta(hours
         title = ops.title_of(store, incident)
     if postmortem is None or postmortem.meeting_at is None:
         raise InvalidInput(f"the post-mortem of {incident.ref} has no meeting time: set one first")
-    start = postmortem.meeting_at
+    start = postmortem.meeting_at.astimezone(timezone.utc)
     description = [f"Post-mortem meeting for incident {incident.ref}: {title}.", f"Incident record: {incident.ref}"]
     if postmortem.owner:
         description.append(f"Post-mortem owner: {postmortem.owner}")
     description.append(f"Call recording: {postmortem.recording_url or 'none yet'}")
     uid_ref = re.sub(r"[^A-Za-z0-9._-]+", "-", incident.ref)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//warroom//post-mortem//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:postmortem-{uid_ref}@warroom",
-        f"DTSTAMP:{_ics_time(store.now())}",
-        f"DTSTART:{_ics_time(start)}",
-        f"DTEND:{_ics_time(start + duration)}",
-        f"SUMMARY:{_ics_text(f'Post-mortem: {incident.ref} {title}')}",
-        f"DESCRIPTION:{_ics_text(chr(10).join(description))}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "".join(_ics_fold(line) + "\r\n" for line in lines)
+    calendar = Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", "-//warroom//post-mortem//EN")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    meeting = CalendarEvent()
+    meeting.add("uid", f"postmortem-{uid_ref}@warroom")
+    meeting.add("dtstamp", store.now().astimezone(timezone.utc))
+    meeting.add("dtstart", start)
+    meeting.add("dtend", start + duration)
+    meeting.add("summary", _ics_text(f"Post-mortem: {incident.ref} {title}"))
+    meeting.add("description", _ics_text("\n".join(description)))
+    calendar.add_component(meeting)
+    return calendar.to_ical(sorted=False).decode("utf-8")
 
 
 # --- action items ----------------------------------------------------------------------

@@ -77,7 +77,7 @@ def test_documents_down_a_pipe_hold_no_control_character(db: str, command: tuple
     ref = _hostile_incident(db)
     printed = _run(db, *(part.format(ref=ref) for part in command)).stdout
     assert _unsafe(printed) == set()
-    assert "␛[2J␛]52;c;SGVsbG8=␇" in printed  # shown, as the app shows it
+    assert "␛" in printed and "52;c;SGVsbG8=␇" in printed  # shown, as the app shows it
 
 
 def test_a_pipe_keeps_line_ends_and_tabs() -> None:
@@ -112,7 +112,7 @@ def test_documents_on_a_terminal_hold_no_control_character(db: str, command: tup
     ref = _hostile_incident(db)
     printed = _on_a_terminal(db, *(part.format(ref=ref) for part in command))
     assert _unsafe(printed) == set()
-    assert "␛[2J␛]52;c;SGVsbG8=␇" in printed
+    assert "␛" in printed and "52;c;SGVsbG8=␇" in printed
 
 
 def test_every_command_on_a_terminal_shows_stored_text_as_pictures(db: str) -> None:
@@ -126,6 +126,9 @@ def test_output_file_holds_the_text_as_stored(db: str, tmp_path: Path) -> None:
     ref = _hostile_incident(db)
     out = tmp_path / "report.md"
     _run(db, "export", ref, "-o", str(out))
+    report = out.read_text(encoding="utf-8")
+    assert "\x1b" in report and "\x07" in report and BIDI in report
+    _run(db, "postmortem", ref, "--csv", "-o", str(out))
     assert ESCAPES in out.read_text(encoding="utf-8")
 
 
@@ -290,3 +293,27 @@ def test_action_items_csv_holds_no_formula(tmp_path: Path, policy: Policy, clock
     assert not [value for value in cells if value.startswith(("=", "+", "-", "@", "\t", "\r"))]
     assert rows[1][:2] == [f"'{FORMULA}", "'@SUM(A1:A9)"] and rows[2][0] == "'+1 rollback"
     assert {"'+cmd", "'-x"} <= set(rows[1])
+
+
+# --- iCalendar -----------------------------------------------------------------------
+
+
+def test_meeting_ics_holds_no_forbidden_control_character(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+    from icalendar import Calendar
+
+    from storage.postmortem import meeting_ics
+
+    store = Store(tmp_path / "ics.db", policy=policy, clock=clock)
+    ref = ops.declare(
+        store, severity=1, functionality=f"login{ESCAPES}", state=f"fail{BIDI}ing", audience="EU\r\ncustomers; all, \\ of them",
+    ).ref
+    ops.update_postmortem(store, ref, owner="Marta\x00\x7f", meeting_at=datetime(2026, 11, 25, 9, tzinfo=timezone.utc))
+    text = meeting_ics(store, ref)
+    lines = text.split("\r\n")
+    assert lines[-1] == "" and all(len(line.encode("utf-8")) <= 75 for line in lines)
+    assert not [char for char in text if (char < " " and char not in "\r\n") or "\x7f" <= char <= "\x9f" or char in BIDI_CONTROLS]
+    event = Calendar.from_ical(text).walk("VEVENT")[0]
+    assert str(event["SUMMARY"]) == f"Post-mortem: {ref} login[2J]52;c;SGVsbG8= is failing for EU\ncustomers; all, \\ of them"
+    assert "Post-mortem owner: Marta\n" in str(event["DESCRIPTION"])
+    assert event["UID"] == f"postmortem-{ref}@warroom"
+    assert event.decoded("DTSTART") == datetime(2026, 11, 25, 9, tzinfo=timezone.utc)
