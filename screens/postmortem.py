@@ -13,8 +13,8 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import (
@@ -38,8 +38,9 @@ from storage.errors import WarroomError
 from storage.models import POSTMORTEM_SECTIONS, POSTMORTEM_STATUSES, PRIORITIES
 from storage.timeparse import parse_when
 from widgets.literal_input import LiteralInput
+from widgets.literal_markdown import LiteralMarkdown
 from widgets.literal_text_area import LiteralTextArea
-from widgets.text import literal, printable, printable_lines
+from widgets.text import literal, printable
 
 AUTOSAVE_SECONDS = 0.5
 """Quiet time after the last key before a section is saved."""
@@ -107,7 +108,7 @@ class PostmortemScreen(Screen[None]):
                     yield LiteralTextArea.code_editor(
                         "", language="markdown", id="pm-text", soft_wrap=True, show_line_numbers=False, tab_behavior="focus"
                     )
-                    yield Markdown(id="pm-preview")
+                    yield LiteralMarkdown(id="pm-preview")
                     yield Static(id="pm-hint")
                 with VerticalScroll(id=DETAILS):
                     yield Label("Owner")
@@ -372,7 +373,7 @@ class PostmortemScreen(Screen[None]):
         preview = self.query_one("#pm-preview", Markdown)
         showing = not self.has_class("-preview")
         if showing:
-            preview.update(printable_lines(postmortem.postmortem_markdown(self.store, self.ref)))
+            preview.update(postmortem.postmortem_markdown(self.store, self.ref))
             self.query_one(ContentSwitcher).current = "editor"
         self.set_class(showing, "-preview")
 

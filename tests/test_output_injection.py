@@ -11,7 +11,7 @@ import os
 import pty
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -199,7 +199,7 @@ def hostile_store(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Store:
     ops.record_status_update(store, ref, channel="internal", kind="resolved", subject=INJECTED, body=INJECTED)
     ops.update_postmortem(
         store, ref, owner=INJECTED, recording_url="javascript:alert(1)", support_requests=INJECTED,
-        meeting_at=datetime(2026, 11, 25, 9, tzinfo=timezone.utc),
+        meeting_at=datetime(2026, 11, 25, 9, tzinfo=UTC),
     )
     return store
 
@@ -233,7 +233,11 @@ def test_export_markdown_escapes_every_field_for_its_place(hostile_store: Store)
 
 
 def test_postmortem_markdown_escapes_every_field_for_its_place(hostile_store: Store) -> None:
-    from storage.postmortem import PREFILLED_SECTIONS, apply_prefill, postmortem_markdown
+    from storage.postmortem import (
+        PREFILLED_SECTIONS,
+        apply_prefill,
+        postmortem_markdown,
+    )
 
     ref = ops.list_incidents(hostile_store)[0].ref
     apply_prefill(hostile_store, ref)  # the drafted sections are stored, then shown as Markdown
@@ -307,7 +311,7 @@ def test_meeting_ics_holds_no_forbidden_control_character(tmp_path: Path, policy
     ref = ops.declare(
         store, severity=1, functionality=f"login{ESCAPES}", state=f"fail{BIDI}ing", audience="EU\r\ncustomers; all, \\ of them",
     ).ref
-    ops.update_postmortem(store, ref, owner="Marta\x00\x7f", meeting_at=datetime(2026, 11, 25, 9, tzinfo=timezone.utc))
+    ops.update_postmortem(store, ref, owner="Marta\x00\x7f", meeting_at=datetime(2026, 11, 25, 9, tzinfo=UTC))
     text = meeting_ics(store, ref)
     lines = text.split("\r\n")
     assert lines[-1] == "" and all(len(line.encode("utf-8")) <= 75 for line in lines)
@@ -316,4 +320,39 @@ def test_meeting_ics_holds_no_forbidden_control_character(tmp_path: Path, policy
     assert str(event["SUMMARY"]) == f"Post-mortem: {ref} login[2J]52;c;SGVsbG8= is failing for EU\ncustomers; all, \\ of them"
     assert "Post-mortem owner: Marta\n" in str(event["DESCRIPTION"])
     assert event["UID"] == f"postmortem-{ref}@warroom"
-    assert event.decoded("DTSTART") == datetime(2026, 11, 25, 9, tzinfo=timezone.utc)
+    assert event.decoded("DTSTART") == datetime(2026, 11, 25, 9, tzinfo=UTC)
+
+
+# --- the post-mortem preview in the app ------------------------------------------------
+
+PREVIEW_SECTION = (
+    "Entities: &#8238;evil&#x202C; &#x2067;iso&#x2069; &lrm;&rlm; and raw \u200e\u200f\u202e marks.\n\n"
+    "| cell |\n| --- |\n| &#8238;in a table |\n\n"
+    "```\ncode \x1b[31m\u202e in a fence\n```\n"
+)
+
+
+async def test_postmortem_preview_shows_no_bidi_or_escape(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+    from screens.postmortem import PostmortemScreen
+    from tui.app import WarroomApp
+
+    with Store(tmp_path / "preview.db", policy=policy, clock=clock) as store:
+        ref = ops.declare(
+            store, severity=1, functionality="login\u200f", state="failing", audience=f"EU{BIDI}{ESCAPES}", ic="Dana"
+        ).ref
+        ops.update_postmortem(store, ref, owner="Marta\u200e", sections={"overview": PREVIEW_SECTION})
+        app = WarroomApp(store, ref=ref)
+        async with app.run_test(size=(120, 50)) as pilot:
+            await pilot.pause()
+            await pilot.press("f12")  # the post-mortem
+            for _ in range(60):
+                if isinstance(app.screen, PostmortemScreen):
+                    break
+                await pilot.pause(0.05)
+            assert isinstance(app.screen, PostmortemScreen)
+            await pilot.press("f2")  # the whole post-mortem, rendered
+            await pilot.pause(0.3)
+            assert app.screen.has_class("-preview")
+            shown = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    assert "evil" in shown and "in a table" in shown and "in a fence" in shown
+    assert _unsafe(shown) == set()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rich.segment import Segment
 from rich.text import Text
+from textual.content import Content
 from textual.strip import Strip
 
 from storage.text import (
@@ -18,7 +19,7 @@ from storage.text import (
     printable_lines,
 )
 
-__all__ = ["LINE_BREAK", "REPLACEMENT", "literal", "printable", "printable_in_place", "printable_lines", "printable_strip"]
+__all__ = ["LINE_BREAK", "REPLACEMENT", "literal", "printable", "printable_content", "printable_in_place", "printable_lines", "printable_strip"]
 
 
 def literal(text: str, style: str = "") -> Text:
@@ -35,3 +36,13 @@ def printable_strip(strip: Strip) -> Strip:
     width = strip.cell_length
     shown = Strip([Segment(printable_in_place(text), style, control) for text, style, control in strip])
     return shown.crop(0, width) if shown.cell_length > width else shown
+
+
+def printable_content(content: Content) -> Content:
+    """`content` with every control character as its picture, one for one so its styles and
+    links keep their places; a line break (a Markdown hard break) stays a line break."""
+    plain = content.plain
+    if plain.replace("\n", "").isprintable():
+        return content
+    shown = "\n".join(printable_in_place(line) for line in plain.split("\n"))
+    return Content(shown, spans=list(content.spans))
