@@ -217,7 +217,9 @@ def _parsed(document: str) -> tuple[list[str], list[str], dict[str, object]]:
     kinds = [token.type for token in tokens] + [child.type for child in children if child not in ours]
     texts = [child.content for token in tokens for child in token.children or [] if child.type == "text"]
     assert not any(BIDI_CONTROLS & set(text) for text in texts), "an entity decoded to a bidi control"
-    return headings, kinds, env.get("references") or {}
+    references = env.get("references") or {}
+    assert isinstance(references, dict)
+    return headings, kinds, references
 
 
 def test_export_markdown_escapes_every_field_for_its_place(hostile_store: Store) -> None:
