@@ -90,8 +90,15 @@ def _open_store(db: str | None, config_path: Path | None) -> Store:
     policy = load_policy(config_path or parent.get("config_path"))
     store = Store(db or parent.get("db"), policy=policy, clock=clock_from_env(), identity=_identity(policy, ctx.meta.get(_AS_KEY)))
     ctx.call_on_close(store.close)
+    _announce_made_private(store)
     _announce_waiting_lines(store)
     return store
+
+
+def _announce_made_private(store: Store) -> None:
+    """Say on stderr which database files were made private on opening (or left open to others)."""
+    for notice in store.notices:
+        click.echo(_shown(f"warroom: {notice}"), err=True)
 
 
 def _announce_waiting_lines(store: Store) -> None:
@@ -260,6 +267,7 @@ def _run_app(db: str | None, config_path: Path | None, ref: str | None) -> None:
     app = WarroomApp(opener=opener, ref=ref)
     app.run()
     if app.store is not None:
+        _announce_made_private(app.store)
         app.store.close()
     if app.failure is not None:
         raise WarroomError(app.failure)
