@@ -1,11 +1,15 @@
 """Files: nothing readable by others, nothing clobbered (docs/reliability.md).
 
 An existing database file open to others is made private, with its -wal and -shm, and
-says so once; a file of another user or a symbolic link is never changed.
+says so once; a file of another user or a symbolic link is never changed. No `-o` file,
+nor the outbox, may be the database or one of its files (by path, relative path, hard or
+symbolic link), be reached through a symbolic link, or belong to another user: each is
+one line, exit status 1, nothing written.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import sqlite3
@@ -19,9 +23,15 @@ from click.testing import CliRunner, Result
 from storage import ops
 from storage.clock import FrozenClock
 from storage.db import Store
+from storage.demo import build_demo
+from storage.drafts import drafts_dir, write_outbox
 from storage.errors import DatabaseError
+from storage.outputs import OutputRefused
 from storage.policy import Policy
+from tests.conftest import NOW
 from tui.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def mode(path: Path) -> int:
@@ -137,3 +147,157 @@ def test_a_symbolic_link_is_never_followed_to_change_a_mode(tmp_path: Path, poli
     with pytest.raises(DatabaseError, match="other.db-wal is a symbolic link"):
         Store(db, policy=policy, clock=clock)
     assert victim.read_text() == "someone else's file" and mode(victim) == 0o644
+
+
+# --- files named with -o --------------------------------------------------------------------
+
+COMMANDS = [
+    ("export", "--format", "json"),
+    ("export", "--format", "md"),
+    ("postmortem",),
+    ("postmortem", "--csv"),
+    ("postmortem", "--ics"),
+]
+DATABASE_NAMES = ["the same path", "a relative path", "a hard link", "a symbolic link", "-wal", "-shm", "-journal"]
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path, policy: Policy, clock: FrozenClock) -> tuple[Path, str]:
+    """A database holding the demo incident, with a meeting (for --ics); its path and ref."""
+    db = tmp_path / "data" / "w.db"
+    with Store(db, policy=policy, clock=clock) as store:
+        ref = build_demo(store)
+        ops.update_postmortem(store, ref, meeting_at=NOW)
+    return db, ref
+
+
+def refused(result: Result, *words: str) -> None:
+    """Exit status 1 and one line on stderr with `words`."""
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("warroom: "), result.stderr
+    assert all(word in lines[0] for word in words), lines[0]
+
+
+@pytest.mark.parametrize("name", DATABASE_NAMES)
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_an_output_that_is_the_database_is_refused_and_nothing_is_written(
+    demo_db: tuple[Path, str], monkeypatch: pytest.MonkeyPatch, policy: Policy, command: tuple[str, ...], name: str
+) -> None:
+    db, ref = demo_db
+    holder = sqlite3.connect(db)  # another warroom has the record open: its -wal and -shm exist
+    try:
+        holder.execute("SELECT count(*) FROM event").fetchall()
+        files = {path: digest(path) for path in db.parent.iterdir()}
+        if name == "the same path":
+            output = str(db)
+        elif name == "a relative path":
+            monkeypatch.chdir(db.parent)
+            output = f"./{db.name}"
+        elif name == "a hard link":
+            os.link(db, db.parent.parent / "hard-link.db")
+            output = str(db.parent.parent / "hard-link.db")
+        elif name == "a symbolic link":
+            (db.parent.parent / "link.db").symlink_to(db)
+            output = str(db.parent.parent / "link.db")
+        else:
+            output = f"{db}{name}"
+        result = warroom(command[0], "--db", str(db), ref, *command[1:], "-o", output)
+        refused(result, str(Path(output)), "nothing written")
+        assert {path: digest(path) for path in db.parent.iterdir()} == files
+    finally:
+        holder.close()
+    with Store(db, policy=policy) as store:
+        assert ops.get_incident(store, ref).ref == ref
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_an_output_path_that_is_a_symbolic_link_is_not_followed(
+    demo_db: tuple[Path, str], tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    db, ref = demo_db
+    victim = tmp_path / "victim.txt"
+    victim.write_text("another file, readable by all")
+    victim.chmod(0o644)
+    link = tmp_path / "report"
+    link.symlink_to(victim)
+    result = warroom(command[0], "--db", str(db), ref, *command[1:], "-o", str(link))
+    refused(result, "symbolic link", "not followed", "nothing written")
+    assert victim.read_text() == "another file, readable by all" and mode(victim) == 0o644
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_an_output_file_of_another_user_is_neither_changed_nor_written(
+    demo_db: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    db, ref = demo_db
+    theirs = tmp_path / "theirs.txt"
+    theirs.write_text("their report")
+    theirs.chmod(0o644)
+    owner = theirs.stat().st_uid
+    monkeypatch.setattr(os, "geteuid", lambda: owner + 1)  # as seen by another user (root may write it)
+    result = warroom(command[0], "--db", str(db), ref, *command[1:], "-o", str(theirs))
+    refused(result, "belongs to another user", "nothing written")
+    assert theirs.read_text() == "their report" and mode(theirs) == 0o644
+
+
+def test_a_new_output_file_is_private_and_an_own_one_is_replaced(demo_db: tuple[Path, str], tmp_path: Path) -> None:
+    db, ref = demo_db
+    previous = os.umask(0)
+    try:
+        new = tmp_path / "new.json"
+        assert warroom("export", "--db", str(db), ref, "--format", "json", "-o", str(new)).exit_code == 0
+        assert mode(new) == 0o600 and new.read_text().startswith("{")
+        own = tmp_path / "own.md"
+        own.write_text("x" * 100_000)
+        own.chmod(0o644)
+        assert warroom("export", "--db", str(db), ref, "-o", str(own)).exit_code == 0
+        assert mode(own) == 0o600 and not own.read_text().startswith("x")
+    finally:
+        os.umask(previous)
+
+
+def test_the_outbox_does_not_follow_a_link_or_write_the_database(tmp_path: Path) -> None:
+    first = write_outbox("inc-1-update", "first")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("another file")
+    first.unlink()
+    first.symlink_to(victim)
+    with pytest.raises(OutputRefused, match="symbolic link"):
+        write_outbox("inc-1-update", "second")
+    assert victim.read_text() == "another file"
+    db = drafts_dir().parent / "outbox" / "w.db"
+    db.write_text("stands for a database")
+    with pytest.raises(OutputRefused, match="is the database"):
+        write_outbox("w.db", "text", f"sqlite:///{db}")
+    assert db.read_text() == "stands for a database"
+
+
+# --- one way to write a named file ------------------------------------------------------------
+
+def _writes_a_file(node: ast.Call) -> bool:
+    """Whether the call opens a file for writing (os.open, open/Path.open with a writing
+    mode, Path.write_text/bytes)."""
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if name in ("write_text", "write_bytes"):
+        return True
+    if isinstance(func, ast.Attribute) and name == "open" and isinstance(func.value, ast.Name) and func.value.id == "os":
+        return True
+    if name == "open":
+        modes = [arg for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+        modes += [kw.value for kw in node.keywords if kw.arg == "mode" and isinstance(kw.value, ast.Constant)]
+        return any(any(flag in str(getattr(m, "value", "")) for flag in "wax+") for m in modes)
+    return False
+
+
+def test_the_app_and_the_command_write_files_only_through_storage() -> None:
+    """No screen, widget or command opens a file for writing itself: every file it writes
+    goes through storage (`storage.outputs.write_output` for a named one)."""
+    found = []
+    for folder in ("tui", "screens", "widgets"):
+        for source in sorted((ROOT / folder).rglob("*.py")):
+            tree = ast.parse(source.read_text(encoding="utf-8"))
+            found += [f"{source.relative_to(ROOT)}:{node.lineno}" for node in ast.walk(tree)
+                      if isinstance(node, ast.Call) and _writes_a_file(node)]
+    assert found == []
