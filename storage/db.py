@@ -61,8 +61,9 @@ SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 def _prepare_sqlite_file(path: str) -> list[str]:
     """Create the database file and its directory private to the user (0700/0600), and make
-    an existing database and its -wal, -shm and -journal files private (0600) if other
-    users could read or write them: SQLite gives the files it creates the database's mode.
+    an existing database and its -wal, -shm and -journal files private (group and other
+    bits cleared: 0644 becomes 0600, 0444 stays read-only as 0400) if other users could read
+    or write them: SQLite gives the files it creates the database's mode.
 
     Only a regular file this user owns is changed, through a descriptor opened without
     following a symbolic link; a file that belongs to another user, or a database path that
@@ -102,8 +103,9 @@ def _open_to_others(mode: int) -> str:
 
 
 def _make_private(file: Path) -> str | None:
-    """Make `file` 0600 if others have any access to it and it is a regular file this user
-    owns; a line saying what was done or left, or None when there was nothing to do."""
+    """Clear the group and other bits of `file` (never adding one) if others have any access
+    to it and it is a regular file this user owns; a line saying what was done or left, or
+    None when there was nothing to do."""
     try:
         before = file.lstat()
     except OSError:
@@ -131,12 +133,12 @@ def _make_private(file: Path) -> str | None:
         now = os.fstat(fd)
         if (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino) or now.st_uid != os.geteuid():
             return None  # replaced between the look and the open: leave it
-        os.fchmod(fd, stat.S_IRUSR | stat.S_IWUSR)
+        os.fchmod(fd, mode & 0o700)
     except OSError as exc:
         return f"{file} is {_open_to_others(mode)} by others (mode {mode:04o}) and could not be made private: {exc.strerror}"
     finally:
         os.close(fd)
-    return f"{file} was {_open_to_others(mode)} by others (mode {mode:04o}); made it 0600"
+    return f"{file} was {_open_to_others(mode)} by others (mode {mode:04o}); made it {mode & 0o700:04o}"
 
 
 def _sqlite_connect_hook(busy_timeout_ms: int) -> Callable[[Any, Any], None]:

@@ -9,8 +9,8 @@ and before anything is written or truncated:
 - something other than a regular file (a folder, a FIFO, a device);
 - a file that belongs to another user (its mode is never changed).
 
-A new file is created 0600; an existing file of the user's is made 0600 before the text
-is in it, then replaced by the text.
+A new file is created 0600; an existing file of the user's loses its group and other
+permissions (0644 becomes 0600) before the text is in it, then is replaced by the text.
 """
 
 from __future__ import annotations
@@ -118,8 +118,9 @@ def write_output(path: str | os.PathLike[str], text: str, database_url: str | No
     fd = _open_checked(target)
     try:
         _refuse_database(target, database_url)  # the name now exists: its inode is compared too
-        if stat.S_IMODE(os.fstat(fd).st_mode) != PRIVATE:
-            os.fchmod(fd, PRIVATE)  # private before the text is in it
+        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        if mode & 0o077:
+            os.fchmod(fd, mode & 0o700)  # private before the text is in it (0644 becomes 0600)
         os.ftruncate(fd, 0)
     except OutputRefused:
         os.close(fd)

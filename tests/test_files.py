@@ -111,6 +111,17 @@ def test_existing_wal_and_shm_files_open_to_others_are_made_private(
         holder.close()
 
 
+def test_making_a_database_private_never_makes_it_writable(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+    """Group and other bits are cleared, none added: a read-only file (0444) stays read-only (0400)."""
+    db = tmp_path / "w.db"
+    with Store(db, policy=policy, clock=clock):
+        pass
+    db.chmod(0o444)
+    with Store(db, policy=policy, clock=clock, migrate=False) as store:
+        assert store.notices == [f"{db} was readable by others (mode 0444); made it 0400"]
+    assert mode(db) == 0o400
+
+
 def test_a_database_of_another_user_keeps_its_mode_and_is_named(
     tmp_path: Path, policy: Policy, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
