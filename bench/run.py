@@ -263,8 +263,8 @@ def export_large(runs: int) -> list[Figure]:
     same event rows dumped with json.dumps and written (the least any export does)."""
     from storage.db import Store
     from storage.export import export_json, export_markdown
+    from storage.outputs import write_output
     from storage.policy import load_policy
-    from tui.cli import _write_private
 
     db, ref = _database(10_000)
     out = DATA / "export-out"
@@ -283,8 +283,8 @@ def export_large(runs: int) -> list[Figure]:
 
     base, as_json, as_markdown = [], [], []
     for _ in range(runs):  # alternate, so drift in machine speed hits all three alike
-        for exporter, times in ((minimum, base), (lambda: _write_private(out, export_json(store, ref)), as_json),
-                                (lambda: _write_private(out, export_markdown(store, ref)), as_markdown)):
+        for exporter, times in ((minimum, base), (lambda: write_output(out, export_json(store, ref), store.url), as_json),
+                                (lambda: write_output(out, export_markdown(store, ref), store.url), as_markdown)):
             start = time.perf_counter()
             exporter()
             times.append(time.perf_counter() - start)

@@ -136,9 +136,10 @@ class ComposerScreen(Screen[bool]):
         text = f"{draft.subject}\n\n{draft.body}\n" if draft.subject else f"{draft.body}\n"
         self.app.copy_to_clipboard(text)
         try:
-            path = write_outbox(f"{self.ref}-{self.kind}", text)
-        except OSError as exc:
-            self.notify(f"Copied to the clipboard; saving a copy failed: {exc.strerror}", severity="warning", markup=False)
+            path = write_outbox(f"{self.ref}-{self.kind}", text, self.store.url)
+        except (OSError, WarroomError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            self.notify(f"Copied to the clipboard; saving a copy failed: {reason}", severity="warning", markup=False)
             return
         self.notify(
             f"Copied to the clipboard (if your terminal allows it). Also saved to {path}",

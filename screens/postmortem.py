@@ -412,11 +412,17 @@ class PostmortemScreen(Screen[None]):
 
     def action_export(self) -> None:
         self.save()
-        written = [write_outbox(f"{self.ref}-postmortem.md", postmortem.postmortem_markdown(self.store, self.ref))]
-        written.append(write_outbox(f"{self.ref}-action-items.csv", postmortem.action_items_csv(self.store, self.ref)))
+        url = self.store.url
         try:
-            written.append(write_outbox(f"{self.ref}-meeting.ics", postmortem.meeting_ics(self.store, self.ref)))
-        except WarroomError:
+            written = [write_outbox(f"{self.ref}-postmortem.md", postmortem.postmortem_markdown(self.store, self.ref), url)]
+            written.append(write_outbox(f"{self.ref}-action-items.csv", postmortem.action_items_csv(self.store, self.ref), url))
+        except (OSError, WarroomError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            self.notify(f"Not written: {reason}", severity="error", timeout=10, markup=False)
+            return
+        try:
+            written.append(write_outbox(f"{self.ref}-meeting.ics", postmortem.meeting_ics(self.store, self.ref), url))
+        except WarroomError:  # no meeting yet
             pass
         self.notify("\n".join(str(path) for path in written), title="Written", timeout=10, markup=False)
 

@@ -55,27 +55,90 @@ def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
     return "sqlite:///" + os.path.abspath(os.path.expanduser(value))
 
 
-def _prepare_sqlite_file(path: str) -> None:
-    """Create the database file and its directory private to the user (0700/0600)."""
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+"""What SQLite keeps next to a database file, named after it: they hold the record too."""
+
+
+def _prepare_sqlite_file(path: str) -> list[str]:
+    """Create the database file and its directory private to the user (0700/0600), and make
+    an existing database and its -wal, -shm and -journal files private (group and other
+    bits cleared: 0644 becomes 0600, 0444 stays read-only as 0400) if other users could read
+    or write them: SQLite gives the files it creates the database's mode.
+
+    Only a regular file this user owns is changed, through a descriptor opened without
+    following a symbolic link; a file that belongs to another user, or a database path that
+    is a link, is left as it is; a -wal, -shm or -journal that is a link is refused. Returns
+    one line for each file made private or left open to others."""
     if path in ("", ":memory:"):
-        return
+        return []
     file = Path(path)
     try:
         file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise DatabaseError(f"cannot create the directory {file.parent}: {exc.strerror}") from None
+    if file.exists() and not file.is_file():
+        raise DatabaseError(f"{file} is not a file")
+    for suffix in SQLITE_SIDE_FILES:
+        if os.path.islink(path + suffix):  # SQLite would write the record through it, wherever it points
+            raise DatabaseError(f"{path + suffix} is a symbolic link: not opening the database through it; remove the link")
+    notices = [notice for suffix in SQLITE_SIDE_FILES if (notice := _make_private(Path(path + suffix)))]
     if file.exists():
-        if not file.is_file():
-            raise DatabaseError(f"{file} is not a file")
-        return
+        main_notice = _make_private(file)
+        return [main_notice, *notices] if main_notice else notices
     try:
         fd = os.open(file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
-        return
+        return notices
     except OSError as exc:
         raise DatabaseError(f"cannot create the database {file}: {exc.strerror}") from None
     os.close(fd)
     os.chmod(file, stat.S_IRUSR | stat.S_IWUSR)
+    return notices
+
+
+def _open_to_others(mode: int) -> str:
+    """'readable', 'writable' or 'readable and writable' by group or others, per `mode`."""
+    readable, writable = bool(mode & 0o044), bool(mode & 0o022)
+    return " and ".join(word for word, set_ in (("readable", readable), ("writable", writable)) if set_) or "open"
+
+
+def _make_private(file: Path) -> str | None:
+    """Clear the group and other bits of `file` (never adding one) if others have any access
+    to it and it is a regular file this user owns; a line saying what was done or left, or
+    None when there was nothing to do."""
+    try:
+        before = file.lstat()
+    except OSError:
+        return None  # not there (or not reachable: SQLite will say so)
+    if stat.S_ISLNK(before.st_mode):
+        try:
+            target_mode = stat.S_IMODE(file.stat().st_mode)
+        except OSError:
+            return None
+        if not target_mode & 0o077:
+            return None
+        return (f"{file} is a symbolic link to a file {_open_to_others(target_mode)} by others "
+                f"(mode {target_mode:04o}); not followed, left as it is")
+    mode = stat.S_IMODE(before.st_mode)
+    if not mode & 0o077 or not stat.S_ISREG(before.st_mode):
+        return None
+    if before.st_uid != os.geteuid():
+        return (f"{file} belongs to another user (uid {before.st_uid}) and is {_open_to_others(mode)} "
+                f"by others (mode {mode:04o}); left as it is")
+    try:
+        fd = os.open(file, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None  # replaced or unreadable meanwhile: SQLite will say so
+    try:
+        now = os.fstat(fd)
+        if (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino) or now.st_uid != os.geteuid():
+            return None  # replaced between the look and the open: leave it
+        os.fchmod(fd, mode & 0o700)
+    except OSError as exc:
+        return f"{file} is {_open_to_others(mode)} by others (mode {mode:04o}) and could not be made private: {exc.strerror}"
+    finally:
+        os.close(fd)
+    return f"{file} was {_open_to_others(mode)} by others (mode {mode:04o}); made it {mode & 0o700:04o}"
 
 
 def _sqlite_connect_hook(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
@@ -104,14 +167,17 @@ def _on_sqlite_begin(connection: sa.Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def create_engine_for(url: str, *, busy_timeout_ms: int | None = None) -> Engine:
+def create_engine_for(url: str, *, busy_timeout_ms: int | None = None, notices: list[str] | None = None) -> Engine:
     """An engine for `url`, tuned for durability on SQLite. A write waits up to
     `busy_timeout_ms` (default BUSY_TIMEOUT_MS) for another writer's lock, then fails
-    as `Busy`."""
+    as `Busy`. A line for each SQLite file made private (or left open to others) is
+    added to `notices`."""
     wait_ms = int(BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        _prepare_sqlite_file(parsed.database or "")
+        made_private = _prepare_sqlite_file(parsed.database or "")
+        if notices is not None:
+            notices.extend(made_private)
         engine = sa.create_engine(
             url,
             connect_args={"timeout": wait_ms / 1000, "check_same_thread": False},
@@ -199,7 +265,9 @@ class Store:
         self.policy: Policy = policy if policy is not None else load_policy()
         self.identity: Identity = identity if identity is not None else resolve_identity(configured=self.policy.user)
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self.engine = create_engine_for(self.url, busy_timeout_ms=busy_timeout_ms)
+        self.notices: list[str] = []
+        """A line for each database file made private on opening, or left open to others."""
+        self.engine = create_engine_for(self.url, busy_timeout_ms=busy_timeout_ms, notices=self.notices)
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         # A read sees one snapshot across its statements (a timeline and the watermark it
         # returns must agree): SQLite's read transactions do; PostgreSQL's default, READ

@@ -333,11 +333,14 @@ def _move_aside(path: Path) -> None:
         pass
 
 
-def write_outbox(name: str, text: str) -> Path:
+def write_outbox(name: str, text: str, database_url: str | None = None) -> Path:
     """Save a composed text as a private file (0600) in the user state directory's `outbox`
     (a message to paste when the terminal cannot reach the clipboard, an export). `name`
     is reduced to letters, digits, `-`, `_` and `.` with no leading dot, shortened to fit a
-    file system, and gets `.txt` without an extension. Returns the path."""
+    file system, and gets `.txt` without an extension. Written by `storage.outputs.write_output`
+    (never the database at `database_url`, never through a link). Returns the path."""
+    from storage.outputs import write_output
+
     directory = drafts_dir().parent / "outbox"
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".") or "message"
@@ -347,9 +350,4 @@ def write_outbox(name: str, text: str) -> Path:
     if len(safe.encode()) > _OUTBOX_NAME_BYTES:
         stem = stem.encode()[: _OUTBOX_NAME_BYTES - len((dot + extension[:16]).encode())].decode(errors="ignore")
         safe = f"{stem}{dot}{extension[:16]}"
-    path = directory / safe
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # a file that was there already is private before the text is in it
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    return path
+    return write_output(directory / safe, text, database_url)

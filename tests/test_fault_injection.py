@@ -22,23 +22,19 @@ from storage import live, ops
 from storage.clock import FrozenClock
 from storage.db import Store, create_engine_for
 from storage.policy import Policy
+from tests.unprivileged import IS_ROOT, bound_by_file_modes
 from tui.app import WarroomApp
 
 ROOT = Path(__file__).resolve().parent.parent
 WARROOM = str(Path(sys.executable).parent / "warroom")
-IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def warroom(*args: str, db: Path, user: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed `warroom` command (as `user` through setpriv, when given)."""
+def warroom(*args: str, db: Path, bound_by_modes: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the installed `warroom` command (bound by file modes even as root, when asked)."""
     command = [WARROOM, *args[:1], "--db", str(db), *args[1:]]
-    env = dict(os.environ)
-    if user is not None:  # that user cannot enter the suite's private home: give it its own
-        command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
-        home = str(db.parent / "home")
-        env.update(HOME=home, XDG_CONFIG_HOME=home, XDG_DATA_HOME=home, XDG_STATE_HOME=home)
-        env.pop("WARROOM_CONFIG", None)
-    return subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    if bound_by_modes:
+        command = bound_by_file_modes(command)
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
 
 
 def one_line(result: subprocess.CompletedProcess[str], *expected: str) -> None:
@@ -150,13 +146,11 @@ def test_a_read_only_database_is_one_clear_line_and_stays_as_it_was(
     path = open_dir / "w.db"
     ref = filled(path, policy, clock)
     before = digest(path)
-    if IS_ROOT:  # root writes anywhere: the command runs as an unprivileged user instead
-        path.chmod(0o644)
-        result = warroom("log", ref, "cannot be written", db=path, user="65534")
-    else:
-        path.chmod(0o444)
-        open_dir.chmod(0o555)
-        result = warroom("log", ref, "cannot be written", db=path)
+    path.chmod(0o444)
+    open_dir.chmod(0o555)
+    try:  # root writes anywhere: its command runs without the capabilities to do so
+        result = warroom("log", ref, "cannot be written", db=path, bound_by_modes=True)
+    finally:
         open_dir.chmod(0o755)
     one_line(result, "read-only", "cannot open", "readonly")
     assert digest(path) == before
@@ -225,14 +219,8 @@ async def test_the_app_on_a_corrupt_database_ends_with_the_reason(tmp_path: Path
 def test_an_unreadable_config_file_is_one_clear_line(open_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = open_dir / "config.toml"
     config.write_text('timezone = "UTC"\n')
-    config.chmod(0o600 if IS_ROOT else 0o000)  # root-owned 0600: unreadable to the user below
-    if IS_ROOT:
-        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", WARROOM, "list",
-                   "--db", str(open_dir / "w.db")]
-    else:
-        command = [WARROOM, "list", "--db", str(open_dir / "w.db")]
-    home = str(open_dir / "home")
-    env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": home, "XDG_DATA_HOME": home, "XDG_STATE_HOME": home,
-           "WARROOM_CONFIG": str(config)}
+    config.chmod(0o000)  # root reads it anyway: its command runs without the capabilities to do so
+    command = bound_by_file_modes([WARROOM, "list", "--db", str(open_dir / "w.db")])
+    env = {**os.environ, "WARROOM_CONFIG": str(config)}
     result = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
     one_line(result, "cannot read")

@@ -8,7 +8,6 @@ on PostgreSQL. Each ends in one line, and what was stored before is all still th
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -35,11 +34,11 @@ from storage.migrate import HEAD_REVISION
 from storage.models import SQLModel
 from storage.policy import Policy
 from tests.test_fault_injection import digest, filled, intact
+from tests.unprivileged import IS_ROOT, bound_by_file_modes
 from tui.app import WarroomApp
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def one_line(message: str, *expected: str) -> None:
@@ -146,20 +145,16 @@ class ReadOnlyPlace:
 
     folder: Path
     how: str
-    """'file system' (a read-only bind mount), 'user' (an unprivileged user: root writes
-    anywhere) or 'mode' (not root: chmod)."""
+    """'file system' (a read-only bind mount) or 'mode' (chmod; a child of root runs without
+    the capabilities that pass over modes, see tests/unprivileged.py)."""
     source: Path
 
     def run(self, script: str, *args: str) -> dict[str, object]:
         """Run a Python `script` with `args` where the database cannot be written; its JSON."""
         command = [sys.executable, "-c", textwrap.dedent(script), str(ROOT), *args]
-        env = dict(os.environ)
-        if self.how == "user":
-            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
-            home = str(self.source / "home")  # that user cannot enter the suite's private home
-            env.update(HOME=home, XDG_CONFIG_HOME=home, XDG_DATA_HOME=home, XDG_STATE_HOME=home)
-            env.pop("WARROOM_CONFIG", None)
-        child = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+        if self.how == "mode":
+            command = bound_by_file_modes(command)
+        child = subprocess.run(command, capture_output=True, text=True, timeout=120)
         assert child.returncode == 0 and "Traceback" not in child.stderr, child.stderr
         return json.loads(child.stdout.strip().splitlines()[-1])
 
@@ -177,8 +172,9 @@ def _bind_read_only(source: Path, target: Path) -> bool:
 @pytest.fixture(params=["file system", "user"])
 def read_only(request: pytest.FixtureRequest) -> Iterator[ReadOnlyPlace]:
     """A database folder that cannot be written: a read-only file system, or a folder and
-    file owned by another user. Where mounting is not allowed the first falls back to the
-    second; as a user other than root, to plain file modes."""
+    files whose modes forbid writing to a user (root included: its child runs without the
+    capabilities that pass over modes). Where mounting is not allowed the first falls back
+    to the second."""
     source = Path(tempfile.mkdtemp(prefix="warroom-ro-"))
     source.chmod(0o755)
     (source / "db").mkdir()
@@ -186,7 +182,7 @@ def read_only(request: pytest.FixtureRequest) -> Iterator[ReadOnlyPlace]:
     target = source / "mounted"
     target.mkdir()
     mounted = request.param == "file system" and _bind_read_only(source / "db", target)
-    how = "file system" if mounted else "user" if IS_ROOT else "mode"
+    how = "file system" if mounted else "mode"
     place = ReadOnlyPlace(target if mounted else source / "db", how, source)
     try:
         yield place
@@ -202,9 +198,8 @@ def make_read_only(place: ReadOnlyPlace) -> None:
     if place.how == "file system":
         return
     for path in place.folder.iterdir():
-        path.chmod(0o444 if place.how == "mode" else 0o644)  # 'user': root's files, not writable by the user
-    if place.how == "mode":
-        place.folder.chmod(0o555)
+        path.chmod(0o444)
+    place.folder.chmod(0o555)
 
 
 def filled_then_read_only(place: ReadOnlyPlace, policy: Policy, clock: FrozenClock) -> tuple[Path, str, str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -90,8 +89,22 @@ def _open_store(db: str | None, config_path: Path | None) -> Store:
     policy = load_policy(config_path or parent.get("config_path"))
     store = Store(db or parent.get("db"), policy=policy, clock=clock_from_env(), identity=_identity(policy, ctx.meta.get(_AS_KEY)))
     ctx.call_on_close(store.close)
+    _announce_made_private(store)
     _announce_waiting_lines(store)
     return store
+
+
+def _write_output(store: Store, path: Path, text: str) -> None:
+    """Write `-o FILE`: private, never the database, never through a link (storage.outputs)."""
+    from storage.outputs import write_output
+
+    write_output(path, text, store.url)
+
+
+def _announce_made_private(store: Store) -> None:
+    """Say on stderr which database files were made private on opening (or left open to others)."""
+    for notice in store.notices:
+        click.echo(_shown(f"warroom: {notice}"), err=True)
 
 
 def _announce_waiting_lines(store: Store) -> None:
@@ -275,6 +288,7 @@ def _run_app(db: str | None, config_path: Path | None, ref: str | None) -> None:
     app = WarroomApp(opener=opener, ref=ref)
     app.run()
     if app.store is not None:
+        _announce_made_private(app.store)
         app.store.close()
     if app.failure is not None:
         raise WarroomError(app.failure)
@@ -672,20 +686,8 @@ def export(ref: str, fmt: str, output: Path | None, db: str | None, config_path:
     if output is None:
         _print_document(text)
         return
-    _write_private(output, text)
+    _write_output(store, output, text)
     click.echo(f"wrote {output}", err=True)
-
-
-def _write_private(path: Path, text: str) -> None:
-    from storage.errors import WarroomError
-
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)  # a file that was there already is private before the text is in it
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise WarroomError(f"cannot write {path}: {exc.strerror}") from None
 
 
 @_command(main, "import")
@@ -775,7 +777,7 @@ def postmortem_command(ref: str, what: str | None, output: Path | None, db: str 
     if output is None:
         _print_document(text)
     else:
-        _write_private(output, text)
+        _write_output(store, output, text)
         click.echo(f"wrote {output}", err=True)
 
 
