@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from storage.db import Store
@@ -491,7 +493,19 @@ def event_history(store: Store, ref: str, seq: int) -> list[EventRevision]:
 # --- declaring -------------------------------------------------------------------------
 
 
+_REFERENCE_LOCK = sa.text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:base))").bindparams(
+    namespace=0x57A8_0001
+)
+"""Held by a PostgreSQL declare from choosing its reference until it commits (SQLite's
+writers already run one at a time)."""
+
+
 def _unique_ref(session: Session, base: str) -> str:
+    """The first free reference of `base`, `base-2`, `base-3`...; on PostgreSQL the
+    transaction first waits for any other declare of the same base to commit, so no two
+    pick the same one (each would otherwise see the other's only on the unique index)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_REFERENCE_LOCK, {"base": base})
     taken = set(
         session.exec(
             select(Incident.ref).where(
@@ -735,13 +749,16 @@ def _milestones(session: Session, incident: Incident) -> dict[str, datetime]:
 
 
 def person_named(session: Session, name: str) -> Person:
-    """The person with this name, created on first mention."""
+    """The person with this name, created on first mention.
+
+    Two transactions may mention a new name at once: the insert skips a name another one
+    has inserted (on PostgreSQL it waits for that one to commit), so neither fails."""
     name = _required(name, "a person's name")
     person = session.exec(select(Person).where(Person.name == name)).first()
     if person is None:
-        person = Person(name=name)
-        session.add(person)
-        session.flush()
+        dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+        session.execute(dialect_insert(Person).values(name=name, contact="").on_conflict_do_nothing(index_elements=["name"]))
+        person = session.exec(select(Person).where(Person.name == name)).one()
     return person
 
 
