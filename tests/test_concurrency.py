@@ -299,8 +299,9 @@ def waiting_for_a_lock(store: Store, write: Callable[[], object]) -> Future[obje
     running = _THREADS.submit(write)
     with store.engine.connect() as connection:
         for _ in range(3000):
-            if connection.execute(_WAITING_FOR_A_LOCK).scalar():
-                return running
+            if running.done() or connection.execute(_WAITING_FOR_A_LOCK).scalar():
+                return running  # (done: the write failed at once, and says why)
+            connection.rollback()  # pg_stat_activity stays as first read until the transaction ends
             time.sleep(0.01)
     raise AssertionError("the write never waited for a lock")
 
