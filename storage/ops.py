@@ -296,8 +296,8 @@ def add_event(
         detail=detail,
         entry_id=entry_id,
     )
+    event.change_number = touch(session, incident, logged_at)
     session.add(event)
-    touch(session, incident, logged_at)
     session.flush()
     return event
 
@@ -306,11 +306,16 @@ _LAST_SEQ = sa.select(sa.func.max(Event.seq)).where(Event.incident_id == sa.bind
 """The incident's last event number (built once: every event reads it)."""
 
 
-def touch(session: Session, incident: Incident, at: datetime) -> None:
-    """Mark the incident changed, so live views pick the change up."""
+def touch(session: Session, incident: Incident, at: datetime) -> int:
+    """Mark the incident changed, so live views pick the change up; the new change count.
+
+    The caller holds the incident's row locked (or created it), so each count is taken and
+    committed by one transaction at a time: a view that has seen count N has seen every
+    change numbered N or lower."""
     incident.updated_at = at
     incident.change_count += 1
     session.add(incident)
+    return incident.change_count
 
 
 def parse_line(store: Store, line: str) -> ScribeLine:
@@ -457,8 +462,8 @@ def edit_event(store: Store, ref: str, seq: int, line: str, *, author: str | Non
         event.link = parsed.link
         if parsed.occurred_at is not None:
             event.occurred_at = _when(store, parsed.occurred_at)
+        event.change_number = touch(session, incident, store.now())
         session.add(event)
-        touch(session, incident, store.now())
         session.flush()
         return event
 
@@ -472,8 +477,8 @@ def strike_event(store: Store, ref: str, seq: int, *, author: str | None = None)
             raise InvalidInput(f"event #{seq} is already struck")
         _keep_revision(session, event, replaced_at=store.now(), replaced_by=author or store.user)
         event.struck = True
+        event.change_number = touch(session, incident, store.now())
         session.add(event)
-        touch(session, incident, store.now())
         session.flush()
         return event
 
@@ -1177,6 +1182,7 @@ def log_many(
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
         last = session.exec(select(sa.func.max(Event.seq)).where(Event.incident_id == incident.id)).one() or 0
+        change_number = touch(session, incident, logged_at)
         rows = [
             {
                 "incident_id": incident.id,
@@ -1191,12 +1197,12 @@ def log_many(
                 "detail": None,
                 "struck": False,
                 "revision": 1,
+                "change_number": change_number,
             }
             for offset, (item, occurred_at) in enumerate(parsed, start=1)
         ]
         for start in range(0, len(rows), 5000):
             session.execute(sa.insert(Event), rows[start : start + 5000])
-        touch(session, incident, logged_at)
         return len(rows)
 
 

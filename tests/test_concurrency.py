@@ -339,3 +339,27 @@ def test_a_new_person_inserted_by_two_transactions_at_once_is_one_person(
         waiting.result(30)
         for ref in (first, second):
             assert [(h.role, h.person) for h in ops.role_history(view, ref)] == [("scribe", "Nova")]
+
+
+@pytest.mark.postgres
+def test_the_live_view_sees_an_edit_committed_after_a_later_one(pg_url: str, policy: Policy, clock: FrozenClock) -> None:
+    # Was: the watermark held the highest revision id seen; ids are handed out when a row
+    # is inserted, not when it commits, so an edit given a lower id that committed after a
+    # higher one had been seen was never shown until the view read everything again.
+    with Store(pg_url, policy=policy, clock=clock) as setup:
+        watched, other = (ops.declare(setup, severity=2, functionality=name, state="down", audience="all").ref
+                          for name in ("api", "web"))
+        for ref in (watched, other):
+            ops.log(setup, ref, "first line")
+    with three_stores(pg_url, policy, clock) as (a, b, view):
+        _, mark = live.event_rows(view, watched)
+        held, release = held_at_commit(a, lambda: ops.edit_event(a, watched, 2, "first line, edited"))  # lower id
+        ops.edit_event(b, other, 2, "first line, edited elsewhere")  # a higher id, committed first
+        rows, mark = live.events_since(view, watched, mark)
+        assert rows == []
+        release.set()
+        held.result(30)
+        rows, mark = live.events_since(view, watched, mark)
+        assert [(row.seq, row.text) for row in rows] == [(2, "first line, edited")]
+        rows, mark = live.events_since(view, watched, mark)
+        assert rows == []
