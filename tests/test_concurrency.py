@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from storage import live, ops
 from storage.clock import FrozenClock
 from storage.db import Store, resolve_url
+from storage.errors import Busy
 from storage.policy import Policy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -363,3 +364,36 @@ def test_the_live_view_sees_an_edit_committed_after_a_later_one(pg_url: str, pol
         assert [(row.seq, row.text) for row in rows] == [(2, "first line, edited")]
         rows, mark = live.events_since(view, watched, mark)
         assert rows == []
+
+
+@pytest.mark.postgres
+def test_a_deadlock_between_two_writers_is_busy_so_the_change_is_run_again(
+    pg_url: str, policy: Policy, clock: FrozenClock
+) -> None:
+    # Was: "database error on …: deadlock detected", a failure the app does not retry.
+    with Store(pg_url, policy=policy, clock=clock) as setup:
+        first, second = (ops.declare(setup, severity=2, functionality=name, state="down", audience="all").ref
+                         for name in ("api", "web"))
+    with three_stores(pg_url, policy, clock) as (a, b, _):
+
+        def lock_in_order(store: Store, refs: tuple[str, str], between: Callable[[], object] = lambda: None) -> None:
+            with store.write() as session:
+                ops.find_incident(session, refs[0], lock=True)
+                between()
+                ops.find_incident(session, refs[1], lock=True)
+
+        other: list[Future[object]] = []
+
+        def b_locks_second_and_waits_for_first() -> None:
+            other.append(waiting_for_a_lock(b, lambda: lock_in_order(b, (second, first))))
+
+        outcomes = []
+        for run in (lambda: lock_in_order(a, (first, second), b_locks_second_and_waits_for_first),
+                    lambda: other[0].result(30)):
+            try:
+                run()
+                outcomes.append("done")
+            except Busy as exc:
+                outcomes.append("busy")
+                assert "try again" in str(exc)
+        assert sorted(outcomes) == ["busy", "done"]
