@@ -199,12 +199,19 @@ def describe_url(url: str) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
+"""PostgreSQL's serialization failure and deadlock: nothing is wrong with the change itself."""
+
+
 def translate_error(exc: Exception, where: str) -> WarroomError:
     """One clear line for a driver failure."""
     if isinstance(exc, WarroomError):
         return exc
     if isinstance(exc, sa.exc.IntegrityError):
         return Conflict(f"the change collided with another writer on {where}; nothing was saved")
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) in _TRANSIENT_SQLSTATES:
+        # PostgreSQL rolled the transaction back to let another writer through: run it again.
+        return Busy(f"the database {where} is busy: the change met another writer's and was undone; try again")
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     # The driver's text may quote bytes read from a damaged file: nothing in it may reach a
     # terminal as a control character.

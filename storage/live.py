@@ -1,7 +1,11 @@
 """What a live view of one incident reads: a snapshot, the timeline, and what changed since.
 
 Reads are cheap enough to poll: `change_count` is one indexed row, and
-`events_since` fetches only events added or revised after a watermark.
+`events_since` fetches only events added or revised after a watermark: the incident's
+change count a view has seen. Every change bumps the count with the incident's row locked
+and stamps the events it writes with the new count, so counts commit in order and a view
+that has seen count N has seen every event written by changes up to N. (Ids cannot serve:
+PostgreSQL hands them out at insert, so a lower id can commit after a higher one is seen.)
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from sqlmodel import col, select
 
 from storage import ops
 from storage.db import Store
-from storage.models import Event, EventRevision, Incident, Milestone, StatusUpdate
+from storage.models import Event, Incident, Milestone, StatusUpdate
 
 
 class EventRow(NamedTuple):
@@ -52,10 +56,10 @@ class EventStub(NamedTuple):
 
 @dataclass(frozen=True)
 class Watermark:
-    """The newest event (by its number) and the newest revision a view has seen."""
+    """The incident's change count as of the last read: the view has every event written
+    by the changes up to it."""
 
-    seq: int = 0
-    revision_id: int = 0
+    change_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -122,12 +126,9 @@ def change_count(store: Store, ref: str) -> int | None:
         return session.exec(select(Incident.change_count).where(Incident.ref == ref)).first()
 
 
-def _watermark(session: sa.orm.Session, incident_id: int) -> Watermark:
-    # Both are index look-ups: (incident_id, seq) is unique, and revisions are counted
-    # across all incidents (the query that uses the mark filters by incident again).
-    seq = session.execute(sa.select(sa.func.max(Event.seq)).where(Event.incident_id == incident_id)).scalar()
-    revision_id = session.execute(sa.select(sa.func.max(EventRevision.id))).scalar()
-    return Watermark(seq or 0, revision_id or 0)
+def _watermark(incident: Incident) -> Watermark:
+    # The incident row was read in the same snapshot as the events: they agree.
+    return Watermark(incident.change_count)
 
 
 _SQLITE_TIMELINE = (
@@ -159,7 +160,7 @@ def event_rows(store: Store, ref: str, *, newest: int | None = None) -> tuple[li
                 new(EventRow, (id_, seq, parse(at + "+00:00"), kind, author, text, key == 1, struck == 1, link, mark, detail))
                 for id_, seq, at, kind, author, text, key, struck, link, mark, detail in cursor.fetchall()
             ]
-            return rows, _watermark(session, incident.id)  # type: ignore[arg-type]
+            return rows, _watermark(incident)
         query = sa.select(*_event_columns(declared_is_start)).where(Event.incident_id == incident.id)
         if newest is None:
             query = query.order_by(col(Event.occurred_at), col(Event.seq))
@@ -168,32 +169,22 @@ def event_rows(store: Store, ref: str, *, newest: int | None = None) -> tuple[li
         rows = list(map(EventRow._make, connection.execute(query).all()))  # Core, not the ORM
         if newest is not None:
             rows.reverse()
-        return rows, _watermark(session, incident.id)  # type: ignore[arg-type]
+        return rows, _watermark(incident)
 
 
 def events_since(store: Store, ref: str, mark: Watermark) -> tuple[list[EventRow], Watermark]:
     """Events added or revised (edited, struck) after `mark`, and the new watermark."""
     with store.read() as session:
         incident = ops.find_incident(session, ref)
+        if incident.change_count == mark.change_count:
+            return [], mark
         connection = session.connection()
         columns = _event_columns(_declared_is_start(session, incident.id))  # type: ignore[arg-type]
-        added = connection.execute(
-            sa.select(*columns).where(Event.incident_id == incident.id, Event.seq > mark.seq)
+        changed = connection.execute(  # one look-up in the (incident, change number) index
+            sa.select(*columns).where(Event.incident_id == incident.id, Event.change_number > mark.change_count)
         ).all()
-        revised_ids = connection.execute(
-            sa.select(EventRevision.event_id).where(EventRevision.id > mark.revision_id)
-        ).scalars().all()
-        revised = (
-            connection.execute(
-                sa.select(*columns).where(
-                    Event.incident_id == incident.id, Event.seq <= mark.seq, col(Event.id).in_(set(revised_ids))
-                )
-            ).all()
-            if revised_ids
-            else []
-        )
-        rows = sorted(map(EventRow._make, [*added, *revised]), key=lambda row: (row.at, row.seq))
-        return rows, _watermark(session, incident.id)  # type: ignore[arg-type]
+        rows = sorted(map(EventRow._make, changed), key=lambda row: (row.at, row.seq))
+        return rows, _watermark(incident)
 
 
 def event_index(store: Store, ref: str) -> tuple[list[EventStub], Watermark]:
@@ -217,7 +208,7 @@ def event_index(store: Store, ref: str) -> tuple[list[EventStub], Watermark]:
                 .order_by(col(Event.occurred_at), col(Event.seq))
             )
             rows = [new(EventStub, (id_, seq, at, None)) for id_, seq, at in result.all()]
-        return rows, _watermark(session, incident.id)  # type: ignore[arg-type]
+        return rows, _watermark(incident)
 
 
 def events_by_id(store: Store, ref: str, ids: Sequence[int]) -> dict[int, EventRow]:

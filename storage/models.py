@@ -114,7 +114,8 @@ class Incident(SQLModel, table=True):
     declared_at: datetime = utc_field()
     updated_at: datetime = utc_field(index=True)
     change_count: int = 0
-    """Bumped by every change to the incident or its timeline: what live views poll."""
+    """Bumped by every change to the incident or its timeline, with the incident's row locked
+    (so the counts commit in order): what live views poll."""
 
 
 class Milestone(SQLModel, table=True):
@@ -152,6 +153,7 @@ class Event(SQLModel, table=True):
         sa.UniqueConstraint("incident_id", "seq"),
         sa.UniqueConstraint("incident_id", "entry_id", name="uq_event_incident_entry"),
         sa.Index("ix_event_incident_occurred", "incident_id", "occurred_at", "seq"),
+        sa.Index("ix_event_incident_change", "incident_id", "change_number"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -169,6 +171,9 @@ class Event(SQLModel, table=True):
     revision: int = 1
     entry_id: str | None = Field(default=None, max_length=64)
     """The id a scribe line got when it was entered: writing it again finds this event."""
+    change_number: int = 0
+    """The incident's `change_count` after the change that last wrote this event (logged,
+    edited or struck): a live view asks for the events changed after the count it has seen."""
 
 
 class EventRevision(SQLModel, table=True):

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from storage.db import Store
@@ -294,8 +296,8 @@ def add_event(
         detail=detail,
         entry_id=entry_id,
     )
+    event.change_number = touch(session, incident, logged_at)
     session.add(event)
-    touch(session, incident, logged_at)
     session.flush()
     return event
 
@@ -304,11 +306,16 @@ _LAST_SEQ = sa.select(sa.func.max(Event.seq)).where(Event.incident_id == sa.bind
 """The incident's last event number (built once: every event reads it)."""
 
 
-def touch(session: Session, incident: Incident, at: datetime) -> None:
-    """Mark the incident changed, so live views pick the change up."""
+def touch(session: Session, incident: Incident, at: datetime) -> int:
+    """Mark the incident changed, so live views pick the change up; the new change count.
+
+    The caller holds the incident's row locked (or created it), so each count is taken and
+    committed by one transaction at a time: a view that has seen count N has seen every
+    change numbered N or lower."""
     incident.updated_at = at
     incident.change_count += 1
     session.add(incident)
+    return incident.change_count
 
 
 def parse_line(store: Store, line: str) -> ScribeLine:
@@ -455,8 +462,8 @@ def edit_event(store: Store, ref: str, seq: int, line: str, *, author: str | Non
         event.link = parsed.link
         if parsed.occurred_at is not None:
             event.occurred_at = _when(store, parsed.occurred_at)
+        event.change_number = touch(session, incident, store.now())
         session.add(event)
-        touch(session, incident, store.now())
         session.flush()
         return event
 
@@ -470,8 +477,8 @@ def strike_event(store: Store, ref: str, seq: int, *, author: str | None = None)
             raise InvalidInput(f"event #{seq} is already struck")
         _keep_revision(session, event, replaced_at=store.now(), replaced_by=author or store.user)
         event.struck = True
+        event.change_number = touch(session, incident, store.now())
         session.add(event)
-        touch(session, incident, store.now())
         session.flush()
         return event
 
@@ -491,7 +498,19 @@ def event_history(store: Store, ref: str, seq: int) -> list[EventRevision]:
 # --- declaring -------------------------------------------------------------------------
 
 
+_REFERENCE_LOCK = sa.text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:base))").bindparams(
+    namespace=0x57A8_0001
+)
+"""Held by a PostgreSQL declare from choosing its reference until it commits (SQLite's
+writers already run one at a time)."""
+
+
 def _unique_ref(session: Session, base: str) -> str:
+    """The first free reference of `base`, `base-2`, `base-3`...; on PostgreSQL the
+    transaction first waits for any other declare of the same base to commit, so no two
+    pick the same one (each would otherwise see the other's only on the unique index)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_REFERENCE_LOCK, {"base": base})
     taken = set(
         session.exec(
             select(Incident.ref).where(
@@ -735,13 +754,16 @@ def _milestones(session: Session, incident: Incident) -> dict[str, datetime]:
 
 
 def person_named(session: Session, name: str) -> Person:
-    """The person with this name, created on first mention."""
+    """The person with this name, created on first mention.
+
+    Two transactions may mention a new name at once: the insert skips a name another one
+    has inserted (on PostgreSQL it waits for that one to commit), so neither fails."""
     name = _required(name, "a person's name")
     person = session.exec(select(Person).where(Person.name == name)).first()
     if person is None:
-        person = Person(name=name)
-        session.add(person)
-        session.flush()
+        dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+        session.execute(dialect_insert(Person).values(name=name, contact="").on_conflict_do_nothing(index_elements=["name"]))
+        person = session.exec(select(Person).where(Person.name == name)).one()
     return person
 
 
@@ -1160,6 +1182,7 @@ def log_many(
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
         last = session.exec(select(sa.func.max(Event.seq)).where(Event.incident_id == incident.id)).one() or 0
+        change_number = touch(session, incident, logged_at)
         rows = [
             {
                 "incident_id": incident.id,
@@ -1174,12 +1197,12 @@ def log_many(
                 "detail": None,
                 "struck": False,
                 "revision": 1,
+                "change_number": change_number,
             }
             for offset, (item, occurred_at) in enumerate(parsed, start=1)
         ]
         for start in range(0, len(rows), 5000):
             session.execute(sa.insert(Event), rows[start : start + 5000])
-        touch(session, incident, logged_at)
         return len(rows)
 
 

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from storage import ops
+from storage import live, ops
 from storage.clock import FrozenClock
 from storage.db import Store, create_engine_for, resolve_url
 from storage.errors import DatabaseError
@@ -113,3 +113,39 @@ def test_a_corrupt_file_gets_one_clear_error(tmp_path: Path, policy: Policy, clo
     with pytest.raises(DatabaseError, match="not a readable warroom database"):
         Store(path, policy=policy, clock=clock)
     assert path.read_bytes() == garbage
+
+
+def test_upgrade_from_0005_stamps_no_event_and_the_live_view_follows_new_changes(
+    db_url: str, policy: Policy, clock: FrozenClock
+) -> None:
+    if "postgresql" in db_url:  # the shared fixture database is already at head: start from empty
+        engine = create_engine_for(db_url)
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+    engine = create_engine_for(resolve_url(db_url))
+    with engine.connect() as connection:
+        with connection.begin():
+            command.upgrade(alembic_config(connection), "0005")
+        with connection.begin():
+            for statement in FIRST_REVISION_ROWS:
+                connection.execute(sa.text(statement))
+            connection.execute(sa.text("UPDATE incident SET change_count = 7"))
+    assert current_revision(engine) == "0005"
+    engine.dispose()
+    with Store(db_url, policy=policy, clock=clock) as store:
+        assert current_revision(store.engine) == HEAD_REVISION
+        ref = "inc-26-11-20-SEV-1"
+        with store.read() as session:
+            stamped = session.execute(sa.text("SELECT seq, change_number FROM event ORDER BY seq")).all()
+        assert [tuple(row) for row in stamped] == [(1, 0), (2, 0)]
+        rows, mark = live.event_rows(store, ref)
+        assert [row.text for row in rows] == ["Declared SEV1: login is failing for everyone", "pager fired"]
+        assert mark == live.Watermark(7)
+        ops.edit_event(store, ref, 2, "pager fired at 10:05")
+        ops.log(store, ref, "after the upgrade")
+        rows, mark = live.events_since(store, ref, mark)
+        assert [(row.seq, row.text) for row in rows] == [(2, "pager fired at 10:05"), (3, "after the upgrade")]
+        assert mark == live.Watermark(9)
+        assert live.events_since(store, ref, mark) == ([], mark)
