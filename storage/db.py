@@ -8,11 +8,13 @@ policy in force, the clock and who is at the keyboard. Reads and writes go throu
 from __future__ import annotations
 
 import os
-import stat
+import random
 import sqlite3
+import stat
+import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -160,11 +162,44 @@ def _sqlite_connect_hook(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
     return on_connect
 
 
-def _on_sqlite_begin(connection: sa.Connection) -> None:
-    # Writers take the lock up front so a read transaction never has to be upgraded,
-    # which SQLite cannot wait for and would fail with "database is locked".
-    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+_WRITE_LOCK_POLL_S = (0.0005, 0.002)
+"""How long a writer waiting for SQLite's write lock sleeps between tries (at random in this range)."""
+
+
+def _sqlite_begin_hook(busy_timeout_ms: int) -> Callable[[sa.Connection], None]:
+    """What each SQLite transaction starts with: BEGIN, or BEGIN IMMEDIATE for a writer.
+
+    Writers take the lock up front so a read transaction never has to be upgraded, which
+    SQLite cannot wait for and would fail with "database is locked". A writer waits for the
+    lock by trying again every millisecond or two until `busy_timeout_ms` has passed, not
+    by SQLite's own busy handler: that one sleeps longer and longer (up to 100 ms) between
+    tries, so under many writers one that has waited a while keeps losing the lock to
+    writers that just arrived and fails as busy while the others go through.
+    """
+    restore_timeout = f"PRAGMA busy_timeout = {int(busy_timeout_ms)}"
+
+    def on_begin(connection: sa.Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if mode != "IMMEDIATE":
+            connection.exec_driver_sql(f"BEGIN {mode}")
+            return
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        deadline = time.monotonic() + busy_timeout_ms / 1000
+        driver.execute("PRAGMA busy_timeout = 0")
+        try:
+            while True:
+                try:
+                    driver.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                        raise
+                time.sleep(random.uniform(*_WRITE_LOCK_POLL_S))
+        finally:
+            driver.execute(restore_timeout)
+
+    return on_begin
 
 
 def create_engine_for(url: str, *, busy_timeout_ms: int | None = None, notices: list[str] | None = None) -> Engine:
@@ -183,7 +218,7 @@ def create_engine_for(url: str, *, busy_timeout_ms: int | None = None, notices: 
             connect_args={"timeout": wait_ms / 1000, "check_same_thread": False},
         )
         event.listen(engine, "connect", _sqlite_connect_hook(wait_ms))
-        event.listen(engine, "begin", _on_sqlite_begin)
+        event.listen(engine, "begin", _sqlite_begin_hook(wait_ms))
         return engine
     if parsed.get_backend_name() == "postgresql":
         options = f"-c lock_timeout={wait_ms}"

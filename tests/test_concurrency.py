@@ -397,3 +397,40 @@ def test_a_deadlock_between_two_writers_is_busy_so_the_change_is_run_again(
                 outcomes.append("busy")
                 assert "try again" in str(exc)
         assert sorted(outcomes) == ["busy", "done"]
+
+
+def test_a_waiting_sqlite_writer_gets_the_lock_in_a_short_gap(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+    """A writer that has waited a while still gets the lock when another lets go for a
+    moment. SQLite's own busy handler sleeps up to 100 ms between tries, so a writer kept
+    waiting by others that take the lock back within milliseconds failed as busy (1 of 88
+    simultaneous `warroom declare`s on a loaded machine)."""
+    path = tmp_path / "w.db"
+    with Store(resolve_url(path), policy=policy, clock=clock) as store:
+        ref = ops.declare(store, severity=2, functionality="login", state="failing", audience="EU").ref
+    stop = threading.Event()
+
+    def hog() -> None:  # holds the write lock 150 ms at a time, letting go for 2 ms
+        import sqlite3
+
+        connection = sqlite3.connect(path, isolation_level=None, timeout=10)
+        try:
+            while not stop.is_set():
+                connection.execute("BEGIN IMMEDIATE")
+                time.sleep(0.15)
+                connection.execute("COMMIT")
+                time.sleep(0.002)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hog)
+    thread.start()
+    try:
+        time.sleep(0.05)
+        with Store(resolve_url(path), policy=policy, clock=clock, busy_timeout_ms=3000) as waiter:
+            for number in range(5):
+                ops.log(waiter, ref, f"line {number}", author="waiter")
+    finally:
+        stop.set()
+        thread.join()
+    with Store(resolve_url(path), policy=policy, clock=clock) as store:
+        assert [row.text for row in live.event_rows(store, ref)[0] if row.author == "waiter"] == [f"line {n}" for n in range(5)]
