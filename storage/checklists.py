@@ -60,6 +60,7 @@ from storage.models import (
     RoleAssignment,
     StatusUpdate,
 )
+from storage.timeparse import out_of_range
 
 PROCESS = "process"
 FOLLOWUP = "followup"
@@ -363,6 +364,9 @@ def _when(store: Store, at: datetime | None) -> datetime:
         return now
     if at.tzinfo is None or at.utcoffset() is None:
         raise InvalidInput("a time needs a timezone")
+    problem = out_of_range(at, now=now)
+    if problem is not None:
+        raise InvalidInput(f"{at.isoformat()} is {problem}")
     if at - now > ops.FUTURE_TOLERANCE:
         raise InvalidInput(f"{at.isoformat()} is in the future: a step is ticked when it is done or after")
     return at.astimezone(now.tzinfo)

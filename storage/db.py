@@ -299,6 +299,7 @@ class Store:
         busy_timeout_ms: int | None = None,
         identity: Identity | None = None,
     ) -> None:
+        import storage.limits  # noqa: F401  (refuses text longer than its column holds, on every flush)
         from storage.identity import resolve_identity
         from storage.policy import load_policy
 

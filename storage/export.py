@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime, timezone
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -18,15 +18,20 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
     ValidationError,
     ValidationInfo,
 )
+from pydantic_core import PydanticCustomError
 from sqlmodel import Session, col, select
 
 from storage import markdown as md
 from storage import ops
 from storage.db import Store
 from storage.errors import InvalidInput
+from storage.limits import TEXT_LIMITS, too_long
 from storage.metrics import response_metrics, time_in_severity
 from storage.models import (
     ACTION_ITEM_STATES,
@@ -50,7 +55,13 @@ from storage.models import (
     StatusUpdate,
 )
 from storage.text import json_escaped
-from storage.timeparse import quote_input
+from storage.timeparse import (
+    BEFORE_EARLIEST,
+    EARLIEST,
+    TOO_FAR_AHEAD,
+    out_of_range,
+    quote_input,
+)
 
 FORMAT_NAME = "warroom.incident"
 FORMAT_VERSION = 1
@@ -63,30 +74,47 @@ def utc_iso(value: datetime) -> str:
     return value.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
-IMPORT_LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
-"""Imported times must be earlier: deadlines and cadences are counted on from them."""
-
-
 def _in_utc(value: datetime, info: ValidationInfo) -> datetime:
-    """`value` in UTC; on import, also within the years a deadline can be counted in."""
+    """`value` in UTC; on import (`now` in the context), also within the range of times
+    warroom accepts anywhere (`storage.timeparse.out_of_range`)."""
+    now: datetime | None = (info.context or {}).get("now")
     try:
         value = value.astimezone(timezone.utc)
     except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is past the last representable year
-        raise ValueError("the time is out of range") from None
-    if info.context and info.context.get("importing") and value >= IMPORT_LATEST:
-        raise ValueError(f"{utc_iso(value)} is out of range: times must be before the year {IMPORT_LATEST.year}")
+        edge = BEFORE_EARLIEST if value.year < EARLIEST.year else TOO_FAR_AHEAD
+        raise PydanticCustomError(
+            "time_out_of_range", "{time} is {problem}", {"time": value.isoformat(), "problem": edge}
+        ) from None
+    problem = out_of_range(value, now=now) if now is not None else None
+    if problem is not None:
+        raise PydanticCustomError("time_out_of_range", "{time} is {problem}", {"time": utc_iso(value), "problem": problem})
     return value
 
 
 UTCTime = Annotated[AwareDatetime, AfterValidator(_in_utc), PlainSerializer(utc_iso, when_used="json")]
 """An aware time, held in UTC and written as `2026-11-23T14:32:00Z`."""
 
-StoredInt = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+StoredInt = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
 """A number kept in an INTEGER column (32 bits on PostgreSQL)."""
 
 
+def _max(name: str) -> StringConstraints:
+    """At most as many characters as column `name` (`table.column`) holds (`storage.limits`)."""
+    return StringConstraints(max_length=TEXT_LIMITS[name])
+
+
+Name = Annotated[str, _max("person.name")]
+TitlePart = Annotated[str, _max("incident.functionality")]
+Paragraph = Annotated[str, _max("incident.customer_impact")]
+EventText = Annotated[str, _max("event.text")]
+Label = Annotated[str, _max("action_item.title")]
+Url = Annotated[str, _max("action_item.ticket_url")]
+Section = Annotated[str, _max("postmortem_section.body")]
+
+
 class _Doc(BaseModel):
-    """Base of every part of the document: unknown keys are refused."""
+    """Base of every part of the document: unknown keys are refused; numbers and booleans
+    must be JSON numbers and booleans (`true` is no severity, `1` no boolean)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -108,73 +136,73 @@ PmStatus = Annotated[str, _choice_validator(POSTMORTEM_STATUSES)]
 
 
 class IncidentDoc(_Doc):
-    ref: str = Field(min_length=1, max_length=64)
+    ref: str = Field(min_length=1, max_length=TEXT_LIMITS["incident.ref"])
     title: str = ""
-    functionality: str
-    state: str
-    audience: str
-    severity: int
+    functionality: TitlePart
+    state: TitlePart
+    audience: TitlePart
+    severity: StrictInt
     status: Status
-    customer_impact: str = ""
+    customer_impact: Paragraph = ""
     quantity_impacted: Quantity = "Unknown"
-    known_impacted_customers: str = ""
-    full_outage: bool = False
-    primary: str | None = None
+    known_impacted_customers: Paragraph = ""
+    full_outage: StrictBool = False
+    primary: Annotated[str, _max("incident.primary_ref")] | None = None
     declared_at: UTCTime
     milestones: dict[str, UTCTime] = {}
 
 
 class SeverityDoc(_Doc):
-    severity: int
+    severity: StrictInt
     at: UTCTime
     logged_at: UTCTime
-    author: str = ""
+    author: Name = ""
 
 
 class RoleDoc(_Doc):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     role: str
-    person: str = Field(min_length=1)
+    person: Name = Field(min_length=1)
     from_: UTCTime = Field(alias="from")
     until: UTCTime | None = None
-    note: str = ""
+    note: Annotated[str, _max("role_assignment.note")] = ""
 
 
 class RevisionDoc(_Doc):
     revision: StoredInt
     at: UTCTime
     kind: Kind
-    text: str
-    link: str | None = None
-    key: bool = False
-    struck: bool = False
+    text: EventText
+    link: EventText | None = None
+    key: StrictBool = False
+    struck: StrictBool = False
     replaced_at: UTCTime
-    replaced_by: str = ""
+    replaced_by: Name = ""
 
 
 class EventDoc(_Doc):
-    seq: int = Field(ge=1, le=2**31 - 1)
+    seq: StrictInt = Field(ge=1, le=2**31 - 1)
     at: UTCTime
     logged_at: UTCTime
     kind: Kind
-    text: str
-    author: str = ""
-    link: str | None = None
-    key: bool = False
-    detail: str | None = None
-    struck: bool = False
+    text: EventText
+    author: Name = ""
+    link: EventText | None = None
+    key: StrictBool = False
+    detail: Annotated[str, _max("event.detail")] | None = None
+    struck: StrictBool = False
     revisions: list[RevisionDoc] = []
 
 
 class UpdateDoc(_Doc):
-    channel: str
-    kind: str
-    subject: str = ""
-    body: str = ""
+    channel: Annotated[str, _max("status_update.channel")]
+    kind: Annotated[str, _max("status_update.kind")]
+    subject: Annotated[str, _max("status_update.subject")] = ""
+    body: Annotated[str, _max("status_update.body")] = ""
     sent_at: UTCTime
-    author: str = ""
-    posted: bool = True
+    author: Name = ""
+    posted: StrictBool = True
 
 
 def _no_comma(tag: str) -> str:
@@ -183,59 +211,67 @@ def _no_comma(tag: str) -> str:
     return tag
 
 
+def _tags_fit(tags: list[str]) -> list[str]:
+    """Tags whose comma-separated form fits the column that keeps them."""
+    joined, limit = len(",".join(tags)), TEXT_LIMITS["action_item.tags"]
+    if joined > limit:
+        raise PydanticCustomError("string_too_long", "together {problem}", {"problem": too_long(joined, limit)})
+    return tags
+
+
 class ActionItemDoc(_Doc):
-    title: str = Field(min_length=1)
-    owner: str = ""
+    title: Label = Field(min_length=1)
+    owner: Name = ""
     priority: Priority = "P1"
-    tags: list[Annotated[str, AfterValidator(_no_comma)]] = []
+    tags: Annotated[list[Annotated[str, AfterValidator(_no_comma)]], AfterValidator(_tags_fit)] = []
     due_date: date | None = None
-    ticket_url: str = ""
+    ticket_url: Url = ""
     state: ItemState = "open"
-    category: str = ""
+    category: Annotated[str, _max("action_item.category")] = ""
     created_at: UTCTime
 
 
 class ImpactDoc(_Doc):
-    time_in_sev: dict[str, int] = {}
+    time_in_sev: dict[str, StrictInt] = {}
     notifications_out_of_sla: StoredInt | None = None
     events_dropped: StoredInt | None = None
     accounts_affected: StoredInt | None = None
     users_affected: StoredInt | None = None
-    support_requests: str = ""
+    support_requests: Annotated[str, _max("postmortem.support_requests")] = ""
 
 
 class PostmortemDoc(_Doc):
-    owner: str = ""
+    owner: Name = ""
     status: PmStatus = "draft"
     meeting_at: UTCTime | None = None
-    recording_url: str = ""
-    sections: dict[str, str] = {}
+    recording_url: Url = ""
+    sections: dict[Annotated[str, _max("postmortem_section.key")], Section] = {}
     impact: ImpactDoc = ImpactDoc()
 
 
 class ChecklistDoc(_Doc):
-    list: str
-    key: str
-    person: str = ""
-    role: str = ""
-    label: str
+    list: Annotated[str, _max("checklist_item.list")]
+    key: Annotated[str, _max("checklist_item.key")]
+    person: Name = ""
+    role: Annotated[str, _max("checklist_item.role")] = ""
+    label: Annotated[str, _max("checklist_item.label")]
     position: StoredInt = 0
     done_at: UTCTime | None = None
-    done_by: str = ""
+    done_by: Name = ""
 
 
 class MetricsDoc(_Doc):
-    time_to_detect_s: int | None = None
-    time_to_acknowledge_s: int | None = None
-    time_to_mitigate_s: int | None = None
-    time_to_resolve_s: int | None = None
+    time_to_detect_s: StrictInt | None = None
+    time_to_acknowledge_s: StrictInt | None = None
+    time_to_mitigate_s: StrictInt | None = None
+    time_to_resolve_s: StrictInt | None = None
 
 
 class IncidentDocument(_Doc):
     """The whole exported incident."""
 
     format: str = FORMAT_NAME
-    version: int = FORMAT_VERSION
+    version: StrictInt = FORMAT_VERSION
     incident: IncidentDoc
     severity_history: list[SeverityDoc]
     roles: list[RoleDoc] = []
@@ -418,28 +454,76 @@ def export_json(store: Store, ref: str) -> str:
 # --- import ----------------------------------------------------------------------------
 
 
-def parse_document(text: str | bytes) -> IncidentDocument:
-    """Validate JSON text as an export document; errors name the field at fault."""
+def parse_document(text: str | bytes, *, now: datetime | None = None) -> IncidentDocument:
+    """Validate JSON text as an export document; errors name the field at fault.
+
+    Every time must lie in the range warroom accepts as of `now` (default: the system
+    clock), see `storage.timeparse.out_of_range`.
+    """
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, object_pairs_hook=_object, parse_int=_integer)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"not a warroom export: invalid JSON ({exc})") from None
     except RecursionError:
         raise InvalidInput("not a warroom export: the JSON is nested too deeply") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
         raise InvalidInput(f"not a warroom export: the document has no \"format\": \"{FORMAT_NAME}\"")
-    if raw.get("version") != FORMAT_VERSION:
+    _refuse_unreadable_values(raw)
+    version = raw.get("version")
+    if type(version) is not int or version != FORMAT_VERSION:  # `true` equals 1 in Python
         raise InvalidInput(
-            f"export format version {raw.get('version')!r} is not supported (this warroom reads {FORMAT_VERSION})"
+            f"export format version {_path_part(json.dumps(version, ensure_ascii=False))} is not supported "
+            f"(this warroom reads {FORMAT_VERSION})"
         )
-    _refuse_unstorable_text(raw)
+    context = {"now": now if now is not None else datetime.now(timezone.utc)}
     try:
-        return IncidentDocument.model_validate(raw, context={"importing": True})
+        return IncidentDocument.model_validate(raw, context=context)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(_path_part(part) for part in first["loc"]) or "document"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise InvalidInput(f"invalid export: {where}: {first['msg']}{more}") from None
+        reason = first["msg"]
+        limit = (first.get("ctx") or {}).get("max_length")
+        if first["type"] == "string_too_long" and isinstance(first["input"], str) and limit is not None:
+            reason = too_long(len(first["input"]), limit)
+        raise InvalidInput(f"invalid export: {where}: {reason}{more}") from None
+
+
+class _RepeatedKey(dict[str, Any]):
+    """A JSON object that names a key twice (`json` keeps the last): refused, with where."""
+
+    repeated: str = ""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, marked when a key comes twice."""
+    found = dict(pairs)
+    if len(found) == len(pairs):
+        return found
+    marked = _RepeatedKey(found)
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            marked.repeated = key
+            break
+        seen.add(key)
+    return marked
+
+
+_LONGEST_NUMBER = 40
+"""More digits than any number of the document has (the largest is 64 bits: 20 digits)."""
+
+
+class _HugeNumber:
+    """A JSON integer too long for any field (Python refuses to read past 4,300 digits)."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _integer(text: str) -> int | _HugeNumber:
+    digits = len(text.lstrip("-"))
+    return int(text) if digits <= _LONGEST_NUMBER else _HugeNumber(digits)
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -451,12 +535,17 @@ def _path_part(part: object) -> str:
     return text if text.isprintable() and len(text) <= 40 and "." not in text else quote_input(text)
 
 
-def _refuse_unstorable_text(raw: object) -> None:
-    """Refuse texts no database can hold: a NUL (PostgreSQL refuses it, and so does every
+def _refuse_unreadable_values(raw: object) -> None:
+    """Refuse what no field can hold, naming where: a key given twice in one object, a
+    number too long to read, texts with a NUL (PostgreSQL refuses it, and so does every
     other way into the record) or a lone surrogate (not Unicode: no UTF-8 encoding)."""
     stack: list[tuple[object, str]] = [(raw, "")]
     while stack:
         value, where = stack.pop()
+        if isinstance(value, _RepeatedKey):
+            raise InvalidInput(
+                f"invalid export: {where or 'the document'}: the key {quote_input(value.repeated)} is given twice"
+            )
         if isinstance(value, dict):
             items: list[tuple[object, object]] = list(value.items())
         elif isinstance(value, list):
@@ -465,6 +554,10 @@ def _refuse_unstorable_text(raw: object) -> None:
             continue
         for key, item in items:
             path = f"{where}.{_path_part(key)}" if where else _path_part(key)
+            if isinstance(item, _HugeNumber):
+                raise InvalidInput(
+                    f"invalid export: {path}: a number {item.digits:,} digits long, larger than any field holds"
+                )
             for text in (key, item):
                 if not isinstance(text, str):
                     continue
@@ -485,7 +578,7 @@ def import_document(store: Store, document: IncidentDocument) -> Incident:
         store.policy.role(holding.role)
     unknown = set(doc.milestones) - set(MILESTONES)
     if unknown:
-        raise InvalidInput(f"invalid export: unknown milestone {sorted(unknown)[0]!r}")
+        raise InvalidInput(f"invalid export: unknown milestone {quote_input(sorted(unknown)[0])}")
     if doc.ref != doc.ref.strip() or not doc.ref.isprintable():  # it could never be typed back
         raise InvalidInput(
             f"invalid export: incident.ref: {quote_input(doc.ref)} has spaces around it or control characters"
@@ -616,7 +709,7 @@ def import_document(store: Store, document: IncidentDocument) -> Incident:
 
 def import_json(store: Store, text: str | bytes) -> Incident:
     """Import one incident from export JSON text."""
-    return import_document(store, parse_document(text))
+    return import_document(store, parse_document(text, now=store.now()))
 
 
 # --- Markdown --------------------------------------------------------------------------

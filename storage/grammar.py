@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from storage.errors import InvalidInput
+from storage.limits import EVENT_TEXT, too_long
 from storage.timeparse import parse_when, quote_input
 
 __all__ = [
@@ -71,7 +72,8 @@ def parse_scribe_line(line: str, *, now: datetime, tz: tzinfo) -> ScribeLine:
     `!` (key event, may be glued to the next token) and `/note`, `/action`, `/decision`,
     `/todo`, `/query`, `/comms` (case-insensitive). A `\\` ends the prefixes and is dropped.
     The text is kept verbatim apart from surrounding whitespace; its first http(s) URL
-    becomes `link`. Raises ScribeLineError with a message for the user.
+    becomes `link`; it holds at most `storage.limits.EVENT_TEXT` characters. Raises
+    ScribeLineError with a message for the user.
     """
     body = line.strip()
     if not body:
@@ -138,6 +140,8 @@ def parse_scribe_line(line: str, *, now: datetime, tz: tzinfo) -> ScribeLine:
     text = body[pos:].strip()
     if not text:
         raise ScribeLineError("nothing to log: type the event after the prefixes", line)
+    if len(text) > EVENT_TEXT:
+        raise ScribeLineError(f"the line is {too_long(len(text), EVENT_TEXT)}: split it", line)
     return ScribeLine(
         text=text,
         kind=kind_token[1:].lower() if kind_token else "note",

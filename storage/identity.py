@@ -182,6 +182,8 @@ def save_user(path: Path, name: str) -> None:
             raise ConfigError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        except ValueError:  # a number too long for int()
+            raise ConfigError(f"{path}: invalid TOML: a number is too long to read") from None
         if "user" in data:
             raise ConfigError(f"{path} already sets user: change it there")
         text = line + old

@@ -44,7 +44,8 @@ from storage.models import (
     StatusUpdate,
     TYPED_KINDS,
 )
-from storage.timeparse import quote_input, time_concerns
+from storage.limits import check_text
+from storage.timeparse import out_of_range, quote_input, time_concerns
 
 AUTHOR_ENV = USER_ENV
 FUTURE_TOLERANCE = timedelta(seconds=60)
@@ -166,9 +167,32 @@ def _when(store: Store, at: datetime | None, *, allow_future: bool = False) -> d
         return now
     if at.tzinfo is None:
         raise InvalidInput("a time needs a timezone")
+    _in_range(at, now)
     if not allow_future and at - now > FUTURE_TOLERANCE:
         raise InvalidInput(f"{at.isoformat()} is in the future: events are logged as they happen or after")
     return at.astimezone(now.tzinfo)
+
+
+def _in_range(at: datetime, now: datetime) -> datetime:
+    """`at`, refused when outside the times warroom accepts (`timeparse.out_of_range`)."""
+    problem = out_of_range(at, now=now)
+    if problem is not None:
+        raise InvalidInput(f"{at.isoformat()} is {problem}")
+    return at
+
+
+STORED_INT_MAX = 2**31 - 1
+"""The largest number an INTEGER column holds on every backend (32 bits on PostgreSQL)."""
+
+
+def _stored_number(value: int) -> bool:
+    """Whether a row can have `value` as its number (an event number, an id)."""
+    return 1 <= value <= STORED_INT_MAX
+
+
+def _number_shown(value: int) -> str:
+    """`value` for a message: a number past 64 bits (up to millions of digits) is not printed."""
+    return f"#{value}" if value.bit_length() <= 64 else "with a number that large"
 
 
 def _required(value: str, what: str) -> str:
@@ -423,6 +447,8 @@ def logged_entries(store: Store, ref: str, entry_ids: Sequence[str]) -> set[str]
 
 
 def _find_event(session: Session, incident: Incident, seq: int) -> Event:
+    if not _stored_number(seq):
+        raise NotFound(f"{incident.ref} has no event {_number_shown(seq)}: events are numbered from 1")
     event = session.exec(select(Event).where(Event.incident_id == incident.id, Event.seq == seq)).first()
     if event is None:
         raise NotFound(f"{incident.ref} has no event #{seq}")
@@ -1121,7 +1147,11 @@ def update_postmortem(
             raise InvalidInput(f"unknown impact number {key!r}: use one of {', '.join(POSTMORTEM_NUMBERS)}")
         if value is not None and value < 0:
             raise InvalidInput(f"{key.replace('_', ' ')} cannot be negative")
+        if value is not None and value > STORED_INT_MAX:
+            raise InvalidInput(f"{key.replace('_', ' ')} is too large: at most {STORED_INT_MAX:,}")
     now = store.now()
+    if meeting_at is not None:
+        _in_range(meeting_at, now)
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
         postmortem = session.exec(select(Postmortem).where(Postmortem.incident_id == incident.id)).first()
@@ -1170,7 +1200,7 @@ def log_many(
     For pasting a batch of notes or loading a large incident; every line goes through
     the same grammar as `log`. Returns how many events were written.
     """
-    author = author or store.user
+    author = check_text("event.author", author or store.user) or ""
     logged_at = store.now()
     parsed = []
     for number, (line, at) in enumerate(lines, start=1):
@@ -1221,9 +1251,9 @@ def update_action_item(
     """Change an action item of `ref`; only the fields given change (`due_date=None` clears it)."""
     with store.write() as session:
         incident = find_incident(session, ref, lock=True)
-        item = session.get(ActionItem, item_id)
+        item = session.get(ActionItem, item_id) if _stored_number(item_id) else None
         if item is None or item.incident_id != incident.id:
-            raise NotFound(f"{incident.ref} has no action item {item_id}")
+            raise NotFound(f"{incident.ref} has no action item {_number_shown(item_id)}")
         if title is not None:
             item.title = _required(title, "an action item's title")
         if owner is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -295,6 +296,11 @@ class Policy:
 _SEVERITY_INPUT = re.compile(r"(?:sev[\s_-]*)?([0-9]{1,9})", re.IGNORECASE | re.ASCII)
 _SEVERITY_KEY = re.compile(r"SEV(0|[1-9][0-9]{0,5})", re.ASCII)
 _ROLE_KEY = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)
+ROLE_KEY_MAX = 32
+"""The longest role key: what `role_assignment.role` holds (`storage.limits`, not imported
+here: the policy loads before the record's tables are needed)."""
+FOLLOW_UP_MAX = 1_000
+"""The longest follow-up step: what `checklist_item.label` holds (`storage.limits`)."""
 
 
 def _role_alias(text: str) -> str:
@@ -386,6 +392,12 @@ def _parse_toml(text: str, label: str) -> dict[str, Any]:
         raise ConfigError(f"{label}: invalid TOML: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{label}: invalid TOML: arrays or tables nested too deeply") from None
+    except ValueError:  # tomllib reads a number with int(), which refuses more than 4,300 digits
+        raise ConfigError(f"{label}: invalid TOML: {TOML_NUMBER_TOO_LONG}") from None
+
+
+TOML_NUMBER_TOO_LONG = f"a number is too long to read (more than {sys.get_int_max_str_digits():,} digits)"
+"""Why a TOML file holding a number of thousands of digits is refused."""
 
 
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -540,6 +552,13 @@ class _Builder:
             self.fail(where, f"expected an array of texts, got {_kind(value)}")
         return tuple(self.text(item, f"{where}[{i}]") for i, item in enumerate(value))
 
+    def follow_up(self, value: Any, where: str) -> tuple[str, ...]:
+        steps = self.text_list(value, where)
+        for i, step in enumerate(steps):
+            if len(step) > FOLLOW_UP_MAX:
+                self.fail(f"{where}[{i}]", f"too long: {len(step):,} characters, at most {FOLLOW_UP_MAX:,}")
+        return steps
+
     def template(self, value: Any, where: str, names: Iterable[str], *, empty: bool = False) -> str:
         template = self.text(value, where, empty=empty)
         dummy = {name: name for name in names}
@@ -645,6 +664,8 @@ class _Builder:
             where = _join("roles", key)
             if not _ROLE_KEY.fullmatch(key):
                 self.fail(where, "role keys use lowercase letters, digits and underscores, like customer_liaison")
+            if len(key) > ROLE_KEY_MAX:
+                self.fail(where, f"a role key is at most {ROLE_KEY_MAX} characters")
             role = self.table(raw, where)
             self.check_keys(role, _ROLE_KEYS, where)
             self.require(role, ("name",), where, "a role")
@@ -657,7 +678,7 @@ class _Builder:
                 key=key,
                 name=name,
                 many=self.boolean(role.get("many", False), f"{where}.many"),
-                follow_up=self.text_list(role.get("follow_up", []), f"{where}.follow_up"),
+                follow_up=self.follow_up(role.get("follow_up", []), f"{where}.follow_up"),
             )
         if not found:
             self.fail("roles", "at least one role is needed")

@@ -9,7 +9,9 @@ from sqlmodel import col, delete, select
 
 from storage.db import Store
 from storage.errors import InvalidInput
+from storage.limits import check_text
 from storage.models import ServiceOwner
+from storage.timeparse import quote_input
 
 CSV_COLUMNS: tuple[str, ...] = (
     "functionality",
@@ -27,12 +29,22 @@ CSV_COLUMNS: tuple[str, ...] = (
 def parse_ownership_csv(text: str) -> list[ServiceOwner]:
     """Rows of an ownership CSV with a header line; errors name the line at fault."""
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _owners(reader)
+    except csv.Error as exc:  # a field past csv's limit (131,072 characters), a stray quote...
+        raise InvalidInput(f"line {reader.reader.line_num}: not readable as CSV ({exc})") from None
+
+
+def _owners(reader: csv.DictReader[str]) -> list[ServiceOwner]:
     header = [name.strip().lower() for name in reader.fieldnames or []]
     if "functionality" not in header:
         raise InvalidInput(f"the CSV needs a header line with a 'functionality' column; columns: {', '.join(CSV_COLUMNS)}")
     unknown = [name for name in header if name not in CSV_COLUMNS]
     if unknown:
-        raise InvalidInput(f"unknown CSV column {unknown[0]!r}: use {', '.join(CSV_COLUMNS)}")
+        raise InvalidInput(f"unknown CSV column {quote_input(unknown[0])}: use {', '.join(CSV_COLUMNS)}")
+    repeated = [name for position, name in enumerate(header) if name in header[:position]]
+    if repeated:
+        raise InvalidInput(f"the CSV header names the column {quote_input(repeated[0])} twice")
     reader.fieldnames = header
     owners = []
     for row in reader:
@@ -45,6 +57,8 @@ def parse_ownership_csv(text: str) -> list[ServiceOwner]:
             raise InvalidInput(f"line {reader.line_num}: the functionality is empty")
         if any("\x00" in value for value in values.values()):
             raise InvalidInput(f"line {reader.line_num}: holds a NUL character")
+        for key, value in values.items():
+            check_text(f"service_owner.{key}", value, label=f"line {reader.line_num}: the {key}")
         owners.append(ServiceOwner(**values))
     return owners
 

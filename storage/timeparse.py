@@ -15,8 +15,13 @@ from storage.clock import to_utc
 from storage.errors import InvalidInput
 
 __all__ = [
+    "BEFORE_EARLIEST",
+    "EARLIEST",
     "FUTURE_TOLERANCE",
+    "LATEST_AHEAD",
+    "TOO_FAR_AHEAD",
     "format_duration",
+    "out_of_range",
     "parse_duration",
     "parse_when",
     "quote_input",
@@ -27,6 +32,24 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 """No time before this is accepted (nor shown: far years do not convert to every zone)."""
 LATEST_AHEAD = timedelta(days=366)
 """No time further ahead of now than this is accepted, even confirmed."""
+
+
+def out_of_range(at: datetime, *, now: datetime) -> str | None:
+    """Why `at` is outside the one range of times warroom accepts anywhere (typed, given to
+    an operation, imported): from `EARLIEST` to `LATEST_AHEAD` after `now`; None inside it.
+
+    Far years do not convert to every zone, so a time outside would crash what shows it.
+    """
+    if at < EARLIEST:
+        return BEFORE_EARLIEST
+    if at - now > LATEST_AHEAD:
+        return TOO_FAR_AHEAD
+    return None
+
+
+BEFORE_EARLIEST = "out of range: before 1970, no incident is that old"
+TOO_FAR_AHEAD = "out of range: more than a year ahead, check the date"
+"""What `out_of_range` says, for a time too far out to be converted at all."""
 
 FUTURE_TOLERANCE = timedelta(seconds=60)
 """How far after `now` a time may be before it counts as "in the future" (clock skew)."""
@@ -121,10 +144,9 @@ def parse_when(text: str, *, now: datetime, tz: tzinfo, allow_future: bool = Fal
     now_utc = to_utc(now)
     stripped = text.strip()
     result = _parse_when(stripped, now_utc, tz)
-    if result < EARLIEST:
-        raise InvalidInput(f"{quote_input(stripped)} is before 1970: no incident is that old")
-    if result - now_utc > LATEST_AHEAD:
-        raise InvalidInput(f"{quote_input(stripped)} is more than a year ahead: check the date")
+    problem = out_of_range(result, now=now_utc)
+    if problem is not None:
+        raise InvalidInput(f"{quote_input(stripped)} is {problem}")
     if not allow_future and result - now_utc > FUTURE_TOLERANCE:
         ahead = format_duration(result - now_utc)
         raise InvalidInput(
@@ -336,8 +358,9 @@ def _parse_iso(text: str, now: datetime, tz: tzinfo) -> datetime:
         if parsed.tzinfo is None:
             return _resolve_local(parsed, tz, clock_form=False)
         return parsed.astimezone(UTC)
-    except OverflowError:
-        raise InvalidInput(f"{quote_input(text)} is not a valid date and time") from None
+    except OverflowError:  # year 1 or 9999 shifted past the edge of the calendar
+        problem = BEFORE_EARLIEST if parsed.year < EARLIEST.year else TOO_FAR_AHEAD
+        raise InvalidInput(f"{quote_input(text)} is {problem}") from None
 
 
 # --- which typed times need a confirmation -------------------------------------------

@@ -199,6 +199,20 @@ def _when(store: Store, text: str | None, *, allow_future: bool = False) -> date
     return parse_when(text, now=store.now(), tz=store.policy.tz, allow_future=allow_future)
 
 
+def _event_number(text: str) -> int:
+    """SEQ as typed (`12` or `#12`); one no event can have is refused here, in one line."""
+    from storage.errors import InvalidInput
+    from storage.ops import STORED_INT_MAX
+    from storage.timeparse import quote_input
+
+    digits = text.strip().removeprefix("#")
+    if not (digits.isascii() and digits.isdigit()):
+        raise InvalidInput(f"SEQ {quote_input(text)} is not an event number: use one `warroom timeline` shows, like 12")
+    if len(digits.lstrip("0")) > len(str(STORED_INT_MAX)) or int(digits) > STORED_INT_MAX:
+        raise InvalidInput(f"SEQ {quote_input(text)} is too large: events are numbered from 1 to {STORED_INT_MAX:,}")
+    return int(digits)
+
+
 def _yes_option(func: F) -> F:
     """`--yes`/`-y`: write a time that needs a confirmation without asking."""
     return click.option(
@@ -407,46 +421,49 @@ def log(
 
 @_command(main)
 @click.argument("ref")
-@click.argument("seq", type=int)
+@click.argument("seq")
 @click.argument("text", nargs=-1, required=True)
 @click.option("--author", default=None, help=AUTHOR_HELP)
-def edit(ref: str, seq: int, text: tuple[str, ...], author: str | None, db: str | None, config_path: Path | None) -> None:
+def edit(ref: str, seq: str, text: tuple[str, ...], author: str | None, db: str | None, config_path: Path | None) -> None:
     """Replace event SEQ of REF with a new scribe line (the old text is kept)."""
     from storage import ops
 
+    number = _event_number(seq)
     store = _open_store(db, config_path)
-    event = ops.edit_event(store, ref, seq, " ".join(text), author=author)
+    event = ops.edit_event(store, ref, number, " ".join(text), author=author)
     click.echo(f"#{event.seq} edited (revision {event.revision})")
 
 
 @_command(main)
 @click.argument("ref")
-@click.argument("seq", type=int)
+@click.argument("seq")
 @click.option("--author", default=None, help=AUTHOR_HELP)
-def strike(ref: str, seq: int, author: str | None, db: str | None, config_path: Path | None) -> None:
+def strike(ref: str, seq: str, author: str | None, db: str | None, config_path: Path | None) -> None:
     """Strike event SEQ of REF through (it stays in the record)."""
     from storage import ops
 
+    number = _event_number(seq)
     store = _open_store(db, config_path)
-    event = ops.strike_event(store, ref, seq, author=author)
+    event = ops.strike_event(store, ref, number, author=author)
     click.echo(f"#{event.seq} struck")
 
 
 @_command(main)
 @click.argument("ref")
-@click.argument("seq", type=int)
-def history(ref: str, seq: int, db: str | None, config_path: Path | None) -> None:
+@click.argument("seq")
+def history(ref: str, seq: str, db: str | None, config_path: Path | None) -> None:
     """Show every version of event SEQ of REF."""
     from storage import ops
 
+    number = _event_number(seq)
     store = _open_store(db, config_path)
-    for revision in ops.event_history(store, ref, seq):
+    for revision in ops.event_history(store, ref, number):
         state = " (struck)" if revision.struck else ""
         click.echo(_shown(
             f"r{revision.revision} {revision.kind}{state}: {revision.text}  "
             f"[replaced {_local(store, revision.replaced_at)} by {revision.replaced_by}]"
         ))
-    current = next(e for e in ops.timeline(store, ref) if e.seq == seq)
+    current = next(e for e in ops.timeline(store, ref) if e.seq == number)
     state = " (struck)" if current.struck else ""
     click.echo(_shown(f"r{current.revision} {current.kind}{state}: {current.text}  [current]"))
 
