@@ -176,7 +176,7 @@ def _sqlite_begin_hook(busy_timeout_ms: int) -> Callable[[sa.Connection], None]:
     tries, so under many writers one that has waited a while keeps losing the lock to
     writers that just arrived and fails as busy while the others go through.
     """
-    restore_timeout = f"PRAGMA busy_timeout = {int(busy_timeout_ms)}"
+    busy_timeout = f"PRAGMA busy_timeout = {int(busy_timeout_ms)}"
 
     def on_begin(connection: sa.Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
@@ -193,11 +193,12 @@ def _sqlite_begin_hook(busy_timeout_ms: int) -> Callable[[sa.Connection], None]:
                     driver.execute("BEGIN IMMEDIATE")
                     return
                 except sqlite3.OperationalError as exc:
-                    if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                    busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # SQLITE_BUSY_RECOVERY etc. too
+                    if not busy or time.monotonic() >= deadline:
                         raise
                 time.sleep(random.uniform(*_WRITE_LOCK_POLL_S))
         finally:
-            driver.execute(restore_timeout)
+            driver.execute(busy_timeout)
 
     return on_begin
 
@@ -210,6 +211,10 @@ def create_engine_for(url: str, *, busy_timeout_ms: int | None = None, notices: 
     wait_ms = int(BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        if "uri" in parsed.query or (parsed.database or "").startswith("file:"):
+            # The file checks (mode 0600, outputs never the database) go by the path: a URI
+            # filename would name another file than the one SQLite opens.
+            raise DatabaseError("a SQLite URI filename (file:..., ?uri=true) is not supported: give the database's path")
         made_private = _prepare_sqlite_file(parsed.database or "")
         if notices is not None:
             notices.extend(made_private)

@@ -183,7 +183,15 @@ def events_since(store: Store, ref: str, mark: Watermark) -> tuple[list[EventRow
         changed = connection.execute(  # one look-up in the (incident, change number) index
             sa.select(*columns).where(Event.incident_id == incident.id, Event.change_number > mark.change_count)
         ).all()
-        rows = sorted(map(EventRow._make, changed), key=lambda row: (row.at, row.seq))
+        rows = list(map(EventRow._make, changed))
+        if any(row.kind == "milestone" and row.detail == "started" for row in rows):
+            # The declaration's start marker depends on the `started` milestone: send it again.
+            seen = {row.id for row in rows}
+            declared = connection.execute(
+                sa.select(*columns).where(Event.incident_id == incident.id, Event.kind == "declared")
+            ).all()
+            rows += [row for row in map(EventRow._make, declared) if row.id not in seen]
+        rows.sort(key=lambda row: (row.at, row.seq))
         return rows, _watermark(incident)
 
 

@@ -17,8 +17,10 @@ import re
 __all__ = ["cell", "inline", "link", "quoted"]
 
 _LINE_BREAKS = re.compile(r"\r\n|[\n\r\x0b\x0c\x85\u2028\u2029]")
-_ALWAYS = re.compile(r"[\\`*\[\]<|~]")
-"""Markup wherever it stands: escapes, code, emphasis, links, HTML, table pipes, strikethrough."""
+_ALWAYS = re.compile(r"[\\`*\[\]|~]")
+"""Markup wherever it stands: escapes, code, emphasis, links, table pipes, strikethrough.
+(`<`, for HTML and autolinks, is written `&lt;`: a backslash before it can be taken into a
+link by a renderer that turns bare web addresses into links.)"""
 _LOOSE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 """An underscore that could open or close emphasis (one between two letters or digits cannot)."""
 _ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
@@ -35,7 +37,7 @@ def inline(text: str | None, *, line_break: str = " ") -> str:
     value = _LINE_BREAKS.sub("\n", text or "").strip()
     value = _ALWAYS.sub(r"\\\g<0>", value)
     value = _LOOSE_UNDERSCORE.sub(r"\\_", value)
-    value = _ENTITY.sub(r"\\&", value)
+    value = _ENTITY.sub(r"\\&", value).replace("<", "&lt;")
     lines = [_escape_start(line.strip()) for line in value.split("\n")]
     return line_break.join(line for line in lines if line) if line_break == " " else line_break.join(lines)
 
@@ -66,7 +68,12 @@ def link(url: str | None, label: str = "link") -> str:
         return ""
     if _WEB_ADDRESS.fullmatch(url) is None:
         return inline(url)
-    return f"[{inline(label)}]({url.replace('(', '%28').replace(')', '%29')})"
+    destination = _ENTITY.sub(r"\\&", url.translate(_DESTINATION_ESCAPES))
+    return f"[{inline(label)}]({destination})"
+
+
+_DESTINATION_ESCAPES = {ord(c): f"%{ord(c):02X}" for c in "()[]|`"}
+"""Characters percent-encoded in a link's address: they could end it, end its table cell or open a code span."""
 
 
 def quoted(text: str) -> list[str]:

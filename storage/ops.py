@@ -785,6 +785,7 @@ def person_named(session: Session, name: str) -> Person:
     Two transactions may mention a new name at once: the insert skips a name another one
     has inserted (on PostgreSQL it waits for that one to commit), so neither fails."""
     name = _required(name, "a person's name")
+    check_text("person.name", name)  # the insert below is not a flush: the limits hook does not see it
     person = session.exec(select(Person).where(Person.name == name)).first()
     if person is None:
         dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert

@@ -12,7 +12,7 @@ LINE_BREAK = "⏎ "
 REPLACEMENT = "\ufffd"
 """What a character with no picture of its own (C1 controls, bidi controls, lone surrogates) becomes."""
 
-BIDI_CONTROLS = (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+BIDI_CONTROLS = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
 """Marks, embeddings, overrides and isolates: they can reorder what a reader sees."""
 
 
@@ -103,7 +103,14 @@ CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """How a cell a spreadsheet would run as a formula starts (OWASP's CSV injection list)."""
 
 
+_CSV_LOOSE_FORMULA_STARTS = (*CSV_FORMULA_STARTS, "\uff1d", "\uff0b", "\uff0d", "\uff20", "|")
+"""The same after spaces or line breaks a spreadsheet may trim, full-width forms, and DDE's `|`."""
+
+
 def csv_cell(value: str) -> str:
     """`value` for a CSV cell that a spreadsheet shows as text: one starting like a formula
-    gets a leading `'` (OWASP's advice), anything else is unchanged."""
-    return "'" + value if value.startswith(CSV_FORMULA_STARTS) else value
+    (OWASP's list), also after leading spaces or line breaks or in full-width form, gets a
+    leading `'` (OWASP's advice); anything else is unchanged."""
+    if value.startswith(CSV_FORMULA_STARTS) or value.lstrip(" \t\r\n").startswith(_CSV_LOOSE_FORMULA_STARTS):
+        return "'" + value
+    return value

@@ -56,7 +56,7 @@ def warroom(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
 
 
-def declare(db: Path) -> Result:
+def declare(db: Path | str) -> Result:
     return warroom("declare", "--db", str(db), "--sev", "2", "--functionality", "login", "--state", "failing",
                    "--audience", "EU customers")
 
@@ -84,6 +84,21 @@ def test_an_existing_database_readable_by_others_is_made_private_and_said_once(t
         holder.close()
     again = declare(db)
     assert again.exit_code == 0 and notices(again) == []
+
+
+@pytest.mark.parametrize("url", ["sqlite:///file:{db}?uri=true", "sqlite:///file:{db}", "sqlite:///{db}?uri=true"])
+def test_a_sqlite_uri_filename_is_refused_before_any_file_is_made(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file checks go by the path; a URI filename names another file than the one SQLite
+    opens (`-o` could overwrite the database, and a stray `file:` folder appeared)."""
+    monkeypatch.chdir(tmp_path)
+    result = declare(url.format(db=tmp_path / "u.db"))
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "warroom: a SQLite URI filename (file:..., ?uri=true) is not supported: give the database's path"
+    ]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_existing_wal_and_shm_files_open_to_others_are_made_private(

@@ -91,6 +91,16 @@ def test_events_since_returns_new_and_revised_events(store: Store, clock: Frozen
     assert [r.text for r in newest] == ["Declared SEV1: api is down for all", "first"]
 
 
+def test_a_started_milestone_takes_the_start_marker_off_the_declaration_in_a_live_view(store: Store) -> None:
+    ref = ops.declare(store, severity=1, functionality="api", state="down", audience="all").ref
+    rows, mark = live.event_rows(store, ref)
+    assert [(r.kind, r.marker) for r in rows] == [("declared", "start")]
+    ops.set_milestone(store, ref, "started", at=NOW - minutes(20))
+    changed, mark = live.events_since(store, ref, mark)
+    assert [(r.kind, r.marker) for r in changed] == [("milestone", "start"), ("declared", None)]
+    assert [(r.kind, r.marker) for r in live.event_rows(store, ref)[0]] == [("milestone", "start"), ("declared", None)]
+
+
 def test_log_many_is_all_or_nothing(store: Store) -> None:
     ref = ops.declare(store, severity=1, functionality="api", state="down", audience="all").ref
     assert ops.log_many(store, ref, [("one", None), ("!/action two", NOW - minutes(5))], author="Lee") == 2

