@@ -46,6 +46,8 @@ def default_database_path() -> Path:
 def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
     """A SQLAlchemy URL from `--db` (a path or URL), else WARROOM_DB, else the default file."""
     value = os.fspath(db) if db is not None else os.environ.get(DB_ENV) or None
+    if value is not None and not _is_text(value):
+        raise DatabaseError(f"the database path {quote_input(value)} holds bytes that are not UTF-8 text: rename it or choose another")
     if value is None:
         value = os.fspath(default_database_path())
     if "://" in value:
@@ -55,6 +57,16 @@ def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
             raise DatabaseError(f"not a database URL: {value!r} ({exc})") from None
         return value
     return "sqlite:///" + os.path.abspath(os.path.expanduser(value))
+
+
+def _is_text(value: str) -> bool:
+    """Whether `value` (from the command line or the environment) is UTF-8 text: bytes that
+    are not arrive as lone surrogates, which no file name in the record can be kept as."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")

@@ -15,6 +15,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -59,6 +60,7 @@ from storage.timeparse import (
     BEFORE_EARLIEST,
     EARLIEST,
     TOO_FAR_AHEAD,
+    due_date_problem,
     out_of_range,
     quote_input,
 )
@@ -91,11 +93,30 @@ def _in_utc(value: datetime, info: ValidationInfo) -> datetime:
     return value
 
 
-UTCTime = Annotated[AwareDatetime, AfterValidator(_in_utc), PlainSerializer(utc_iso, when_used="json")]
+def _time_text(value: object) -> object:
+    """A time in the document is ISO 8601 text (a number would be taken as Unix seconds)."""
+    if isinstance(value, (int, float)):
+        raise PydanticCustomError("time_type", "a time is ISO 8601 text, e.g. 2026-11-23T14:32:00Z, not a number")
+    return value
+
+
+UTCTime = Annotated[
+    AwareDatetime, BeforeValidator(_time_text), AfterValidator(_in_utc), PlainSerializer(utc_iso, when_used="json")
+]
 """An aware time, held in UTC and written as `2026-11-23T14:32:00Z`."""
 
 StoredInt = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
 """A number kept in an INTEGER column (32 bits on PostgreSQL)."""
+Count = Annotated[StrictInt, Field(ge=0, le=2**31 - 1)]
+"""A count kept in an INTEGER column: never negative (as `ops.update_postmortem` holds)."""
+
+
+def _due_in_range(value: date | None, info: ValidationInfo) -> date | None:
+    """A due date within the range of times warroom accepts (`storage.timeparse.out_of_range`)."""
+    now: datetime | None = (info.context or {}).get("now")
+    if value is not None and now is not None and (problem := due_date_problem(value, now=now)) is not None:
+        raise PydanticCustomError("date_out_of_range", "{problem}", {"problem": problem})
+    return value
 
 
 def _max(name: str) -> StringConstraints:
@@ -170,7 +191,7 @@ class RoleDoc(_Doc):
 
 
 class RevisionDoc(_Doc):
-    revision: StoredInt
+    revision: StrictInt = Field(ge=1, le=2**31 - 1)
     at: UTCTime
     kind: Kind
     text: EventText
@@ -224,7 +245,7 @@ class ActionItemDoc(_Doc):
     owner: Name = ""
     priority: Priority = "P1"
     tags: Annotated[list[Annotated[str, AfterValidator(_no_comma)]], AfterValidator(_tags_fit)] = []
-    due_date: date | None = None
+    due_date: Annotated[date | None, AfterValidator(_due_in_range)] = None
     ticket_url: Url = ""
     state: ItemState = "open"
     category: Annotated[str, _max("action_item.category")] = ""
@@ -232,11 +253,11 @@ class ActionItemDoc(_Doc):
 
 
 class ImpactDoc(_Doc):
-    time_in_sev: dict[str, StrictInt] = {}
-    notifications_out_of_sla: StoredInt | None = None
-    events_dropped: StoredInt | None = None
-    accounts_affected: StoredInt | None = None
-    users_affected: StoredInt | None = None
+    time_in_sev: dict[str, Count] = {}
+    notifications_out_of_sla: Count | None = None
+    events_dropped: Count | None = None
+    accounts_affected: Count | None = None
+    users_affected: Count | None = None
     support_requests: Annotated[str, _max("postmortem.support_requests")] = ""
 
 
@@ -461,6 +482,8 @@ def parse_document(text: str | bytes, *, now: datetime | None = None) -> Inciden
     clock), see `storage.timeparse.out_of_range`.
     """
     try:
+        if isinstance(text, bytes):  # UTF-8 only (json.loads would guess UTF-16 and UTF-32 too)
+            text = text.decode("utf-8-sig")
         raw = json.loads(text, object_pairs_hook=_object, parse_int=_integer)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"not a warroom export: invalid JSON ({exc})") from None

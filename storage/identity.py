@@ -117,7 +117,7 @@ def resolve_identity(as_name: str | None = None, configured: str | None = None) 
         return Identity(check_name(as_name, AS_OPTION), AS_OPTION)
     env = os.environ.get(USER_ENV)
     if env:
-        return Identity(check_name(_from_os(env), USER_ENV), ENV)
+        return Identity(check_name(env, USER_ENV), ENV)  # bytes not UTF-8 are refused, as for --as
     if configured is not None:
         return Identity(configured, CONFIG)
     return Identity(login_name(), LOGIN)

@@ -22,6 +22,7 @@ from storage.db import Store
 from storage.errors import Conflict, InvalidInput, NeedsConfirmation, NotFound
 from storage.grammar import ScribeLine, parse_scribe_line
 from storage.identity import USER_ENV
+from storage.limits import check_text
 from storage.models import (
     ACTION_ITEM_STATES,
     EVENT_KINDS,
@@ -31,6 +32,7 @@ from storage.models import (
     PRIORITIES,
     QUANTITIES,
     STATUSES,
+    TYPED_KINDS,
     ActionItem,
     Event,
     EventRevision,
@@ -42,10 +44,8 @@ from storage.models import (
     RoleAssignment,
     SeverityChange,
     StatusUpdate,
-    TYPED_KINDS,
 )
-from storage.limits import check_text
-from storage.timeparse import out_of_range, quote_input, time_concerns
+from storage.timeparse import due_date_problem, out_of_range, quote_input, time_concerns
 
 AUTHOR_ENV = USER_ENV
 FUTURE_TOLERANCE = timedelta(seconds=60)
@@ -1004,6 +1004,13 @@ def _sev_tags(session: Session, store: Store, incident: Incident) -> list[str]:
     return [f"sev{level}_{day}", f"sev{level}"]
 
 
+def _due(store: Store, due: date | None) -> date | None:
+    """`due`, refused when outside the range of times warroom accepts (`due_date_problem`)."""
+    if due is not None and (problem := due_date_problem(due, now=store.now())) is not None:
+        raise InvalidInput(problem)
+    return due
+
+
 def add_action_item(
     store: Store,
     ref: str,
@@ -1036,7 +1043,7 @@ def add_action_item(
             owner=owner.strip(),
             priority=priority,
             tags=",".join(all_tags),
-            due_date=due_date,
+            due_date=_due(store, due_date),
             ticket_url=ticket_url.strip(),
             state=state,
             category=category.strip(),
@@ -1262,7 +1269,7 @@ def update_action_item(
         if priority is not None:
             item.priority = _choice(priority, PRIORITIES, "priority")
         if due_date != "":
-            item.due_date = due_date  # type: ignore[assignment]
+            item.due_date = _due(store, due_date)  # type: ignore[arg-type]
         if ticket_url is not None:
             item.ticket_url = _storable(ticket_url, "the ticket link").strip()
         if state is not None:

@@ -47,6 +47,15 @@ def out_of_range(at: datetime, *, now: datetime) -> str | None:
     return None
 
 
+def due_date_problem(due: date, *, now: datetime) -> str | None:
+    """Why a due date is outside the range `out_of_range` keeps for times; None inside it."""
+    if due < EARLIEST.date():
+        return f"the due date {due.isoformat()} is out of range: before 1970"
+    if due > (now + LATEST_AHEAD).date():
+        return f"the due date {due.isoformat()} is out of range: more than a year ahead, check the date"
+    return None
+
+
 BEFORE_EARLIEST = "out of range: before 1970, no incident is that old"
 TOO_FAR_AHEAD = "out of range: more than a year ahead, check the date"
 """What `out_of_range` says, for a time too far out to be converted at all."""

@@ -515,3 +515,61 @@ def test_values_at_every_limit_go_from_sqlite_to_postgresql_and_back_unchanged(
     with Store(pg_url, policy=policy, clock=clock) as postgresql:
         imported = export.import_json(postgresql, text)
         assert export.export_json(postgresql, imported.ref) == text
+
+
+# --- from an adversarial pass ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "needle"),
+    [
+        (("incident", "declared_at"), 1764103689, "a time is ISO 8601 text"),
+        (("timeline", 0, "at"), 1764103689.5, "a time is ISO 8601 text"),
+        (("postmortem", "impact", "users_affected"), -5, "postmortem.impact.users_affected"),
+        (("postmortem", "impact", "time_in_sev", "SEV1"), -1, "postmortem.impact.time_in_sev.SEV1"),
+        (("timeline", 1, "revisions", 0, "revision"), 0, "timeline.1.revisions.0.revision"),
+        (("action_items", 0, "due_date"), "0001-01-01", "out of range: before 1970"),
+        (("action_items", 0, "due_date"), "9999-12-31", "out of range: more than a year ahead"),
+    ],
+)
+def test_an_import_holds_values_to_the_rules_of_every_other_way_in(
+    store: Store, full_document: dict[str, Any], path: tuple[object, ...], value: object, needle: str
+) -> None:
+    document = copy.deepcopy(full_document)
+    set_at(document, path, value)
+    before = snapshot(store)
+    with pytest.raises(InvalidInput) as raised:
+        export.import_json(store, json.dumps(document))
+    one_line(str(raised.value))
+    assert needle in str(raised.value) and str(raised.value).startswith("invalid export: ")
+    assert snapshot(store) == before
+
+
+def test_an_import_in_utf_16_is_refused(store: Store, full_document: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInput, match="invalid JSON") as raised:
+        export.import_json(store, json.dumps(full_document).encode("utf-16"))
+    one_line(str(raised.value))
+    assert export.import_json(store, b"\xef\xbb\xbf" + json.dumps(full_document).encode()).ref == "inc-imported"
+
+
+@pytest.mark.parametrize("due", ["1969-12-31", "2027-12-31"])
+def test_a_due_date_outside_the_range_is_one_line(warroom: CliInvoke, store: Store, ref: str, due: str) -> None:
+    before = snapshot(store)
+    refused(warroom("action", ref, "Rotate the keys", "--due", due), f"the due date {due} is out of range")
+    assert snapshot(store) == before
+
+
+def test_a_database_path_or_user_name_that_is_not_utf8_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    path = str(tmp_path) + "/\udcff.db"  # the byte 0xff as Python receives it from argv
+    result = runner.invoke(main, ["list", "--db", path], catch_exceptions=False)
+    refused(result, "holds bytes that are not UTF-8 text")
+    monkeypatch.setenv("WARROOM_DB", path)
+    refused(runner.invoke(main, ["list"], catch_exceptions=False), "holds bytes that are not UTF-8 text")
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setenv("WARROOM_DB", str(tmp_path / "w.db"))
+    monkeypatch.setenv("WARROOM_USER", "U\udcff")
+    result = runner.invoke(main, ["declare", "--sev", "2", "--functionality", "a", "--state", "b", "--audience", "c"])
+    refused(result, "WARROOM_USER", "holds bytes that are not UTF-8 text")
