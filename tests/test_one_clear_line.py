@@ -287,6 +287,19 @@ def set_at(document: dict[str, Any], path: tuple[object, ...], value: object) ->
     parent[path[-1]] = value
 
 
+def refused_import(store: Store, full_document: dict[str, Any], path: tuple[object, ...], value: object) -> str:
+    """The one-line refusal of `full_document` with `value` at `path`, after checking that
+    nothing was written."""
+    document = copy.deepcopy(full_document)
+    set_at(document, path, value)
+    before = snapshot(store)
+    with pytest.raises(InvalidInput) as raised:
+        export.import_json(store, json.dumps(document))
+    one_line(str(raised.value))
+    assert snapshot(store) == before
+    return str(raised.value)
+
+
 def test_the_full_document_imports_as_it_is(store: Store, full_document: dict[str, Any]) -> None:
     assert export.import_json(store, json.dumps(full_document)).ref == "inc-imported"
 
@@ -296,15 +309,8 @@ def test_the_full_document_imports_as_it_is(store: Store, full_document: dict[st
 def test_an_imported_time_outside_the_range_is_refused_naming_the_field(
     store: Store, full_document: dict[str, Any], path: tuple[object, ...], value: str
 ) -> None:
-    document = copy.deepcopy(full_document)
-    set_at(document, path, value)
-    before = snapshot(store)
-    with pytest.raises(InvalidInput) as raised:
-        export.import_json(store, json.dumps(document))
-    message = str(raised.value)
-    one_line(message)
+    message = refused_import(store, full_document, path, value)
     assert message.startswith(f"invalid export: {'.'.join(map(str, path))}: {value} is out of range"), message
-    assert snapshot(store) == before
 
 
 def test_an_imported_year_one_event_cannot_reach_the_timeline_or_the_checklist(
@@ -339,14 +345,7 @@ def test_an_imported_year_one_event_cannot_reach_the_timeline_or_the_checklist(
 def test_an_imported_boolean_is_no_number_and_a_number_no_boolean(
     store: Store, full_document: dict[str, Any], path: tuple[object, ...], value: object, where: str
 ) -> None:
-    document = copy.deepcopy(full_document)
-    set_at(document, path, value)
-    before = snapshot(store)
-    with pytest.raises(InvalidInput) as raised:
-        export.import_json(store, json.dumps(document))
-    one_line(str(raised.value))
-    assert where in str(raised.value)
-    assert snapshot(store) == before
+    assert where in refused_import(store, full_document, path, value)
 
 
 @pytest.mark.parametrize(
@@ -535,14 +534,8 @@ def test_values_at_every_limit_go_from_sqlite_to_postgresql_and_back_unchanged(
 def test_an_import_holds_values_to_the_rules_of_every_other_way_in(
     store: Store, full_document: dict[str, Any], path: tuple[object, ...], value: object, needle: str
 ) -> None:
-    document = copy.deepcopy(full_document)
-    set_at(document, path, value)
-    before = snapshot(store)
-    with pytest.raises(InvalidInput) as raised:
-        export.import_json(store, json.dumps(document))
-    one_line(str(raised.value))
-    assert needle in str(raised.value) and str(raised.value).startswith("invalid export: ")
-    assert snapshot(store) == before
+    message = refused_import(store, full_document, path, value)
+    assert needle in message and message.startswith("invalid export: ")
 
 
 def test_an_import_in_utf_16_is_refused(store: Store, full_document: dict[str, Any]) -> None:
