@@ -11,8 +11,11 @@ STAMP  := $(VENV)/.installed
 run: $(STAMP)
 	$(BIN)/warroom
 
+# Four workers on two cores: many tests wait on child processes, servers and timers.
+TEST_WORKERS ?= 4
+
 test: $(STAMP) postgres
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
