@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from storage.clock import FrozenClock
 from storage.db import Store
@@ -35,6 +36,24 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     monkeypatch.delenv("WARROOM_DB", raising=False)
     monkeypatch.delenv("WARROOM_FROZEN_TIME", raising=False)
     return home
+
+
+CliInvoke = Callable[..., Result]
+
+
+@pytest.fixture
+def warroom(db_url: str, monkeypatch: pytest.MonkeyPatch) -> CliInvoke:
+    """`warroom COMMAND --db <the test database> ARGS...` in-process, the clock frozen at
+    NOW, no exception caught; COMMAND may be two words (`services import`)."""
+    from tui.cli import main
+
+    monkeypatch.setenv("WARROOM_FROZEN_TIME", NOW.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    runner = CliRunner()
+
+    def invoke(command: str, *args: str) -> Result:
+        return runner.invoke(main, [*command.split(), "--db", db_url, *args], catch_exceptions=False)
+
+    return invoke
 
 
 @pytest.fixture
@@ -66,8 +85,8 @@ _database_numbers = itertools.count(1)
 @pytest.fixture(scope="session")
 def pg_template(pg_server: object) -> str:
     """A database migrated to the current schema, cloned for each test."""
-    from storage.migrate import upgrade
     from storage.db import create_engine_for
+    from storage.migrate import upgrade
 
     url = pg_server.create_database("warroom_template")  # type: ignore[attr-defined]
     engine = create_engine_for(url)

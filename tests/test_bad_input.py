@@ -15,7 +15,7 @@ import random
 import subprocess
 import sys
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -37,7 +37,7 @@ from storage.errors import ConfigError, InvalidInput, WarroomError
 from storage.grammar import ScribeLine, ScribeLineError, find_link, parse_scribe_line
 from storage.models import SQLModel
 from storage.policy import Policy, default_config_text, load_policy
-from tests.conftest import NOW
+from tests.conftest import NOW, CliInvoke
 from tui.app import WarroomApp
 from tui.cli import main
 from widgets.text import printable
@@ -150,19 +150,6 @@ def test_bytes_that_are_not_utf8_are_refused_with_a_reason(before: str, surrogat
 
 # --- command-line arguments -----------------------------------------------------------------
 
-CliInvoke = Callable[..., Result]
-
-
-@pytest.fixture
-def warroom(db_url: str, monkeypatch: pytest.MonkeyPatch) -> CliInvoke:
-    """`warroom COMMAND --db <the test database> ARGS...` in-process, with the clock frozen."""
-    monkeypatch.setenv("WARROOM_FROZEN_TIME", FROZEN)
-    runner = CliRunner()
-
-    def invoke(command: str, *args: str) -> Result:
-        return runner.invoke(main, [command, "--db", db_url, *args], catch_exceptions=False)
-
-    return invoke
 
 
 def declared_ref(warroom: CliInvoke, *fields: str) -> str:

@@ -323,15 +323,21 @@ def three_stores(url: str, policy: Policy, clock: FrozenClock) -> Iterator[tuple
             store.close()
 
 
+def two_incidents(url: str, policy: Policy, clock: FrozenClock) -> tuple[str, str]:
+    """The references of two incidents declared on the database at `url`."""
+    with Store(url, policy=policy, clock=clock) as setup:
+        first, second = (ops.declare(setup, severity=2, functionality=name, state="down", audience="all").ref
+                         for name in ("api", "web"))
+    return first, second
+
+
 @pytest.mark.postgres
 def test_a_new_person_inserted_by_two_transactions_at_once_is_one_person(
     pg_url: str, policy: Policy, clock: FrozenClock
 ) -> None:
     # Was: both transactions found no "Nova" and inserted one; the second waited for the
     # first's commit, then failed on the unique name and the handover was refused.
-    with Store(pg_url, policy=policy, clock=clock) as setup:
-        first, second = (ops.declare(setup, severity=2, functionality=name, state="down", audience="all").ref
-                         for name in ("api", "web"))
+    first, second = two_incidents(pg_url, policy, clock)
     with three_stores(pg_url, policy, clock) as (a, b, view):
         held, release = held_at_commit(a, lambda: ops.assign_role(a, first, "scribe", "Nova"))
         waiting = waiting_for_a_lock(b, lambda: ops.assign_role(b, second, "scribe", "Nova"))
@@ -347,9 +353,8 @@ def test_the_live_view_sees_an_edit_committed_after_a_later_one(pg_url: str, pol
     # Was: the watermark held the highest revision id seen; ids are handed out when a row
     # is inserted, not when it commits, so an edit given a lower id that committed after a
     # higher one had been seen was never shown until the view read everything again.
+    watched, other = two_incidents(pg_url, policy, clock)
     with Store(pg_url, policy=policy, clock=clock) as setup:
-        watched, other = (ops.declare(setup, severity=2, functionality=name, state="down", audience="all").ref
-                          for name in ("api", "web"))
         for ref in (watched, other):
             ops.log(setup, ref, "first line")
     with three_stores(pg_url, policy, clock) as (a, b, view):
@@ -371,9 +376,7 @@ def test_a_deadlock_between_two_writers_is_busy_so_the_change_is_run_again(
     pg_url: str, policy: Policy, clock: FrozenClock
 ) -> None:
     # Was: "database error on …: deadlock detected", a failure the app does not retry.
-    with Store(pg_url, policy=policy, clock=clock) as setup:
-        first, second = (ops.declare(setup, severity=2, functionality=name, state="down", audience="all").ref
-                         for name in ("api", "web"))
+    first, second = two_incidents(pg_url, policy, clock)
     with three_stores(pg_url, policy, clock) as (a, b, _):
 
         def lock_in_order(store: Store, refs: tuple[str, str], between: Callable[[], object] = lambda: None) -> None:

@@ -33,7 +33,7 @@ from storage.grammar import ScribeLineError, parse_scribe_line
 from storage.identity import save_user
 from storage.models import SQLModel
 from storage.policy import Policy, load_policy
-from tests.conftest import NOW
+from tests.conftest import NOW, CliInvoke
 from tui.cli import main
 
 FROZEN = "2026-11-23T14:40:00Z"
@@ -57,19 +57,6 @@ def snapshot(store: Store) -> dict[str, list[tuple[object, ...]]]:
         }
 
 
-CliInvoke = Callable[..., Result]
-
-
-@pytest.fixture
-def warroom(db_url: str, monkeypatch: pytest.MonkeyPatch) -> CliInvoke:
-    """`warroom COMMAND --db <the test database> ARGS...` in-process, clock frozen, no exception caught."""
-    monkeypatch.setenv("WARROOM_FROZEN_TIME", FROZEN)
-    runner = CliRunner()
-
-    def invoke(command: str, *args: str) -> Result:
-        return runner.invoke(main, [*command.split(), "--db", db_url, *args], catch_exceptions=False)
-
-    return invoke
 
 
 @pytest.fixture
