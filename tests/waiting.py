@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from textual.pilot import Pilot
 
@@ -25,7 +25,7 @@ def _timed_out(what: str, seconds: float, last: object) -> AssertionError:
 
 
 async def until(
-    pilot: Pilot[object], condition: Callable[[], T], *, seconds: float = 10.0, what: str = "the condition"
+    pilot: Pilot[Any], condition: Callable[[], T], *, seconds: float = 10.0, what: str = "the condition"
 ) -> T:
     """Let the app run until `condition()` is truthy and return its value; fail after `seconds`."""
     deadline = time.monotonic() + seconds
