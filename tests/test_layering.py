@@ -1,5 +1,5 @@
 """The layers stay apart: storage never imports textual or rich; widgets never import storage
-(except `storage.text`, pure string functions with no record in them)."""
+(except `storage.text`, `storage.markdown` and `storage.render`, pure string functions with no record in them)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ FORBIDDEN = {
     "widgets": {"storage", "screens", "tui"},
     "screens": {"tui"},
 }
-ALLOWED = {"storage.text"}
+ALLOWED = {"storage.text", "storage.render", "storage.markdown"}
 """Modules any layer may import: pure functions that touch neither the record nor a screen."""
 
 
