@@ -22,6 +22,7 @@ from storage.db import Store
 from storage.demo import build_demo
 from storage.policy import Policy
 from tests.conftest import NOW
+from tests.waiting import until
 from tui.app import WarroomApp
 from widgets.countdown import Countdown, CountdownPanel
 from widgets.incident_header import IncidentHeader
@@ -135,6 +136,7 @@ async def test_role_handover_from_the_roster_keeps_history(demo: tuple[Store, st
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is screen
+        await until(pilot, lambda: screen.query_one(IncidentHeader).commander == "Priya Natarajan", what="the new IC shown")
         ic = next(r for r in roster.roles if r.key == "ic")
         assert [h.person for h in ic.holders] == ["Priya Natarajan"]
         assert screen.query_one(IncidentHeader).commander == "Priya Natarajan"
@@ -168,8 +170,7 @@ async def test_severity_change_recomputes_the_countdowns(demo: tuple[Store, str]
         await pilot.pause()
         assert isinstance(app.screen, SeverityPicker)
         await pilot.press("enter")  # the first choice that is not current: SEV2
-        await pilot.pause()
-        assert screen.query_one(IncidentHeader).severity == 2
+        await until(pilot, lambda: screen.query_one(IncidentHeader).severity == 2, what="SEV2 in the header")
         assert ops.get_incident(store, ref).severity == 2
         assert panel.countdown("checkin").due_at == sev1_due - timedelta(minutes=20) + timedelta(minutes=50)
         assert screen.query_one(TimelineView).entries[-1].kind == "severity"
@@ -208,7 +209,7 @@ async def test_countdown_expires_once_and_recording_an_update_resets_it(
         await pilot.pause()
         assert isinstance(app.screen, UpdatePicker)
         await pilot.press("down", "down", "enter")  # Internal: update sent
-        await pilot.pause()
+        await until(pilot, lambda: internal.due_at == clock.now() + timedelta(minutes=30), what="the countdown reset")
         assert internal.due_at == clock.now() + timedelta(minutes=30)
         assert not internal.has_class("-overdue")
         assert [u.kind for u in ops.status_updates(store, ref)][-1] == "update"
@@ -401,9 +402,8 @@ async def test_the_start_marker_moves_to_the_started_milestone(tmp_path: Path, p
             await pilot.pause()
             app.screen.query_one("#when").value = "-10m"  # type: ignore[attr-defined]
             await pilot.press("enter")  # the highlighted milestone: started
-            await pilot.pause()
-            markers = {(e.kind, e.marker) for e in timeline.entries}
-            assert markers == {("declared", None), ("milestone", "start")}
+            await until(pilot, lambda: {(e.kind, e.marker) for e in timeline.entries} == {("declared", None), ("milestone", "start")},
+                        what="the start marker on the started milestone")
             await pilot.press("f3")
             await pilot.pause()
             options = app.screen.query_one(OptionList)
@@ -414,8 +414,8 @@ async def test_the_start_marker_moves_to_the_started_milestone(tmp_path: Path, p
 
             assert isinstance(app.screen, ResolveAnyway)
             await pilot.press("enter")  # resolve anyway
-            await pilot.pause()
-            assert ("milestone", "resolved") in {(e.kind, e.marker) for e in timeline.entries}
+            await until(pilot, lambda: ("milestone", "resolved") in {(e.kind, e.marker) for e in timeline.entries},
+                        what="the resolved marker")
             assert command(app).query_one(IncidentHeader).status == "resolved"
 
 
@@ -498,9 +498,8 @@ async def test_a_long_timeline_loads_as_stubs_and_reads_what_is_shown(
             assert "Declared SEV1: api is down for all" in shown[0] and "step 0" in shown[1]
             assert timeline.entries[1].text == "step 0"
             ops.log(store, ref, "after the stubs")
-            screen = command(app)
-            screen.refresh_now(timeline_only=True)
-            assert timeline.entries[-1].text == "after the stubs"
+            command(app).poll_now()  # the watcher reads it, without waiting for its next poll
+            await until(pilot, lambda: timeline.entries[-1].text == "after the stubs", what="the new event after the stubs")
 
 
 async def test_compose_lint_copy_and_record_an_update(demo: tuple[Store, str], clock: FrozenClock) -> None:

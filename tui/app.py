@@ -11,6 +11,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from screens.messages import CannotContinue, OpenIncident, ShowIncidentList
 from storage.errors import WarroomError
 from tui.theme import WARROOM_THEME
 from widgets.text import printable
@@ -227,6 +228,17 @@ class WarroomApp(App[None]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.push_screen(CommandScreen(self.store, ref))
+
+    def on_open_incident(self, message: OpenIncident) -> None:
+        """A screen asks for an incident's command screen."""
+        self.open_incident(message.ref)
+
+    def on_show_incident_list(self, message: ShowIncidentList) -> None:
+        self.action_incidents()
+
+    def on_cannot_continue(self, message: CannotContinue) -> None:
+        """A screen cannot go on (the record cannot be read): leave with the reason."""
+        self.fail(message.reason)
 
     def action_incidents(self) -> None:
         """The incident list, over the current incident."""
