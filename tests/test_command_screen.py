@@ -576,30 +576,29 @@ async def test_checklist_ticks_resolves_and_lists_follow_ups(demo: tuple[Store, 
         steps = checklist.query_one("#steps", OptionList)
         steps.highlighted = [s.key for s in checklists.process_checklist(store, ref)].index("triage")
         await pilot.press("space")
-        await pilot.pause()
+        await until(pilot, lambda: checklist.changed, what="the tick written")
         triage = next(s for s in checklists.process_checklist(store, ref) if s.key == "triage")
         assert triage.done and triage.done_by == "Dana Okafor"
         await pilot.press("s")
-        await pilot.pause()
-        assert next(c for c in checklists.resolution_criteria(store, ref) if c.key == "ic_signoff").met
+        await until(pilot, lambda: next(c for c in checklists.resolution_criteria(store, ref) if c.key == "ic_signoff").met,
+                    what="the sign-off written")
         await pilot.press("r")
         await pilot.pause()
         assert isinstance(app.screen, ResolveAnyway)
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: ops.get_incident(store, ref).status == "resolved", what="the incident resolved")
         assert app.screen is checklist
-        assert ops.get_incident(store, ref).status == "resolved"
         followups = checklist.query_one("#followups", OptionList)
+        await until(pilot, lambda: followups.display, what="the follow-ups shown")
         assert followups.display and followups.option_count > 5
         followups.focus()
         followups.highlighted = 0
         await pilot.press("space")
-        await pilot.pause()
-        first_person, items = next(iter(checklists.followups(store, ref).items()))
-        assert items[0].done
+        await until(pilot, lambda: next(iter(checklists.followups(store, ref).values()))[0].done, what="the follow-up ticked")
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
+        await until(pilot, lambda: screen.query_one(IncidentHeader).status == "resolved", what="the resolution shown")
         texts = [e.text for e in screen.query_one(TimelineView).entries]
         assert any(t.startswith("Checklist:") for t in texts)
         assert any(t.startswith("Resolved with unmet criteria") for t in texts)
