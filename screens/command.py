@@ -19,12 +19,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
-from screens.live_incident import COUNTDOWNS, LiveIncidentScreen
+from screens.incident_actions import IncidentActionsScreen
+from screens.live_incident import COUNTDOWNS
 from screens.messages import (
     CannotContinue,
     ChangeWritten,
     LineWritten,
-    ShowIncidentList,
     WriteFailed,
     WriteRefused,
 )
@@ -51,7 +51,7 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-class CommandScreen(LiveIncidentScreen):
+class CommandScreen(IncidentActionsScreen):
     """Run one incident: watch the timeline and roles, log events, keep updates on time."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -349,13 +349,15 @@ class CommandScreen(LiveIncidentScreen):
         return tuple(write.description for write in self._outgoing if write.line is None)
 
     def send_change(self, description: str, apply: Callable[..., object], *args: object,
-              refused_title: str = "Not done", **kwargs: object) -> None:
-        """Change this incident with `apply(store, ref, *args, at=now, **kwargs)`, after
-        the lines and changes waiting (shown as waiting, with `description`, while the
-        database is busy); it keeps the time it was made. A refusal becomes a notification."""
+                    refused_title: str = "Not done", stamped: bool = True, **kwargs: object) -> None:
+        """Change this incident with `apply(store, ref, *args, **kwargs)`, after the lines
+        and changes waiting (shown as waiting, with `description`, while the database is
+        busy). `stamped`: it keeps the time it was made (`at`, unless given). A refusal
+        becomes a notification titled `refused_title`."""
         if self.store is None or self.ref is None or self.writer is None:
             return
-        kwargs.setdefault("at", self.store.now())
+        if stamped:
+            kwargs.setdefault("at", self.store.now())
         if not self._outgoing:
             self._waiting_since = time.monotonic()
         write = self.writer.outbox.send(description, partial(apply, self.store, self.ref, *args, **kwargs))
@@ -447,142 +449,3 @@ class CommandScreen(LiveIncidentScreen):
         error = self.query_one("#scribe-error", Static)
         error.update(literal(message or ""))
         error.display = bool(message)
-
-    # --- keys that change the incident ------------------------------------------------
-
-    def action_focus_input(self) -> None:
-        self.query_one(ScribeInput).focus()
-
-    def action_severity(self) -> None:
-        from screens.pickers import SeverityPicker
-        from storage import ops
-
-        if self.store is None or self.view is None:
-            return
-
-        def chosen(level: int | None) -> None:
-            if level is not None:
-                self.send_change(f"Severity SEV{level}", ops.change_severity, level)
-
-        self.app.push_screen(SeverityPicker(self.store, self.view.severity), chosen)
-
-    def action_milestone(self) -> None:
-        from screens.pickers import MilestonePicker
-        from storage import ops
-
-        if self.store is None or self.view is None:
-            return
-
-        def chosen(result: tuple[str, datetime] | None) -> None:
-            if result is None:
-                return
-            name, at = result
-            if name == "resolved":
-                self._resolve(at)
-            else:
-                self.send_change(f"Milestone {name}", ops.set_milestone, name, at=at)
-
-        self.app.push_screen(MilestonePicker(self.store, self.view.milestones), chosen)
-
-    def action_handover(self, role_key: str | None = None) -> None:
-        from screens.pickers import HandoverDialog
-        from storage import ops
-
-        if self.store is None:
-            return
-        roster = self.query_one(RoleRoster)
-        role = next((r for r in roster.roles if r.key == role_key), None) if role_key else roster.cursor_role
-        if role is None:
-            return
-        people = {h.person for r in roster.roles for h in r.holders}
-
-        def chosen(result: tuple[str, str, datetime] | None) -> None:
-            if result is not None:
-                person, note, at = result
-                self.send_change(f"{person} as {role.name}", ops.assign_role, role.key, person, at=at, note=note)
-
-        holders = [h.person for h in role.holders]
-        self.app.push_screen(HandoverDialog(self.store, role.name, role.many, holders, sorted(people)), chosen)
-
-    def on_timeline_view_entry_selected(self, event: TimelineView.EntrySelected) -> None:
-        from screens.event import EventDialog
-
-        if self.store is None or self.ref is None:
-            return
-
-        def closed(changed: bool | None) -> None:
-            if changed:
-                self.poll_now()
-
-        self.app.push_screen(EventDialog(self.store, self.ref, event.entry.seq), closed)
-
-    def on_role_roster_handover_requested(self, event: RoleRoster.HandoverRequested) -> None:
-        self.action_handover(event.role_key)
-
-    def on_role_roster_release_requested(self, event: RoleRoster.ReleaseRequested) -> None:
-        from storage import ops
-
-        self.send_change(f"Release {event.person} ({event.role_key})", ops.release_role, event.role_key, event.person)
-
-    def action_update_sent(self) -> None:
-        from screens.pickers import UpdatePicker
-        from storage import ops
-
-        if self.store is None:
-            return
-
-        def chosen(result: tuple[str, str] | None) -> None:
-            if result is not None:
-                channel, kind = result
-                self.send_change(f"Update sent: {channel} {kind}", ops.record_status_update, channel=channel, kind=kind)
-
-        self.app.push_screen(UpdatePicker(), chosen)
-
-    def action_incidents(self) -> None:
-        self.post_message(ShowIncidentList())
-
-    def _resolve(self, at: datetime) -> None:
-        """Resolve through the resolution criteria; unmet ones need a confirmation."""
-        from screens.checklist import ResolveAnyway
-        from storage import checklists
-
-        assert self.store is not None and self.ref is not None
-        unmet = [c for c in checklists.resolution_criteria(self.store, self.ref) if not c.met]
-
-        def resolve(force: bool) -> None:
-            self.send_change("Resolve", checklists.resolve, force=force, at=at, refused_title="Not resolved")
-
-        if not unmet:
-            resolve(False)
-        else:
-            self.app.push_screen(ResolveAnyway(unmet), lambda anyway: resolve(True) if anyway else None)
-
-    def action_postmortem(self) -> None:
-        from screens.postmortem import PostmortemScreen
-
-        if self.store is not None and self.ref is not None:
-            self.app.push_screen(PostmortemScreen(self.store, self.ref))
-
-    def action_checklist(self) -> None:
-        from screens.checklist import ChecklistScreen
-
-        if self.store is None or self.ref is None:
-            return
-
-        def closed(changed: bool | None) -> None:
-            if changed:
-                self.poll_now()
-
-        self.app.push_screen(ChecklistScreen(self.store, self.ref), closed)
-
-    def action_compose(self) -> None:
-        from screens.composer import ComposerScreen
-
-        if self.store is None or self.ref is None:
-            return
-
-        def closed(sent: bool | None) -> None:
-            if sent:
-                self.poll_now()
-
-        self.app.push_screen(ComposerScreen(self.store, self.ref), closed)

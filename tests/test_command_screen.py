@@ -462,13 +462,13 @@ async def test_edit_and_strike_an_event_from_the_timeline(demo: tuple[Store, str
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is screen
+        await until(pilot, lambda: timeline.entries[-1].text == "gateway restarted", what="the edit shown")
         last = timeline.entries[-1]
         assert (last.text, last.key) == ("gateway restarted", True)
         await pilot.press("enter")
         await pilot.pause()
         await pilot.press("ctrl+t")
-        await pilot.pause()
-        assert timeline.entries[-1].struck
+        await until(pilot, lambda: timeline.entries[-1].struck, what="the strike shown")
         history = ops.event_history(store, ref, last.seq)
         assert [r.text for r in history] == ["gatway restarted", "gateway restarted"]
 
