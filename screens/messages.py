@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from screens.declare import Declaration
     from storage import live
     from storage.errors import DatabaseError, WarroomError
     from storage.outbox import Write
@@ -79,6 +80,14 @@ class OpenIncident(Message):
     """Ask the app to show the command screen of incident `ref`."""
 
     ref: str
+
+
+@dataclass
+class DeclarationRefused(Message):
+    """The record refused a declaration: ask again, filled in, with the `reason`."""
+
+    declaration: Declaration
+    reason: str
 
 
 class ShowIncidentList(Message):
