@@ -57,7 +57,7 @@ class ChecklistScreen(Screen[bool]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle", "Tick", id="checklist.tick", tooltip="Tick or untick the highlighted item"),
+        Binding("space", "tick", "Tick", id="checklist.tick", tooltip="Tick or untick the highlighted item"),
         Binding("s", "sign_off", "IC sign-off", id="checklist.signoff", tooltip="Sign off on the record as the IC"),
         Binding("r", "resolve", "Resolve", id="checklist.resolve", tooltip="Resolve the incident, checking the criteria"),
         Binding("escape", "close", "Close", id="checklist.close", tooltip="Back to the incident"),
@@ -159,7 +159,7 @@ class ChecklistScreen(Screen[bool]):
     def on_write_refused(self, message: WriteRefused) -> None:
         self.notify(str(message.error), title="Not done", severity="error", markup=False)
 
-    def action_toggle(self) -> None:
+    def action_tick(self) -> None:
         focused = self.focused
         if not isinstance(focused, OptionList) or focused.highlighted is None:
             return
@@ -180,7 +180,7 @@ class ChecklistScreen(Screen[bool]):
         self._do(f"Step {key}", step, key)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.action_toggle()
+        self.action_tick()
 
     def action_sign_off(self) -> None:
         self._do("IC sign-off", checklists.sign_off)

@@ -97,6 +97,7 @@ async def test_a_declaration_is_asked_by_the_dialog_and_written_by_the_app(
             app.action_declare()
             dialog = await until(pilot, lambda: app.screen if isinstance(app.screen, DeclareDialog) else None)
             await pilot.pause()
+            assert dialog is not None
             dialog.query_one("#functionality", Input).value = "checkout"
             await pilot.press("ctrl+s")
             await pilot.pause()
@@ -110,6 +111,7 @@ async def test_a_declaration_is_asked_by_the_dialog_and_written_by_the_app(
             again = await until(pilot, lambda: app.screen if isinstance(app.screen, DeclareDialog) and app.screen is not dialog else None,
                                 what="the dialog opened again")
             await pilot.pause()
+            assert again is not None
             assert again.query_one("#audience", Input).value == "EU customers"  # nothing typed is lost
             assert "refused once" in str(again.query_one(".dialog-error").render())
             monkeypatch.setattr(ops, "declare", declare)
@@ -117,4 +119,5 @@ async def test_a_declaration_is_asked_by_the_dialog_and_written_by_the_app(
             screen = await until(pilot, lambda: app.screen if isinstance(app.screen, CommandScreen) else None,
                                  what="the new incident opened")
             (declared,) = ops.list_incidents(store)
+            assert screen is not None
             assert screen.ref == declared.ref and "checkout" in declared.title
