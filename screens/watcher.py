@@ -91,5 +91,8 @@ class IncidentWatcher:
                 rows, new_mark = live.events_since(self.store, self.ref, mark)
             except WarroomError:
                 continue  # a busy or briefly unreachable database: try again next time
-            if worker.is_cancelled or not self.target.post_message(IncidentChanged(view, rows, new_mark)):
+            try:
+                if worker.is_cancelled or not self.target.post_message(IncidentChanged(view, rows, new_mark)):
+                    return
+            except RuntimeError:  # the app has closed its event loop
                 return

@@ -56,7 +56,11 @@ class RecordWriter:
         self.outbox.run(lambda: worker.is_cancelled)
 
     def _post(self, message: Message) -> None:
-        if not self.target.post_message(message) and not self._outliving_target:
+        try:
+            posted = self.target.post_message(message)
+        except RuntimeError:  # the app has closed its event loop
+            posted = False
+        if not posted and not self._outliving_target:
             self.outbox.stop()  # the screen is closing: nobody to tell, nothing more to write
 
     def _written(self, write: Write, result: object) -> None:
