@@ -1,9 +1,10 @@
-"""Edit one action item: title, owner, priority, due date, ticket link, state."""
+"""Edit one action item: title, owner, priority, due date, ticket link, state (the dialog
+returns the edit; its caller writes it)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -11,16 +12,30 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label, Select, Static
 
 from screens.dialog import Dialog
-from storage import ops
 from storage.db import Store
-from storage.errors import WarroomError
 from storage.models import ACTION_ITEM_STATES, PRIORITIES, ActionItem
 from widgets.literal_input import LiteralInput
 from widgets.text import literal
 
 
-class ActionItemDialog(Dialog[bool]):
-    """Ctrl+S saves; dismisses with True when the item changed."""
+class ActionItemEdit(NamedTuple):
+    """The fields of action item `item_id` as edited (`ops.update_action_item`'s)."""
+
+    item_id: int
+    title: str
+    owner: str
+    priority: str
+    due_date: date | None
+    ticket_url: str
+    state: str
+
+    def fields(self) -> dict[str, Any]:
+        """The keyword arguments of `ops.update_action_item`."""
+        return {key: value for key, value in self._asdict().items() if key != "item_id"}
+
+
+class ActionItemDialog(Dialog[ActionItemEdit]):
+    """Ctrl+S dismisses with the item as edited (a due date that is not a date is refused here)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="action_item.save", tooltip="Save the action item"),
@@ -56,19 +71,13 @@ class ActionItemDialog(Dialog[bool]):
         except ValueError:
             self.show_error(f"{due_text!r} is not a date: use YYYY-MM-DD")
             return
-        try:
-            ops.update_action_item(
-                self.store,
-                self.ref,
-                self.item.id,  # type: ignore[arg-type]
-                title=self.query_one("#title", Input).value,
-                owner=self.query_one("#owner", Input).value,
-                priority=str(self.query_one("#priority", Select).value),
-                due_date=due,
-                ticket_url=self.query_one("#ticket", Input).value,
-                state=str(self.query_one("#state", Select).value),
-            )
-        except WarroomError as exc:
-            self.show_error(str(exc))
-            return
-        self.dismiss(True)
+        assert self.item.id is not None
+        self.dismiss(ActionItemEdit(
+            self.item.id,
+            title=self.query_one("#title", Input).value,
+            owner=self.query_one("#owner", Input).value,
+            priority=str(self.query_one("#priority", Select).value),
+            due_date=due,
+            ticket_url=self.query_one("#ticket", Input).value,
+            state=str(self.query_one("#state", Select).value),
+        ))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
@@ -13,9 +15,10 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.dialog import Dialog
+from screens.messages import ChangeWritten, WriteRefused
+from screens.writer import RecordWriter
 from storage import checklists
 from storage.db import Store
-from storage.errors import WarroomError
 from widgets.text import literal, printable
 
 
@@ -54,7 +57,7 @@ class ChecklistScreen(Screen[bool]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle", "Tick", id="checklist.tick", tooltip="Tick or untick the highlighted item"),
+        Binding("space", "tick", "Tick", id="checklist.tick", tooltip="Tick or untick the highlighted item"),
         Binding("s", "sign_off", "IC sign-off", id="checklist.signoff", tooltip="Sign off on the record as the IC"),
         Binding("r", "resolve", "Resolve", id="checklist.resolve", tooltip="Resolve the incident, checking the criteria"),
         Binding("escape", "close", "Close", id="checklist.close", tooltip="Back to the incident"),
@@ -87,6 +90,8 @@ class ChecklistScreen(Screen[bool]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.writer = RecordWriter(self, self.store, self.ref, retry=False)
+        self.writer.start(outliving_target=True)  # a tick made as the screen closes is still written
         self.reload()
         self.query_one("#steps", OptionList).focus()
 
@@ -140,16 +145,21 @@ class ChecklistScreen(Screen[bool]):
         if keep is not None and followups.option_count:
             followups.highlighted = min(keep, followups.option_count - 1)
 
-    def _do(self, change: object) -> None:
-        try:
-            change()  # type: ignore[operator]
-        except WarroomError as exc:
-            self.notify(str(exc), title="Not done", severity="error", markup=False)
-            return
+    def on_unmount(self) -> None:
+        self.writer.finish()
+
+    def _do(self, description: str, change: Callable[..., object], *args: object, **kwargs: object) -> None:
+        """Make `change(store, ref, *args, **kwargs)` off the UI thread; show the result."""
+        self.writer.outbox.send(description, partial(change, self.store, self.ref, *args, **kwargs))
+
+    def on_change_written(self, message: ChangeWritten) -> None:
         self.changed = True
         self.reload()
 
-    def action_toggle(self) -> None:
+    def on_write_refused(self, message: WriteRefused) -> None:
+        self.notify(str(message.error), title="Not done", severity="error", markup=False)
+
+    def action_tick(self) -> None:
         focused = self.focused
         if not isinstance(focused, OptionList) or focused.highlighted is None:
             return
@@ -159,31 +169,31 @@ class ChecklistScreen(Screen[bool]):
             person, item_key = key.split("\x1f", 1)
             items = checklists.followups(self.store, self.ref).get(person, [])
             done = any(i.key == item_key and i.done for i in items)
-            operation = checklists.untick_followup if done else checklists.tick_followup
-            self._do(lambda: operation(self.store, self.ref, person, item_key))
+            operation: Callable[..., object] = checklists.untick_followup if done else checklists.tick_followup
+            self._do(f"Follow-up {item_key}", operation, person, item_key)
             return
         if focused.id == "criteria" and key == checklists.SIGNOFF_KEY:
             self.action_sign_off()
             return
         done = self._done.get(key, False)
-        operation = checklists.untick_step if done else checklists.tick_step
-        self._do(lambda: operation(self.store, self.ref, key))
+        step: Callable[..., object] = checklists.untick_step if done else checklists.tick_step
+        self._do(f"Step {key}", step, key)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.action_toggle()
+        self.action_tick()
 
     def action_sign_off(self) -> None:
-        self._do(lambda: checklists.sign_off(self.store, self.ref))
+        self._do("IC sign-off", checklists.sign_off)
 
     def action_resolve(self) -> None:
         unmet = [c for c in checklists.resolution_criteria(self.store, self.ref) if not c.met]
         if not unmet:
-            self._do(lambda: checklists.resolve(self.store, self.ref))
+            self._do("Resolve", checklists.resolve)
             return
 
         def answered(anyway: bool | None) -> None:
             if anyway:
-                self._do(lambda: checklists.resolve(self.store, self.ref, force=True))
+                self._do("Resolve", checklists.resolve, force=True)
 
         self.app.push_screen(ResolveAnyway(unmet), answered)
 

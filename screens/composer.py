@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
@@ -12,6 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from screens.messages import ChangeWritten, WriteRefused
+from screens.writer import RecordWriter
 from storage import comms, live
 from storage.db import Store
 from storage.drafts import write_outbox
@@ -51,6 +54,8 @@ class ComposerScreen(Screen[bool]):
         self.edited: dict[str, comms.Draft] = {}
         """Drafts by kind, as edited in this screen."""
         self._confirm_send = False
+        self._sending = False
+        self.writer = RecordWriter(self, store, ref, retry=False)
         self.full_outage = ops_full_outage(store, ref)
 
     def _suggested_kind(self) -> str:
@@ -77,6 +82,7 @@ class ComposerScreen(Screen[bool]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.writer.start(outliving_target=True)
         kinds = self.query_one(OptionList)
         kinds.highlighted = list(comms.MESSAGE_KINDS).index(self.kind)
         self._show(self.kind)
@@ -159,12 +165,21 @@ class ComposerScreen(Screen[bool]):
                 markup=False,
             )
             return
-        try:
-            comms.send_message(self.store, self.ref, self.current())
-        except WarroomError as exc:
-            self.notify(str(exc), title="Not recorded", severity="error", markup=False)
+        if self._sending:
             return
-        self.dismiss(True)
+        self._sending = True
+        self.writer.outbox.send("Update sent", partial(comms.send_message, self.store, self.ref, self.current()))
+
+    def on_change_written(self, message: ChangeWritten) -> None:
+        if self.is_current:  # not closed meanwhile
+            self.dismiss(True)
+
+    def on_write_refused(self, message: WriteRefused) -> None:
+        self._sending = False
+        self.notify(str(message.error), title="Not recorded", severity="error", markup=False)
+
+    def on_unmount(self) -> None:
+        self.writer.finish()
 
     def action_close(self) -> None:
         self.dismiss(False)

@@ -1,8 +1,9 @@
-"""Declare a new incident: severity (with its definition), name parts, impact, IC."""
+"""Declare a new incident: severity (with its definition), name parts, impact, IC (the
+dialog returns the declaration; its caller writes it)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -10,24 +11,46 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label, Select, Static
 
 from screens.dialog import Dialog
-from storage import ops
 from storage.db import Store
-from storage.errors import WarroomError
 from storage.models import QUANTITIES
 from widgets.literal_input import LiteralInput
 from widgets.text import literal
 
 
-class DeclareDialog(Dialog[str]):
-    """Fill in the incident; Ctrl+S declares it and returns its reference."""
+class Declaration(NamedTuple):
+    """An incident to declare: `ops.declare`'s keyword arguments."""
+
+    severity: int
+    functionality: str
+    state: str
+    audience: str
+    customer_impact: str
+    quantity_impacted: str
+    ic: str | None
+
+    def fields(self) -> dict[str, Any]:
+        """The keyword arguments of `ops.declare`."""
+        return self._asdict()
+
+
+REQUIRED = ("functionality", "state", "audience")
+"""The name parts a declaration cannot go without."""
+
+
+class DeclareDialog(Dialog[Declaration]):
+    """Fill in the incident; Ctrl+S returns the `Declaration` (a missing name part is
+    refused here). Given `declaration` and `error`, it opens filled in, showing why the
+    record refused it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "declare", "Declare", id="declare.submit", tooltip="Declare the incident"),
     ]
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, declaration: Declaration | None = None, error: str | None = None) -> None:
         super().__init__()
         self.store = store
+        self.declaration = declaration
+        self.refusal = error
 
     def compose(self) -> ComposeResult:
         severities = self.store.policy.severities
@@ -51,6 +74,14 @@ class DeclareDialog(Dialog[str]):
             yield Label("Tab moves · Ctrl+S declares · Esc cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:
+        given = self.declaration
+        if given is not None:
+            self.query_one("#severity", Select).value = given.severity
+            for name, value in (("functionality", given.functionality), ("state", given.state),
+                                ("audience", given.audience), ("impact", given.customer_impact), ("ic", given.ic or "")):
+                self.query_one(f"#{name}", Input).value = value
+            self.query_one("#quantity", Select).value = given.quantity_impacted
+        self.show_error(self.refusal)
         self._describe()
         self.query_one("#functionality", Input).focus()
 
@@ -78,18 +109,16 @@ class DeclareDialog(Dialog[str]):
         return self.query_one(f"#{name}", Input).value
 
     def action_declare(self) -> None:
-        try:
-            incident = ops.declare(
-                self.store,
-                severity=self.query_one("#severity", Select).value,  # type: ignore[arg-type]
-                functionality=self._value("functionality"),
-                state=self._value("state"),
-                audience=self._value("audience"),
-                customer_impact=self._value("impact"),
-                quantity_impacted=str(self.query_one("#quantity", Select).value),
-                ic=self._value("ic").strip() or None,
-            )
-        except WarroomError as exc:
-            self.show_error(str(exc))
+        missing = next((name for name in REQUIRED if not self._value(name).strip()), None)
+        if missing is not None:
+            self.show_error(f"{missing} is required")
             return
-        self.dismiss(incident.ref)
+        self.dismiss(Declaration(
+            severity=self.query_one("#severity", Select).value,  # type: ignore[arg-type]
+            functionality=self._value("functionality"),
+            state=self._value("state"),
+            audience=self._value("audience"),
+            customer_impact=self._value("impact"),
+            quantity_impacted=str(self.query_one("#quantity", Select).value),
+            ic=self._value("ic").strip() or None,
+        ))

@@ -1,8 +1,9 @@
-"""One timeline event in full, with its earlier versions; edit or strike it."""
+"""One timeline event in full, with its earlier versions; edit or strike it (the dialog
+returns the change; its caller writes it)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,10 +20,19 @@ from widgets.literal_input import LiteralInput
 from widgets.text import printable
 
 
-class EventDialog(Dialog[bool]):
-    """Shows the event; Ctrl+S saves an edit, Ctrl+T strikes it (the earlier text is kept).
+class EventChange(NamedTuple):
+    """What to do to event `seq`: replace its text with `text` (a scribe line), or strike
+    it when `text` is None (the earlier text is kept either way)."""
 
-    Dismisses with True when the record changed."""
+    seq: int
+    text: str | None = None
+
+
+class EventDialog(Dialog[EventChange]):
+    """Shows the event; Ctrl+S asks for an edit, Ctrl+T for a strike.
+
+    Dismisses with the `EventChange` asked for; an edit that is not a scribe line is
+    refused in the dialog."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save edit", id="event.save", tooltip="Replace the text (the old one is kept)"),
@@ -75,19 +85,14 @@ class EventDialog(Dialog[bool]):
     def action_save(self) -> None:
         if not self.editable:
             return
+        text = self.query_one("#edit", Input).value
         try:
-            ops.edit_event(self.store, self.ref, self.seq, self.query_one("#edit", Input).value)
+            ops.parse_line(self.store, text)  # read only: the caller writes the edit
         except WarroomError as exc:
             self.show_error(str(exc))
             return
-        self.dismiss(True)
+        self.dismiss(EventChange(self.seq, text))
 
     def action_strike(self) -> None:
-        if not self.editable:
-            return
-        try:
-            ops.strike_event(self.store, self.ref, self.seq)
-        except WarroomError as exc:
-            self.show_error(str(exc))
-            return
-        self.dismiss(True)
+        if self.editable:
+            self.dismiss(EventChange(self.seq))

@@ -10,6 +10,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Select, Static
 
+from screens.messages import OpenIncident
 from storage import ops
 from storage.db import Store
 from storage.models import STATUSES
@@ -111,4 +112,4 @@ class IncidentListScreen(Screen[None]):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:
-            self.app.open_incident(event.row_key.value)  # type: ignore[attr-defined]
+            self.post_message(OpenIncident(event.row_key.value))

@@ -8,7 +8,9 @@ open. The editor's border says whether what is shown is saved.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -31,6 +33,8 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
+from screens.messages import ChangeWritten, WriteRefused
+from screens.writer import RecordWriter
 from storage import ops, postmortem
 from storage.db import Store
 from storage.drafts import Drafts, write_outbox
@@ -41,6 +45,9 @@ from widgets.literal_input import LiteralInput
 from widgets.literal_markdown import LiteralMarkdown
 from widgets.literal_text_area import LiteralTextArea
 from widgets.text import literal, printable
+
+if TYPE_CHECKING:
+    from storage.outbox import Write
 
 AUTOSAVE_SECONDS = 0.5
 """Quiet time after the last key before a section is saved."""
@@ -90,6 +97,9 @@ class PostmortemScreen(Screen[None]):
         self._typed: str | None = None
         """The section's text as last typed (kept here, so saving needs no widget)."""
         self.drafts = Drafts(store.url)
+        self.writer = RecordWriter(self, store, ref, retry=False)
+        self._after: dict[Write, tuple[Callable[[], None], Callable[[WarroomError], None]]] = {}
+        """What to do once a write is made, or refused."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="pm-title")
@@ -135,6 +145,7 @@ class PostmortemScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.writer.start(outliving_target=True)  # a change made as the editor closes is still written
         self._load_details()
         self._show_section(self.section)
         table = self.query_one("#action-table", DataTable)
@@ -295,35 +306,58 @@ class PostmortemScreen(Screen[None]):
     def _save_detail(self, field: Input) -> None:
         key = field.id or ""
         value = field.value.strip()
+        change: dict[str, Any]  # update_postmortem's keyword arguments
         try:
             if key == "owner":
-                ops.update_postmortem(self.store, self.ref, owner=value)
+                change = {"owner": value}
             elif key == "recording":
-                ops.update_postmortem(self.store, self.ref, recording_url=value)
+                change = {"recording_url": value}
             elif key == "support_requests":
-                ops.update_postmortem(self.store, self.ref, support_requests=value)
+                change = {"support_requests": value}
             elif key in NUMBERS:
-                ops.update_postmortem(self.store, self.ref, numbers={key: int(value) if value else None})
+                change = {"numbers": {key: int(value) if value else None}}
             elif key == "meeting":
                 if not value:
                     return
-                at = parse_when(value, now=self.store.now(), tz=self.store.policy.tz, allow_future=True)
-                ops.update_postmortem(self.store, self.ref, meeting_at=at)
+                change = {"meeting_at": parse_when(value, now=self.store.now(), tz=self.store.policy.tz, allow_future=True)}
             else:
                 return
         except (WarroomError, ValueError) as exc:
             self.notify(str(exc), title="Not saved", severity="error", markup=False)
             return
-        self._load_details()
+        self._write(f"Post-mortem {key}", partial(ops.update_postmortem, self.store, self.ref, **change),
+                    self._load_details, partial(self._refused, "Not saved"))
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id != "status" or not isinstance(event.value, str) or event.value == self._status:
             return
-        try:
-            postmortem.set_status(self.store, self.ref, event.value)
-        except WarroomError as exc:
-            self.notify(str(exc), title="Status not changed", severity="error", markup=False)
-        self._load_details()
+
+        def refused(exc: WarroomError) -> None:
+            self._refused("Status not changed", exc)
+            self._load_details()
+
+        self._write("Post-mortem status", partial(postmortem.set_status, self.store, self.ref, event.value),
+                    self._load_details, refused)
+
+    # --- writes ---------------------------------------------------------------------
+
+    def _write(self, description: str, apply: Callable[[], object], then: Callable[[], None],
+               refused: Callable[[WarroomError], None]) -> None:
+        """Make `apply()` off the UI thread, then call `then()`, or `refused(error)`."""
+        self._after[self.writer.outbox.send(description, apply)] = (then, refused)
+
+    def _refused(self, title: str, exc: WarroomError) -> None:
+        self.notify(str(exc), title=title, severity="error", markup=False)
+
+    def on_change_written(self, message: ChangeWritten) -> None:
+        then, _ = self._after.pop(message.write, (None, None))
+        if then is not None and self.is_attached:
+            then()
+
+    def on_write_refused(self, message: WriteRefused) -> None:
+        _, refused = self._after.pop(message.write, (None, None))
+        if refused is not None:
+            refused(message.error)
 
     # --- action items ---------------------------------------------------------------
 
@@ -345,26 +379,38 @@ class PostmortemScreen(Screen[None]):
         self.query_one("#action-warnings", Static).update(Text("\n".join(f"⚠ {printable(w)}" for w in warnings)))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        from screens.action_item import ActionItemDialog
+        from screens.action_item import ActionItemDialog, ActionItemEdit
 
         item_id = int(event.row_key.value or 0)
         item = next((i for i in ops.action_items(self.store, self.ref) if i.id == item_id), None)
-        if item is not None:
-            self.app.push_screen(ActionItemDialog(self.store, self.ref, item), lambda changed: self._load_actions())
+        if item is None:
+            return
+
+        def edited(edit: ActionItemEdit | None) -> None:
+            if edit is None:
+                self._load_actions()
+                return
+            self._write("Action item", partial(ops.update_action_item, self.store, self.ref, edit.item_id, **edit.fields()),
+                        self._load_actions, partial(self._refused, "Not saved"))
+
+        self.app.push_screen(ActionItemDialog(self.store, self.ref, item), edited)
 
     def _add_action(self) -> None:
         title = self.query_one("#action-title", Input)
         owner = self.query_one("#action-owner", Input)
         priority = self.query_one("#action-priority", Select).value
-        try:
-            ops.add_action_item(self.store, self.ref, title.value, owner=owner.value, priority=str(priority))
-        except WarroomError as exc:
-            self.notify(str(exc), title="Not added", severity="error", markup=False)
-            return
-        title.value = ""
-        owner.value = ""
-        title.focus()
-        self._load_actions()
+        typed = (title.value, owner.value)
+
+        def added() -> None:
+            if (title.value, owner.value) == typed:  # not typed over meanwhile
+                title.value = ""
+                owner.value = ""
+                title.focus()
+            self._load_actions()
+
+        self._write("Action item", partial(ops.add_action_item, self.store, self.ref, title.value, owner=owner.value,
+                                           priority=str(priority)),
+                    added, partial(self._refused, "Not added"))
 
     # --- actions --------------------------------------------------------------------
 
@@ -435,3 +481,4 @@ class PostmortemScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self.save()
+        self.writer.finish()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 
 from screens.command import CommandScreen
@@ -13,6 +14,7 @@ from storage.clock import FrozenClock
 from storage.db import Store
 from storage.demo import build_demo
 from storage.policy import Policy
+from tests.waiting import until
 from tui.app import WarroomApp
 
 
@@ -39,7 +41,7 @@ async def test_opens_the_incident_asked_for_or_the_most_recent_open_one(
             assert isinstance(app.screen, CommandScreen) and app.screen.ref == resolved
 
 
-def test_incident_list_snapshot(snap_compare, tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:  # noqa: ANN001
+def test_incident_list_snapshot(snap_compare, tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
     store = Store(tmp_path / "demo.db", policy=policy, clock=clock)
     build_demo(store)
     assert snap_compare(WarroomApp(store), press=["f6"], terminal_size=(80, 24))
@@ -78,3 +80,44 @@ async def test_an_unknown_reference_ends_the_app_with_the_reason(tmp_path: Path,
             await pilot.pause(0.05)
     assert app.return_code == 1
     assert app.failure is not None and "no incident 'inc-nope'" in app.failure
+
+
+async def test_a_declaration_is_asked_by_the_dialog_and_written_by_the_app(
+    tmp_path: Path, policy: Policy, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import Input
+
+    from screens.declare import DeclareDialog
+    from storage.errors import InvalidInput
+
+    with Store(tmp_path / "empty.db", policy=policy, clock=clock) as store:
+        app = WarroomApp(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            app.action_declare()
+            dialog = await until(pilot, lambda: app.screen if isinstance(app.screen, DeclareDialog) else None)
+            await pilot.pause()
+            assert dialog is not None
+            dialog.query_one("#functionality", Input).value = "checkout"
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert app.screen is dialog and "state is required" in str(dialog.query_one(".dialog-error").render())
+            assert ops.list_incidents(store) == []  # the dialog never writes
+            dialog.query_one("#state", Input).value = "failing"
+            dialog.query_one("#audience", Input).value = "EU customers"
+            declare = ops.declare
+            monkeypatch.setattr(ops, "declare", lambda *_a, **_k: (_ for _ in ()).throw(InvalidInput("refused once")))
+            await pilot.press("ctrl+s")
+            again = await until(pilot, lambda: app.screen if isinstance(app.screen, DeclareDialog) and app.screen is not dialog else None,
+                                what="the dialog opened again")
+            await pilot.pause()
+            assert again is not None
+            assert again.query_one("#audience", Input).value == "EU customers"  # nothing typed is lost
+            assert "refused once" in str(again.query_one(".dialog-error").render())
+            monkeypatch.setattr(ops, "declare", declare)
+            await pilot.press("ctrl+s")
+            screen = await until(pilot, lambda: app.screen if isinstance(app.screen, CommandScreen) else None,
+                                 what="the new incident opened")
+            (declared,) = ops.list_incidents(store)
+            assert screen is not None
+            assert screen.ref == declared.ref and "checkout" in declared.title

@@ -22,6 +22,7 @@ from storage.db import Store
 from storage.demo import build_demo
 from storage.policy import Policy
 from tests.conftest import NOW
+from tests.waiting import until
 from tui.app import WarroomApp
 from widgets.countdown import Countdown, CountdownPanel
 from widgets.incident_header import IncidentHeader
@@ -135,6 +136,7 @@ async def test_role_handover_from_the_roster_keeps_history(demo: tuple[Store, st
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is screen
+        await until(pilot, lambda: screen.query_one(IncidentHeader).commander == "Priya Natarajan", what="the new IC shown")
         ic = next(r for r in roster.roles if r.key == "ic")
         assert [h.person for h in ic.holders] == ["Priya Natarajan"]
         assert screen.query_one(IncidentHeader).commander == "Priya Natarajan"
@@ -168,8 +170,7 @@ async def test_severity_change_recomputes_the_countdowns(demo: tuple[Store, str]
         await pilot.pause()
         assert isinstance(app.screen, SeverityPicker)
         await pilot.press("enter")  # the first choice that is not current: SEV2
-        await pilot.pause()
-        assert screen.query_one(IncidentHeader).severity == 2
+        await until(pilot, lambda: screen.query_one(IncidentHeader).severity == 2, what="SEV2 in the header")
         assert ops.get_incident(store, ref).severity == 2
         assert panel.countdown("checkin").due_at == sev1_due - timedelta(minutes=20) + timedelta(minutes=50)
         assert screen.query_one(TimelineView).entries[-1].kind == "severity"
@@ -208,7 +209,7 @@ async def test_countdown_expires_once_and_recording_an_update_resets_it(
         await pilot.pause()
         assert isinstance(app.screen, UpdatePicker)
         await pilot.press("down", "down", "enter")  # Internal: update sent
-        await pilot.pause()
+        await until(pilot, lambda: internal.due_at == clock.now() + timedelta(minutes=30), what="the countdown reset")
         assert internal.due_at == clock.now() + timedelta(minutes=30)
         assert not internal.has_class("-overdue")
         assert [u.kind for u in ops.status_updates(store, ref)][-1] == "update"
@@ -401,9 +402,8 @@ async def test_the_start_marker_moves_to_the_started_milestone(tmp_path: Path, p
             await pilot.pause()
             app.screen.query_one("#when").value = "-10m"  # type: ignore[attr-defined]
             await pilot.press("enter")  # the highlighted milestone: started
-            await pilot.pause()
-            markers = {(e.kind, e.marker) for e in timeline.entries}
-            assert markers == {("declared", None), ("milestone", "start")}
+            await until(pilot, lambda: {(e.kind, e.marker) for e in timeline.entries} == {("declared", None), ("milestone", "start")},
+                        what="the start marker on the started milestone")
             await pilot.press("f3")
             await pilot.pause()
             options = app.screen.query_one(OptionList)
@@ -414,8 +414,8 @@ async def test_the_start_marker_moves_to_the_started_milestone(tmp_path: Path, p
 
             assert isinstance(app.screen, ResolveAnyway)
             await pilot.press("enter")  # resolve anyway
-            await pilot.pause()
-            assert ("milestone", "resolved") in {(e.kind, e.marker) for e in timeline.entries}
+            await until(pilot, lambda: ("milestone", "resolved") in {(e.kind, e.marker) for e in timeline.entries},
+                        what="the resolved marker")
             assert command(app).query_one(IncidentHeader).status == "resolved"
 
 
@@ -462,13 +462,13 @@ async def test_edit_and_strike_an_event_from_the_timeline(demo: tuple[Store, str
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is screen
+        await until(pilot, lambda: timeline.entries[-1].text == "gateway restarted", what="the edit shown")
         last = timeline.entries[-1]
         assert (last.text, last.key) == ("gateway restarted", True)
         await pilot.press("enter")
         await pilot.pause()
         await pilot.press("ctrl+t")
-        await pilot.pause()
-        assert timeline.entries[-1].struck
+        await until(pilot, lambda: timeline.entries[-1].struck, what="the strike shown")
         history = ops.event_history(store, ref, last.seq)
         assert [r.text for r in history] == ["gatway restarted", "gateway restarted"]
 
@@ -498,9 +498,8 @@ async def test_a_long_timeline_loads_as_stubs_and_reads_what_is_shown(
             assert "Declared SEV1: api is down for all" in shown[0] and "step 0" in shown[1]
             assert timeline.entries[1].text == "step 0"
             ops.log(store, ref, "after the stubs")
-            screen = command(app)
-            screen.refresh_now(timeline_only=True)
-            assert timeline.entries[-1].text == "after the stubs"
+            command(app).poll_now()  # the watcher reads it, without waiting for its next poll
+            await until(pilot, lambda: timeline.entries[-1].text == "after the stubs", what="the new event after the stubs")
 
 
 async def test_compose_lint_copy_and_record_an_update(demo: tuple[Store, str], clock: FrozenClock) -> None:
@@ -577,30 +576,29 @@ async def test_checklist_ticks_resolves_and_lists_follow_ups(demo: tuple[Store, 
         steps = checklist.query_one("#steps", OptionList)
         steps.highlighted = [s.key for s in checklists.process_checklist(store, ref)].index("triage")
         await pilot.press("space")
-        await pilot.pause()
+        await until(pilot, lambda: checklist.changed, what="the tick written")
         triage = next(s for s in checklists.process_checklist(store, ref) if s.key == "triage")
         assert triage.done and triage.done_by == "Dana Okafor"
         await pilot.press("s")
-        await pilot.pause()
-        assert next(c for c in checklists.resolution_criteria(store, ref) if c.key == "ic_signoff").met
+        await until(pilot, lambda: next(c for c in checklists.resolution_criteria(store, ref) if c.key == "ic_signoff").met,
+                    what="the sign-off written")
         await pilot.press("r")
         await pilot.pause()
         assert isinstance(app.screen, ResolveAnyway)
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: ops.get_incident(store, ref).status == "resolved", what="the incident resolved")
         assert app.screen is checklist
-        assert ops.get_incident(store, ref).status == "resolved"
         followups = checklist.query_one("#followups", OptionList)
+        await until(pilot, lambda: followups.display, what="the follow-ups shown")
         assert followups.display and followups.option_count > 5
         followups.focus()
         followups.highlighted = 0
         await pilot.press("space")
-        await pilot.pause()
-        first_person, items = next(iter(checklists.followups(store, ref).items()))
-        assert items[0].done
+        await until(pilot, lambda: next(iter(checklists.followups(store, ref).values()))[0].done, what="the follow-up ticked")
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
+        await until(pilot, lambda: screen.query_one(IncidentHeader).status == "resolved", what="the resolution shown")
         texts = [e.text for e in screen.query_one(TimelineView).entries]
         assert any(t.startswith("Checklist:") for t in texts)
         assert any(t.startswith("Resolved with unmet criteria") for t in texts)

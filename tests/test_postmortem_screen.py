@@ -18,6 +18,7 @@ from storage.clock import FrozenClock
 from storage.db import Store
 from storage.demo import build_demo
 from storage.policy import Policy
+from tests.waiting import until
 from tui.app import WarroomApp
 
 
@@ -101,8 +102,7 @@ async def test_details_and_the_status_rules(resolved: tuple[Store, str]) -> None
         await pilot.pause()
         status = editor.query_one("#status", Select)
         status.value = "in_review"  # no owner yet: refused
-        await pilot.pause()
-        assert status.value == "draft"
+        await until(pilot, lambda: status.value == "draft", what="the refused status put back")
         owner = editor.query_one("#owner", Input)
         owner.focus()
         owner.value = "Dana Okafor"
@@ -111,9 +111,11 @@ async def test_details_and_the_status_rules(resolved: tuple[Store, str]) -> None
         meeting.value = "2026-11-25T10:00"
         meeting.focus()
         await pilot.press("enter")
+        await until(pilot, lambda: postmortem.read_postmortem(store, ref).meeting_at is not None, what="the meeting saved")
+        await until(pilot, lambda: postmortem.read_postmortem(store, ref).owner == "Dana Okafor", what="the owner saved")
         await pilot.pause()
         status.value = "in_review"
-        await pilot.pause()
+        await until(pilot, lambda: postmortem.read_postmortem(store, ref).status == "in_review", what="the status saved")
         doc_status = postmortem.postmortem_markdown(store, ref)
         assert "In Review" in doc_status and "Dana Okafor" in doc_status
         assert "Wed 25 Nov" in str(editor.query_one("#pm-deadline").render()) or postmortem.meeting_deadline(store, ref)
@@ -129,8 +131,10 @@ async def test_action_items_are_added_with_their_tags(resolved: tuple[Store, str
         title = editor.query_one("#action-title", Input)
         title.focus()
         title.value = "Pin processor certificates by fingerprint set"
+        before = len(ops.action_items(store, ref))
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: len(ops.action_items(store, ref)) > before, what="the action item added")
+        await until(pilot, lambda: title.value == "", what="the input cleared")
         item = ops.action_items(store, ref)[-1]
         assert (item.title, item.priority) == ("Pin processor certificates by fingerprint set", "P1")
         assert item.tags.startswith("sev1_20261123,sev1")
@@ -213,6 +217,7 @@ async def test_an_action_item_is_edited_in_its_dialog(resolved: tuple[Store, str
         dialog.query_one("#state", Select).value = "in_progress"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.screen is editor)
+        await until(pilot, lambda: ops.action_items(store, ref)[0].state == "in_progress", what="the edit written")
         item = ops.action_items(store, ref)[0]
         assert (str(item.due_date), item.ticket_url, item.state) == ("2026-12-04", "https://jira.example.com/OPS-7", "in_progress")
 

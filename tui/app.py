@@ -11,11 +11,18 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from screens.messages import (
+    CannotContinue,
+    DeclarationRefused,
+    OpenIncident,
+    ShowIncidentList,
+)
 from storage.errors import WarroomError
 from tui.theme import WARROOM_THEME
 from widgets.text import printable
 
 if TYPE_CHECKING:
+    from screens.declare import Declaration
     from storage import waiting
     from storage.db import Store
 
@@ -228,6 +235,17 @@ class WarroomApp(App[None]):
             self.pop_screen()
         self.push_screen(CommandScreen(self.store, ref))
 
+    def on_open_incident(self, message: OpenIncident) -> None:
+        """A screen asks for an incident's command screen."""
+        self.open_incident(message.ref)
+
+    def on_show_incident_list(self, message: ShowIncidentList) -> None:
+        self.action_incidents()
+
+    def on_cannot_continue(self, message: CannotContinue) -> None:
+        """A screen cannot go on (the record cannot be read): leave with the reason."""
+        self.fail(message.reason)
+
     def action_incidents(self) -> None:
         """The incident list, over the current incident."""
         from screens.incident_list import IncidentListScreen
@@ -235,18 +253,35 @@ class WarroomApp(App[None]):
         if self.store is not None and not isinstance(self.screen, IncidentListScreen):
             self.push_screen(IncidentListScreen(self.store))
 
-    def action_declare(self) -> None:
-        """Declare a new incident and open it."""
+    def action_declare(self, declaration: Declaration | None = None, refusal: str | None = None) -> None:
+        """Declare a new incident and open it (the dialog asks; the app writes)."""
         from screens.declare import DeclareDialog
 
         if self.store is None:
             return
 
-        def declared(ref: str | None) -> None:
-            if ref is not None:
-                self.open_incident(ref)
+        def declared(declaration: Declaration | None) -> None:
+            if declaration is not None:
+                self._declare(declaration)
 
-        self.push_screen(DeclareDialog(self.store), declared)
+        self.push_screen(DeclareDialog(self.store, declaration, refusal), declared)
+
+    @work(thread=True, exit_on_error=False, group="declare")
+    def _declare(self, declaration: Declaration) -> None:
+        """Write the declaration off the UI thread; ask to open the incident, or to ask again."""
+        from storage import ops
+
+        assert self.store is not None
+        try:
+            incident = ops.declare(self.store, **declaration.fields())
+        except WarroomError as exc:
+            self.post_message(DeclarationRefused(declaration, str(exc)))
+            return
+        self.post_message(OpenIncident(incident.ref))
+
+    def on_declaration_refused(self, message: DeclarationRefused) -> None:
+        """Open the dialog again, filled in, saying why the record refused it."""
+        self.action_declare(message.declaration, message.reason)
 
     def action_help(self) -> None:
         from screens.help import HelpScreen

@@ -1,0 +1,225 @@
+"""A screen showing one incident as it changes: header, timeline, role roster and countdowns.
+
+Changes made by other processes (a second `warroom`, `warroom log` from a script) arrive
+from the `IncidentWatcher` as `IncidentChanged` messages. The command screen builds on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from textual.screen import Screen
+
+from screens.messages import IncidentChanged, TimelineLoaded
+from screens.watcher import IncidentWatcher
+from widgets.countdown import Countdown, CountdownPanel
+from widgets.incident_header import IncidentHeader
+from widgets.roster import RoleRoster, RosterHolder, RosterRole
+from widgets.timeline import TimelineEntry, TimelineView
+
+if TYPE_CHECKING:
+    from storage import live
+    from storage.db import Store
+
+# The storage modules (SQLAlchemy, SQLModel) are imported where they are first used, so
+# that the screen can paint while the record is still being opened in a worker.
+
+COUNTDOWNS: tuple[tuple[str, str], ...] = (
+    ("initial", "Initial communication"),
+    ("checkin", "Responder check-in"),
+    ("internal", "Internal update"),
+    ("status_page", "Status page"),
+)
+"""The countdowns shown (storage.countdowns.COUNTDOWN_LABELS, without importing it)."""
+
+FIRST_PAINT_EVENTS = 400
+"""Events loaded before the first frame; the rest of a long timeline follows in a worker."""
+
+
+def _entries(rows: Sequence[live.EventRow | live.EventStub]) -> list[TimelineEntry]:
+    """Rows as timeline entries: an event row has the entry's fields, in its order, and a
+    stub the fields the timeline needs to place it (it reads the rest when shown)."""
+    return rows  # type: ignore[return-value]
+
+
+def _entries_by_id(rows: dict[int, live.EventRow]) -> dict[int, TimelineEntry]:
+    return rows  # type: ignore[return-value]
+
+
+class LiveIncidentScreen(Screen[None]):
+    """Show incident `ref` of `store` and keep it current (a subclass composes the widgets)."""
+
+    def __init__(self, store: Store | None, ref: str | None) -> None:
+        """Without a store the screen paints at once and waits for `attach`."""
+        super().__init__()
+        self.store: Store | None = store
+        self.ref: str | None = ref
+        self.view: live.IncidentView | None = None
+        self._mark: live.Watermark | None = None
+        self._seen_changes = -1
+        self._has_started = False
+        self._closing = False
+        self._watcher: IncidentWatcher | None = None
+
+    def on_unmount(self) -> None:
+        self._closing = True
+        if self._watcher is not None:
+            self._watcher.stop()  # the watcher ends at once instead of after its sleep
+
+    def show_incident(self, store: Store, ref: str) -> None:
+        """Read and show incident `ref` of `store`, then watch it for changes."""
+        from storage import live
+
+        self.store, self.ref = store, ref
+        self._watcher = IncidentWatcher(self, store, ref)
+        timeline = self.query_one(TimelineView)
+        timeline.tz = store.policy.tz
+        timeline.entry_loader = lambda ids: _entries_by_id(live.events_by_id(store, ref, ids))
+        self.query_one(RoleRoster).tz = store.policy.tz
+        timeline.empty_text = "No events yet"
+        self._load_view()
+        rows, mark = live.event_rows(store, ref, newest=FIRST_PAINT_EVENTS)
+        self._show_rows(rows, mark, replace=True)
+        if len(rows) >= FIRST_PAINT_EVENTS:
+            self._watcher.load_timeline()
+        self._tick()
+        self.set_interval(1.0, self._tick)
+        self._watcher.start()
+
+    def poll_now(self) -> None:
+        """Look for changes at once (after a change made from here), not at the next poll."""
+        if self._watcher is not None:
+            self._watcher.poll_now()
+
+    def on_timeline_loaded(self, message: TimelineLoaded) -> None:
+        self._show_full_timeline(message.rows, message.mark)
+
+    def _show_full_timeline(self, rows: list[live.EventStub], mark: live.Watermark) -> None:
+        """Show the whole timeline from stubs; events already read in full are kept (when
+        their place is unchanged), the rest are read as they come on screen."""
+        if self._is_torn_down():
+            return
+        timeline = self.query_one(TimelineView)
+        cursor = timeline.cursor_entry
+        known = {entry.id: entry for entry in timeline.entries if entry.text is not None}
+        if known:
+            rows = [
+                old if (old := known.get(row.id)) is not None and old.at == row.at else row  # type: ignore[misc]
+                for row in rows
+            ]
+        timeline.set_entries(_entries(rows))
+        if cursor is not None:
+            timeline.move_cursor(cursor.id)
+        self._set_mark(mark)
+
+    # --- reading the record ---------------------------------------------------------
+
+    def _set_mark(self, mark: live.Watermark) -> None:
+        self._mark = mark
+        if self._watcher is not None:
+            self._watcher.saw(mark=mark)
+
+    def _load_view(self, view: live.IncidentView | None = None) -> None:
+        """Show the header, roster and countdowns (read again unless `view` is given)."""
+        from storage import live
+
+        assert self.store is not None and self.ref is not None
+        self.view = view = view if view is not None else live.incident_view(self.store, self.ref)
+        self._seen_changes = view.change_count
+        if self._watcher is not None:
+            self._watcher.saw(change_count=view.change_count)
+        self._has_started = "started" in view.milestones
+        policy = self.store.policy
+        severity = policy.severities.get(view.severity)
+        commander = next((h.person for h in view.roles if h.role == "ic"), None)
+        self.query_one(IncidentHeader).show(
+            ref=view.ref,
+            title=view.title,
+            severity=view.severity,
+            severity_name=severity.name if severity else "",
+            status=view.status,
+            started_at=view.milestones.get("started", view.declared_at),
+            commander=commander,
+            now=self.store.now(),
+            you=self.store.user,
+        )
+        roles = []
+        for role in policy.roles.values():
+            holders = tuple(
+                RosterHolder(h.person, h.started_at, h.note) for h in view.roles if h.role == role.key
+            )
+            roles.append(RosterRole(role.key, role.name, role.many, holders))
+        self.query_one(RoleRoster).set_roles(roles)
+        self._update_countdowns()
+
+    def _update_countdowns(self) -> None:
+        from storage.countdowns import due_times
+
+        view = self.view
+        if view is None or self.store is None:
+            return
+        due = due_times(
+            self.store.policy,
+            severity=view.severity,
+            status=view.status,
+            declared_at=view.declared_at,
+            milestones=view.milestones,
+            updates=view.updates,
+        )
+        self.query_one(CountdownPanel).update_countdowns(due, self.store.now())
+
+    def _show_rows(self, rows: Sequence[live.EventRow], mark: live.Watermark | None = None, *,
+                   replace: bool = False) -> None:
+        """Show `rows` (all of them when `replace`); `mark` is how far they go, when known."""
+        timeline = self.query_one(TimelineView)
+        if replace:
+            timeline.set_entries(_entries(rows))
+        elif rows:
+            timeline.upsert(_entries(rows))
+        if mark is not None:
+            self._set_mark(mark)
+
+    def _is_torn_down(self) -> bool:
+        """True while the screen is being taken down: its panels are gone before Unmount."""
+        return self._closing or not self.query_children(IncidentHeader)  # direct child: no walk
+
+    def _tick(self) -> None:
+        if self.store is None or self._is_torn_down():
+            return
+        now = self.store.now()
+        self.query_one(IncidentHeader).now = now
+        self.query_one(CountdownPanel).set_now(now)
+
+    def on_incident_changed(self, message: IncidentChanged) -> None:
+        if message.view.change_count < self._seen_changes or self._is_torn_down():
+            return  # an older view, or a poll answered while the app closes
+        self._show_changes(message.view, message.rows, message.mark)
+
+    def _show_changes(self, view: live.IncidentView, rows: list[live.EventRow], mark: live.Watermark) -> None:
+        """Show a new view and the events that changed."""
+        had_started = self._has_started
+        self._load_view(view)
+        if self._has_started != had_started:  # the start marker moves: mark every row again
+            from storage import live
+
+            assert self.store is not None and self.ref is not None
+            self.query_one(TimelineView).set_entries([])  # every marker may change: read again
+            stubs, mark = live.event_index(self.store, self.ref)
+            self._show_full_timeline(stubs, mark)
+        else:
+            self._show_rows(rows, mark)
+
+    # --- countdowns and clock -------------------------------------------------------
+
+    def on_countdown_expired(self, event: Countdown.Expired) -> None:
+        label = event.countdown.label
+        self.notify(f"{label} is due now.", title="Update overdue", severity="error", timeout=10, markup=False)
+        self.app.bell()
+
+    def action_toggle_utc(self) -> None:
+        """Every clock time on the screen in UTC, or back in the policy's zone (the
+        timeline's border names the zone; the countdowns show time left, in no zone)."""
+        timeline = self.query_one(TimelineView)
+        timeline.show_utc = not timeline.show_utc
+        self.query_one(RoleRoster).show_utc = timeline.show_utc

@@ -1,0 +1,101 @@
+"""Messages the screens receive from their background threads and send to the app.
+
+The writer (`screens.writer`) and the watcher (`screens.watcher`) report by these, never by
+calling into a screen; the frequent ones can be replaced by a newer one of their kind still
+queued, as Toolong's file watcher does. Screens ask the app for navigation by message too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from screens.declare import Declaration
+    from storage import live
+    from storage.errors import DatabaseError, WarroomError
+    from storage.outbox import Write
+
+
+@dataclass
+class LineWritten(Message, bubble=False):
+    """A scribe line is in the record: `rows` are the timeline rows it wrote."""
+
+    write: Write
+    rows: list[live.EventRow]
+
+
+@dataclass
+class ChangeWritten(Message, bubble=False):
+    """A change other than a line is in the record; `result` is what its write returned."""
+
+    write: Write
+    result: object
+
+
+@dataclass
+class WriteFailed(Message, bubble=False):
+    """A write failed (busy, full, unreachable) and will be tried again."""
+
+    write: Write
+    error: DatabaseError
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, WriteFailed)
+
+
+@dataclass
+class WriteRefused(Message, bubble=False):
+    """The record refused a write: it is dropped (a line is for its screen to set aside)."""
+
+    write: Write
+    error: WarroomError
+
+
+@dataclass
+class IncidentChanged(Message, bubble=False):
+    """The incident changed: its new `view`, and the events changed since the last one seen."""
+
+    view: live.IncidentView
+    rows: list[live.EventRow]
+    mark: live.Watermark
+
+    def can_replace(self, message: Message) -> bool:
+        # A later poll reads from the same watermark until one is shown: it holds these rows too.
+        return isinstance(message, IncidentChanged)
+
+
+@dataclass
+class TimelineLoaded(Message, bubble=False):
+    """The whole timeline as stubs (a long one is read after the first frame)."""
+
+    rows: list[live.EventStub]
+    mark: live.Watermark
+
+
+@dataclass
+class OpenIncident(Message):
+    """Ask the app to show the command screen of incident `ref`."""
+
+    ref: str
+
+
+@dataclass
+class DeclarationRefused(Message):
+    """The record refused a declaration: ask again, filled in, with the `reason`."""
+
+    declaration: Declaration
+    reason: str
+
+
+class ShowIncidentList(Message):
+    """Ask the app for the incident list, over the current screen."""
+
+
+@dataclass
+class CannotContinue(Message):
+    """Ask the app to leave with `reason` (the record cannot be read)."""
+
+    reason: str

@@ -1,0 +1,98 @@
+"""The incident watcher: picks up changes other writers make (a second `warroom`, `warroom
+log` from a script) by polling the incident's change counter off the UI thread."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from textual.dom import DOMNode
+from textual.worker import get_current_worker
+
+from screens.messages import IncidentChanged, TimelineLoaded
+from storage.errors import WarroomError
+
+if TYPE_CHECKING:
+    from storage import live
+    from storage.db import Store
+
+POLL_SECONDS = 0.5
+"""How often the watcher asks whether the incident changed."""
+
+
+class IncidentWatcher:
+    """Every POLL_SECONDS, ask whether incident `ref` changed (one indexed read) and, if so,
+    read what changed since the view `target` shows and post it as `IncidentChanged`.
+
+    The target tells what it shows with `saw`; until it does, a later poll reads from the
+    same watermark again, so a newer `IncidentChanged` may replace one still queued."""
+
+    def __init__(self, target: DOMNode, store: Store, ref: str) -> None:
+        self.target = target
+        self.store = store
+        self.ref = ref
+        self.seen_changes = -1
+        self.mark: live.Watermark | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+
+    def saw(self, change_count: int | None = None, mark: live.Watermark | None = None) -> None:
+        """The target now shows the incident as of `change_count` and events up to `mark`."""
+        if change_count is not None:
+            self.seen_changes = change_count
+        if mark is not None:
+            self.mark = mark
+
+    def start(self) -> None:
+        """Poll in one long-lived worker of the target (cancelled with it)."""
+        self.target.run_worker(self._poll, thread=True, exclusive=True, group="poll", name="incident watcher")
+
+    def poll_now(self) -> None:
+        """Poll at once instead of after the current sleep."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Stop polling at once instead of after the current sleep."""
+        self._stop.set()
+        self._wake.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def load_timeline(self) -> None:
+        """Read the whole timeline as stubs in a worker, and post it as `TimelineLoaded`."""
+        self.target.run_worker(self._load_timeline, thread=True, exclusive=True, group="timeline-load",
+                               name="timeline loader")
+
+    def _load_timeline(self) -> None:
+        from storage import live
+
+        rows, mark = live.event_index(self.store, self.ref)
+        self.target.post_message(TimelineLoaded(rows, mark))
+
+    def _poll(self) -> None:
+        from storage import live
+
+        worker = get_current_worker()
+        while True:
+            self._wake.wait(POLL_SECONDS)
+            self._wake.clear()
+            if self._stop.is_set() or worker.is_cancelled:
+                return
+            mark = self.mark
+            if mark is None:
+                continue
+            try:
+                count = live.change_count(self.store, self.ref)
+                if count is None or count == self.seen_changes:
+                    continue
+                view = live.incident_view(self.store, self.ref)
+                rows, new_mark = live.events_since(self.store, self.ref, mark)
+            except WarroomError:
+                continue  # a busy or briefly unreachable database: try again next time
+            try:
+                if worker.is_cancelled or not self.target.post_message(IncidentChanged(view, rows, new_mark)):
+                    return
+            except RuntimeError:  # the app has closed its event loop
+                return

@@ -1,0 +1,76 @@
+"""The record writer of a screen: a `storage.outbox.Outbox` run on a worker of the screen,
+reporting each write to it by message (`LineWritten`, `ChangeWritten`, `WriteFailed`,
+`WriteRefused`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.dom import DOMNode
+from textual.message import Message
+from textual.worker import get_current_worker
+
+from screens.messages import ChangeWritten, LineWritten, WriteFailed, WriteRefused
+
+if TYPE_CHECKING:
+    from storage.db import Store
+    from storage.drafts import Drafts
+    from storage.errors import DatabaseError, WarroomError
+    from storage.outbox import Write
+
+
+class RecordWriter:
+    """Writes to incident `ref` off the UI thread, in order, retrying while the database
+    fails; `target` hears of every write by message."""
+
+    def __init__(self, target: DOMNode, store: Store, ref: str, drafts: Drafts | None = None, *,
+                 retry: bool = True) -> None:
+        """`retry` False: a write the database fails is reported refused, not tried again."""
+        from storage.outbox import Outbox  # SQLModel: not before the first frame
+
+        self.target = target
+        self._outliving_target = False
+        self.outbox = Outbox(store, ref, drafts, on_written=self._written, on_failed=self._failed,
+                             on_refused=self._refused, retry=retry)
+
+    def start(self, *, outliving_target: bool = False) -> None:
+        """Write in one long-lived worker (so Enter costs no thread start): the target's,
+        or the app's when `outliving_target`, so that what a closed screen queued is still
+        written (see `finish`)."""
+        self._outliving_target = outliving_target
+        if outliving_target:
+            self.target.app.run_worker(self._run, thread=True, group="write-behind", name="record writer")
+        else:
+            self.target.run_worker(self._run, thread=True, exclusive=True, group="send", name="record writer")
+
+    def stop(self) -> None:
+        """Stop at once; what is not written stays queued, and lines stay on disk."""
+        self.outbox.stop()
+
+    def finish(self) -> None:
+        """Stop once what is queued is written."""
+        self.outbox.finish()
+
+    def _run(self) -> None:
+        worker = get_current_worker()
+        self.outbox.run(lambda: worker.is_cancelled)
+
+    def _post(self, message: Message) -> None:
+        try:
+            posted = self.target.post_message(message)
+        except RuntimeError:  # the app has closed its event loop
+            posted = False
+        if not posted and not self._outliving_target:
+            self.outbox.stop()  # the screen is closing: nobody to tell, nothing more to write
+
+    def _written(self, write: Write, result: object) -> None:
+        if write.line is not None:
+            self._post(LineWritten(write, result))  # type: ignore[arg-type]  # log_line's rows
+        else:
+            self._post(ChangeWritten(write, result))
+
+    def _failed(self, write: Write, error: DatabaseError) -> None:
+        self._post(WriteFailed(write, error))
+
+    def _refused(self, write: Write, error: WarroomError) -> None:
+        self._post(WriteRefused(write, error))
