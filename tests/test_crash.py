@@ -140,7 +140,7 @@ class Child:
         for line in self.process.stdout:
             if line.strip() == "READY":
                 self.ready.set()
-            else:
+            elif line.endswith("\n"):  # a line cut by the kill was never acknowledged
                 self.lines.append(line.rstrip("\n"))
 
     def kill_after(self, seconds: float) -> list[str]:
