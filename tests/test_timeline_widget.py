@@ -287,12 +287,13 @@ async def test_days_stay_right_through_upserts() -> None:
             moved = rng.randrange(1, n)  # an existing event moved, or a new one
             number = moved if rng.random() < 0.3 else n
             view.upsert([entry(number, seq=number, at=start + timedelta(minutes=rng.randrange(7 * 24 * 60)))])
-            found = (list(view._day_starts), list(view._day_rows), list(view._days))
+            lines = view._day_lines
+            found = (list(lines.starts), list(lines.rows), list(lines.days))
             view._find_days()
-            assert found == (view._day_starts, view._day_rows, view._days)
+            assert found == (lines.starts, lines.rows, lines.days)
         days = [e.at.astimezone(BERLIN).date() for e in view.entries]
-        assert view._days == sorted(set(days))
-        assert view._day_starts == [days.index(day) for day in view._days]
+        assert view._day_lines.days == sorted(set(days))
+        assert view._day_lines.starts == [days.index(day) for day in view._day_lines.days]
 
 
 async def test_upsert_when_scrolled_up_across_days_does_not_jump() -> None:
