@@ -142,7 +142,7 @@ class TimelineView(ScrollView, can_focus=True):
         *,
         tz: tzinfo,
         show_utc: bool = False,
-        id: str | None = None,  # noqa: A002 - Textual's name
+        id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
