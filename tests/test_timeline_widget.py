@@ -595,3 +595,11 @@ def test_timeline_across_two_days_snapshot(snap_compare) -> None:  # noqa: ANN00
         entry(5, at=MIDNIGHT + timedelta(minutes=40), kind="status", marker="resolved", author="pat", text="Resolved"),
     ]
     assert snap_compare(TimelineApp(entries), terminal_size=(80, 10))
+
+
+def test_every_component_class_has_its_palette_style() -> None:
+    """The palette reads each `timeline--*` component class by its field's name."""
+    from widgets.timeline_render import Palette
+
+    named = {"timeline--" + name.replace("_", "-") for name in Palette._fields[1:]}
+    assert named == TimelineView.COMPONENT_CLASSES

@@ -73,22 +73,10 @@ def resolve_palette(widget: Widget) -> Palette:
             bgcolor=full.bgcolor if partial.bgcolor is not None else None,
         )
 
-    return Palette(
-        base=widget.rich_style,
-        meta=style("timeline--meta"),
-        badge=style("timeline--badge"),
-        record=style("timeline--record"),
-        key=style("timeline--key"),
-        struck=style("timeline--struck"),
-        start=style("timeline--start"),
-        start_badge=style("timeline--start-badge"),
-        resolved=style("timeline--resolved"),
-        resolved_badge=style("timeline--resolved-badge"),
-        cursor=style("timeline--cursor"),
-        cursor_blurred=style("timeline--cursor-blurred"),
-        hint=style("timeline--hint"),
-        day=style("timeline--day"),
-    )
+    # Each field past `base` is the component class of the same name: `start_badge` is
+    # `timeline--start-badge`.
+    names = Palette._fields[1:]
+    return Palette(widget.rich_style, *(style("timeline--" + name.replace("_", "-")) for name in names))
 
 
 def render_hint(hint: str, width: int, palette: Palette, console: Console) -> Strip:
