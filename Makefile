@@ -1,4 +1,4 @@
-# warroom: `make run` opens the app, `make test` runs the whole suite.
+# warroom: `make run` opens the app, `make test` checks lint and types, then runs the whole suite.
 # Both create .venv and install what they need on a fresh machine.
 
 PYTHON ?= python3
@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench postgres clean
+.PHONY: run test lint bench postgres clean
 
 run: $(STAMP)
 	$(BIN)/warroom
@@ -14,8 +14,13 @@ run: $(STAMP)
 # Four workers on two cores: many tests wait on child processes, servers and timers.
 TEST_WORKERS ?= 4
 
-test: $(STAMP) postgres
+test: lint postgres
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+
+# Ruff's rules and mypy's files and strictness are set in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -35,7 +40,7 @@ postgres:
 		$(call apt_install,postgresql); fi
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
 
 define apt_install
 	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \

@@ -80,11 +80,11 @@ def _environment(code: Path) -> dict[str, str]:
 def _together(code: Path, go: Path, writers: list[list[list[str]]]) -> list[tuple[str, int]]:
     """Run each writer's commands (one process per writer, all starting at once); each
     writer's output and how many of its commands failed."""
-    children = []
-    for commands in writers:
-        children.append(subprocess.Popen([sys.executable, "-c", _RUN_TOGETHER, str(go), json.dumps(commands)],
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                         env=_environment(code), cwd=code))
+    children = [
+        subprocess.Popen([sys.executable, "-c", _RUN_TOGETHER, str(go), json.dumps(commands)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_environment(code), cwd=code)
+        for commands in writers
+    ]
     time.sleep(1)
     go.touch()
     results = []
@@ -254,7 +254,9 @@ def _declare_one(url: str, code: Path, functionality: str) -> str:
     return done.stdout.split()[0]
 
 
-def _line_writers(code: Path, url: str, go: Path, refs: list[str], count: int, *, edit: bool) -> list[subprocess.Popen[str]]:
+def _line_writers(
+    code: Path, url: str, go: Path, refs: list[str], count: int, *, edit: bool
+) -> list[subprocess.Popen[str]]:
     return [
         subprocess.Popen([sys.executable, "-c", _LINE_WRITER, url, refs[w % len(refs)], f"w{w}", str(count), str(go),
                           *(["edit"] if edit else [])],
@@ -309,8 +311,8 @@ def live_view(url: str, code: Path, go: Path) -> Result:
     assert view.returncode == 0, errors
     seconds = time.monotonic() - started
     shown = {int(seq): text for seq, text in json.loads(out)["shown"].items()}
-    record = {int(str(seq)): str(text) for seq, text in _scalar_rows(
-        url, "SELECT e.seq, e.text FROM event e JOIN incident i ON i.id = e.incident_id WHERE i.ref = :ref", ref=refs[0])}
+    query = "SELECT e.seq, e.text FROM event e JOIN incident i ON i.id = e.incident_id WHERE i.ref = :ref"
+    record = {int(str(seq)): str(text) for seq, text in _scalar_rows(url, query, ref=refs[0])}
     stale = sum(1 for seq, text in record.items() if shown.get(seq) != text)
     found = sum(1 for seq, text in record.items() if shown.get(seq) == text and text.endswith(", edited"))
     expected = (WRITERS // len(refs)) * count

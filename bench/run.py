@@ -208,7 +208,8 @@ def keystrokes(presses: int) -> list[Figure]:
     commit50, commit99 = statistics.median(commits) * ms, _percentile(commits, 0.99) * ms
     return [
         Figure("scroll keystroke, 100k events (p99)", scroll99, "ms", "< 16 ms", scroll99 < 16, base99, "1k events"),
-        Figure("append: a logged line shown, 100k events (p99)", append99, "ms", "< 16 ms", append99 < 16, abase99, "1k events"),
+        Figure("append: a logged line shown, 100k events (p99)", append99, "ms", "< 16 ms", append99 < 16, abase99,
+               "1k events"),
         Figure("Enter to the line on screen, in the app (median)", enter50, "ms", "< 16 ms", enter50 < 16, commit50,
                "its commit alone"),
         Figure("Enter to the line on screen, in the app (p99)", enter99, "ms", "< 50 ms", enter99 < 50, commit99,
@@ -252,8 +253,10 @@ def commit_latency(count: int) -> list[Figure]:
     median, p99 = statistics.median(ours) * ms, _percentile(ours, 0.99) * ms
     bmedian, bp99 = statistics.median(base) * ms, _percentile(base, 0.99) * ms
     return [
-        Figure("durable commit of a scribe line, storage.ops.log (median)", median, "ms", "< 5 ms", median < 5, bmedian, "bare sqlite3"),
-        Figure("durable commit of a scribe line, storage.ops.log (p99)", p99, "ms", "< 20 ms", p99 < 20, bp99, "bare sqlite3"),
+        Figure("durable commit of a scribe line, storage.ops.log (median)", median, "ms", "< 5 ms", median < 5, bmedian,
+               "bare sqlite3"),
+        Figure("durable commit of a scribe line, storage.ops.log (p99)", p99, "ms", "< 20 ms", p99 < 20, bp99,
+               "bare sqlite3"),
     ]
 
 
@@ -278,13 +281,19 @@ def export_large(runs: int) -> list[Figure]:
     def minimum() -> None:
         cursor = bare.execute(query, (ref,))
         names = [column[0] for column in cursor.description]
-        rows = [dict(zip(names, row)) for row in cursor]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor]
         out.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
-    base, as_json, as_markdown = [], [], []
+    base: list[float] = []
+    as_json: list[float] = []
+    as_markdown: list[float] = []
+    exporters: list[tuple[Callable[[], object], list[float]]] = [
+        (minimum, base),
+        (lambda: write_output(out, export_json(store, ref), store.url), as_json),
+        (lambda: write_output(out, export_markdown(store, ref), store.url), as_markdown),
+    ]
     for _ in range(runs):  # alternate, so drift in machine speed hits all three alike
-        for exporter, times in ((minimum, base), (lambda: write_output(out, export_json(store, ref), store.url), as_json),
-                                (lambda: write_output(out, export_markdown(store, ref), store.url), as_markdown)):
+        for exporter, times in exporters:
             start = time.perf_counter()
             exporter()
             times.append(time.perf_counter() - start)
@@ -428,7 +437,8 @@ def _refresh_figures(targets: list[tuple[str, str | Path]], count: int, poll_sec
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    parser.add_argument("--only", choices=["start", "open", "keys", "commit", "idle", "export", "refresh"], help="run one section")
+    names = ["start", "open", "keys", "commit", "idle", "export", "refresh"]
+    parser.add_argument("--only", choices=names, help="run one section")
     args = parser.parse_args()
     runs = 3 if args.quick else 7
     sys.path.insert(0, str(ROOT))

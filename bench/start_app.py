@@ -14,8 +14,14 @@ import json
 import resource
 import sys
 import time
+from typing import TYPE_CHECKING, Any
 
 T0 = time.perf_counter()
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from storage.db import Store
 
 
 IDLE_SECONDS = float(__import__("os").environ.get("BENCH_IDLE_SECONDS", "0"))
@@ -27,7 +33,7 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _finish(app, app_name: str, extra: dict[str, float] | None = None) -> None:  # type: ignore[no-untyped-def]
+def _finish(app: App[Any], app_name: str, extra: dict[str, float] | None = None) -> None:
     """Report (after an idle stretch when asked) and leave."""
     if not IDLE_SECONDS:
         _report(app_name, extra)
@@ -94,11 +100,12 @@ def run_warroom(db: str, expected: int) -> None:
     import screens.command
     from screens.command import CommandScreen
     from tui.app import WarroomApp
+    from widgets.timeline import TimelineView
 
     if __import__("os").environ.get("BENCH_NO_POLL"):
         screens.command.POLL_SECONDS = 3600.0  # the same screen, without live refresh
 
-    def opener():  # type: ignore[no-untyped-def]
+    def opener() -> Store:
         from storage.db import Store
         from storage.policy import load_policy
 
@@ -111,21 +118,22 @@ def run_warroom(db: str, expected: int) -> None:
     def mark(name: str) -> None:
         marks.setdefault(name, time.perf_counter() - T0)
 
-    def on_mount(screen: CommandScreen) -> None:
+    # Stand-ins for the screen's methods, so their first argument is `self`.
+    def on_mount(self: CommandScreen) -> None:
         mark("mount_s")
-        original_mount(screen)
-        screen.call_after_refresh(mark, "first_frame_s")
+        original_mount(self)
+        self.call_after_refresh(mark, "first_frame_s")
 
-    def attach(screen: CommandScreen, store, ref) -> None:  # type: ignore[no-untyped-def]
+    def attach(self: CommandScreen, store: Store, ref: str) -> None:
         mark("attach_s")
-        original_attach(screen, store, ref)
-        screen.call_after_refresh(data_frame, screen)
+        original_attach(self, store, ref)
+        self.call_after_refresh(data_frame, self)
 
     def data_frame(screen: CommandScreen) -> None:
         mark("data_frame_s")
 
         def check() -> None:
-            if expected and screen.query_one("#timeline").entry_count < expected:  # type: ignore[attr-defined]
+            if expected and screen.query_one("#timeline", TimelineView).entry_count < expected:
                 screen.set_timer(0.005, check)
                 return
             if expected:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -17,7 +17,7 @@ class SystemClock:
     """The real wall clock."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FrozenClock:
@@ -42,7 +42,7 @@ def to_utc(at: datetime) -> datetime:
     """Return `at` as an aware UTC datetime; naive values are refused."""
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"naive datetime {at!r}: a timezone is required")
-    return at.astimezone(timezone.utc)
+    return at.astimezone(UTC)
 
 
 FROZEN_TIME_ENV = "WARROOM_FROZEN_TIME"
@@ -53,7 +53,7 @@ def clock_from_env() -> Clock:
     frozen = os.environ.get(FROZEN_TIME_ENV)
     if not frozen:
         return SystemClock()
-    at = datetime.fromisoformat(frozen.replace("Z", "+00:00"))
+    at = datetime.fromisoformat(frozen)
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
+        at = at.replace(tzinfo=UTC)
     return FrozenClock(at)

@@ -50,7 +50,8 @@ def due_times(
         detected = milestones.get("detected")
         start = min(detected, declared_at) if detected is not None else declared_at
         due["initial"] = start + policy.process.declare_within
-    for channel, cadence_key in (("checkin", "checkin"), ("internal", "internal_update"), ("status_page", "status_page")):
+    channels = (("checkin", "checkin"), ("internal", "internal_update"), ("status_page", "status_page"))
+    for channel, cadence_key in channels:
         cadence = cadences[cadence_key]
         if channel == "internal" and channel not in last:
             continue

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -47,7 +47,9 @@ def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
     """A SQLAlchemy URL from `--db` (a path or URL), else WARROOM_DB, else the default file."""
     value = os.fspath(db) if db is not None else os.environ.get(DB_ENV) or None
     if value is not None and not _is_text(value):
-        raise DatabaseError(f"the database path {quote_input(value)} holds bytes that are not UTF-8 text: rename it or choose another")
+        raise DatabaseError(
+            f"the database path {quote_input(value)} holds bytes that are not UTF-8 text: rename it or choose another"
+        )
     if value is None:
         value = os.fspath(default_database_path())
     if "://" in value:
@@ -94,7 +96,9 @@ def _prepare_sqlite_file(path: str) -> list[str]:
         raise DatabaseError(f"{file} is not a file")
     for suffix in SQLITE_SIDE_FILES:
         if os.path.islink(path + suffix):  # SQLite would write the record through it, wherever it points
-            raise DatabaseError(f"{path + suffix} is a symbolic link: not opening the database through it; remove the link")
+            raise DatabaseError(
+                f"{path + suffix} is a symbolic link: not opening the database through it; remove the link"
+            )
     notices = [notice for suffix in SQLITE_SIDE_FILES if (notice := _make_private(Path(path + suffix)))]
     if file.exists():
         main_notice = _make_private(file)
@@ -149,7 +153,10 @@ def _make_private(file: Path) -> str | None:
             return None  # replaced between the look and the open: leave it
         os.fchmod(fd, mode & 0o700)
     except OSError as exc:
-        return f"{file} is {_open_to_others(mode)} by others (mode {mode:04o}) and could not be made private: {exc.strerror}"
+        return (
+            f"{file} is {_open_to_others(mode)} by others (mode {mode:04o})"
+            f" and could not be made private: {exc.strerror}"
+        )
     finally:
         os.close(fd)
     return f"{file} was {_open_to_others(mode)} by others (mode {mode:04o}); made it {mode & 0o700:04o}"
@@ -226,7 +233,9 @@ def create_engine_for(url: str, *, busy_timeout_ms: int | None = None, notices: 
         if "uri" in parsed.query or (parsed.database or "").startswith("file:"):
             # The file checks (mode 0600, outputs never the database) go by the path: a URI
             # filename would name another file than the one SQLite opens.
-            raise DatabaseError("a SQLite URI filename (file:..., ?uri=true) is not supported: give the database's path")
+            raise DatabaseError(
+                "a SQLite URI filename (file:..., ?uri=true) is not supported: give the database's path"
+            )
         made_private = _prepare_sqlite_file(parsed.database or "")
         if notices is not None:
             notices.extend(made_private)
@@ -387,16 +396,15 @@ class Store:
     def write(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on any error."""
         try:
-            with Session(self._writer, expire_on_commit=False) as session:
-                with session.begin():
-                    yield session
+            with Session(self._writer, expire_on_commit=False) as session, session.begin():
+                yield session
         except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:  # sqlite3: as in read()
             raise translate_error(exc, self.where) from None
 
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

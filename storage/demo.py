@@ -20,7 +20,10 @@ def build_demo(store: Store) -> str:
         at=now - timedelta(days=2, hours=3), ic="Priya Natarajan", author="Priya Natarajan",
         customer_impact="Search results took 5-10 s to load", quantity_impacted="All",
     )
-    for name, hours in (("started", 51.5), ("detected", 51.2), ("acknowledged", 51.1), ("mitigated", 50.2), ("resolved", 49.8)):
+    milestones = (
+        ("started", 51.5), ("detected", 51.2), ("acknowledged", 51.1), ("mitigated", 50.2), ("resolved", 49.8)
+    )
+    for name, hours in milestones:
         ops.set_milestone(store, old.ref, name, at=now - timedelta(hours=hours), author="Priya Natarajan")
     ops.add_action_item(store, old.ref, "Alert on search p99 latency above 2 s", owner="Tomás Ruiz", priority="P1")
 
@@ -56,7 +59,10 @@ def build_demo(store: Store) -> str:
             ops.change_severity(store, ref, 1, at=ago(39), author="Dana Okafor")
         ops.log(store, ref, line, at=ago(minutes), author="Lee Chen")
     ops.set_milestone(store, ref, "investigating", at=ago(45), author="Dana Okafor")
-    ops.record_status_update(store, ref, channel="internal", kind="initial", subject="SEV2 Incident - checkout is failing for EU customers", at=ago(40), author="Dana Okafor")
+    ops.record_status_update(
+        store, ref, channel="internal", kind="initial", subject="SEV2 Incident - checkout is failing for EU customers",
+        at=ago(40), author="Dana Okafor",
+    )
     ops.record_status_update(store, ref, channel="status_page", kind="investigating", at=ago(36), author="Ana Souza")
     ops.record_status_update(store, ref, channel="checkin", kind="checkin", at=ago(26), author="Dana Okafor")
     ops.record_status_update(store, ref, channel="internal", kind="update", at=ago(14), author="Dana Okafor")

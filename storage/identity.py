@@ -8,6 +8,7 @@ and saves the answer in the config file (`save_user`).
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import stat
@@ -211,8 +212,6 @@ def _replace(target: Path, text: str, mode: int, *, shown: Path) -> None:
             os.fsync(handle.fileno())
         os.replace(temporary, target)
     except OSError as exc:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temporary)
-        except OSError:
-            pass
         raise ConfigError(f"cannot write {shown}: {exc.strerror or exc}") from None

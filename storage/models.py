@@ -7,7 +7,9 @@ before the event row changes, so nothing once logged is lost.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -25,12 +27,12 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value!r} cannot be stored: time must be aware")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
 
-    def result_processor(self, dialect: sa.Dialect, coltype: object):  # type: ignore[no-untyped-def]
+    def result_processor(self, dialect: sa.Dialect, coltype: object) -> Callable[[Any], datetime | None] | None:
         if dialect.name == "sqlite":
             # SQLite hands back the stored text: parse it directly, much faster than the
             # generic DATETIME processor (this is on the path that loads 100k events).
@@ -41,8 +43,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def parse_sqlite_utc(value: str | None) -> datetime | None:
@@ -53,7 +55,7 @@ def parse_sqlite_utc(value: str | None) -> datetime | None:
 
 def utc_field(*, nullable: bool = False, index: bool = False) -> datetime:
     """A UTC time column."""
-    return Field(  # type: ignore[no-any-return]
+    return Field(
         default=None if nullable else ...,
         sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index),
     )

@@ -98,7 +98,9 @@ def _open_checked(path: Path) -> int:
         fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise OutputRefused(f"{path} is a symbolic link: not followed, nothing written; name the file itself") from None
+            raise OutputRefused(
+                f"{path} is a symbolic link: not followed, nothing written; name the file itself"
+            ) from None
         raise OutputRefused(f"cannot write {path}: {exc.strerror}") from None
     opened = os.fstat(fd)
     if (opened.st_dev, opened.st_ino) != (found.st_dev, found.st_ino):

@@ -38,7 +38,9 @@ def parse_ownership_csv(text: str) -> list[ServiceOwner]:
 def _owners(reader: csv.DictReader[str]) -> list[ServiceOwner]:
     header = [name.strip().lower() for name in reader.fieldnames or []]
     if "functionality" not in header:
-        raise InvalidInput(f"the CSV needs a header line with a 'functionality' column; columns: {', '.join(CSV_COLUMNS)}")
+        raise InvalidInput(
+            f"the CSV needs a header line with a 'functionality' column; columns: {', '.join(CSV_COLUMNS)}"
+        )
     unknown = [name for name in header if name not in CSV_COLUMNS]
     if unknown:
         raise InvalidInput(f"unknown CSV column {quote_input(unknown[0])}: use {', '.join(CSV_COLUMNS)}")
@@ -59,7 +61,7 @@ def _owners(reader: csv.DictReader[str]) -> list[ServiceOwner]:
             raise InvalidInput(f"line {reader.line_num}: holds a NUL character")
         for key, value in values.items():
             check_text(f"service_owner.{key}", value, label=f"line {reader.line_num}: the {key}")
-        owners.append(ServiceOwner(**values))
+        owners.append(ServiceOwner.model_validate(values))
     return owners
 
 
@@ -67,7 +69,7 @@ def import_ownership(store: Store, text: str) -> int:
     """Replace the ownership table with the CSV's rows; returns how many were read."""
     owners = parse_ownership_csv(text)
     with store.write() as session:
-        session.exec(delete(ServiceOwner))  # type: ignore[call-overload]
+        session.exec(delete(ServiceOwner))
         session.add_all(owners)
     return len(owners)
 

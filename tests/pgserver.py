@@ -33,6 +33,7 @@ SIGTERM, ``os._exit``).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import pwd
 import shlex
@@ -45,9 +46,13 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
-__all__ = ["PostgresServer", "find_bindir", "NOT_FOUND_MESSAGE"]
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["NOT_FOUND_MESSAGE", "PostgresServer", "find_bindir"]
 
 NOT_FOUND_MESSAGE = (
     "PostgreSQL server binaries not found; install Debian's postgresql package (make test does this)"
@@ -242,10 +247,8 @@ def _stop_all_at_exit() -> None:
     with _running_lock:
         servers = list(_running)
     for server in servers:
-        try:
+        with contextlib.suppress(Exception):  # best effort at interpreter exit
             server.stop()
-        except Exception:  # noqa: BLE001 - best effort at interpreter exit
-            pass
 
 
 atexit.register(_stop_all_at_exit)
@@ -305,7 +308,7 @@ class PostgresServer:
 
     # -- lifecycle ------------------------------------------------------------
 
-    def __enter__(self) -> PostgresServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -355,15 +358,14 @@ class PostgresServer:
             return
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
-            try:
+            pg_ctl = (self._bindir or find_bindir()) / "pg_ctl"  # start() found the binaries already
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
                 self._run(
-                    [str(self._bindir / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "immediate", "-w", "-t", "30"],
+                    [str(pg_ctl), "stop", "-D", str(self.data_dir), "-m", "immediate", "-w", "-t", "30"],
                     _clean_env(),
                     check=False,
                     timeout=60,
                 )
-            except (OSError, subprocess.SubprocessError):
-                pass
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -467,7 +469,7 @@ class PostgresServer:
                 statement += sql.SQL(" WITH (FORCE)")
             conn.execute(statement)
 
-    def _admin_connection(self):  # -> psycopg.Connection
+    def _admin_connection(self) -> psycopg.Connection[tuple[Any, ...]]:
         import psycopg
 
         return psycopg.connect(self.conninfo("postgres"), autocommit=True, connect_timeout=10)
@@ -602,8 +604,7 @@ class PostgresServer:
         # The file exists and belongs to the server user; appending keeps it so.
         with open(self.data_dir / "postgresql.conf", "a", encoding="utf-8") as conf:
             conf.write("\n# warroom test server\n")
-            for key, value in settings.items():
-                conf.write(f"{key} = {_conf_quote(value)}\n")
+            conf.writelines(f"{key} = {_conf_quote(value)}\n" for key, value in settings.items())
 
     def _launch(self, bindir: Path, env: dict[str, str], deadline: float) -> None:
         """Run ``postgres`` as our own (grand)child and wait until it accepts connections.

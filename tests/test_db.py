@@ -28,15 +28,17 @@ def test_sqlite_file_is_private_and_durable(tmp_path: Path, policy: Policy, cloc
 
 
 def test_foreign_keys_are_enforced(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
-    with Store(tmp_path / "w.db", policy=policy, clock=clock) as store:
-        with pytest.raises(DatabaseError):
-            with store.write() as session:
-                session.exec(  # type: ignore[call-overload]
-                    sa.text(
-                        "INSERT INTO milestone (incident_id, name, at, set_at, set_by)"
-                        " VALUES (999, 'started', '2026-01-01', '2026-01-01', '')"
-                    )
-                )
+    with (
+        Store(tmp_path / "w.db", policy=policy, clock=clock) as store,
+        pytest.raises(DatabaseError),
+        store.write() as session,
+    ):
+        session.exec(  # type: ignore[call-overload]
+            sa.text(
+                "INSERT INTO milestone (incident_id, name, at, set_at, set_by)"
+                " VALUES (999, 'started', '2026-01-01', '2026-01-01', '')"
+            )
+        )
 
 
 def test_url_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, isolated_environment: Path) -> None:

@@ -20,20 +20,28 @@ from storage.models import SQLModel
 from storage.policy import Policy
 
 FIRST_REVISION_ROWS = [
-    "INSERT INTO incident (ref, functionality, state, audience, severity, status, customer_impact,"
-    " quantity_impacted, known_impacted_customers, primary_ref, declared_at, updated_at) VALUES"
-    " ('inc-26-11-20-SEV-1', 'login', 'failing', 'everyone', 1, 'investigating', 'no logins', 'All', '',"
-    " NULL, '2026-11-20 10:00:00', '2026-11-20 10:05:00')",
-    "INSERT INTO severity_change (incident_id, severity, at, logged_at, author) VALUES"
-    " (1, 1, '2026-11-20 10:00:00', '2026-11-20 10:00:00', 'dana')",
-    "INSERT INTO event (incident_id, seq, occurred_at, logged_at, author, kind, text, link, key, detail,"
-    " struck, revision) VALUES (1, 1, '2026-11-20 10:00:00', '2026-11-20 10:00:00', 'dana', 'declared',"
-    " 'Declared SEV1: login is failing for everyone', NULL, true, 'SEV1', false, 1),"
-    " (1, 2, '2026-11-20 10:05:00', '2026-11-20 10:05:00', 'lee', 'note', 'pager fired', NULL, false, NULL,"
-    " false, 1)",
+    (
+        "INSERT INTO incident (ref, functionality, state, audience, severity, status, customer_impact,"
+        " quantity_impacted, known_impacted_customers, primary_ref, declared_at, updated_at) VALUES"
+        " ('inc-26-11-20-SEV-1', 'login', 'failing', 'everyone', 1, 'investigating', 'no logins', 'All', '',"
+        " NULL, '2026-11-20 10:00:00', '2026-11-20 10:05:00')"
+    ),
+    (
+        "INSERT INTO severity_change (incident_id, severity, at, logged_at, author) VALUES"
+        " (1, 1, '2026-11-20 10:00:00', '2026-11-20 10:00:00', 'dana')"
+    ),
+    (
+        "INSERT INTO event (incident_id, seq, occurred_at, logged_at, author, kind, text, link, key, detail,"
+        " struck, revision) VALUES (1, 1, '2026-11-20 10:00:00', '2026-11-20 10:00:00', 'dana', 'declared',"
+        " 'Declared SEV1: login is failing for everyone', NULL, true, 'SEV1', false, 1),"
+        " (1, 2, '2026-11-20 10:05:00', '2026-11-20 10:05:00', 'lee', 'note', 'pager fired', NULL, false, NULL,"
+        " false, 1)"
+    ),
     "INSERT INTO person (name, contact) VALUES ('Dana', '')",
-    "INSERT INTO role_assignment (incident_id, role, person_id, note, started_at, ended_at) VALUES"
-    " (1, 'ic', 1, '', '2026-11-20 10:00:00', NULL)",
+    (
+        "INSERT INTO role_assignment (incident_id, role, person_id, note, started_at, ended_at) VALUES"
+        " (1, 'ic', 1, '', '2026-11-20 10:00:00', NULL)"
+    ),
 ]
 
 
@@ -54,9 +62,8 @@ def test_head_revision_constant_matches_the_scripts() -> None:
 
 
 def test_migrations_produce_exactly_the_models(db_url: str, policy: Policy, clock: FrozenClock) -> None:
-    with Store(db_url, policy=policy, clock=clock) as store:
-        with store.engine.connect() as connection:
-            assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+    with Store(db_url, policy=policy, clock=clock) as store, store.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
 
 
 def test_upgrade_from_the_first_revision_keeps_the_data(db_url: str, policy: Policy, clock: FrozenClock) -> None:
@@ -72,7 +79,8 @@ def test_upgrade_from_the_first_revision_keeps_the_data(db_url: str, policy: Pol
         ref = "inc-26-11-20-SEV-1"
         incident = ops.get_incident(store, ref)
         assert (incident.customer_impact, incident.full_outage) == ("no logins", False)
-        assert [e.text for e in ops.timeline(store, ref)] == ["Declared SEV1: login is failing for everyone", "pager fired"]
+        texts = [e.text for e in ops.timeline(store, ref)]
+        assert texts == ["Declared SEV1: login is failing for everyone", "pager fired"]
         assert [(h.role, h.person) for h in ops.role_history(store, ref)] == [("ic", "Dana")]
         event = ops.log(store, ref, "after the upgrade")
         assert event.seq == 3

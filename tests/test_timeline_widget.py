@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.message import Message
 
@@ -94,7 +95,7 @@ def test_printable(raw: str, shown: str) -> None:
 
 
 def test_printable_leaves_nothing_a_terminal_would_interpret() -> None:
-    every = "".join(chr(code) for code in range(0x00, 0x100))
+    every = "".join(chr(code) for code in range(0x100))
     shown = printable(every)
     assert not any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in shown)
     assert printable(shown) == shown
@@ -287,12 +288,13 @@ async def test_days_stay_right_through_upserts() -> None:
             moved = rng.randrange(1, n)  # an existing event moved, or a new one
             number = moved if rng.random() < 0.3 else n
             view.upsert([entry(number, seq=number, at=start + timedelta(minutes=rng.randrange(7 * 24 * 60)))])
-            found = (list(view._day_starts), list(view._day_rows), list(view._days))
+            lines = view._day_lines
+            found = (list(lines.starts), list(lines.rows), list(lines.days))
             view._find_days()
-            assert found == (view._day_starts, view._day_rows, view._days)
+            assert found == (lines.starts, lines.rows, lines.days)
         days = [e.at.astimezone(BERLIN).date() for e in view.entries]
-        assert view._days == sorted(set(days))
-        assert view._day_starts == [days.index(day) for day in view._days]
+        assert view._day_lines.days == sorted(set(days))
+        assert view._day_lines.starts == [days.index(day) for day in view._day_lines.days]
 
 
 async def test_upsert_when_scrolled_up_across_days_does_not_jump() -> None:
@@ -375,13 +377,13 @@ async def test_replacing_an_entry_by_id_rerenders_it() -> None:
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(TimelineView)
         await pilot.pause()
-        styles_before = [segment.style for segment in view.render_line(2) if "event 3" in segment.text]
+        styles_before = [segment.style or Style() for segment in view.render_line(2) if "event 3" in segment.text]
         assert styles_before and not styles_before[0].strike
 
         view.upsert([entry(3, struck=True)])
         await pilot.pause()
         assert view.entry_count == 5
-        struck = [segment.style for segment in view.render_line(2) if "event 3" in segment.text]
+        struck = [segment.style or Style() for segment in view.render_line(2) if "event 3" in segment.text]
         assert struck and struck[0].strike
 
         view.upsert([entry(3, text="edited text")])
@@ -587,8 +589,17 @@ def test_timeline_across_two_days_snapshot(snap_compare) -> None:  # noqa: ANN00
         entry(1, at=MIDNIGHT - timedelta(minutes=50), kind="declared", marker="start", author="pat",
               text="Incident declared: nightly batch stuck"),
         entry(2, at=MIDNIGHT - timedelta(minutes=30), kind="action", author="bob", text="restarting the workers"),
-        entry(3, at=MIDNIGHT - timedelta(minutes=2), kind="decision", author="pat", text="wait for the queue", key=True),
+        entry(3, at=MIDNIGHT - timedelta(minutes=2), kind="decision", author="pat", text="wait for the queue",
+              key=True),
         entry(4, at=MIDNIGHT + timedelta(minutes=3), author="bob", text="queue draining"),
         entry(5, at=MIDNIGHT + timedelta(minutes=40), kind="status", marker="resolved", author="pat", text="Resolved"),
     ]
     assert snap_compare(TimelineApp(entries), terminal_size=(80, 10))
+
+
+def test_every_component_class_has_its_palette_style() -> None:
+    """The palette reads each `timeline--*` component class by its field's name."""
+    from widgets.timeline_render import Palette
+
+    named = {"timeline--" + name.replace("_", "-") for name in Palette._fields[1:]}
+    assert named == TimelineView.COMPONENT_CLASSES

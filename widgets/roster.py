@@ -242,7 +242,7 @@ class RoleRoster(VerticalScroll):
         self._roles = tuple(roles)
         width = min(NAME_WIDTH_MAX, max((Content(printable(r.name)).cell_length for r in self._roles), default=0))
         rows = list(self.query_children(RosterRow))
-        for row, role in zip(rows, self._roles):
+        for row, role in zip(rows, self._roles, strict=False):  # rows beyond the roles go below
             row.show(role, width)
         for row in rows[len(self._roles):]:
             row.remove()

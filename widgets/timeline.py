@@ -4,21 +4,19 @@
 `TimelineEntry` values, tells Textual how tall the content is (`virtual_size`) and renders
 only the lines on screen (`render_line`), caching rendered strips by entry id, so 100,000
 events cost no more to show than a hundred. When the events span more than one day (in the
-zone shown), a separator line with the date heads each day; a line number `row` is then an
-entry index plus the separators above it (found by bisection, never by a walk).
+zone shown), a separator line with the date heads each day (`widgets.timeline_days`).
+
+The entry model lives in `widgets.timeline_entry` and the drawing of a line in
+`widgets.timeline_render`; their public names are re-exported here.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta, tzinfo
-from operator import attrgetter
-from typing import ClassVar, NamedTuple, overload
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, tzinfo
+from typing import ClassVar
 
-from rich.cells import cell_len, set_cell_size
-from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -28,110 +26,22 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from widgets.text import printable
-
-RECORD_KINDS: frozenset[str] = frozenset(
-    {"declared", "severity", "status", "role", "milestone", "update", "link", "checklist"}
+from widgets.timeline_days import DayLines
+from widgets.timeline_entry import RECORD_KINDS, EntriesView, TimelineEntry, at_of, id_of, seq_of, sort_key
+from widgets.timeline_render import (
+    CURSOR,
+    CURSOR_BLURRED,
+    DAY,
+    PLAIN,
+    Palette,
+    render_day,
+    render_entry,
+    render_hint,
+    resolve_palette,
+    zone_name,
 )
-"""Kinds written by the system when incident state changes, as opposed to typed notes."""
 
-BADGE_WIDTH = 9
-"""Cells for the kind inside its badge (`milestone` fits); the badge adds a space each side."""
-
-AUTHOR_WIDTH = 16
-"""Longest author name shown in full."""
-
-NARROW_AUTHOR_WIDTH = 8
-"""Author cells when the timeline is narrower than `WIDE`."""
-
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-"""English names, whatever the locale: the rest of the screen is English too."""
-
-WIDE = 72
-NARROWEST = 56
-"""Below this width the author is left out: the text matters more."""
-
-
-class TimelineEntry(NamedTuple):
-    """One event of the incident timeline, as the widget shows it.
-
-    A named tuple rather than a dataclass: a 100,000-event timeline builds this many,
-    and tuples are several times quicker to make.
-    """
-
-    id: int
-    """Stable identity: `upsert` replaces the entry with the same id."""
-    seq: int
-    """Event number, shown as `#seq`."""
-    at: datetime
-    """When it happened (aware, UTC)."""
-    kind: str
-    """note, action, decision, todo, query, comms, declared, severity, status, role, milestone, update, link."""
-    author: str
-    text: str | None
-    """None for a stub not read yet (see `TimelineView.entry_loader`)."""
-    key: bool = False
-    struck: bool = False
-    link: str | None = None
-    marker: str | None = None
-    """`"start"` for the incident start, `"resolved"` for its resolution, else None."""
-
-
-_sort_key = attrgetter("at", "seq", "id")
-_at_of = attrgetter("at")
-_seq_of = attrgetter("seq")
-_id_of = attrgetter("id")
-
-_PLAIN, _CURSOR, _CURSOR_BLURRED, _DAY = 0, 1, 2, 3
-"""How a line is drawn: as itself, under the focused cursor, under the unfocused cursor;
-`_DAY` keys a day separator's strip (by the day's ordinal) in the same cache."""
-
-
-class _EntriesView(Sequence[TimelineEntry]):
-    """A read-only view of the widget's sorted entries (no copy)."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self, items: list[TimelineEntry]) -> None:
-        self._items = items
-
-    @overload
-    def __getitem__(self, index: int) -> TimelineEntry: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[TimelineEntry]: ...
-
-    def __getitem__(self, index: int | slice) -> TimelineEntry | Sequence[TimelineEntry]:
-        return self._items[index]
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __iter__(self) -> Iterator[TimelineEntry]:
-        return iter(self._items)
-
-    def __repr__(self) -> str:
-        return f"<TimelineView entries: {len(self._items)}>"
-
-
-class _Palette(NamedTuple):
-    """The resolved rich styles of every component class (changes only with CSS or theme)."""
-
-    base: Style
-    meta: Style
-    badge: Style
-    record: Style
-    key: Style
-    struck: Style
-    start: Style
-    start_badge: Style
-    resolved: Style
-    resolved_badge: Style
-    cursor: Style
-    cursor_blurred: Style
-    hint: Style
-    day: Style
+__all__ = ["RECORD_KINDS", "TimelineEntry", "TimelineView"]
 
 
 class TimelineView(ScrollView, can_focus=True):
@@ -232,7 +142,7 @@ class TimelineView(ScrollView, can_focus=True):
         *,
         tz: tzinfo,
         show_utc: bool = False,
-        id: str | None = None,  # noqa: A002 - Textual's name
+        id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
@@ -242,16 +152,12 @@ class TimelineView(ScrollView, can_focus=True):
         self._by_id: dict[int, TimelineEntry] = {}
         self._max_seq = 0
         self._cursor = -1
-        self._day_starts: list[int] = []
-        """Index of the first entry of each day, when the entries span several days."""
-        self._day_rows: list[int] = []
-        """The line of each day's separator (`_day_starts[k] + k`)."""
-        self._days: list[date] = []
-        """The date each separator shows."""
+        self._day_lines = DayLines()
+        """The day separators, when the entries span several days."""
         self._following = True
         self._cache: LRUCache[tuple[int, int], Strip] = LRUCache(1024)
         self._cache_signature: tuple[object, ...] = ()
-        self._palette_cache: _Palette | None = None
+        self._palette_cache: Palette | None = None
         self.border_subtitle = f"times in {self.zone_name}"
 
     # -- data in ---------------------------------------------------------------------------
@@ -269,17 +175,17 @@ class TimelineView(ScrollView, can_focus=True):
     @property
     def zone_name(self) -> str:
         """The zone times are shown in: `UTC`, or the local zone's name (`Europe/Berlin`)."""
-        return "UTC" if self.show_utc else _zone_name(self._tz)
+        return "UTC" if self.show_utc else zone_name(self._tz)
 
     @property
     def day_count(self) -> int:
         """How many days have a separator line (0 while every entry is on one day)."""
-        return len(self._days)
+        return len(self._day_lines.days)
 
     @property
     def entries(self) -> Sequence[TimelineEntry]:
         """All entries, sorted by `(at, seq)` (a read-only view, not a copy)."""
-        return _EntriesView(self._items)
+        return EntriesView(self._items)
 
     @property
     def entry_count(self) -> int:
@@ -297,16 +203,16 @@ class TimelineView(ScrollView, can_focus=True):
     def set_entries(self, entries: Sequence[TimelineEntry]) -> None:
         """Replace every entry; scroll to the newest and put the cursor on it."""
         previous = self.cursor_entry
-        by_id = dict(zip(map(_id_of, entries), entries))
+        by_id = dict(zip(map(id_of, entries), entries, strict=True))
         items = list(by_id.values() if len(by_id) != len(entries) else entries)
         # Three stable sorts on single attributes order by (at, seq, id) in a third of the
         # time one sort on a tuple key takes, and each is linear when the input is in order.
-        items.sort(key=_id_of)
-        items.sort(key=_seq_of)
-        items.sort(key=_at_of)
+        items.sort(key=id_of)
+        items.sort(key=seq_of)
+        items.sort(key=at_of)
         self._items = items
         self._by_id = by_id
-        self._max_seq = max(map(_seq_of, self._items), default=0)
+        self._max_seq = max(map(seq_of, self._items), default=0)
         self._cache.clear()
         self._cursor = len(self._items) - 1
         self._find_days()
@@ -333,17 +239,17 @@ class TimelineView(ScrollView, can_focus=True):
             old = self._by_id.get(entry.id)
             self._by_id[entry.id] = entry
             if old is not None:
-                for state in (_PLAIN, _CURSOR, _CURSOR_BLURRED):
+                for state in (PLAIN, CURSOR, CURSOR_BLURRED):
                     self._cache.discard((entry.id, state))
                 index = self._index_of(old)
-                if _sort_key(old) == _sort_key(entry):
+                if sort_key(old) == sort_key(entry):
                     items[index] = entry
                     continue
                 del items[index]
                 changed_from = min(changed_from, index)
                 if index < top:
                     top -= 1
-            index = bisect_right(items, _sort_key(entry), key=_sort_key)
+            index = bisect_right(items, sort_key(entry), key=sort_key)
             items.insert(index, entry)
             changed_from = min(changed_from, index)
             if index <= top:
@@ -360,7 +266,7 @@ class TimelineView(ScrollView, can_focus=True):
         if was_at_bottom:
             self._scroll_to_end()
         else:
-            self._set_scroll_y(self._top_row(top, heading))
+            self._set_scroll_y(self._day_lines.top_row(top, heading))
         self.refresh()
         self._cursor_changed(previous)
 
@@ -374,8 +280,8 @@ class TimelineView(ScrollView, can_focus=True):
 
     def _index_of(self, entry: TimelineEntry) -> int:
         """Where an entry that is in the list sits (a binary search)."""
-        key = _sort_key(entry)
-        index = bisect_left(self._items, key, key=_sort_key)
+        key = sort_key(entry)
+        index = bisect_left(self._items, key, key=sort_key)
         if index < len(self._items) and self._items[index].id == entry.id:
             return index
         return next(i for i, item in enumerate(self._items) if item.id == entry.id)  # pragma: no cover
@@ -389,55 +295,16 @@ class TimelineView(ScrollView, can_focus=True):
     @property
     def _line_count(self) -> int:
         """Lines of content: every entry and every day separator."""
-        return len(self._items) + len(self._day_rows)
+        return len(self._items) + len(self._day_lines.rows)
 
     def _find_days(self, changed_from: int = 0) -> None:
-        """Find where each day starts, with one bisection per day that has entries; when
-        only entries from `changed_from` on changed, from the day that index falls in."""
-        items = self._items
-        zone = self._shown_zone
-        if not items or items[0].at.astimezone(zone).date() == items[-1].at.astimezone(zone).date():
-            self._day_starts, self._day_rows, self._days = [], [], []
-            return
-        keep = max(0, bisect_left(self._day_starts, changed_from) - 1)
-        index = self._day_starts[keep] if self._day_starts else 0
-        starts, days = self._day_starts[:keep], self._days[:keep]
-        count = len(items)
-        while index < count:
-            day = items[index].at.astimezone(zone).date()
-            starts.append(index)
-            days.append(day)
-            next_midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-            index = max(index + 1, bisect_left(items, next_midnight, lo=index, key=_at_of))
-        self._day_rows = self._day_rows[:keep] + [start + k for k, start in enumerate(starts[keep:], keep)]
-        self._day_starts = starts
-        self._days = days
-
-    def _row_of(self, index: int) -> int:
-        """The line entry `index` is drawn on (below the separators of its day and before)."""
-        return index + bisect_right(self._day_starts, index)
-
-    def _at_row(self, row: int) -> tuple[int, int | None]:
-        """What line `row` shows: (entry index, None), or (the index of the entry it heads,
-        the day's number) for a separator."""
-        days_above = bisect_right(self._day_rows, row)
-        if days_above and self._day_rows[days_above - 1] == row:
-            return self._day_starts[days_above - 1], days_above - 1
-        return row - days_above, None
-
-    def _starts_a_day(self, index: int) -> bool:
-        position = bisect_left(self._day_starts, index)
-        return position < len(self._day_starts) and self._day_starts[position] == index
+        """Place the day separators again, from the day entry `changed_from` falls in."""
+        self._day_lines.find(self._items, self._shown_zone, changed_from)
 
     def _top_entry(self) -> tuple[int, bool]:
         """The first entry at the top of the viewport, and whether its separator is shown."""
-        index, day = self._at_row(self.scroll_offset.y)
+        index, day = self._day_lines.at_row(self.scroll_offset.y)
         return index, day is not None
-
-    def _top_row(self, index: int, heading: bool) -> int:
-        """The scroll position putting entry `index` at the top (its separator, `heading`)."""
-        row = self._row_of(index)
-        return row - 1 if heading and self._starts_a_day(index) else row
 
     def _zone_changed(self) -> None:
         """Show the times and days of another zone, keeping the same entries in view."""
@@ -448,7 +315,7 @@ class TimelineView(ScrollView, can_focus=True):
         if self._following:
             self._scroll_to_end()
         else:
-            self._set_scroll_y(self._top_row(top, heading))
+            self._set_scroll_y(self._day_lines.top_row(top, heading))
         self.refresh()
 
     # -- cursor and scrolling --------------------------------------------------------------
@@ -465,16 +332,16 @@ class TimelineView(ScrollView, can_focus=True):
         old = self._cursor
         self._cursor = max(0, min(index, len(self._items) - 1))
         if old != self._cursor:
-            self.refresh_line(self._row_of(old))
-            self.refresh_line(self._row_of(self._cursor))
+            self.refresh_line(self._day_lines.row_of(old))
+            self.refresh_line(self._day_lines.row_of(self._cursor))
         self._scroll_cursor_visible()
         self._cursor_changed(previous)
 
     def _scroll_cursor_visible(self) -> None:
         height = max(1, self.scrollable_content_region.height)
         top = self.scroll_offset.y
-        row = self._row_of(self._cursor)
-        first = self._top_row(self._cursor, heading=True)  # its day's separator too, if any
+        row = self._day_lines.row_of(self._cursor)
+        first = self._day_lines.top_row(self._cursor, heading=True)  # its day's separator too, if any
         if first < top:
             self._set_scroll_y(first)
         elif row >= top + height:
@@ -505,10 +372,10 @@ class TimelineView(ScrollView, can_focus=True):
             self._set_scroll_y(self.max_scroll_y)
 
     def on_focus(self, event: events.Focus) -> None:
-        self.refresh_line(self._row_of(self._cursor))
+        self.refresh_line(self._day_lines.row_of(self._cursor))
 
     def on_blur(self, event: events.Blur) -> None:
-        self.refresh_line(self._row_of(self._cursor))
+        self.refresh_line(self._day_lines.row_of(self._cursor))
 
     def watch_show_utc(self) -> None:
         self._zone_changed()
@@ -545,7 +412,7 @@ class TimelineView(ScrollView, can_focus=True):
         if offset is None:
             return
         row = self.scroll_offset.y + offset.y
-        index, day = self._at_row(row)
+        index, day = self._day_lines.at_row(row)
         if day is None and 0 <= index < len(self._items):  # a separator is not an event
             self._move_cursor_to(index)
             if event.chain == 2:
@@ -557,38 +424,10 @@ class TimelineView(ScrollView, can_focus=True):
         super().notify_style_update()
         self._palette_cache = None
 
-    def _palette(self) -> _Palette:
+    def _palette(self) -> Palette:
         if self._palette_cache is None:
-            self._palette_cache = self._resolve_palette()
+            self._palette_cache = resolve_palette(self)
         return self._palette_cache
-
-    def _resolve_palette(self) -> _Palette:
-        def style(name: str) -> Style:
-            # Only what the component sets, but with colours resolved (alpha blended over the
-            # widget's background, `auto` made to contrast) as the full style has them.
-            full = self.get_component_rich_style(name)
-            partial = self.get_component_rich_style(name, partial=True)
-            return partial.without_color + Style(
-                color=full.color if partial.color is not None else None,
-                bgcolor=full.bgcolor if partial.bgcolor is not None else None,
-            )
-
-        return _Palette(
-            base=self.rich_style,
-            meta=style("timeline--meta"),
-            badge=style("timeline--badge"),
-            record=style("timeline--record"),
-            key=style("timeline--key"),
-            struck=style("timeline--struck"),
-            start=style("timeline--start"),
-            start_badge=style("timeline--start-badge"),
-            resolved=style("timeline--resolved"),
-            resolved_badge=style("timeline--resolved-badge"),
-            cursor=style("timeline--cursor"),
-            cursor_blurred=style("timeline--cursor-blurred"),
-            hint=style("timeline--hint"),
-            day=style("timeline--day"),
-        )
 
     entry_loader: Callable[[Sequence[int]], Mapping[int, TimelineEntry]] | None = None
     """Reads whole entries by id, for entries given as stubs (`text` None): a long
@@ -621,9 +460,7 @@ class TimelineView(ScrollView, can_focus=True):
         palette = self._palette()
         if not self._items:
             if y == 0 and width > 0:
-                hint = Text(style=palette.base, no_wrap=True, end="")
-                hint.append(printable(self.empty_text), palette.hint)
-                return self._fit(hint, width)
+                return render_hint(self.empty_text, width, palette, self.app.console)
             return Strip.blank(width, palette.base)
         row = self.scroll_offset.y + y
         if not 0 <= row < self._line_count or width <= 0:
@@ -632,93 +469,29 @@ class TimelineView(ScrollView, can_focus=True):
         if signature != self._cache_signature:
             self._cache.clear()
             self._cache_signature = signature
-        index, day = self._at_row(row)
+        index, day = self._day_lines.at_row(row)
         if day is not None:
-            return self._render_day(self._days[day], width, palette)
+            return self._render_day(self._day_lines.days[day], width, palette)
         entry = self._items[index]
         if entry.text is None and self.entry_loader is not None:
             self._load_entries_around(index)
             entry = self._items[index]
-        state = _PLAIN if index != self._cursor else _CURSOR if self.has_focus else _CURSOR_BLURRED
+        state = PLAIN if index != self._cursor else CURSOR if self.has_focus else CURSOR_BLURRED
         cache_key = (entry.id, state)
         strip = self._cache.get(cache_key)
         if strip is None:
-            strip = self._render_entry(entry, width, state, palette)
+            seq_width = len(str(self._max_seq))
+            strip = render_entry(
+                entry, width, state, palette, self.app.console, tz=self._tz, show_utc=self.show_utc, seq_width=seq_width
+            )
             self._cache.set(cache_key, strip)
         return strip
 
-    def _render_day(self, day: date, width: int, palette: _Palette) -> Strip:
-        """A separator line: `── Tue 24 Nov 2026 ─────`."""
-        cache_key = (day.toordinal(), _DAY)
+    def _render_day(self, day: date, width: int, palette: Palette) -> Strip:
+        """A day's separator line, from the cache when drawn before."""
+        cache_key = (day.toordinal(), DAY)
         strip = self._cache.get(cache_key)
         if strip is None:
-            label = f"── {DAY_NAMES[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]} {day.year} "
-            text = Text(style=palette.base, no_wrap=True, end="")
-            text.append(label + "─" * max(0, width - cell_len(label)), palette.day)
-            strip = self._fit(text, width)
+            strip = render_day(day, width, palette, self.app.console)
             self._cache.set(cache_key, strip)
         return strip
-
-    def _render_entry(self, entry: TimelineEntry, width: int, state: int, palette: _Palette) -> Strip:
-        row = palette.base
-        badge = palette.record if entry.kind in RECORD_KINDS else palette.badge
-        if entry.marker == "start":
-            row += palette.start
-            badge = palette.start_badge
-        elif entry.marker == "resolved":
-            row += palette.resolved
-            badge = palette.resolved_badge
-        if state == _CURSOR:
-            row += palette.cursor
-        elif state == _CURSOR_BLURRED:
-            row += palette.cursor_blurred
-        body = palette.record if entry.kind in RECORD_KINDS else Style()
-        if entry.key:
-            body += palette.key
-            badge += Style(bold=True)
-        if entry.struck:
-            body += palette.struck
-            badge += palette.struck
-
-        if self.show_utc:
-            at = entry.at.astimezone(UTC).strftime("%H:%M:%SZ")
-        else:
-            at = entry.at.astimezone(self._tz).strftime("%H:%M:%S")
-        text = Text(style=row, no_wrap=True, end="")
-        text.append(f"#{entry.seq}".rjust(len(str(self._max_seq)) + 1), palette.meta)
-        text.append(f" {at} ")
-        text.append(f" {_fit_cells(printable(entry.kind), BADGE_WIDTH)} ", badge)
-        text.append(" ")
-        author_width = AUTHOR_WIDTH if width >= WIDE else NARROW_AUTHOR_WIDTH
-        if width >= NARROWEST and entry.author:
-            text.append(f"{_clip_cells(printable(entry.author), author_width)}: ", palette.meta)
-        text.append(printable((entry.text if entry.text is not None else "…").rstrip("\r\n")), body)
-        if entry.link and entry.text is not None and entry.link not in entry.text:
-            text.append(" ↗ ", palette.meta)
-            text.append(printable(entry.link), palette.meta + Style(underline=True))
-        return self._fit(text, width)
-
-    def _fit(self, text: Text, width: int) -> Strip:
-        """Render one line of text to exactly `width` cells, with `…` when cut (the text's
-        own style reaches only text with spans: rich renders a text without any unstyled)."""
-        text.truncate(width, overflow="ellipsis", pad=True)
-        strip = Strip(list(text.render(self.app.console)))
-        return strip.adjust_cell_length(width, text.style if isinstance(text.style, Style) else None)
-
-
-def _zone_name(zone: tzinfo) -> str:
-    """A zone's name as people know it: `Europe/Berlin`, `UTC`."""
-    return getattr(zone, "key", None) or zone.tzname(None) or str(zone)
-
-
-def _fit_cells(text: str, width: int) -> str:
-    """`text` padded or cut (with `…`) to exactly `width` cells."""
-    return set_cell_size(_clip_cells(text, width), width)
-
-
-def _clip_cells(text: str, width: int) -> str:
-    """`text` cut to at most `width` cells, ending in `…` when cut."""
-    if cell_len(text) <= width:
-        return text
-    return set_cell_size(text, width - 1).rstrip() + "…"
-

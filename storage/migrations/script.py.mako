@@ -6,9 +6,10 @@ Create Date: ${create_date}
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
+
 import storage.models
 ${imports if imports else ""}
 

@@ -1,14 +1,13 @@
 """Initial schema: incidents, milestones, severity history, timeline, roles, updates, action items
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 17:18:18.764386
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
