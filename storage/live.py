@@ -20,7 +20,8 @@ from sqlmodel import col, select
 
 from storage import ops
 from storage.db import Store
-from storage.models import Event, Incident, Milestone, StatusUpdate
+from storage.models import Event, Incident, Milestone
+from storage.snapshot import RoleHolding, Snapshot
 
 
 class EventRow(NamedTuple):
@@ -72,7 +73,7 @@ class IncidentView:
     status: str
     declared_at: datetime
     milestones: dict[str, datetime]
-    roles: list[ops.RoleHolding]
+    roles: list[RoleHolding]
     updates: list[tuple[str, datetime]]
     change_count: int
     customer_impact: str
@@ -102,19 +103,17 @@ def _declared_is_start(session: sa.orm.Session, incident_id: int) -> bool:
 def incident_view(store: Store, ref: str) -> IncidentView:
     """A consistent snapshot of the incident's header, roles and updates."""
     with store.read() as session:
-        incident = ops.find_incident(session, ref)
-        updates = session.exec(
-            select(StatusUpdate.channel, StatusUpdate.sent_at).where(StatusUpdate.incident_id == incident.id)
-        ).all()
+        record = Snapshot(session, ops.find_incident(session, ref))
+        incident = record.incident
         return IncidentView(
             ref=incident.ref,
             title=ops.title_of(store, incident),
             severity=incident.severity,
             status=incident.status,
             declared_at=incident.declared_at,
-            milestones=ops._milestones(session, incident),
-            roles=[h for h in ops._role_history(session, incident) if h.ended_at is None],
-            updates=[(channel, sent_at) for channel, sent_at in updates],
+            milestones=record.milestones,
+            roles=record.current_roles,
+            updates=record.update_times,
             change_count=incident.change_count,
             customer_impact=incident.customer_impact,
         )
@@ -239,8 +238,8 @@ def lines_not_logged(store: Store, ref: str, lines: Sequence[tuple[str, datetime
     Used after a crash, for lines that were being written when the process stopped: the
     write either committed whole or not at all, and this tells which.
     """
-    from storage.grammar import parse_scribe_line
     from storage.errors import InvalidInput
+    from storage.grammar import parse_scribe_line
 
     missing: list[int] = []
     with store.read() as session:

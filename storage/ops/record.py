@@ -143,8 +143,10 @@ class Writing:
         detail: str | None = None,
         link: str | None = None,
         entry_id: str | None = None,
+        author: str | None = None,
     ) -> Event:
-        """Put the change on the timeline: by the author, at `when` unless told, logged now."""
+        """Put the change on the timeline: at `when` and by the change's author unless
+        told, logged now."""
         return add_event(
             self.session,
             self.incident,
@@ -152,7 +154,7 @@ class Writing:
             text=text,
             occurred_at=self.when if occurred_at is None else occurred_at,
             logged_at=self.store.now(),
-            author=self.author,
+            author=self.author if author is None else author,
             link=link,
             key=key,
             detail=detail,
