@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
-from storage import ops
 from storage.db import Store
 from storage.errors import InvalidInput
 from storage.models import ChecklistItem, StatusUpdate
+from storage.ops.record import when_given
 from storage.snapshot import Snapshot
-from storage.timeparse import out_of_range
 
 PROCESS = "process"
 FOLLOWUP = "followup"
@@ -189,17 +188,9 @@ def shown(store: Store, at: datetime | None) -> str:
 
 def when_done(store: Store, at: datetime | None) -> datetime:
     """`at`, or now; a time without a zone or in the future is refused."""
-    now = store.now()
-    if at is None:
-        return now
-    if at.tzinfo is None or at.utcoffset() is None:
+    if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise InvalidInput("a time needs a timezone")
-    problem = out_of_range(at, now=now)
-    if problem is not None:
-        raise InvalidInput(f"{at.isoformat()} is {problem}")
-    if at - now > ops.FUTURE_TOLERANCE:
-        raise InvalidInput(f"{at.isoformat()} is in the future: a step is ticked when it is done or after")
-    return at.astimezone(now.tzinfo)
+    return when_given(store, at, future_rule="a step is ticked when it is done or after")
 
 
 def step_key(key: str, allowed: tuple[str, ...]) -> str:

@@ -188,8 +188,15 @@ def writing(
 # --- checking input --------------------------------------------------------------------
 
 
-def when_given(store: Store, at: datetime | None, *, allow_future: bool = False) -> datetime:
-    """`at`, or now; a time in the future is refused unless allowed (a confirmed one).
+def when_given(
+    store: Store,
+    at: datetime | None,
+    *,
+    allow_future: bool = False,
+    future_rule: str = "events are logged as they happen or after",
+) -> datetime:
+    """`at`, or now; a time in the future is refused (saying `future_rule`) unless
+    allowed (a confirmed one).
 
     Call it after the incident row is locked when `at` may be None, so that "now" is
     never earlier than what a concurrent writer stored meanwhile.
@@ -201,7 +208,7 @@ def when_given(store: Store, at: datetime | None, *, allow_future: bool = False)
         raise InvalidInput("a time needs a timezone")
     in_range(at, now)
     if not allow_future and at - now > FUTURE_TOLERANCE:
-        raise InvalidInput(f"{at.isoformat()} is in the future: events are logged as they happen or after")
+        raise InvalidInput(f"{at.isoformat()} is in the future: {future_rule}")
     return at.astimezone(now.tzinfo)
 
 
