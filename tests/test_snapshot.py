@@ -44,15 +44,12 @@ def test_writing_locks_one_incident_and_writes_all_or_nothing(store: Store, cloc
     with ops.writing(store, ref, author="Kim") as w:
         assert (w.when, w.author) == (NOW + timedelta(minutes=5), "Kim")
         w.event("note", "written", detail=None)
-    with pytest.raises(InvalidInput):
-        with ops.writing(store, ref) as w:
-            w.event("note", "rolled back")
-            raise InvalidInput("refused")
+    with pytest.raises(InvalidInput), ops.writing(store, ref) as w:
+        w.event("note", "rolled back")
+        raise InvalidInput("refused")
     assert [e.text for e in ops.timeline(store, ref)][-1] == "written"
     assert ops.timeline(store, ref)[-1].author == "Kim"
-    with pytest.raises(NotFound):
-        with ops.writing(store, "no-such-incident"):
-            pass
-    with pytest.raises(InvalidInput, match="in the future"):
-        with ops.writing(store, ref, at=NOW + timedelta(hours=1)):
-            pass
+    with pytest.raises(NotFound), ops.writing(store, "no-such-incident"):
+        pass
+    with pytest.raises(InvalidInput, match="in the future"), ops.writing(store, ref, at=NOW + timedelta(hours=1)):
+        pass
