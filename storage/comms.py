@@ -15,21 +15,20 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import select
-
 from storage import ops
 from storage.countdowns import due_times
 from storage.db import Store
 from storage.errors import InvalidInput
-from storage.models import Postmortem, StatusUpdate
+from storage.models import StatusUpdate
 from storage.policy import MESSAGE_KINDS, MESSAGE_PLACEHOLDERS, MessageKind
+from storage.snapshot import Snapshot
 from storage.templates import render_template
 from storage.timeparse import quote_input
 
 __all__ = [
-    "Draft",
     "MESSAGE_KINDS",
     "MESSAGE_PLACEHOLDERS",
+    "Draft",
     "MessageKind",
     "draft_message",
     "format_duration",
@@ -142,16 +141,12 @@ def message_values(store: Store, ref: str, *, author: str | None = None, channel
     policy = store.policy
     now = store.now()
     with store.read() as session:
-        incident = ops.find_incident(session, ref)
-        reached = ops._milestones(session, incident)
-        holdings = ops._role_history(session, incident)
-        updates = [
-            (update_channel, sent_at)
-            for update_channel, sent_at in session.exec(
-                select(StatusUpdate.channel, StatusUpdate.sent_at).where(StatusUpdate.incident_id == incident.id)
-            ).all()
-        ]
-        meeting_at = session.exec(select(Postmortem.meeting_at).where(Postmortem.incident_id == incident.id)).first()
+        record = Snapshot(session, ops.find_incident(session, ref))
+        incident = record.incident
+        reached = record.milestones
+        holdings = record.roles
+        updates = record.update_times
+        meeting_at = record.postmortem.meeting_at if record.postmortem is not None else None
 
     severity = policy.severity(incident.severity)
     due = due_times(

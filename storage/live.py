@@ -20,7 +20,8 @@ from sqlmodel import col, select
 
 from storage import ops
 from storage.db import Store
-from storage.models import Event, Incident, Milestone, StatusUpdate
+from storage.models import Event, Incident, Milestone
+from storage.snapshot import RoleHolding, Snapshot
 
 
 class EventRow(NamedTuple):
@@ -72,7 +73,7 @@ class IncidentView:
     status: str
     declared_at: datetime
     milestones: dict[str, datetime]
-    roles: list[ops.RoleHolding]
+    roles: list[RoleHolding]
     updates: list[tuple[str, datetime]]
     change_count: int
     customer_impact: str
@@ -80,9 +81,9 @@ class IncidentView:
 
 def _event_columns(declared_is_start: bool) -> tuple[sa.ColumnElement[object], ...]:
     marker = sa.case(
-        (sa.and_(Event.kind == "milestone", Event.detail == "resolved"), sa.literal("resolved")),
-        (sa.and_(Event.kind == "milestone", Event.detail == "started"), sa.literal("start")),
-        (sa.and_(Event.kind == "declared", sa.literal(declared_is_start)), sa.literal("start")),
+        (sa.and_(col(Event.kind) == "milestone", col(Event.detail) == "resolved"), sa.literal("resolved")),
+        (sa.and_(col(Event.kind) == "milestone", col(Event.detail) == "started"), sa.literal("start")),
+        (sa.and_(col(Event.kind) == "declared", sa.literal(declared_is_start)), sa.literal("start")),
         else_=sa.null(),
     )
     return (
@@ -94,7 +95,7 @@ def _event_columns(declared_is_start: bool) -> tuple[sa.ColumnElement[object], .
 def _declared_is_start(session: sa.orm.Session, incident_id: int) -> bool:
     """The declaration marks the start until a `started` milestone is set."""
     started = session.execute(
-        sa.select(Milestone.id).where(Milestone.incident_id == incident_id, Milestone.name == "started")
+        sa.select(col(Milestone.id)).where(col(Milestone.incident_id) == incident_id, col(Milestone.name) == "started")
     ).first()
     return started is None
 
@@ -102,19 +103,17 @@ def _declared_is_start(session: sa.orm.Session, incident_id: int) -> bool:
 def incident_view(store: Store, ref: str) -> IncidentView:
     """A consistent snapshot of the incident's header, roles and updates."""
     with store.read() as session:
-        incident = ops.find_incident(session, ref)
-        updates = session.exec(
-            select(StatusUpdate.channel, StatusUpdate.sent_at).where(StatusUpdate.incident_id == incident.id)
-        ).all()
+        record = Snapshot(session, ops.find_incident(session, ref))
+        incident = record.incident
         return IncidentView(
             ref=incident.ref,
             title=ops.title_of(store, incident),
             severity=incident.severity,
             status=incident.status,
             declared_at=incident.declared_at,
-            milestones=ops._milestones(session, incident),
-            roles=[h for h in ops._role_history(session, incident) if h.ended_at is None],
-            updates=[(channel, sent_at) for channel, sent_at in updates],
+            milestones=record.milestones,
+            roles=record.current_roles,
+            updates=record.update_times,
             change_count=incident.change_count,
             customer_impact=incident.customer_impact,
         )
@@ -161,7 +160,7 @@ def event_rows(store: Store, ref: str, *, newest: int | None = None) -> tuple[li
                 for id_, seq, at, kind, author, text, key, struck, link, mark, detail in cursor.fetchall()
             ]
             return rows, _watermark(incident)
-        query = sa.select(*_event_columns(declared_is_start)).where(Event.incident_id == incident.id)
+        query = sa.select(*_event_columns(declared_is_start)).where(col(Event.incident_id) == incident.id)
         if newest is None:
             query = query.order_by(col(Event.occurred_at), col(Event.seq))
         else:
@@ -181,14 +180,14 @@ def events_since(store: Store, ref: str, mark: Watermark) -> tuple[list[EventRow
         connection = session.connection()
         columns = _event_columns(_declared_is_start(session, incident.id))  # type: ignore[arg-type]
         changed = connection.execute(  # one look-up in the (incident, change number) index
-            sa.select(*columns).where(Event.incident_id == incident.id, Event.change_number > mark.change_count)
+            sa.select(*columns).where(col(Event.incident_id) == incident.id, col(Event.change_number) > mark.change_count)
         ).all()
         rows = list(map(EventRow._make, changed))
         if any(row.kind == "milestone" and row.detail == "started" for row in rows):
             # The declaration's start marker depends on the `started` milestone: send it again.
             seen = {row.id for row in rows}
             declared = connection.execute(
-                sa.select(*columns).where(Event.incident_id == incident.id, Event.kind == "declared")
+                sa.select(*columns).where(col(Event.incident_id) == incident.id, col(Event.kind) == "declared")
             ).all()
             rows += [row for row in map(EventRow._make, declared) if row.id not in seen]
         rows.sort(key=lambda row: (row.at, row.seq))
@@ -211,8 +210,8 @@ def event_index(store: Store, ref: str) -> tuple[list[EventStub], Watermark]:
             rows = [new(EventStub, (id_, seq, parse(at + "+00:00"), None)) for id_, seq, at in cursor.fetchall()]
         else:
             result = connection.execute(
-                sa.select(Event.id, Event.seq, Event.occurred_at)
-                .where(Event.incident_id == incident.id)
+                sa.select(col(Event.id), col(Event.seq), col(Event.occurred_at))
+                .where(col(Event.incident_id) == incident.id)
                 .order_by(col(Event.occurred_at), col(Event.seq))
             )
             rows = [new(EventStub, (id_, seq, at, None)) for id_, seq, at in result.all()]
@@ -227,7 +226,7 @@ def events_by_id(store: Store, ref: str, ids: Sequence[int]) -> dict[int, EventR
         incident = ops.find_incident(session, ref)
         columns = _event_columns(_declared_is_start(session, incident.id))  # type: ignore[arg-type]
         result = session.connection().execute(
-            sa.select(*columns).where(Event.incident_id == incident.id, col(Event.id).in_(list(ids)))
+            sa.select(*columns).where(col(Event.incident_id) == incident.id, col(Event.id).in_(list(ids)))
         )
         return {row.id: row for row in map(EventRow._make, result.all())}
 
@@ -239,8 +238,8 @@ def lines_not_logged(store: Store, ref: str, lines: Sequence[tuple[str, datetime
     Used after a crash, for lines that were being written when the process stopped: the
     write either committed whole or not at all, and this tells which.
     """
-    from storage.grammar import parse_scribe_line
     from storage.errors import InvalidInput
+    from storage.grammar import parse_scribe_line
 
     missing: list[int] = []
     with store.read() as session:
@@ -253,8 +252,8 @@ def lines_not_logged(store: Store, ref: str, lines: Sequence[tuple[str, datetime
                 continue
             found = session.exec(
                 select(Event.id).where(
-                    Event.incident_id == incident.id,
-                    Event.kind == parsed.kind,
+                    col(Event.incident_id) == incident.id,
+                    col(Event.kind) == parsed.kind,
                     Event.text == parsed.text,
                     Event.logged_at >= entered_at,
                 )

@@ -1,0 +1,128 @@
+"""Operations on the incident record: the one way the CLI and the screens change it.
+
+Each public function runs in its own write transaction and returns detached rows.
+Every change that matters during an incident (severity, status, roles, milestones,
+updates, links) also lands in the timeline as an event, so the timeline alone tells
+the story.
+
+The operations live by subject and are all importable from here (`ops.log(...)`):
+
+- `record`: finding an incident, `writing` (the change context every operation uses),
+  `add_event`, `touch`, input checks and the history readers;
+- `events`: scribe lines, corrections, event history;
+- `incident`: listing, declaring, impact, severity, status, milestones, updates, grouping;
+- `roles`: role assignments and handovers;
+- `action_items`: follow-up work;
+- `postmortem_record`: writing the post-mortem.
+"""
+
+from storage.ops.action_items import action_items, add_action_item, update_action_item
+from storage.ops.events import (
+    edit_event,
+    event_history,
+    line_concerns,
+    log,
+    log_many,
+    logged_entries,
+    parse_line,
+    strike_event,
+    time_concerns_for,
+)
+from storage.ops.incident import (
+    MILESTONE_STATUS,
+    UPDATE_CHANNELS,
+    IncidentRow,
+    change_severity,
+    declare,
+    link_incidents,
+    list_incidents,
+    most_recent_open,
+    record_status_update,
+    related_incidents,
+    set_impact,
+    set_milestone,
+    set_status,
+)
+from storage.ops.postmortem_record import POSTMORTEM_NUMBERS, update_postmortem
+from storage.ops.record import (
+    AUTHOR_ENV,
+    FUTURE_TOLERANCE,
+    START_MILESTONES,
+    STORED_INT_MAX,
+    RoleHolding,
+    Writing,
+    _milestones,
+    _role_history,
+    _severity_history,
+    _timeline_query,
+    add_event,
+    find_incident,
+    get_incident,
+    incident_start,
+    milestone_name,
+    milestones,
+    role_history,
+    severity_history,
+    status_updates,
+    timeline,
+    title_of,
+    touch,
+    writing,
+)
+from storage.ops.roles import assign_role, person_named, release_role
+
+__all__ = [
+    "AUTHOR_ENV",
+    "FUTURE_TOLERANCE",
+    "MILESTONE_STATUS",
+    "POSTMORTEM_NUMBERS",
+    "START_MILESTONES",
+    "STORED_INT_MAX",
+    "UPDATE_CHANNELS",
+    "IncidentRow",
+    "RoleHolding",
+    "Writing",
+    "_milestones",
+    "_role_history",
+    "_severity_history",
+    "_timeline_query",
+    "action_items",
+    "add_action_item",
+    "add_event",
+    "assign_role",
+    "change_severity",
+    "declare",
+    "edit_event",
+    "event_history",
+    "find_incident",
+    "get_incident",
+    "incident_start",
+    "line_concerns",
+    "link_incidents",
+    "list_incidents",
+    "log",
+    "log_many",
+    "logged_entries",
+    "milestone_name",
+    "milestones",
+    "most_recent_open",
+    "parse_line",
+    "person_named",
+    "record_status_update",
+    "related_incidents",
+    "release_role",
+    "role_history",
+    "set_impact",
+    "set_milestone",
+    "set_status",
+    "severity_history",
+    "status_updates",
+    "strike_event",
+    "time_concerns_for",
+    "timeline",
+    "title_of",
+    "touch",
+    "update_action_item",
+    "update_postmortem",
+    "writing",
+]

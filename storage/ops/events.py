@@ -1,0 +1,280 @@
+"""Timeline events: logging scribe lines, editing and striking them, and their history."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from storage.db import Store
+from storage.errors import InvalidInput, NotFound
+from storage.grammar import ScribeLine, parse_scribe_line
+from storage.limits import check_text
+from storage.models import TYPED_KINDS, Event, EventRevision, Incident
+from storage.ops.record import (
+    START_MILESTONES,
+    concerns,
+    find_incident,
+    needs_confirmation,
+    number_shown,
+    start_of,
+    stored_number,
+    touch,
+    when_given,
+    writing,
+)
+from storage.timeparse import quote_input
+
+# --- scribe lines ----------------------------------------------------------------------
+
+
+def parse_line(store: Store, line: str) -> ScribeLine:
+    """Parse a scribe line with the store's clock and timezone."""
+    return parse_scribe_line(line, now=store.now(), tz=store.policy.tz)
+
+
+def line_concerns(
+    store: Store, line: str, *, start: datetime | None, entered_at: datetime | None = None
+) -> tuple[ScribeLine, list[str]]:
+    """Parse a scribe line and say why its `@time` needs a confirmation (empty: it does not).
+
+    For a screen to ask before it queues the line: `start` is the incident's
+    `incident_start(declared_at, milestones)`; `entered_at` is when the line was entered
+    (default: now). Raises ScribeLineError as `parse_line` does. `log(..., confirmed=True)`
+    then writes it; without `confirmed` the same rule refuses it with NeedsConfirmation.
+    """
+    now = entered_at if entered_at is not None else store.now()
+    parsed = parse_scribe_line(line, now=now, tz=store.policy.tz)
+    if parsed.occurred_at is None:
+        return parsed, []
+    return parsed, concerns(store, parsed.occurred_at, now=now, start=start)
+
+
+def time_concerns_for(
+    store: Store, ref: str, at: datetime, *, now: datetime | None = None, milestone: str | None = None
+) -> list[str]:
+    """Why a time given for incident `ref` (a `--at`) needs a confirmation; empty: it does not.
+
+    The rule of `storage.timeparse.time_concerns` with the incident's own start and the
+    policy's `confirm_times_older_than`. For the `started` and `detected` milestones,
+    which move the start, a time before it is no concern.
+    """
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        start = None if milestone in START_MILESTONES else start_of(session, incident)
+    return concerns(store, at, now=now if now is not None else store.now(), start=start)
+
+
+def log(
+    store: Store,
+    ref: str,
+    line: str,
+    *,
+    author: str | None = None,
+    at: datetime | None = None,
+    entered_at: datetime | None = None,
+    entry_id: str | None = None,
+    confirmed: bool = False,
+) -> Event:
+    """Log one scribe line (see storage.grammar) to the incident's timeline.
+
+    `entered_at` is when the line was entered, if it is written later (a line that waited
+    for a busy database): its relative times count from then and it happened then.
+    `entry_id` is the id the line got when it was entered: a line written again (a retry,
+    a replay after a crash, a second process replaying it) returns the event already
+    logged with that id instead of logging it twice.
+    A time given (the line's `@time` or `at`) that is in the future, before the incident
+    started or further back than the policy's `confirm_times_older_than` is refused with
+    NeedsConfirmation unless `confirmed` (see `line_concerns`, which asks the same first).
+    """
+    if entry_id is not None:
+        entry_id = _entry_id(entry_id)
+    if entered_at is None:
+        parsed = parse_line(store, line)
+    else:
+        parsed = parse_scribe_line(line, now=entered_at, tz=store.policy.tz)
+    if parsed.occurred_at is not None and at is not None:
+        raise InvalidInput("the line has its own @time and a separate time was given: keep one")
+    given = parsed.occurred_at or at
+    with writing(store, ref, author=author) as w:
+        if entry_id is not None:
+            logged_id = w.session.execute(
+                _EVENT_WITH_ENTRY, {"incident_id": w.incident.id, "entry_id": entry_id}
+            ).scalar_one_or_none()
+            if logged_id is not None:
+                logged = w.session.get(Event, logged_id)
+                assert logged is not None
+                return logged
+        if given is None:
+            occurred_at = when_given(store, entered_at)
+        else:
+            occurred_at = when_given(store, given, allow_future=True)
+            if not confirmed:
+                now = entered_at if entered_at is not None else store.now()
+                found = concerns(store, occurred_at, now=now, start=start_of(w.session, w.incident))
+                if found:
+                    raise needs_confirmation(store, occurred_at, found)
+        return w.event(
+            parsed.kind, parsed.text, occurred_at=occurred_at, link=parsed.link, key=parsed.key, entry_id=entry_id
+        )
+
+
+_EVENT_WITH_ENTRY = sa.select(col(Event.id)).where(
+    col(Event.incident_id) == sa.bindparam("incident_id"), col(Event.entry_id) == sa.bindparam("entry_id")
+)
+"""The event logged with an entry id, if any: one look-up in the (incident, entry id) index
+(built once: the Enter path runs it for every line)."""
+
+_ENTRY_ID_RE = re.compile(r"[0-9A-Za-z_-]{1,64}")
+
+
+def _entry_id(value: str) -> str:
+    """A line's entry id: 1 to 64 letters, digits, `-` or `_`."""
+    if not _ENTRY_ID_RE.fullmatch(value):
+        raise InvalidInput(f"{quote_input(value)} is not an entry id: use 1 to 64 letters, digits, - or _")
+    return value
+
+
+def logged_entries(store: Store, ref: str, entry_ids: Sequence[str]) -> set[str]:
+    """Which of `entry_ids` are already events of incident `ref`."""
+    if not entry_ids:
+        return set()
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        found: set[str] = set()
+        for start in range(0, len(entry_ids), 500):
+            chunk = list(entry_ids[start : start + 500])
+            found.update(
+                entry
+                for entry in session.exec(
+                    select(Event.entry_id).where(Event.incident_id == incident.id, col(Event.entry_id).in_(chunk))
+                ).all()
+                if entry is not None
+            )
+        return found
+
+
+def log_many(
+    store: Store,
+    ref: str,
+    lines: Sequence[tuple[str, datetime | None]],
+    *,
+    author: str | None = None,
+) -> int:
+    """Log many scribe lines, each with an optional time, in one transaction (all or none).
+
+    For pasting a batch of notes or loading a large incident; every line goes through
+    the same grammar as `log`. Returns how many events were written.
+    """
+    author = check_text("event.author", author or store.user) or ""
+    logged_at = store.now()
+    parsed = []
+    for number, (line, at) in enumerate(lines, start=1):
+        try:
+            item = parse_line(store, line)
+            parsed.append((item, when_given(store, item.occurred_at or at)))
+        except InvalidInput as exc:
+            raise InvalidInput(f"line {number}: {exc}") from None
+    with writing(store, ref, author=author) as w:
+        last = w.session.exec(select(sa.func.max(Event.seq)).where(Event.incident_id == w.incident.id)).one() or 0
+        change_number = touch(w.session, w.incident, logged_at)
+        rows = [
+            {
+                "incident_id": w.incident.id,
+                "seq": last + offset,
+                "occurred_at": occurred_at,
+                "logged_at": logged_at,
+                "author": author,
+                "kind": item.kind,
+                "text": item.text,
+                "link": item.link,
+                "key": item.key,
+                "detail": None,
+                "struck": False,
+                "revision": 1,
+                "change_number": change_number,
+            }
+            for offset, (item, occurred_at) in enumerate(parsed, start=1)
+        ]
+        for start in range(0, len(rows), 5000):
+            w.session.execute(sa.insert(Event), rows[start : start + 5000])
+        return len(rows)
+
+
+# --- corrections -----------------------------------------------------------------------
+
+
+def _find_event(session: Session, incident: Incident, seq: int) -> Event:
+    if not stored_number(seq):
+        raise NotFound(f"{incident.ref} has no event {number_shown(seq)}: events are numbered from 1")
+    event = session.exec(select(Event).where(Event.incident_id == incident.id, Event.seq == seq)).first()
+    if event is None:
+        raise NotFound(f"{incident.ref} has no event #{seq}")
+    return event
+
+
+def _keep_revision(session: Session, event: Event, *, replaced_at: datetime, replaced_by: str) -> None:
+    session.add(
+        EventRevision(
+            event_id=event.id,  # type: ignore[arg-type]
+            revision=event.revision,
+            occurred_at=event.occurred_at,
+            kind=event.kind,
+            text=event.text,
+            link=event.link,
+            key=event.key,
+            struck=event.struck,
+            replaced_at=replaced_at,
+            replaced_by=replaced_by,
+        )
+    )
+    event.revision += 1
+
+
+def edit_event(store: Store, ref: str, seq: int, line: str, *, author: str | None = None) -> Event:
+    """Replace an event's content with a new scribe line; the earlier version is kept."""
+    parsed = parse_line(store, line)
+    with writing(store, ref, author=author) as w:
+        event = _find_event(w.session, w.incident, seq)
+        if event.kind not in TYPED_KINDS:
+            raise InvalidInput(f"event #{seq} was written by the record ({event.kind}) and cannot be edited")
+        _keep_revision(w.session, event, replaced_at=store.now(), replaced_by=w.author)
+        event.text = parsed.text
+        event.kind = parsed.kind
+        event.key = parsed.key
+        event.link = parsed.link
+        if parsed.occurred_at is not None:
+            event.occurred_at = when_given(store, parsed.occurred_at)
+        event.change_number = w.touch()
+        w.session.add(event)
+        w.session.flush()
+        return event
+
+
+def strike_event(store: Store, ref: str, seq: int, *, author: str | None = None) -> Event:
+    """Strike an event through (it stays in the record, marked struck)."""
+    with writing(store, ref, author=author) as w:
+        event = _find_event(w.session, w.incident, seq)
+        if event.struck:
+            raise InvalidInput(f"event #{seq} is already struck")
+        _keep_revision(w.session, event, replaced_at=store.now(), replaced_by=w.author)
+        event.struck = True
+        event.change_number = w.touch()
+        w.session.add(event)
+        w.session.flush()
+        return event
+
+
+def event_history(store: Store, ref: str, seq: int) -> list[EventRevision]:
+    """Every earlier version of an event, oldest first (the current one is the event)."""
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        event = _find_event(session, incident, seq)
+        return list(
+            session.exec(
+                select(EventRevision).where(EventRevision.event_id == event.id).order_by(col(EventRevision.revision))
+            ).all()
+        )

@@ -1,0 +1,387 @@
+"""The incident itself: listing, declaring, impact, severity, status, milestones, updates sent, grouping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from storage.db import Store
+from storage.errors import Conflict, InvalidInput
+from storage.models import (
+    QUANTITIES,
+    STATUSES,
+    Incident,
+    Milestone,
+    Person,
+    RoleAssignment,
+    SeverityChange,
+    StatusUpdate,
+)
+from storage.ops.record import (
+    Writing,
+    add_event,
+    choice,
+    find_incident,
+    milestone_name,
+    required,
+    when_given,
+    writing,
+)
+from storage.ops.roles import assign
+
+UPDATE_CHANNELS: tuple[str, ...] = ("checkin", "internal", "status_page")
+"""Where an update goes; each resets the countdown of the same name."""
+
+MILESTONE_STATUS = {"investigating": "investigating", "mitigated": "mitigated", "resolved": "resolved"}
+"""Milestones that move the incident's status."""
+
+_UPDATE_LABELS = {"checkin": "Responder check-in", "internal": "Internal update", "status_page": "Status page update"}
+
+
+# --- listing ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    """An incident as the incident list shows it."""
+
+    ref: str
+    title: str
+    severity: int
+    status: str
+    declared_at: datetime
+    updated_at: datetime
+    commander: str | None
+    primary_ref: str | None
+
+
+def list_incidents(
+    store: Store, *, status: str | None = None, severity: int | None = None, open_only: bool = False
+) -> list[IncidentRow]:
+    """Incidents, most recently active first, optionally filtered."""
+    with store.read() as session:
+        query = select(Incident)
+        if status is not None:
+            query = query.where(Incident.status == status)
+        if open_only:
+            query = query.where(Incident.status != "resolved")
+        if severity is not None:
+            query = query.where(Incident.severity == severity)
+        incidents = session.exec(query.order_by(col(Incident.updated_at).desc(), col(Incident.id).desc())).all()
+        commanders = dict(
+            session.exec(
+                select(RoleAssignment.incident_id, Person.name)
+                .join(Person, col(Person.id) == RoleAssignment.person_id)
+                .where(RoleAssignment.role == "ic", col(RoleAssignment.ended_at).is_(None))
+            ).all()
+        )
+        return [
+            IncidentRow(
+                ref=i.ref,
+                title=store.policy.title(i.functionality, i.state, i.audience),
+                severity=i.severity,
+                status=i.status,
+                declared_at=i.declared_at,
+                updated_at=i.updated_at,
+                commander=commanders.get(i.id),  # type: ignore[arg-type]
+                primary_ref=i.primary_ref,
+            )
+            for i in incidents
+        ]
+
+
+def most_recent_open(store: Store) -> str | None:
+    """The reference of the most recently active unresolved incident."""
+    with store.read() as session:
+        ref = session.exec(
+            select(Incident.ref)
+            .where(Incident.status != "resolved")
+            .order_by(col(Incident.updated_at).desc(), col(Incident.id).desc())
+            .limit(1)
+        ).first()
+        return ref
+
+
+# --- declaring -------------------------------------------------------------------------
+
+
+_REFERENCE_LOCK = sa.text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:base))").bindparams(
+    namespace=0x57A8_0001
+)
+"""Held by a PostgreSQL declare from choosing its reference until it commits (SQLite's
+writers already run one at a time)."""
+
+
+def _unique_ref(session: Session, base: str) -> str:
+    """The first free reference of `base`, `base-2`, `base-3`...; on PostgreSQL the
+    transaction first waits for any other declare of the same base to commit, so no two
+    pick the same one (each would otherwise see the other's only on the unique index)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_REFERENCE_LOCK, {"base": base})
+    taken = set(
+        session.exec(
+            select(Incident.ref).where(
+                sa.or_(col(Incident.ref) == base, col(Incident.ref).startswith(base + "-", autoescape=True))
+            )
+        ).all()
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def declare(
+    store: Store,
+    *,
+    severity: int | str,
+    functionality: str,
+    state: str,
+    audience: str,
+    at: datetime | None = None,
+    ic: str | None = None,
+    customer_impact: str = "",
+    quantity_impacted: str = "Unknown",
+    known_impacted_customers: str = "",
+    author: str | None = None,
+) -> Incident:
+    """Declare a new incident; the reference follows the naming policy and is unique."""
+    level = store.policy.severity(severity).level
+    functionality = required(functionality, "functionality")
+    state = required(state, "state")
+    audience = required(audience, "audience")
+    quantity = choice(quantity_impacted, QUANTITIES, "quantity impacted")
+    declared_at = when_given(store, at)
+    author = author or store.user
+    logged_at = store.now()
+    base = store.policy.reference(declared_at.astimezone(store.policy.tz), level)
+    for attempt in range(5):
+        try:
+            with store.write() as session:
+                incident = Incident(
+                    ref=_unique_ref(session, base),
+                    functionality=functionality,
+                    state=state,
+                    audience=audience,
+                    severity=level,
+                    status="investigating",
+                    customer_impact=customer_impact.strip(),
+                    quantity_impacted=quantity,
+                    known_impacted_customers=known_impacted_customers.strip(),
+                    declared_at=declared_at,
+                    updated_at=logged_at,
+                )
+                session.add(incident)
+                session.flush()
+                session.add(
+                    SeverityChange(
+                        incident_id=incident.id,  # type: ignore[arg-type]
+                        severity=level,
+                        at=declared_at,
+                        logged_at=logged_at,
+                        author=author,
+                    )
+                )
+                add_event(
+                    session,
+                    incident,
+                    kind="declared",
+                    text=f"Declared SEV{level}: {store.policy.title(functionality, state, audience)}",
+                    occurred_at=declared_at,
+                    logged_at=logged_at,
+                    author=author,
+                    key=True,
+                    detail=f"SEV{level}",
+                )
+                if ic:
+                    assign(Writing(store, session, incident, author, declared_at), "ic", ic)
+                return incident
+        except Conflict:  # a concurrent declare took the same reference: pick the next
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+# --- what it does to customers, how bad it is, where it stands -------------------------
+
+
+def set_impact(
+    store: Store,
+    ref: str,
+    *,
+    customer_impact: str | None = None,
+    quantity_impacted: str | None = None,
+    known_impacted_customers: str | None = None,
+    full_outage: bool | None = None,
+) -> Incident:
+    """Update what the incident does to customers."""
+    with writing(store, ref) as w:
+        incident = w.incident
+        if customer_impact is not None:
+            incident.customer_impact = customer_impact.strip()
+        if quantity_impacted is not None:
+            incident.quantity_impacted = choice(quantity_impacted, QUANTITIES, "quantity impacted")
+        if known_impacted_customers is not None:
+            incident.known_impacted_customers = known_impacted_customers.strip()
+        if full_outage is not None:
+            incident.full_outage = full_outage
+        w.touch()
+        return incident
+
+
+def change_severity(
+    store: Store, ref: str, severity: int | str, *, at: datetime | None = None, author: str | None = None
+) -> Incident:
+    """Move the incident to another severity; the history and the timeline record it."""
+    level = store.policy.severity(severity).level
+    with writing(store, ref, at=at, author=author) as w:
+        incident = w.incident
+        if incident.severity == level:
+            raise InvalidInput(f"{incident.ref} is already SEV{level}")
+        previous = incident.severity
+        incident.severity = level
+        w.session.add(
+            SeverityChange(
+                incident_id=incident.id,  # type: ignore[arg-type]
+                severity=level,
+                at=w.when,
+                logged_at=store.now(),
+                author=w.author,
+            )
+        )
+        verb = "Raised" if level < previous else "Lowered"
+        w.event("severity", f"{verb} severity from SEV{previous} to SEV{level}", key=True, detail=f"SEV{level}")
+        return incident
+
+
+def set_status(
+    store: Store, ref: str, status: str, *, at: datetime | None = None, author: str | None = None
+) -> Incident:
+    """Set the incident's phase (investigating, identified, mitigated, resolved)."""
+    status = choice(status, STATUSES, "status")
+    with writing(store, ref, at=at, author=author) as w:
+        _set_status(w, status)
+        return w.incident
+
+
+def _set_status(w: Writing, status: str) -> None:
+    if w.incident.status == status:
+        return
+    previous = w.incident.status
+    w.incident.status = status
+    w.event("status", f"Status changed from {previous} to {status}", detail=status)
+
+
+def set_milestone(
+    store: Store, ref: str, name: str, *, at: datetime | None = None, author: str | None = None
+) -> Milestone:
+    """Mark a milestone reached at `at` (now by default); setting it again corrects it."""
+    key = milestone_name(name)
+    label = key.replace("_", " ")
+    with writing(store, ref, at=at, author=author) as w:
+        milestone = w.session.exec(
+            select(Milestone).where(Milestone.incident_id == w.incident.id, Milestone.name == key)
+        ).first()
+        if milestone is None:
+            milestone = Milestone(
+                incident_id=w.incident.id,  # type: ignore[arg-type]
+                name=key,
+                at=w.when,
+                set_at=store.now(),
+                set_by=w.author,
+            )
+            text = f"Milestone: {label}"
+        else:
+            text = f"Milestone: {label} (corrected from {milestone.at.isoformat(timespec='seconds')})"
+            milestone.at = w.when
+            milestone.set_at = store.now()
+            milestone.set_by = w.author
+        w.session.add(milestone)
+        w.event("milestone", text, key=True, detail=key)
+        if key in MILESTONE_STATUS:
+            _set_status(w, MILESTONE_STATUS[key])
+        w.session.flush()
+        return milestone
+
+
+# --- updates sent ----------------------------------------------------------------------
+
+
+def record_status_update(
+    store: Store,
+    ref: str,
+    *,
+    channel: str,
+    kind: str,
+    subject: str = "",
+    body: str = "",
+    at: datetime | None = None,
+    author: str | None = None,
+    posted: bool = True,
+) -> StatusUpdate:
+    """Record that an update went out; it resets the countdown of its channel."""
+    channel = choice(channel, UPDATE_CHANNELS, "update channel")
+    kind = required(kind, "the update kind")
+    with writing(store, ref, at=at, author=author) as w:
+        update = StatusUpdate(
+            incident_id=w.incident.id,  # type: ignore[arg-type]
+            channel=channel,
+            kind=kind,
+            subject=subject,
+            body=body,
+            sent_at=w.when,
+            author=w.author,
+            posted=posted,
+        )
+        w.session.add(update)
+        w.event(
+            "update", f"{_UPDATE_LABELS[channel]} sent ({kind})" + (f": {subject}" if subject else ""), detail=channel
+        )
+        w.session.flush()
+        return update
+
+
+# --- related incidents -----------------------------------------------------------------
+
+
+def link_incidents(store: Store, primary_ref: str, ref: str, *, author: str | None = None) -> Incident:
+    """Group incident `ref` under `primary_ref` (related incidents share one primary)."""
+    with writing(store, primary_ref, author=author) as w:
+        primary, session, author = w.incident, w.session, w.author
+        incident = find_incident(session, ref, lock=True)
+        if primary.id == incident.id:
+            raise InvalidInput("an incident cannot be grouped under itself")
+        if primary.primary_ref is not None:
+            raise InvalidInput(
+                f"{primary.ref} is itself grouped under {primary.primary_ref}: group under that one"
+            )
+        children = session.exec(select(Incident.ref).where(Incident.primary_ref == incident.ref)).all()
+        if children:
+            raise InvalidInput(f"{incident.ref} is the primary of {', '.join(children)}: it cannot be grouped")
+        now = store.now()
+        incident.primary_ref = primary.ref
+        add_event(
+            session, incident, kind="link", text=f"Grouped under {primary.ref}",
+            occurred_at=now, logged_at=now, author=author, detail=primary.ref,
+        )
+        add_event(
+            session, primary, kind="link", text=f"{incident.ref} grouped under this incident",
+            occurred_at=now, logged_at=now, author=author, detail=incident.ref,
+        )
+        return incident
+
+
+def related_incidents(store: Store, ref: str) -> list[str]:
+    """References of the incidents grouped under `ref`."""
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        return list(
+            session.exec(
+                select(Incident.ref).where(Incident.primary_ref == incident.ref).order_by(col(Incident.ref))
+            ).all()
+        )
