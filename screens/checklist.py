@@ -26,7 +26,13 @@ class ResolveAnyway(Dialog[bool]):
     """Ask before resolving with unmet criteria; the choice is recorded."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "resolve", "Resolve anyway", id="resolve.confirm", tooltip="Resolve; the unmet criteria are recorded"),
+        Binding(
+            "enter",
+            "resolve",
+            "Resolve anyway",
+            id="resolve.confirm",
+            tooltip="Resolve; the unmet criteria are recorded",
+        ),
     ]
 
     def __init__(self, unmet: list[checklists.Criterion]) -> None:
@@ -37,7 +43,11 @@ class ResolveAnyway(Dialog[bool]):
         with Vertical(classes="dialog-box") as box:
             box.border_title = "Resolve with unmet criteria?"
             for criterion in self.unmet:
-                yield Static(Text.assemble(("✗ ", "bold red"), (printable(criterion.label), "bold"), f" — {printable(criterion.detail)}"))
+                yield Static(
+                    Text.assemble(
+                        ("✗ ", "bold red"), (printable(criterion.label), "bold"), f" — {printable(criterion.detail)}"
+                    )
+                )
             yield Static(classes="dialog-error")
             yield Label("Enter resolves anyway (recorded on the timeline) · Esc cancels", classes="dialog-hint")
 
@@ -59,7 +69,9 @@ class ChecklistScreen(Screen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "tick", "Tick", id="checklist.tick", tooltip="Tick or untick the highlighted item"),
         Binding("s", "sign_off", "IC sign-off", id="checklist.signoff", tooltip="Sign off on the record as the IC"),
-        Binding("r", "resolve", "Resolve", id="checklist.resolve", tooltip="Resolve the incident, checking the criteria"),
+        Binding(
+            "r", "resolve", "Resolve", id="checklist.resolve", tooltip="Resolve the incident, checking the criteria"
+        ),
         Binding("escape", "close", "Close", id="checklist.close", tooltip="Back to the incident"),
     ]
 
@@ -115,7 +127,12 @@ class ChecklistScreen(Screen[bool]):
             else:
                 mark, style = "☐", ""
                 when = f"due {self._time(step.due_at)}" if step.due_at else ""
-            steps.add_option(Option(Text.assemble((f"{mark} ", style), (printable(step.label), style), ("  " + when, "dim")), id=step.key))
+            steps.add_option(
+                Option(
+                    Text.assemble((f"{mark} ", style), (printable(step.label), style), ("  " + when, "dim")),
+                    id=step.key,
+                )
+            )
         if keep is not None and steps.option_count:
             steps.highlighted = min(keep, steps.option_count - 1)
         criteria = self.query_one("#criteria", OptionList)
@@ -125,7 +142,12 @@ class ChecklistScreen(Screen[bool]):
             self._done[criterion.key] = criterion.met
             mark, style = ("✓", "green") if criterion.met else ("✗", "red")
             criteria.add_option(
-                Option(Text.assemble((f"{mark} ", style), printable(criterion.label), (f"  {printable(criterion.detail)}", "dim")), id=criterion.key)
+                Option(
+                    Text.assemble(
+                        (f"{mark} ", style), printable(criterion.label), (f"  {printable(criterion.detail)}", "dim")
+                    ),
+                    id=criterion.key,
+                )
             )
         if keep is not None and criteria.option_count:
             criteria.highlighted = min(keep, criteria.option_count - 1)
@@ -137,7 +159,9 @@ class ChecklistScreen(Screen[bool]):
                 mark, style = ("✓", "green") if item.done else ("☐", "")
                 followups.add_option(
                     Option(
-                        Text.assemble((f"{mark} ", style), (printable(person), "bold"), f" ({item.role}): ", printable(item.label)),
+                        Text.assemble(
+                            (f"{mark} ", style), (printable(person), "bold"), f" ({item.role}): ", printable(item.label)
+                        ),
                         id=f"{person}\x1f{item.key}",
                     )
                 )

@@ -62,13 +62,31 @@ class CommandScreen(IncidentActionsScreen):
         Binding("f6", "incidents", "Incidents", id="command.incidents", tooltip="Open the incident list"),
         Binding("f7", "toggle_utc", "UTC", id="command.utc", tooltip="Show times in UTC or local time"),
         Binding("f8", "compose", "Compose", id="command.compose", tooltip="Compose a status update from the templates"),
-        Binding("f9", "checklist", "Checklist", id="command.checklist", tooltip="Process checklist, resolution and follow-ups"),
-        Binding("f12", "postmortem", "Post-mortem", id="command.postmortem", tooltip="Write this incident's post-mortem"),
+        Binding(
+            "f9",
+            "checklist",
+            "Checklist",
+            id="command.checklist",
+            tooltip="Process checklist, resolution and follow-ups",
+        ),
+        Binding(
+            "f12", "postmortem", "Post-mortem", id="command.postmortem", tooltip="Write this incident's post-mortem"
+        ),
         Binding("escape", "focus_input", "Type", id="command.type", tooltip="Back to the scribe line", show=False),
-        Binding("ctrl+y", "confirm_held", "Confirm time", id="command.confirm_held",
-                tooltip="Log the oldest line set aside for its time, at that time"),
-        Binding("ctrl+r", "recall_held", "Fix line", id="command.recall_held",
-                tooltip="Take the oldest line set aside back into the input to fix it"),
+        Binding(
+            "ctrl+y",
+            "confirm_held",
+            "Confirm time",
+            id="command.confirm_held",
+            tooltip="Log the oldest line set aside for its time, at that time",
+        ),
+        Binding(
+            "ctrl+r",
+            "recall_held",
+            "Fix line",
+            id="command.recall_held",
+            tooltip="Take the oldest line set aside back into the input to fix it",
+        ),
     ]
 
     def __init__(self, store: Store | None, ref: str | None) -> None:
@@ -132,7 +150,9 @@ class CommandScreen(IncidentActionsScreen):
         if draft and not scribe.value:
             scribe.value = draft
             scribe.cursor_position = len(draft)
-            self.notify("The line you were typing was kept: it is back in the input.", title="Draft restored", markup=False)
+            self.notify(
+                "The line you were typing was kept: it is back in the input.", title="Draft restored", markup=False
+            )
         elif scribe.value:
             self.drafts.save(ref, scribe.value)
         self._held = self.drafts.load_held(ref) + self._held
@@ -163,17 +183,26 @@ class CommandScreen(IncidentActionsScreen):
         try:
             unsaved = waiting.take_back(store, self.drafts, ref, pending)
         except WarroomError as exc:
-            self.notify(f"Lines entered before warroom stopped are kept; they could not be checked now: {exc}",
-                        title="Lines kept", severity="warning", timeout=10, markup=False)
+            self.notify(
+                f"Lines entered before warroom stopped are kept; they could not be checked now: {exc}",
+                title="Lines kept",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
             unsaved = [line if line.entry_id else line._replace(entry_id=new_entry_id()) for line in pending]
         writes, _ = self.writer.outbox.send_lines(unsaved, on_disk=True)
         self._outgoing = [*writes, *self._outgoing]
         if unsaved:
             self._waiting_since = time.monotonic()
             count = f"{len(unsaved)} line{'s' if len(unsaved) > 1 else ''}"
-            self.notify(f"{count} entered earlier (before warroom stopped, or in another warroom still running) "
-                        "are not in the record yet: writing them now, each once.",
-                        title="Lines kept", timeout=10, markup=False)
+            self.notify(
+                f"{count} entered earlier (before warroom stopped, or in another warroom still running) "
+                "are not in the record yet: writing them now, each once.",
+                title="Lines kept",
+                timeout=10,
+                markup=False,
+            )
         return pending
 
     def _tick(self) -> None:
@@ -199,8 +228,12 @@ class CommandScreen(IncidentActionsScreen):
 
         lines = list(event.lines)
         if self.store is None:
-            self.notify("The incident record is still opening: nothing was logged, paste again in a moment.",
-                        title="Paste not logged", severity="warning", markup=False)
+            self.notify(
+                "The incident record is still opening: nothing was logged, paste again in a moment.",
+                title="Paste not logged",
+                severity="warning",
+                markup=False,
+            )
             return
         pasted_at = self.store.now()  # the lines were entered now, whenever confirmed
         problems: dict[int, str] = {}
@@ -290,9 +323,14 @@ class CommandScreen(IncidentActionsScreen):
             return
         self._disk_warned = True
         self.notify(
-            printable(f"Lines waiting or set aside cannot be kept on disk ({self.drafts.directory} cannot be "
-                      "written): they are kept while warroom runs, and lost if it is killed."),
-            title="Not kept on disk", severity="error", timeout=20, markup=False,
+            printable(
+                f"Lines waiting or set aside cannot be kept on disk ({self.drafts.directory} cannot be "
+                "written): they are kept while warroom runs, and lost if it is killed."
+            ),
+            title="Not kept on disk",
+            severity="error",
+            timeout=20,
+            markup=False,
         )
 
     def _show_held(self) -> None:
@@ -316,8 +354,12 @@ class CommandScreen(IncidentActionsScreen):
             return
         scribe = self.query_one(ScribeInput)
         if scribe.value.strip():
-            self.notify("Log or clear the line you are typing first (Ctrl+U clears it); the line set aside stays.",
-                        title="Input in use", severity="warning", markup=False)
+            self.notify(
+                "Log or clear the line you are typing first (Ctrl+U clears it); the line set aside stays.",
+                title="Input in use",
+                severity="warning",
+                markup=False,
+            )
             return
         line = self._held.pop(0)
         self._keep_held()
@@ -348,8 +390,15 @@ class CommandScreen(IncidentActionsScreen):
         """Changes made with a key and not yet in the record (the database was busy)."""
         return tuple(write.description for write in self._outgoing if write.line is None)
 
-    def send_change(self, description: str, apply: Callable[..., object], *args: object,
-                    refused_title: str = "Not done", stamped: bool = True, **kwargs: object) -> None:
+    def send_change(
+        self,
+        description: str,
+        apply: Callable[..., object],
+        *args: object,
+        refused_title: str = "Not done",
+        stamped: bool = True,
+        **kwargs: object,
+    ) -> None:
         """Change this incident with `apply(store, ref, *args, **kwargs)`, after the lines
         and changes waiting (shown as waiting, with `description`, while the database is
         busy). `stamped`: it keeps the time it was made (`at`, unless given). A refusal

@@ -77,8 +77,13 @@ class DeclareDialog(Dialog[Declaration]):
         given = self.declaration
         if given is not None:
             self.query_one("#severity", Select).value = given.severity
-            for name, value in (("functionality", given.functionality), ("state", given.state),
-                                ("audience", given.audience), ("impact", given.customer_impact), ("ic", given.ic or "")):
+            for name, value in (
+                ("functionality", given.functionality),
+                ("state", given.state),
+                ("audience", given.audience),
+                ("impact", given.customer_impact),
+                ("ic", given.ic or ""),
+            ):
                 self.query_one(f"#{name}", Input).value = value
             self.query_one("#quantity", Select).value = given.quantity_impacted
         self.show_error(self.refusal)
@@ -113,12 +118,14 @@ class DeclareDialog(Dialog[Declaration]):
         if missing is not None:
             self.show_error(f"{missing} is required")
             return
-        self.dismiss(Declaration(
-            severity=self.query_one("#severity", Select).value,  # type: ignore[arg-type]
-            functionality=self._value("functionality"),
-            state=self._value("state"),
-            audience=self._value("audience"),
-            customer_impact=self._value("impact"),
-            quantity_impacted=str(self.query_one("#quantity", Select).value),
-            ic=self._value("ic").strip() or None,
-        ))
+        self.dismiss(
+            Declaration(
+                severity=self.query_one("#severity", Select).value,  # type: ignore[arg-type]
+                functionality=self._value("functionality"),
+                state=self._value("state"),
+                audience=self._value("audience"),
+                customer_impact=self._value("impact"),
+                quantity_impacted=str(self.query_one("#quantity", Select).value),
+                ic=self._value("ic").strip() or None,
+            )
+        )

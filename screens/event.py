@@ -65,7 +65,13 @@ class EventDialog(Dialog[EventChange]):
                     Text.assemble(
                         (f"r{revision.revision} ", "dim"),
                         (printable(revision.text), "strike dim" if revision.struck else "dim"),
-                        (f"  replaced {revision.replaced_at.astimezone(tz):%H:%M:%S} by {printable(revision.replaced_by)}", "dim"),
+                        (
+                            (
+                                f"  replaced {revision.replaced_at.astimezone(tz):%H:%M:%S}"
+                                f" by {printable(revision.replaced_by)}"
+                            ),
+                            "dim",
+                        ),
                     )
                 )
             if editable:

@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 GRAMMAR: tuple[tuple[str, str], ...] = (
     ("text", "a note"),
     ("!text", "a key event"),
-    ("/action /decision /todo /query /comms /note", "the kind of event (/query: a command or query used to look at data)"),
+    (
+        "/action /decision /todo /query /comms /note",
+        "the kind of event (/query: a command or query used to look at data)",
+    ),
     ("@14:32 text", "happened at 14:32 today (yesterday's, to confirm, if 14:32 is still ahead)"),
     ("@-5m text", "happened 5 minutes ago (also -1h30m, -90s)"),
     ("@2026-11-23T14:32 text", "a full time, in your zone unless it has an offset"),
@@ -35,9 +38,9 @@ GRAMMAR: tuple[tuple[str, str], ...] = (
 TIMES = (
     "Times are in the zone named at the bottom of the timeline's border (the policy's "
     "timezone); F7 switches every clock time on the screen, the timeline and the roles' "
-    "\"since\", to UTC (shown with a Z) and back. When the events span more than one day, a "
-    "line with the date heads each day. The countdowns show the time left (\"in 12:03\", "
-    "\"overdue 03:02\"), which no zone changes."
+    '"since", to UTC (shown with a Z) and back. When the events span more than one day, a '
+    'line with the date heads each day. The countdowns show the time left ("in 12:03", '
+    '"overdue 03:02"), which no zone changes.'
 )
 """What the command screen's times mean (shown under a screen that can switch to UTC)."""
 

@@ -25,11 +25,21 @@ class IncidentListScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="incidents.back", tooltip="Back to the open incident"),
         Binding("n", "app.declare", "Declare", id="incidents.declare", tooltip="Declare a new incident"),
-        Binding("p", "postmortem", "Post-mortem", id="incidents.postmortem", tooltip="Write the highlighted incident's post-mortem"),
-        Binding("d", "due", "Post-mortems due", id="incidents.due", tooltip="Resolved incidents still owing a post-mortem"),
+        Binding(
+            "p",
+            "postmortem",
+            "Post-mortem",
+            id="incidents.postmortem",
+            tooltip="Write the highlighted incident's post-mortem",
+        ),
+        Binding(
+            "d", "due", "Post-mortems due", id="incidents.due", tooltip="Resolved incidents still owing a post-mortem"
+        ),
         Binding("r", "refresh", "Refresh", id="incidents.refresh", tooltip="Read the list again"),
         Binding("s", "focus_filter('status')", "Status filter", id="incidents.status", tooltip="Filter by status"),
-        Binding("v", "focus_filter('severity')", "Severity filter", id="incidents.severity", tooltip="Filter by severity"),
+        Binding(
+            "v", "focus_filter('severity')", "Severity filter", id="incidents.severity", tooltip="Filter by severity"
+        ),
     ]
 
     def __init__(self, store: Store) -> None:

@@ -43,7 +43,9 @@ class PostmortemsDueScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Reference", "Sev", "Post-mortem", "Owner", "Meeting due", "Left", "Title")
+        self.query_one(DataTable).add_columns(
+            "Reference", "Sev", "Post-mortem", "Owner", "Meeting due", "Left", "Title"
+        )
         self.action_reload()
 
     def on_screen_resume(self) -> None:

@@ -228,19 +228,15 @@ class Drafts:
             os.replace(temporary, path)
         except OSError:
             if temporary is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(temporary)
-                except OSError:
-                    pass
             return False
         return True
 
     def clear(self, ref: str) -> None:
         """Forget the draft for `ref`."""
-        try:
+        with contextlib.suppress(OSError):
             self._path(ref).unlink()
-        except OSError:
-            pass
 
 
 class WaitingFile(NamedTuple):
@@ -327,10 +323,8 @@ def _pending_record(record: object) -> PendingLine | None:
 
 
 def _move_aside(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.replace(path, path.with_name(path.name + f".{int(datetime.now().timestamp())}.unreadable"))
-    except OSError:
-        pass
 
 
 def write_outbox(name: str, text: str, database_url: str | None = None) -> Path:

@@ -156,7 +156,10 @@ def event_rows(store: Store, ref: str, *, newest: int | None = None) -> tuple[li
             parse = datetime.fromisoformat  # inlined parse_sqlite_utc: 100k calls
             new = tuple.__new__  # EventRow(...) without the Python-level __new__ per row
             rows = [
-                new(EventRow, (id_, seq, parse(at + "+00:00"), kind, author, text, key == 1, struck == 1, link, mark, detail))
+                new(
+                    EventRow,
+                    (id_, seq, parse(at + "+00:00"), kind, author, text, key == 1, struck == 1, link, mark, detail),
+                )
                 for id_, seq, at, kind, author, text, key, struck, link, mark, detail in cursor.fetchall()
             ]
             return rows, _watermark(incident)
@@ -180,7 +183,9 @@ def events_since(store: Store, ref: str, mark: Watermark) -> tuple[list[EventRow
         connection = session.connection()
         columns = _event_columns(_declared_is_start(session, incident.id))  # type: ignore[arg-type]
         changed = connection.execute(  # one look-up in the (incident, change number) index
-            sa.select(*columns).where(col(Event.incident_id) == incident.id, col(Event.change_number) > mark.change_count)
+            sa.select(*columns).where(
+                col(Event.incident_id) == incident.id, col(Event.change_number) > mark.change_count
+            )
         ).all()
         rows = list(map(EventRow._make, changed))
         if any(row.kind == "milestone" and row.detail == "started" for row in rows):

@@ -171,7 +171,11 @@ class Outbox:
                     self.on_refused(write, exc)
                     return
                 self.on_failed(write, exc)
-                pause = BUSY_PAUSE_SECONDS if isinstance(exc, Busy) else RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+                pause = (
+                    BUSY_PAUSE_SECONDS
+                    if isinstance(exc, Busy)
+                    else RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+                )
                 failures += 1
                 self._stop.wait(pause)
                 continue

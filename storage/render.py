@@ -8,7 +8,7 @@ layer may use them (tests/test_layering.py).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from storage.markdown import cell, inline, link, quoted
 
@@ -55,26 +55,26 @@ def format_duration(delta: timedelta | int | None) -> str:
 
 def utc_time(at: datetime) -> str:
     """`2026-11-23 13:42` in UTC (seconds only when there are some)."""
-    value = at.astimezone(timezone.utc)
+    value = at.astimezone(UTC)
     return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
 
 
 def utc_clock(at: datetime) -> str:
     """`13:42` in UTC (seconds only when there are some)."""
-    value = at.astimezone(timezone.utc)
+    value = at.astimezone(UTC)
     return value.strftime("%H:%M:%S" if value.second else "%H:%M")
 
 
 def utc_stamp(at: datetime) -> str:
     """`2026-11-23 13:42:00` in UTC, seconds always."""
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def utc_span(start: datetime, end: datetime | None) -> str:
     """A UTC time span: `2026-11-23 13:54–14:40 UTC`, or `from 2026-11-23 13:54 UTC`."""
     if end is None:
         return f"from {utc_time(start)} UTC"
-    if start.astimezone(timezone.utc).date() == end.astimezone(timezone.utc).date():
+    if start.astimezone(UTC).date() == end.astimezone(UTC).date():
         return f"{utc_time(start)}–{utc_clock(end)} UTC"
     return f"{utc_time(start)} UTC – {utc_time(end)} UTC"
 
@@ -87,7 +87,9 @@ def local_with_utc(at: datetime, tz: tzinfo) -> str:
     """`Wed 25 Nov 2026 10:00 CET (09:00 UTC)`: the date and time in `tz` (the policy's
     zone), with the UTC time alongside unless `tz` is UTC then."""
     local = at.astimezone(tz)
-    written = f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year} {local:%H:%M} {local.tzname()}"
+    written = (
+        f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year} {local:%H:%M} {local.tzname()}"
+    )
     if local.utcoffset() == timedelta(0):
         return written
     return f"{written} ({utc_clock(at)} UTC)"

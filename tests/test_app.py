@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,9 @@ async def test_opens_the_incident_asked_for_or_the_most_recent_open_one(
             assert isinstance(app.screen, CommandScreen) and app.screen.ref == resolved
 
 
-def test_incident_list_snapshot(snap_compare, tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+def test_incident_list_snapshot(
+    snap_compare: Callable[..., bool], tmp_path: Path, policy: Policy, clock: FrozenClock
+) -> None:
     store = Store(tmp_path / "demo.db", policy=policy, clock=clock)
     build_demo(store)
     assert snap_compare(WarroomApp(store), press=["f6"], terminal_size=(80, 24))
@@ -71,7 +74,9 @@ async def test_paints_first_then_opens_the_record(tmp_path: Path, policy: Policy
     opened[0].close()
 
 
-async def test_an_unknown_reference_ends_the_app_with_the_reason(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+async def test_an_unknown_reference_ends_the_app_with_the_reason(
+    tmp_path: Path, policy: Policy, clock: FrozenClock
+) -> None:
     app = WarroomApp(opener=lambda: Store(tmp_path / "w.db", policy=policy, clock=clock), ref="inc-nope")
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(50):
@@ -108,16 +113,22 @@ async def test_a_declaration_is_asked_by_the_dialog_and_written_by_the_app(
             declare = ops.declare
             monkeypatch.setattr(ops, "declare", lambda *_a, **_k: (_ for _ in ()).throw(InvalidInput("refused once")))
             await pilot.press("ctrl+s")
-            again = await until(pilot, lambda: app.screen if isinstance(app.screen, DeclareDialog) and app.screen is not dialog else None,
-                                what="the dialog opened again")
+            again = await until(
+                pilot,
+                lambda: app.screen if isinstance(app.screen, DeclareDialog) and app.screen is not dialog else None,
+                what="the dialog opened again",
+            )
             await pilot.pause()
             assert again is not None
             assert again.query_one("#audience", Input).value == "EU customers"  # nothing typed is lost
             assert "refused once" in str(again.query_one(".dialog-error").render())
             monkeypatch.setattr(ops, "declare", declare)
             await pilot.press("ctrl+s")
-            screen = await until(pilot, lambda: app.screen if isinstance(app.screen, CommandScreen) else None,
-                                 what="the new incident opened")
+            screen = await until(
+                pilot,
+                lambda: app.screen if isinstance(app.screen, CommandScreen) else None,
+                what="the new incident opened",
+            )
             (declared,) = ops.list_incidents(store)
             assert screen is not None
             assert screen.ref == declared.ref and "checkout" in declared.title

@@ -54,9 +54,8 @@ async def until(pilot: Pilot[None], condition: object, seconds: float = 10) -> N
 
 def test_a_held_lock_is_reported_as_busy(store: Store, policy: Policy, clock: FrozenClock) -> None:
     ref = ops.declare(store, severity=2, functionality="checkout", state="slow", audience="all").ref
-    with write_lock_held(store.url, ref, policy, clock):
-        with pytest.raises(Busy, match="busy: another writer holds it"):
-            ops.log(store, ref, "waits for the lock")
+    with write_lock_held(store.url, ref, policy, clock), pytest.raises(Busy, match="busy: another writer holds it"):
+        ops.log(store, ref, "waits for the lock")
     ops.log(store, ref, "after the lock")
     assert texts(store, ref)[-1] == "after the lock"
 
@@ -69,6 +68,7 @@ async def test_busy_database_keeps_the_lines_and_writes_them_when_free(
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, CommandScreen)
+        held: CommandScreen = screen  # stays narrowed inside the lambdas below
         scribe = screen.query_one(ScribeInput)
         waiting = screen.query_one("#scribe-waiting", Static)
         with write_lock_held(store.url, ref, policy, clock):
@@ -78,10 +78,10 @@ async def test_busy_database_keeps_the_lines_and_writes_them_when_free(
             assert "Not saved yet, retrying" in shown and "rolled back deploy 4711" in shown
             assert scribe.value == "" and app.screen is screen  # no crash, no dialog, typing goes on
             await pilot.press(*"/decision keep the old version", "enter")
-            assert screen.unsaved_lines == ("rolled back deploy 4711", "/decision keep the old version")
+            assert held.unsaved_lines == ("rolled back deploy 4711", "/decision keep the old version")
             assert "2 lines kept" in str(waiting.render())
             assert Drafts(store.url).load_pending(ref)  # on disk too, should the process stop now
-        await until(pilot, lambda: not screen.unsaved_lines)
+        await until(pilot, lambda: not held.unsaved_lines)
         await pilot.pause()
         assert not waiting.display
         assert texts(store, ref)[-2:] == ["rolled back deploy 4711", "keep the old version"]
@@ -131,7 +131,7 @@ async def test_lines_entered_before_a_stop_are_written_once(store: Store) -> Non
 async def test_a_line_refused_when_written_is_set_aside_with_the_reason(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ref = ops.declare(store, severity=2, functionality="checkout", state="slow", audience="all").ref
+    ops.declare(store, severity=2, functionality="checkout", state="slow", audience="all")
 
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise InvalidInput("the incident was closed meanwhile")

@@ -76,7 +76,7 @@ async def test_logging_a_line_shows_it_at_once_and_clears_the_input(demo: tuple[
 
 
 async def test_backdated_line_lands_in_time_order(demo: tuple[Store, str]) -> None:
-    store, ref = demo
+    store, _ref = demo
     app = WarroomApp(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await type_line(pilot, "@-20m gateway alarms paged the on-call")
@@ -136,7 +136,9 @@ async def test_role_handover_from_the_roster_keeps_history(demo: tuple[Store, st
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is screen
-        await until(pilot, lambda: screen.query_one(IncidentHeader).commander == "Priya Natarajan", what="the new IC shown")
+        await until(
+            pilot, lambda: screen.query_one(IncidentHeader).commander == "Priya Natarajan", what="the new IC shown"
+        )
         ic = next(r for r in roster.roles if r.key == "ic")
         assert [h.person for h in ic.holders] == ["Priya Natarajan"]
         assert screen.query_one(IncidentHeader).commander == "Priya Natarajan"
@@ -166,6 +168,7 @@ async def test_severity_change_recomputes_the_countdowns(demo: tuple[Store, str]
         screen = command(app)
         panel = screen.query_one(CountdownPanel)
         sev1_due = panel.countdown("checkin").due_at
+        assert sev1_due is not None
         await pilot.press("f2")
         await pilot.pause()
         assert isinstance(app.screen, SeverityPicker)
@@ -187,7 +190,7 @@ async def test_countdown_expires_once_and_recording_an_update_resets_it(
 
     def seen(message: object) -> None:
         if isinstance(message, Countdown.Expired):
-            expired[id(message)] = message.countdown.name
+            expired[id(message)] = message.countdown.name or ""
 
     async with app.run_test(size=(120, 40), message_hook=seen) as pilot:
         screen = command(app)
@@ -215,7 +218,9 @@ async def test_countdown_expires_once_and_recording_an_update_resets_it(
         assert [u.kind for u in ops.status_updates(store, ref)][-1] == "update"
 
 
-async def test_another_process_shows_up_without_a_key(demo: tuple[Store, str], policy: Policy, clock: FrozenClock) -> None:
+async def test_another_process_shows_up_without_a_key(
+    demo: tuple[Store, str], policy: Policy, clock: FrozenClock
+) -> None:
     store, ref = demo
     app = WarroomApp(store)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -227,14 +232,14 @@ async def test_another_process_shows_up_without_a_key(demo: tuple[Store, str], p
             await pilot.pause(0.1)
             if screen.query_one(TimelineView).entries[-1].text == "Omar Haddad is Deputy":
                 break
-        texts = [e.text for e in screen.query_one(TimelineView).entries]
+        texts = [e.text or "" for e in screen.query_one(TimelineView).entries]
         assert texts[-2:] == ["written by a second warroom", "Omar Haddad is Deputy"]
         deputy = next(r for r in screen.query_one(RoleRoster).roles if r.key == "deputy")
         assert [h.person for h in deputy.holders] == ["Omar Haddad"]
 
 
 async def test_the_line_being_typed_survives_a_restart(demo: tuple[Store, str]) -> None:
-    store, ref = demo
+    store, _ref = demo
     app = WarroomApp(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press(*"half a thou")
@@ -293,6 +298,7 @@ async def test_declare_from_the_list(demo: tuple[Store, str]) -> None:
         await pilot.press("ctrl+s")
         await pilot.pause()
         screen = command(app)
+        assert screen.ref is not None
         assert live.incident_view(store, screen.ref).title == "search is slow for all customers"
 
 
@@ -340,7 +346,9 @@ async def test_f7_switches_every_time_on_the_screen_and_names_the_zone(demo: tup
         await pilot.pause()
         assert "times in UTC" in drawn(timeline)[-1]
         assert "#1 13:54:00Z " in next(line for line in drawn(timeline) if "Declared" in line)
-        assert any("Dana Okafor" in line and line.rstrip(" │").endswith("since 13:54Z") for line in roster_lines(roster))
+        assert any(
+            "Dana Okafor" in line and line.rstrip(" │").endswith("since 13:54Z") for line in roster_lines(roster)
+        )
         assert drawn(internal)[0].rstrip().endswith("in 16:00")  # a time left is in no zone
 
         await pilot.press("f7")
@@ -352,8 +360,9 @@ async def test_f7_switches_every_time_on_the_screen_and_names_the_zone(demo: tup
 async def test_an_incident_across_midnight_shows_each_day(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
     with Store(tmp_path / "w.db", policy=policy, clock=clock) as store:
         # Sunday 19:40 in Berlin to Monday 15:40 (now): two days.
-        ref = ops.declare(store, severity=2, functionality="batch", state="stuck", audience="all",
-                          at=NOW - timedelta(hours=20)).ref
+        ref = ops.declare(
+            store, severity=2, functionality="batch", state="stuck", audience="all", at=NOW - timedelta(hours=20)
+        ).ref
         ops.log(store, ref, "before midnight", at=NOW - timedelta(hours=15, minutes=50), confirmed=True)  # Sun 23:50
         ops.log(store, ref, "after midnight", at=NOW - timedelta(hours=15, minutes=30), confirmed=True)  # Mon 00:10
         ops.log(store, ref, "this afternoon", at=NOW - timedelta(minutes=10), confirmed=True)  # Mon 15:30
@@ -391,7 +400,9 @@ def test_command_screen_snapshot_80x24(snap_compare, demo: tuple[Store, str]) ->
     assert snap_compare(WarroomApp(store), terminal_size=(80, 24), run_before=_steady)
 
 
-async def test_the_start_marker_moves_to_the_started_milestone(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+async def test_the_start_marker_moves_to_the_started_milestone(
+    tmp_path: Path, policy: Policy, clock: FrozenClock
+) -> None:
     with Store(tmp_path / "w.db", policy=policy, clock=clock) as store:
         ref = ops.declare(store, severity=1, functionality="api", state="down", audience="all").ref
         app = WarroomApp(store, ref=ref)
@@ -402,8 +413,11 @@ async def test_the_start_marker_moves_to_the_started_milestone(tmp_path: Path, p
             await pilot.pause()
             app.screen.query_one("#when").value = "-10m"  # type: ignore[attr-defined]
             await pilot.press("enter")  # the highlighted milestone: started
-            await until(pilot, lambda: {(e.kind, e.marker) for e in timeline.entries} == {("declared", None), ("milestone", "start")},
-                        what="the start marker on the started milestone")
+            await until(
+                pilot,
+                lambda: {(e.kind, e.marker) for e in timeline.entries} == {("declared", None), ("milestone", "start")},
+                what="the start marker on the started milestone",
+            )
             await pilot.press("f3")
             await pilot.pause()
             options = app.screen.query_one(OptionList)
@@ -414,8 +428,11 @@ async def test_the_start_marker_moves_to_the_started_milestone(tmp_path: Path, p
 
             assert isinstance(app.screen, ResolveAnyway)
             await pilot.press("enter")  # resolve anyway
-            await until(pilot, lambda: ("milestone", "resolved") in {(e.kind, e.marker) for e in timeline.entries},
-                        what="the resolved marker")
+            await until(
+                pilot,
+                lambda: ("milestone", "resolved") in {(e.kind, e.marker) for e in timeline.entries},
+                what="the resolved marker",
+            )
             assert command(app).query_one(IncidentHeader).status == "resolved"
 
 
@@ -435,7 +452,8 @@ async def test_live_refresh_on_each_backend(db_url: str, policy: Policy, clock: 
                     break
             assert screen.query_one(IncidentHeader).severity == 1
             assert [e.text for e in screen.query_one(TimelineView).entries][-2:] == [
-                "from the scribe's terminal", "Raised severity from SEV2 to SEV1",
+                "from the scribe's terminal",
+                "Raised severity from SEV2 to SEV1",
             ]
 
 
@@ -477,8 +495,9 @@ async def test_a_long_timeline_loads_as_stubs_and_reads_what_is_shown(
     tmp_path: Path, policy: Policy, clock: FrozenClock
 ) -> None:
     with Store(tmp_path / "long.db", policy=policy, clock=clock) as store:
-        ref = ops.declare(store, severity=1, functionality="api", state="down", audience="all",
-                          at=NOW - timedelta(hours=3)).ref
+        ref = ops.declare(
+            store, severity=1, functionality="api", state="down", audience="all", at=NOW - timedelta(hours=3)
+        ).ref
         lines = [(f"step {n}", NOW - timedelta(seconds=5000 - n)) for n in range(1500)]
         ops.log_many(store, ref, lines, author="Lee")
         app = WarroomApp(store, ref=ref)
@@ -499,7 +518,9 @@ async def test_a_long_timeline_loads_as_stubs_and_reads_what_is_shown(
             assert timeline.entries[1].text == "step 0"
             ops.log(store, ref, "after the stubs")
             command(app).poll_now()  # the watcher reads it, without waiting for its next poll
-            await until(pilot, lambda: timeline.entries[-1].text == "after the stubs", what="the new event after the stubs")
+            await until(
+                pilot, lambda: timeline.entries[-1].text == "after the stubs", what="the new event after the stubs"
+            )
 
 
 async def test_compose_lint_copy_and_record_an_update(demo: tuple[Store, str], clock: FrozenClock) -> None:
@@ -510,7 +531,7 @@ async def test_compose_lint_copy_and_record_an_update(demo: tuple[Store, str], c
     store, ref = demo
     app = WarroomApp(store)
     copied: list[str] = []
-    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign,assignment]
     async with app.run_test(size=(120, 40)) as pilot:
         screen = command(app)
         internal = screen.query_one(CountdownPanel).countdown("internal")
@@ -580,8 +601,11 @@ async def test_checklist_ticks_resolves_and_lists_follow_ups(demo: tuple[Store, 
         triage = next(s for s in checklists.process_checklist(store, ref) if s.key == "triage")
         assert triage.done and triage.done_by == "Dana Okafor"
         await pilot.press("s")
-        await until(pilot, lambda: next(c for c in checklists.resolution_criteria(store, ref) if c.key == "ic_signoff").met,
-                    what="the sign-off written")
+        await until(
+            pilot,
+            lambda: next(c for c in checklists.resolution_criteria(store, ref) if c.key == "ic_signoff").met,
+            what="the sign-off written",
+        )
         await pilot.press("r")
         await pilot.pause()
         assert isinstance(app.screen, ResolveAnyway)
@@ -594,12 +618,14 @@ async def test_checklist_ticks_resolves_and_lists_follow_ups(demo: tuple[Store, 
         followups.focus()
         followups.highlighted = 0
         await pilot.press("space")
-        await until(pilot, lambda: next(iter(checklists.followups(store, ref).values()))[0].done, what="the follow-up ticked")
+        await until(
+            pilot, lambda: next(iter(checklists.followups(store, ref).values()))[0].done, what="the follow-up ticked"
+        )
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
         await until(pilot, lambda: screen.query_one(IncidentHeader).status == "resolved", what="the resolution shown")
-        texts = [e.text for e in screen.query_one(TimelineView).entries]
+        texts = [e.text or "" for e in screen.query_one(TimelineView).entries]
         assert any(t.startswith("Checklist:") for t in texts)
         assert any(t.startswith("Resolved with unmet criteria") for t in texts)
         assert screen.query_one(IncidentHeader).status == "resolved"

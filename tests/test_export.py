@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,7 +56,13 @@ def test_json_export_has_the_documented_shape(store: Store, clock: FrozenClock) 
     ]
     assert doc["incident"]["ref"] == ref
     assert doc["incident"]["milestones"]["started"] == "2026-11-23T13:42:00Z"
-    assert doc["roles"][0] == {"role": "ic", "person": "Dana Okafor", "from": "2026-11-23T13:54:00Z", "until": None, "note": ""}
+    assert doc["roles"][0] == {
+        "role": "ic",
+        "person": "Dana Okafor",
+        "from": "2026-11-23T13:54:00Z",
+        "until": None,
+        "note": "",
+    }
     times = [e["at"] for e in doc["timeline"]]
     assert times == sorted(times)
     assert set(doc["timeline"][0]) >= {"at", "kind", "text", "author", "link", "key"}
@@ -65,7 +73,9 @@ def test_json_export_has_the_documented_shape(store: Store, clock: FrozenClock) 
         "time_to_mitigate_s": 55 * 60,
         "time_to_resolve_s": None,
     }
-    edited = next(e for e in doc["timeline"] if e["text"].startswith("!eu-gateway") or "eu-gateway restarted" in e["text"])
+    edited = next(
+        e for e in doc["timeline"] if e["text"].startswith("!eu-gateway") or "eu-gateway restarted" in e["text"]
+    )
     assert edited["revisions"][0]["text"] == "gateway restarted"
     assert any(e["struck"] for e in doc["timeline"])
     triage = next(c for c in doc["checklists"] if c["key"] == "triage")
@@ -106,15 +116,22 @@ def test_round_trip_from_sqlite_into_each_backend(
         (lambda d: "not json", "invalid JSON"),
         (lambda d: json.dumps({**d, "format": "other"}), "not a warroom export"),
         (lambda d: json.dumps({**d, "version": 99}), "version 99 is not supported"),
-        (lambda d: json.dumps({**d, "incident": {**d["incident"], "declared_at": "2026-11-23T10:00:00"}}),
-         "incident.declared_at"),
+        (
+            lambda d: json.dumps({**d, "incident": {**d["incident"], "declared_at": "2026-11-23T10:00:00"}}),
+            "incident.declared_at",
+        ),
         (lambda d: json.dumps({**d, "incident": {**d["incident"], "severity": 9}}), "unknown severity"),
         (lambda d: json.dumps({**d, "timeline": [{**d["timeline"][0], "kind": "gossip"}]}), "timeline.0.kind"),
         (lambda d: json.dumps({**d, "surprise": 1}), "surprise"),
     ],
 )
 def test_bad_imports_are_refused_and_write_nothing(
-    store: Store, clock: FrozenClock, policy: Policy, tmp_path: Path, mutate, message: str
+    store: Store,
+    clock: FrozenClock,
+    policy: Policy,
+    tmp_path: Path,
+    mutate: Callable[[dict[str, Any]], str],
+    message: str,
 ) -> None:
     with _fresh_sqlite(tmp_path, policy, clock, "source.db") as source:
         ref = ops.declare(source, severity=1, functionality="api", state="down", audience="everyone").ref

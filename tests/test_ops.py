@@ -14,7 +14,12 @@ from tests.conftest import NOW
 
 
 def declare(store: Store, **overrides: object) -> str:
-    fields: dict[str, object] = dict(severity=2, functionality="login", state="failing", audience="EU customers")
+    fields: dict[str, object] = {
+        "severity": 2,
+        "functionality": "login",
+        "state": "failing",
+        "audience": "EU customers",
+    }
     fields.update(overrides)
     return ops.declare(store, **fields).ref  # type: ignore[arg-type]
 

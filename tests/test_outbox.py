@@ -76,7 +76,9 @@ def test_lines_are_kept_on_disk_written_in_order_and_their_rows_handed_back(
     ref = declare(store)
     drafts = Drafts(store.url, tmp_path / "drafts")
     reports = Reports()
-    outbox = Outbox(store, ref, drafts, on_written=reports.written, on_failed=reports.failed, on_refused=reports.refused)
+    outbox = Outbox(
+        store, ref, drafts, on_written=reports.written, on_failed=reports.failed, on_refused=reports.refused
+    )
     lines = [line("db restarted"), line("errors falling"), line("/decision keep the flag off")]
     writes, kept = outbox.send_lines(lines)
     assert kept and [write.line for write in writes] == lines
@@ -86,8 +88,11 @@ def test_lines_are_kept_on_disk_written_in_order_and_their_rows_handed_back(
         until_sync(lambda: len(reports.seen) == 3, what="three lines written")
     finally:
         stop()
-    assert reports.kinds() == [("written", "db restarted"), ("written", "errors falling"),
-                               ("written", "/decision keep the flag off")]
+    assert reports.kinds() == [
+        ("written", "db restarted"),
+        ("written", "errors falling"),
+        ("written", "/decision keep the flag off"),
+    ]
     rows = [row for _, _, result in reports.seen for row in result]  # type: ignore[attr-defined]
     assert {row.id: row for row in rows} == live.events_by_id(store, ref, [row.id for row in rows])
     assert [row.text for row in rows] == ["db restarted", "errors falling", "keep the flag off"]
@@ -125,8 +130,12 @@ def test_a_busy_database_is_retried_and_the_order_is_kept(sqlite_store: Store) -
         until_sync(lambda: len(reports.seen) == 4, what="two failures and two writes")
     finally:
         stop()
-    assert reports.kinds() == [("failed", "Severity SEV1"), ("failed", "Severity SEV1"),
-                               ("written", "Severity SEV1"), ("written", "after the change")]
+    assert reports.kinds() == [
+        ("failed", "Severity SEV1"),
+        ("failed", "Severity SEV1"),
+        ("written", "Severity SEV1"),
+        ("written", "after the change"),
+    ]
     assert reports.seen[2][2] == "done" and len(attempts) == 3
     assert [row.text for row in live.event_rows(store, ref)[0]][-1] == "after the change"
 

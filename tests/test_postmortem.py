@@ -11,7 +11,7 @@ import csv
 import io
 import os
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -70,7 +70,7 @@ def written_postmortem(store: Store, clock: FrozenClock) -> str:
     )
     ops.add_action_item(store, ref, "Rewrite the gateway in another language", priority="P4", state="wont_do")
     ops.update_postmortem(
-        store, ref, owner="Marta Kowalski", meeting_at=datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc),
+        store, ref, owner="Marta Kowalski", meeting_at=datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
         recording_url="https://meet.example.com/rec/inc-26-11-23",
         support_requests="14 tickets, e.g. https://desk.example.com/t/5521 | https://desk.example.com/t/5530",
         numbers={"notifications_out_of_sla": 0, "events_dropped": 0, "accounts_affected": 312, "users_affected": 4870},
@@ -112,7 +112,11 @@ def test_prefill_drafts_responders_timeline_and_impact(store: Store) -> None:
     assert rows[0] == "| Time (UTC) | Event | Data |"
     assert rows[2] == "| 2026-11-23 13:42 | 🔴 Impact started |  |"
     assert rows[-1] == "| 2026-11-23 14:40 | 🟢 Resolved |  |"
-    assert "| 2026-11-23 13:50 | Pager: checkout error rate above 5% in eu-west | [link](https://grafana.example.com/d/checkout) |" in rows
+    assert (
+        "| 2026-11-23 13:50 | Pager: checkout error rate above 5% in eu-west "
+        "| [link](https://grafana.example.com/d/checkout) |"
+        in rows
+    )
     assert "| 2026-11-23 14:01 | Raised severity from SEV2 to SEV1 |  |" in rows
     assert "| 2026-11-23 14:04 | Status page update sent (investigating) |  |" in rows
     assert not any("Card processor" in row for row in rows), "a struck key event stays out"
@@ -129,8 +133,15 @@ def test_prefill_drafts_responders_timeline_and_impact(store: Store) -> None:
 
 
 def test_prefill_marks_the_declaration_as_start_without_a_started_milestone(store: Store) -> None:
-    incident = ops.declare(store, severity=2, functionality="login", state="failing", audience="everyone",
-                           at=NOW - timedelta(minutes=30), ic="Dana Okafor")
+    incident = ops.declare(
+        store,
+        severity=2,
+        functionality="login",
+        state="failing",
+        audience="everyone",
+        at=NOW - timedelta(minutes=30),
+        ic="Dana Okafor",
+    )
     ops.set_milestone(store, incident.ref, "resolved")
     rows = pm.prefill(store, incident.ref)["timeline"].splitlines()
     assert rows[2] == "| 2026-11-23 14:10 | 🔴 Declared SEV2: login is failing for everyone |  |"
@@ -177,7 +188,11 @@ def test_import_todos_is_idempotent(store: Store) -> None:
     assert len(items) == 2
     added = items[-1]
     assert (added.title, added.priority, added.category, added.state, added.owner) == (
-        "Alert on TLS handshake failures per upstream", "P1", "from the timeline", "open", "",
+        "Alert on TLS handshake failures per upstream",
+        "P1",
+        "from the timeline",
+        "open",
+        "",
     )
     assert added.tags == "sev1_20261123,sev1"
 
@@ -229,7 +244,7 @@ def _reviewed(store: Store) -> str:
 def test_closed_waits_for_the_status_page_message_to_be_posted(store: Store) -> None:
     ref = _reviewed(store)
     pending = ops.record_status_update(store, ref, channel="status_page", kind="resolved", posted=False)
-    with pytest.raises(InvalidInput, match="cannot be Closed: the status-page message .* is not marked posted"):
+    with pytest.raises(InvalidInput, match=r"cannot be Closed: the status-page message .* is not marked posted"):
         pm.set_status(store, ref, "closed")
     posted = pm.mark_posted(store, ref, author="Ana Souza")
     assert posted.id == pending.id and posted.posted
@@ -247,7 +262,10 @@ def test_closed_waits_for_the_external_message_section_to_be_published(store: St
         pm.set_status(store, ref, "closed")
     update = pm.record_external_message(store, ref, author="Ana Souza")
     assert (update.channel, update.kind, update.posted, update.body) == (
-        "status_page", "postmortem", False, "We are sorry; payments failed.",
+        "status_page",
+        "postmortem",
+        False,
+        "We are sorry; payments failed.",
     )
     with pytest.raises(InvalidInput, match="not marked posted"):
         pm.set_status(store, ref, "closed")
@@ -256,8 +274,15 @@ def test_closed_waits_for_the_external_message_section_to_be_published(store: St
 
 
 def test_closing_needs_nothing_without_a_status_page_message(store: Store) -> None:
-    incident = ops.declare(store, severity=2, functionality="search", state="slow", audience="everyone",
-                           at=NOW - timedelta(hours=1), ic="Dana Okafor")
+    incident = ops.declare(
+        store,
+        severity=2,
+        functionality="search",
+        state="slow",
+        audience="everyone",
+        at=NOW - timedelta(hours=1),
+        ic="Dana Okafor",
+    )
     ops.set_milestone(store, incident.ref, "resolved")
     ops.update_postmortem(store, incident.ref, owner="Dana Okafor")
     for status in ("in_review", "reviewed", "closed"):
@@ -266,16 +291,16 @@ def test_closing_needs_nothing_without_a_status_page_message(store: Store) -> No
 
 # --- meeting ---------------------------------------------------------------------------
 
-FRIDAY = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)
+FRIDAY = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 """Friday 27 November 2026, 16:00 in Berlin."""
 
 
 @pytest.mark.parametrize(
     ("severities", "expected"),
     [
-        ((2,), datetime(2026, 12, 4, 15, 0, tzinfo=timezone.utc)),  # 5 business days: next Friday
-        ((1,), datetime(2026, 11, 30, 15, 0, tzinfo=timezone.utc)),  # 3 calendar days: Monday
-        ((2, 1, 2), datetime(2026, 11, 30, 15, 0, tzinfo=timezone.utc)),  # the worst severity counts
+        ((2,), datetime(2026, 12, 4, 15, 0, tzinfo=UTC)),  # 5 business days: next Friday
+        ((1,), datetime(2026, 11, 30, 15, 0, tzinfo=UTC)),  # 3 calendar days: Monday
+        ((2, 1, 2), datetime(2026, 11, 30, 15, 0, tzinfo=UTC)),  # the worst severity counts
         ((3,), None),
     ],
 )
@@ -296,21 +321,21 @@ def test_meeting_deadline_counts_from_resolution_across_the_weekend(
 def test_meeting_check_warns_when_late_or_unscheduled(store: Store, clock: FrozenClock) -> None:
     ref = resolved_demo(store)  # SEV1 resolved Mon 14:40 UTC: deadline Thu 26 Nov 14:40 UTC
     assert pm.meeting_check(store, ref) is None
-    clock.set(datetime(2026, 11, 25, 20, 40, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 11, 25, 20, 40, tzinfo=UTC))
     assert pm.meeting_check(store, ref) == (
         "The post-mortem meeting is not scheduled and is due within 18h 00m (by Thu 26 Nov 2026 15:40 CET (14:40 UTC))"
     )
-    clock.set(datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
     assert pm.meeting_check(store, ref) == (
         "The post-mortem meeting is not scheduled and its deadline passed 18h 20m ago "
         "(Thu 26 Nov 2026 15:40 CET (14:40 UTC)): schedule it now"
     )
-    ops.update_postmortem(store, ref, meeting_at=datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc))
+    ops.update_postmortem(store, ref, meeting_at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
     assert pm.meeting_check(store, ref) == (
         "The post-mortem meeting (Mon 30 Nov 2026 10:00 CET (09:00 UTC)) is after its deadline "
         "(Thu 26 Nov 2026 15:40 CET (14:40 UTC)): move it earlier"
     )
-    ops.update_postmortem(store, ref, meeting_at=datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc))
+    ops.update_postmortem(store, ref, meeting_at=datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
     assert pm.meeting_check(store, ref) is None
 
 
@@ -344,7 +369,10 @@ def test_meeting_ics_matches_golden(store: Store, clock: FrozenClock) -> None:
 
 def test_meeting_ics_escapes_text_and_folds_on_characters(store: Store) -> None:
     incident = ops.declare(
-        store, severity=1, functionality="login, signup; SSO \\ MFA", state="failing",
+        store,
+        severity=1,
+        functionality="login, signup; SSO \\ MFA",
+        state="failing",
         audience="Ünïcödé customers in München, Köln und Düsseldorf",
         at=NOW - timedelta(hours=1),
     )
@@ -419,8 +447,10 @@ def test_postmortem_markdown_matches_golden_in_template_order(store: Store, cloc
     titles = dict(POSTMORTEM_SECTIONS)
     expected = [
         "# Post-mortem: inc-26-11-23-SEV-2 checkout is failing for EU customers",
-        *(f"## {titles[k]}" for k in ("overview", "what_happened", "root_causes", "resolution", "impact",
-                                      "responders", "timeline")),
+        *(
+            f"## {titles[k]}"
+            for k in ("overview", "what_happened", "root_causes", "resolution", "impact", "responders", "timeline")
+        ),
         "## How'd We Do?",
         *(f"### {titles[k]}" for k in ("went_well", "went_badly", "got_lucky", "were_wrong")),
         "## Action Items",
@@ -430,8 +460,14 @@ def test_postmortem_markdown_matches_golden_in_template_order(store: Store, cloc
     ]
     assert headings == expected
     assert "| Time in SEV1 | 39m |" in text and "| Users affected | 4,870 |" in text
-    assert "| Support requests raised | 14 tickets, e.g. https://desk.example.com/t/5521 \\| https://desk.example.com/t/5530 |" in text
-    assert "- **Meeting:** Wed 25 Nov 2026 10:00 CET (09:00 UTC); deadline Thu 26 Nov 2026 15:40 CET (14:40 UTC)" in text
+    assert (
+        "| Support requests raised | 14 tickets, e.g. https://desk.example.com/t/5521 "
+        "\\| https://desk.example.com/t/5530 |"
+        in text
+    )
+    assert (
+        "- **Meeting:** Wed 25 Nov 2026 10:00 CET (09:00 UTC); deadline Thu 26 Nov 2026 15:40 CET (14:40 UTC)" in text
+    )
     assert "> **RESOLVED: SEV1 Incident - checkout is failing for EU customers**" in text
     assert "Status page: recorded Tue 24 Nov 2026 15:40 CET (14:40 UTC), not posted yet." in text
 
@@ -442,15 +478,24 @@ def test_markdown_of_an_untouched_incident_uses_the_drafts(store: Store) -> None
     assert "- **Status:** Not started" in text
     assert "| 2026-11-23 13:42 | 🔴 Impact started |  |" in text
     assert "_Not written yet. A sentence or two" in text
-    assert "TODOs from the timeline not yet tracked as action items:\n\n- Alert on TLS handshake failures per upstream" in text
+    assert (
+        "TODOs from the timeline not yet tracked as action items:\n\n- Alert on TLS handshake failures per upstream"
+        in text
+    )
 
 
 def test_blameless_hints_name_people_in_the_root_causes(store: Store) -> None:
     ref = resolved_demo(store)
     assert pm.blameless_hints(store, ref) == []
-    ops.update_postmortem(store, ref, sections={
-        "root_causes": "The gateway pins certificates. MARTA rolled back the wrong service; lee chen's notes show it.",
-    })
+    ops.update_postmortem(
+        store,
+        ref,
+        sections={
+            "root_causes": (
+                "The gateway pins certificates. MARTA rolled back the wrong service; lee chen's notes show it."
+            ),
+        },
+    )
     assert pm.blameless_hints(store, ref) == ["Lee Chen", "Marta Kowalski"]
     ops.update_postmortem(store, ref, sections={"root_causes": "Samples of the gateway logs; Danae was not involved."})
     assert pm.blameless_hints(store, ref) == []
@@ -462,8 +507,9 @@ def test_blameless_hints_name_people_in_the_root_causes(store: Store) -> None:
 def test_needing_postmortem_lists_resolved_sev1_and_sev2_by_deadline(store: Store, clock: FrozenClock) -> None:
     ref = resolved_demo(store)  # SEV1 resolved Mon 23 Nov 14:40 UTC -> Thu 26 Nov 14:40 UTC
     older = ops.list_incidents(store, severity=2, status="resolved")[0].ref  # resolved Sat 21 Nov 12:52 UTC
-    minor = ops.declare(store, severity=3, functionality="docs", state="stale", audience="everyone",
-                        at=NOW - timedelta(hours=1))
+    minor = ops.declare(
+        store, severity=3, functionality="docs", state="stale", audience="everyone", at=NOW - timedelta(hours=1)
+    )
     ops.set_milestone(store, minor.ref, "resolved")
     ops.declare(store, severity=1, functionality="api", state="down", audience="everyone")  # still open
 
@@ -473,12 +519,11 @@ def test_needing_postmortem_lists_resolved_sev1_and_sev2_by_deadline(store: Stor
         (older, 2, "none", False),
     ]
     # Saturday counts as the Friday before: 5 business days later is Friday 27 Nov, same time.
-    assert rows[1].deadline == datetime(2026, 11, 27, 12, 52, tzinfo=timezone.utc)
-    assert rows[0].deadline == datetime(2026, 11, 26, 14, 40, tzinfo=timezone.utc)
+    assert rows[1].deadline == datetime(2026, 11, 27, 12, 52, tzinfo=UTC)
+    assert rows[0].deadline == datetime(2026, 11, 26, 14, 40, tzinfo=UTC)
 
-    ops.update_postmortem(store, older, owner="Priya Natarajan",
-                          meeting_at=datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc))
-    clock.set(datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc))
+    ops.update_postmortem(store, older, owner="Priya Natarajan", meeting_at=datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+    clock.set(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
     rows = pm.needing_postmortem(store)
     assert [(r.ref, r.status, r.owner, r.overdue) for r in rows] == [
         (ref, "none", "", True),
@@ -492,8 +537,14 @@ def test_needing_postmortem_lists_resolved_sev1_and_sev2_by_deadline(store: Stor
 
 def test_grouped_incidents_are_covered_by_their_primary(store: Store) -> None:
     ref = resolved_demo(store)
-    child = ops.declare(store, severity=2, functionality="receipts", state="delayed", audience="EU customers",
-                        at=NOW - timedelta(minutes=30))
+    child = ops.declare(
+        store,
+        severity=2,
+        functionality="receipts",
+        state="delayed",
+        audience="EU customers",
+        at=NOW - timedelta(minutes=30),
+    )
     ops.set_milestone(store, child.ref, "resolved")
     ops.link_incidents(store, ref, child.ref)
     assert child.ref not in [r.ref for r in pm.needing_postmortem(store)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,11 +29,11 @@ def test_a_duration_is_written_one_way(delta: timedelta | int | None, written: s
 
 
 def test_times_in_utc_and_in_the_policy_zone() -> None:
-    at = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
     assert render.utc_time(at) == "2026-11-25 09:00"
     assert render.utc_time(at + timedelta(seconds=5)) == "2026-11-25 09:00:05"
     assert render.utc_stamp(at) == "2026-11-25 09:00:00"
     assert render.utc_span(at, at + timedelta(minutes=40)) == "2026-11-25 09:00–09:40 UTC"
     assert render.utc_span(at, None) == "from 2026-11-25 09:00 UTC"
     assert render.local_with_utc(at, ZoneInfo("Europe/Paris")) == "Wed 25 Nov 2026 10:00 CET (09:00 UTC)"
-    assert render.local_with_utc(at, timezone.utc) == "Wed 25 Nov 2026 09:00 UTC"
+    assert render.local_with_utc(at, UTC) == "Wed 25 Nov 2026 09:00 UTC"

@@ -260,7 +260,9 @@ def test_identical_lines_waiting_at_a_kill_are_all_written_once(tmp_path: Path, 
     kill_scribe_with_lines_waiting(path, policy, ref, ["ack", "ack", "ack"])
     # Someone else logs the same word meanwhile: it is a fourth event, not one of the three.
     env = {**os.environ, "WARROOM_USER": "other"}
-    logged = subprocess.run([WARROOM, "--db", str(path), "log", ref, "ack"], capture_output=True, text=True, env=env, check=False)
+    logged = subprocess.run(
+        [WARROOM, "--db", str(path), "log", ref, "ack"], capture_output=True, text=True, env=env, check=False
+    )
     assert logged.returncode == 0, logged.stderr
     assert f"3 lines typed into {ref}" in logged.stderr  # announced by the command
     with Store(path, policy=policy) as store:
@@ -270,7 +272,7 @@ def test_identical_lines_waiting_at_a_kill_are_all_written_once(tmp_path: Path, 
             async with app.run_test(size=(100, 30)) as pilot:
                 screen = app.screen
                 assert isinstance(screen, CommandScreen)
-                await until(pilot, lambda: not screen.unsaved_lines)  # type: ignore[arg-type]
+                await until(pilot, lambda: not screen.unsaved_lines)
                 await pilot.pause(0.2)
 
         asyncio.run(reopen())
@@ -296,7 +298,7 @@ def test_lines_waiting_for_another_incident_are_written_at_the_next_start(tmp_pa
             async with app.run_test(size=(100, 30)) as pilot:
                 screen = app.screen
                 assert isinstance(screen, CommandScreen) and screen.ref == second
-                await until(pilot, lambda: texts(store, first)[-2:] == ["pager fired", "rolled back"])  # type: ignore[arg-type]
+                await until(pilot, lambda: texts(store, first)[-2:] == ["pager fired", "rolled back"])
                 await pilot.pause(0.2)
                 notes.extend(str(n.message) for n in app._notifications)
 
@@ -383,9 +385,9 @@ async def test_a_hostile_incident_name_in_a_kept_file_reaches_no_terminal(store:
     drafts = Drafts(store.url)
     hostile = "\x1b]0;pwned\x07\x1b[2J[/]"
     drafts.directory.mkdir(parents=True, exist_ok=True)
-    drafts.pending_file(hostile).write_text(json.dumps(
-        {"ref": hostile, "lines": [{"text": "x", "entered_at": "2026-11-23T14:40:00+00:00", "id": "h1"}]}
-    ))
+    drafts.pending_file(hostile).write_text(
+        json.dumps({"ref": hostile, "lines": [{"text": "x", "entered_at": "2026-11-23T14:40:00+00:00", "id": "h1"}]})
+    )
     app = WarroomApp(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: bool(app._notifications))
@@ -426,9 +428,9 @@ def test_a_command_says_where_lines_for_an_unknown_incident_are_kept(tmp_path: P
         drafts = Drafts(store.url)
     drafts.directory.mkdir(parents=True, exist_ok=True)
     kept = drafts.pending_file("inc-gone")
-    kept.write_text(json.dumps(
-        {"ref": "inc-gone", "lines": [{"text": "x", "entered_at": "2026-11-23T14:40:00+00:00", "id": "g1"}]}
-    ))
+    kept.write_text(
+        json.dumps({"ref": "inc-gone", "lines": [{"text": "x", "entered_at": "2026-11-23T14:40:00+00:00", "id": "g1"}]})
+    )
     listed = subprocess.run([WARROOM, "--db", str(path), "list"], capture_output=True, text=True, check=False)
     assert listed.returncode == 0
     assert f"1 line typed in the app into an incident this database does not have is kept in {kept}" in listed.stderr

@@ -27,7 +27,10 @@ def test_a_snapshot_reads_each_part_in_the_records_order(store: Store, clock: Fr
     ops.update_postmortem(store, ref, sections={"went_well": "W", "overview": "O"})
     with store.read() as session:
         record = Snapshot(session, ops.find_incident(session, ref))
-        assert record.update_times == [("checkin", NOW + timedelta(minutes=5)), ("internal", NOW + timedelta(minutes=20))]
+        assert record.update_times == [
+            ("checkin", NOW + timedelta(minutes=5)),
+            ("internal", NOW + timedelta(minutes=20)),
+        ]
         assert list(record.milestones) == ["detected", "mitigated"]  # in the order of models.MILESTONES
         assert [(h.person, h.ended_at is None) for h in record.roles] == [("Dana", False), ("Lee", True)]
         assert [h.person for h in record.current_roles] == ["Lee"]

@@ -36,7 +36,7 @@ def import_document(store: Store, document: IncidentDocument) -> Incident:
         store.policy.role(holding.role)
     unknown = set(doc.milestones) - set(MILESTONES)
     if unknown:
-        raise InvalidInput(f"invalid export: unknown milestone {quote_input(sorted(unknown)[0])}")
+        raise InvalidInput(f"invalid export: unknown milestone {quote_input(min(unknown))}")
     if doc.ref != doc.ref.strip() or not doc.ref.isprintable():  # it could never be typed back
         raise InvalidInput(
             f"invalid export: incident.ref: {quote_input(doc.ref)} has spaces around it or control characters"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -54,7 +54,7 @@ def parse_document(text: str | bytes, *, now: datetime | None = None) -> Inciden
             f"export format version {_path_part(json.dumps(version, ensure_ascii=False))} is not supported "
             f"(this warroom reads {FORMAT_VERSION})"
         )
-    context = {"now": now if now is not None else datetime.now(timezone.utc)}
+    context = {"now": now if now is not None else datetime.now(UTC)}
     try:
         return IncidentDocument.model_validate(raw, context=context)
     except ValidationError as exc:

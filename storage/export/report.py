@@ -35,7 +35,11 @@ def to_markdown(document: IncidentDocument) -> str:
     if inc.primary:
         lines.append(f"| Grouped under | {render.cell(inc.primary)} |")
     lines += ["", "## Post-mortem", "", f"- Owner: {render.inline(pm.owner) or '—'}", f"- Status: {pm.status}"]
-    lines += [f"- Meeting: {_utc_or_unknown(pm.meeting_at)}", f"- Call recording: {render.inline(pm.recording_url) or '—'}", ""]
+    lines += [
+        f"- Meeting: {_utc_or_unknown(pm.meeting_at)}",
+        f"- Call recording: {render.inline(pm.recording_url) or '—'}",
+        "",
+    ]
     titles = dict(POSTMORTEM_SECTIONS)
     for key, title in POSTMORTEM_SECTIONS:
         lines += [f"### {title}", ""]
@@ -52,11 +56,15 @@ def to_markdown(document: IncidentDocument) -> str:
             lines += [f"### {render.inline(key)}", "", body.strip() or "—", ""]
     lines += ["## Action items", ""]
     if document.action_items:
-        lines += ["| Priority | Item | Owner | Due | State | Tags | Ticket |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            "| Priority | Item | Owner | Due | State | Tags | Ticket |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
         for item in document.action_items:
             due = item.due_date.isoformat() if item.due_date else "—"
             lines.append(
-                f"| {item.priority} | {render.cell(item.title)} | {render.cell(item.owner) or '—'} | {due} | {item.state} "
+                f"| {item.priority} | {render.cell(item.title)} | {render.cell(item.owner) or '—'} | {due} "
+                f"| {item.state} "
                 f"| {render.cell(', '.join(item.tags))} | {render.cell(item.ticket_url) or '—'} |"
             )
     else:
@@ -104,7 +112,10 @@ def _responder_lines(document: IncidentDocument) -> list[str]:
     for holding in document.roles:
         until = _utc_or_unknown(holding.until) if holding.until else "now"
         note = f" ({render.inline(holding.note)})" if holding.note.strip() else ""
-        lines.append(f"- {render.inline(holding.role)}: {render.inline(holding.person)}{note}, {_utc_or_unknown(holding.from_)} – {until}")
+        lines.append(
+            f"- {render.inline(holding.role)}: {render.inline(holding.person)}{note}, "
+            f"{_utc_or_unknown(holding.from_)} – {until}"
+        )
     return [*lines, ""]
 
 
@@ -122,10 +133,7 @@ def _timeline_lines(document: IncidentDocument) -> list[str]:
             text = f"~~{text}~~"
         elif event.key:
             text = f"**{text}**"
-        lines.append(
-            f"| {render.utc_stamp(event.at)} | {marker}{text} "
-            f"| {render.cell(event.link) or ''} |"
-        )
+        lines.append(f"| {render.utc_stamp(event.at)} | {marker}{text} | {render.cell(event.link) or ''} |")
     return [*lines, ""]
 
 

@@ -6,7 +6,7 @@ The document is described in docs/export-format.md.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from pydantic import (
@@ -48,7 +48,7 @@ FORMAT_VERSION = 1
 
 def utc_iso(value: datetime) -> str:
     """ISO 8601 in UTC with a Z, seconds always, microseconds only when present."""
-    value = value.astimezone(timezone.utc)
+    value = value.astimezone(UTC)
     spec = "microseconds" if value.microsecond else "seconds"
     return value.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
@@ -58,7 +58,7 @@ def _in_utc(value: datetime, info: ValidationInfo) -> datetime:
     warroom accepts anywhere (`storage.timeparse.out_of_range`)."""
     now: datetime | None = (info.context or {}).get("now")
     try:
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is past the last representable year
         edge = BEFORE_EARLIEST if value.year < EARLIEST.year else TOO_FAR_AHEAD
         raise PydanticCustomError(
@@ -66,7 +66,9 @@ def _in_utc(value: datetime, info: ValidationInfo) -> datetime:
         ) from None
     problem = out_of_range(value, now=now) if now is not None else None
     if problem is not None:
-        raise PydanticCustomError("time_out_of_range", "{time} is {problem}", {"time": utc_iso(value), "problem": problem})
+        raise PydanticCustomError(
+            "time_out_of_range", "{time} is {problem}", {"time": utc_iso(value), "problem": problem}
+        )
     return value
 
 
@@ -124,6 +126,7 @@ def _choice_validator(choices: tuple[str, ...]) -> AfterValidator:
         return value
 
     return AfterValidator(check)
+
 
 Status = Annotated[str, _choice_validator(STATUSES)]
 Quantity = Annotated[str, _choice_validator(QUANTITIES)]
@@ -279,4 +282,3 @@ class IncidentDocument(_Doc):
     postmortem: PostmortemDoc = PostmortemDoc()
     checklists: list[ChecklistDoc] = []
     metrics: MetricsDoc = MetricsDoc()
-

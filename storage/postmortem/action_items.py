@@ -61,7 +61,7 @@ def action_items_csv(store: Store, ref: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["Summary", "Assignee", "Priority", *(["Labels"] * width), "Due Date", "Description"])
-    for item, tags in zip(items, tag_lists):
+    for item, tags in zip(items, tag_lists, strict=True):
         description = [f"Follow-up from incident {incident.ref}: {title}."]
         if item.category:
             description.append(f"Category: {item.category}.")

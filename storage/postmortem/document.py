@@ -68,7 +68,10 @@ def _action_item_lines(record: Record, todos: Iterable[str]) -> list[str]:
     """The action items as a table, then the TODOs not tracked as one."""
     lines: list[str] = []
     if record.items:
-        lines += ["| Priority | Action item | Owner | Due | State | Ticket | Tags |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            "| Priority | Action item | Owner | Due | State | Ticket | Tags |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
         for item in record.items:
             due = item.due_date.isoformat() if item.due_date else "—"
             state = _ITEM_STATES.get(item.state, item.state)
@@ -94,7 +97,14 @@ def _messaging_lines(store: Store, record: Record, key: str) -> list[str]:
         sent = [u for u in record.updates if u.channel == "internal" and u.kind == "resolved"]
         if sent:
             email = sent[-1]
-            lines += ["", f"Resolved email sent {render.local_with_utc(email.sent_at, store.policy.tz)} by {render.inline(email.author) or 'unknown'}:", ""]
+            lines += [
+                "",
+                (
+                    f"Resolved email sent {render.local_with_utc(email.sent_at, store.policy.tz)}"
+                    f" by {render.inline(email.author) or 'unknown'}:"
+                ),
+                "",
+            ]
             subject = [f"> **{render.inline(email.subject)}**", ">"] if email.subject.strip() else []
             lines += [*subject, *render.quoted(email.body.strip() or "(no body recorded)")]
         else:
@@ -147,9 +157,7 @@ def postmortem_markdown(store: Store, ref: str) -> str:
         state = f"resolved {render.local_with_utc(record.resolved_at, store.policy.tz)}"
     else:
         state = f"not resolved ({incident.status})"
-    warning = meeting_warning(
-        store, deadline, pm.meeting_at if pm else None, pm.status if pm else "draft"
-    )
+    warning = meeting_warning(store, deadline, pm.meeting_at if pm else None, pm.status if pm else "draft")
     status = STATUS_LABELS[pm.status] if pm is not None else "Not started"
     lines = [
         f"# Post-mortem: {render.inline(f'{incident.ref} {record.title}')}",

@@ -7,7 +7,7 @@ Meeting times are shown in the policy's time zone with UTC alongside.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from storage import ops, render
 from storage.db import Store
@@ -43,7 +43,8 @@ def meeting_warning(
     if meeting_at is None:
         if now > deadline:
             return (
-                f"The post-mortem meeting is not scheduled and its deadline passed {render.format_duration(now - deadline)} ago "
+                "The post-mortem meeting is not scheduled and its deadline passed "
+                f"{render.format_duration(now - deadline)} ago "
                 f"({render.local_with_utc(deadline, store.policy.tz)}): schedule it now"
             )
         if deadline - now <= MEETING_WARNING_WINDOW:
@@ -80,9 +81,7 @@ def meeting_check(store: Store, ref: str) -> str | None:
     )
 
 
-_ICS_FORBIDDEN = {
-    code: None for code in (*range(0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0), *BIDI_CONTROLS)
-}
+_ICS_FORBIDDEN = dict.fromkeys((*range(9), *range(11, 32), 127, *range(128, 160), *BIDI_CONTROLS))
 """What a TEXT value drops: the controls RFC 5545 forbids (all C0 but tab and newline, DEL),
 the C1 controls and the bidi controls that could reorder what a calendar shows."""
 
@@ -113,7 +112,7 @@ def meeting_ics(store: Store, ref: str, *, duration: timedelta = timedelta(hours
         title = ops.title_of(store, incident)
     if postmortem is None or postmortem.meeting_at is None:
         raise InvalidInput(f"the post-mortem of {incident.ref} has no meeting time: set one first")
-    start = postmortem.meeting_at.astimezone(timezone.utc)
+    start = postmortem.meeting_at.astimezone(UTC)
     description = [f"Post-mortem meeting for incident {incident.ref}: {title}.", f"Incident record: {incident.ref}"]
     if postmortem.owner:
         description.append(f"Post-mortem owner: {postmortem.owner}")
@@ -126,7 +125,7 @@ def meeting_ics(store: Store, ref: str, *, duration: timedelta = timedelta(hours
     calendar.add("method", "PUBLISH")
     meeting = CalendarEvent()
     meeting.add("uid", f"postmortem-{uid_ref}@warroom")
-    meeting.add("dtstamp", store.now().astimezone(timezone.utc))
+    meeting.add("dtstamp", store.now().astimezone(UTC))
     meeting.add("dtstart", start)
     meeting.add("dtend", start + duration)
     meeting.add("summary", _ics_text(f"Post-mortem: {incident.ref} {title}"))

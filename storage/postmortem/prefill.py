@@ -76,7 +76,9 @@ def _responders_text(store: Store, record: Record) -> str:
     if others:
         lines.append("- **Also involved:**")
         for holding in others:
-            what = render.inline(_role_name(store, holding.role)) + (f" ({render.inline(holding.note)})" if holding.note.strip() else "")
+            what = render.inline(_role_name(store, holding.role)) + (
+                f" ({render.inline(holding.note)})" if holding.note.strip() else ""
+            )
             lines.append(f"  - {render.inline(holding.person)}, {what}, {span(holding)}")
     return "\n".join(lines)
 
@@ -142,7 +144,9 @@ def _impact_text(store: Store, record: Record) -> str:
     if record.resolved_at is not None:
         opening = f"The impact lasted {render.format_duration(record.resolved_at - start)} from start to resolution"
     else:
-        opening = f"The incident is not resolved yet; so far it has lasted {render.format_duration(store.now() - start)}"
+        opening = (
+            f"The incident is not resolved yet; so far it has lasted {render.format_duration(store.now() - start)}"
+        )
     lines = [f"{opening} ({levels}).", ""]
     customers = [render.inline(c.strip(" *-\u2022")) for c in incident.known_impacted_customers.splitlines()]
     customers = [c for c in customers if c]
@@ -162,7 +166,9 @@ def _impact_text(store: Store, record: Record) -> str:
 
     for key, seconds in metrics.items():
         begin, end = METRIC_SPANS[key]
-        lines.append(f"| {_METRIC_LABELS[key]} | {render.format_duration(seconds)} | {reached(begin)} → {reached(end)} |")
+        lines.append(
+            f"| {_METRIC_LABELS[key]} | {render.format_duration(seconds)} | {reached(begin)} → {reached(end)} |"
+        )
     return "\n".join(lines)
 
 
@@ -220,9 +226,7 @@ def apply_prefill(store: Store, ref: str, *, overwrite: bool = False, author: st
     with store.read() as session:
         incident = ops.find_incident(session, ref)
         existing = section_texts(session, postmortem_row(session, incident))
-    chosen = {
-        key: body for key, body in drafts.items() if overwrite or not existing.get(key, "").strip()
-    }
+    chosen = {key: body for key, body in drafts.items() if overwrite or not existing.get(key, "").strip()}
     if not chosen:
         return []
     ops.update_postmortem(store, ref, sections=chosen)
@@ -244,8 +248,14 @@ def _log(store: Store, ref: str, text: str, *, detail: str, author: str | None, 
     with store.write() as session:
         incident = ops.find_incident(session, ref, lock=True)
         ops.add_event(
-            session, incident, kind=kind, text=text, occurred_at=now, logged_at=now,
-            author=author or store.user, detail=detail,
+            session,
+            incident,
+            kind=kind,
+            text=text,
+            occurred_at=now,
+            logged_at=now,
+            author=author or store.user,
+            detail=detail,
         )
 
 
@@ -264,5 +274,3 @@ def import_todos(store: Store, ref: str) -> int:
         have.add(normal_title(text))
         added += 1
     return added
-
-

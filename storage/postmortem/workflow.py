@@ -143,10 +143,20 @@ def record_external_message(
             posted=posted,
         )
         session.add(update)
-        text = "External message posted on the status page" if posted else "External message ready for the status page (not posted yet)"
+        text = (
+            "External message posted on the status page"
+            if posted
+            else "External message ready for the status page (not posted yet)"
+        )
         ops.add_event(
-            session, incident, kind="update", text=text, occurred_at=now, logged_at=now,
-            author=author, detail="status_page",
+            session,
+            incident,
+            kind="update",
+            text=text,
+            occurred_at=now,
+            logged_at=now,
+            author=author,
+            detail="status_page",
         )
         session.flush()
         return update
@@ -169,13 +179,21 @@ def mark_posted(store: Store, ref: str, update_id: int | None = None, *, author:
                 raise NotFound(f"{incident.ref} has no status-page message #{update_id}")
             update = found[0]
         if update.posted:
-            raise InvalidInput(f"the status-page message of {render.utc_time(update.sent_at)} UTC is already marked posted")
+            raise InvalidInput(
+                f"the status-page message of {render.utc_time(update.sent_at)} UTC is already marked posted"
+            )
         update.posted = True
         session.add(update)
         what = "External message" if update.kind == EXTERNAL_MESSAGE_KIND else f"Status page message ({update.kind})"
         ops.add_event(
-            session, incident, kind="update", text=f"{what} posted on the status page", occurred_at=now,
-            logged_at=now, author=author, detail="status_page",
+            session,
+            incident,
+            kind="update",
+            text=f"{what} posted on the status page",
+            occurred_at=now,
+            logged_at=now,
+            author=author,
+            detail="status_page",
         )
         session.flush()
         return update
