@@ -39,7 +39,9 @@ _NEVER = frozenset({"never", "none"})
 _SEVERITY_KEY = re.compile(r"SEV(0|[1-9][0-9]{0,5})", re.ASCII)
 _ROLE_KEY = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)
 
-_TOP_KEYS = ("timezone", "user", "confirm_times_older_than", "naming", "process", "severity", "roles", "templates")
+_TOP_KEYS = (
+    "timezone", "user", "confirm_times_older_than", "naming", "process", "severity", "roles", "templates", "keys"
+)
 _NAMING_KEYS = ("reference", "title")
 _PROCESS_KEYS = ("decide_within", "declare_within")
 _SEVERITY_KEYS = (
@@ -211,7 +213,21 @@ class PolicyBuilder:
             confirm_times_older_than=self.duration(
                 data.get("confirm_times_older_than", "3h"), "confirm_times_older_than"
             ),
+            keys=self.keys(self.table(data.get("keys", {}), "keys")),
         )
+
+    def keys(self, table: Mapping[str, Any], where: str = "keys", prefix: str = "") -> dict[str, str]:
+        """`[keys]`: binding id to keys. An unquoted dotted id (`command.severity = "f6"`)
+        reads as a nested table, so nested tables join back into dotted ids. Whether an id
+        or a key name exists is for the app to say (`tui.keymap`): only it knows them."""
+        found: dict[str, str] = {}
+        for key, value in table.items():
+            binding_id = f"{prefix}{key}"
+            if isinstance(value, dict):
+                found.update(self.keys(value, _join(where, key), f"{binding_id}."))
+            else:
+                found[binding_id] = self.text(value, _join(where, key)).strip()
+        return found
 
     def user(self, value: Any) -> str | None:
         if value is None:

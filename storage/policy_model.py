@@ -187,6 +187,8 @@ class Policy:
     """The config file read over the defaults, None when there was none."""
     confirm_times_older_than: timedelta = timedelta(hours=3)
     """A typed time further back than this needs a confirmation (see `timeparse.time_concerns`)."""
+    keys: dict[str, str] = field(default_factory=dict)
+    """`[keys]`: binding id to the keys that replace its default ones ("f6", "ctrl+s,f2")."""
 
     @property
     def tz(self) -> tzinfo:

@@ -18,6 +18,7 @@ from widgets.text import printable
 if TYPE_CHECKING:
     from storage import waiting
     from storage.db import Store
+    from storage.policy import Policy
 
 
 def _lines(count: int) -> str:
@@ -64,6 +65,7 @@ class WarroomApp(App[None]):
         self.register_theme(WARROOM_THEME)
         self.theme = WARROOM_THEME.name
         if self.store is not None:
+            self._apply_keys(self.store.policy)
             from storage import ops
 
             ref = self.initial_ref or ops.most_recent_open(self.store)
@@ -96,6 +98,13 @@ class WarroomApp(App[None]):
             return
         self.call_from_thread(self._record_opened, store, ref)
 
+    def _apply_keys(self, policy: Policy) -> None:
+        """The config's `[keys]` over the default keys (`tui.keymap` checks them)."""
+        if policy.keys:
+            from tui.keymap import apply_user_keys
+
+            apply_user_keys(self, policy.keys, str(policy.source or "the config"))
+
     def fail(self, message: str) -> None:
         """Leave with `message` for the command line to print (exit status 1)."""
         self.failure = message
@@ -103,6 +112,7 @@ class WarroomApp(App[None]):
 
     def _record_opened(self, store: Store, ref: str | None) -> None:
         self.store = store
+        self._apply_keys(store.policy)
         self._once_named(lambda: self._show_record(ref))
 
     def _show_record(self, ref: str | None) -> None:

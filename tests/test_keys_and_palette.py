@@ -1,0 +1,128 @@
+"""Keys as data (`[keys]` in the config, applied with `App.set_keymap`) and the command
+palette's context commands (`tui.commands`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets._footer import FooterKey
+
+from screens.command import CommandScreen
+from screens.pickers import SeverityPicker
+from storage.clock import FrozenClock
+from storage.db import Store
+from storage.demo import build_demo
+from storage.errors import ConfigError
+from storage.policy import Policy, load_policy
+from tests.waiting import until
+from tui.app import WarroomApp
+from tui.keymap import binding_ids, key_problem, unknown_ids, usable_keys
+
+
+def policy_with(tmp_path: Path, text: str) -> Policy:
+    config = tmp_path / "keys.toml"
+    config.write_text('timezone = "Europe/Berlin"\n' + text)
+    return load_policy(config)
+
+
+def footer_keys(app: WarroomApp) -> dict[str, str]:
+    """What the footer shows: each binding's description and its key."""
+    return {key.description: key.key_display or key.key for key in app.screen.query(FooterKey)}
+
+
+def recorded_notifications(app: WarroomApp, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+
+    def notify(message: str, **_: Any) -> None:
+        seen.append(message)
+
+    monkeypatch.setattr(app, "notify", notify)
+    return seen
+
+
+# --------------------------------------------------------------------------- [keys]
+
+
+def test_keys_table_reads_dotted_and_quoted_ids(tmp_path: Path) -> None:
+    policy = policy_with(tmp_path, '[keys]\ncommand.severity = "f10"\n"app.help" = "f1, question_mark"\n')
+    assert policy.keys == {"command.severity": "f10", "app.help": "f1, question_mark"}
+    assert load_policy().keys == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('keys = "f2"\n', "keys: expected a table"),
+        ('[keys]\n"app.help" = 3\n', 'keys."app.help": expected text in quotes, got the number 3'),
+        ('[keys]\n"app.help" = ""\n', 'keys."app.help": must not be empty'),
+    ],
+)
+def test_a_keys_table_of_the_wrong_shape_is_one_config_error(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.").replace('"', '"')):
+        policy_with(tmp_path, text)
+
+
+@pytest.mark.parametrize("key", ["f10", "ctrl+s", "?", "question_mark", "ctrl+shift+x", "a", "escape", "pageup", "comma"])
+def test_key_names_textual_knows(key: str) -> None:
+    assert key_problem(key) is None
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("ctlr+s", "'ctlr' in 'ctlr+s' is not a modifier"),
+        ("f66", "'f66' is not a key name: did you mean 'f6'?"),
+        ("F10", "write 'f10'"),
+        ("nokey", "'nokey' is not a key name"),
+    ],
+)
+def test_bad_key_names_say_why(key: str, problem: str) -> None:
+    found = key_problem(key)
+    assert found is not None and problem in found
+
+
+def test_every_binding_has_a_known_id_and_unknown_ones_get_a_suggestion() -> None:
+    ids = binding_ids([WarroomApp])
+    assert {"app.help", "app.quit", "command.severity", "timeline.up", "role_roster.handover"} <= ids
+    assert unknown_ids(["command.sevrity"], ids) == ["no binding has the id 'command.sevrity' (did you mean 'command.severity'?)"]
+    assert usable_keys({"app.help": "f1,bogus", "command.utc": "f11"}) == (
+        {"command.utc": "f11"},
+        ["app.help: 'bogus' is not a key name"],
+    )
+
+
+async def test_a_remapped_key_works_and_the_footer_shows_it(tmp_path: Path, clock: FrozenClock) -> None:
+    policy = policy_with(tmp_path, '[keys]\n"command.severity" = "f10"\n')
+    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
+        build_demo(store)
+        app = WarroomApp(store)
+        async with app.run_test(size=(160, 40)) as pilot:
+            assert isinstance(app.screen, CommandScreen)
+            await until(pilot, lambda: footer_keys(app).get("Severity") == "f10", what="f10 in the footer")
+            await pilot.press("f2")  # the default key no longer opens it
+            await pilot.pause()
+            assert isinstance(app.screen, CommandScreen)
+            await pilot.press("f10")
+            await until(pilot, lambda: isinstance(app.screen, SeverityPicker), what="the severity picker")
+
+
+async def test_bad_keys_get_one_message_and_the_app_starts_with_the_defaults(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = policy_with(tmp_path, '[keys]\n"command.sevrity" = "f10"\n"command.milestone" = "ctlr+m"\n"command.utc" = "f11"\n')
+    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
+        build_demo(store)
+        app = WarroomApp(store)
+        seen = recorded_notifications(app, monkeypatch)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await until(pilot, lambda: seen, what="the [keys] message")
+            assert len(seen) == 1
+            assert "command.milestone: 'ctlr' in 'ctlr+m' is not a modifier" in seen[0]
+            assert "no binding has the id 'command.sevrity' (did you mean 'command.severity'?)" in seen[0]
+            assert seen[0].endswith("Those actions keep their default keys.")
+            keys = footer_keys(app)
+            assert (keys["Severity"], keys["Milestone"], keys["UTC"]) == ("f2", "f3", "f11")
+            await pilot.press("f2")
+            await until(pilot, lambda: isinstance(app.screen, SeverityPicker), what="the severity picker")
