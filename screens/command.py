@@ -791,6 +791,27 @@ class CommandScreen(Screen[None]):
         holders = [h.person for h in role.holders]
         self.app.push_screen(HandoverDialog(self.store, role.name, role.many, holders, sorted(people)), chosen)
 
+    # --- without a dialog, for the command palette (tui.commands) -------------------
+
+    def hand_over(self, role_key: str, person: str) -> None:
+        """Give role `role_key` to `person` now, as the handover dialog does."""
+        if self.store is not None:
+            self._run(f"{person} as {self.store.policy.role(role_key).name}", "assign_role", role_key, person, note="")
+
+    def set_severity(self, level: int) -> None:
+        """Change the severity to `level` now, as the severity picker does."""
+        self._run(f"Severity SEV{level}", "change_severity", level)
+
+    def mark_milestone(self, name: str) -> None:
+        """Mark milestone `name` reached now, as the milestone picker does (resolving checks
+        the resolution criteria first)."""
+        if self.store is None:
+            return
+        if name == "resolved":
+            self._resolve(self.store.now())
+        else:
+            self._run(f"Milestone {name}", "set_milestone", name)
+
     def on_timeline_view_entry_selected(self, event: TimelineView.EntrySelected) -> None:
         from screens.event import EventDialog
 

@@ -126,3 +126,71 @@ async def test_bad_keys_get_one_message_and_the_app_starts_with_the_defaults(
             assert (keys["Severity"], keys["Milestone"], keys["UTC"]) == ("f2", "f3", "f11")
             await pilot.press("f2")
             await until(pilot, lambda: isinstance(app.screen, SeverityPicker), what="the severity picker")
+
+
+# --------------------------------------------------------------------------- palette
+
+
+async def run_from_palette(pilot: Any, app: WarroomApp, query: str, expected: str) -> None:
+    """Open the palette, type `query`, and choose the hit `expected` once it is listed."""
+    from textual.command import CommandList, CommandPalette
+
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")
+    await pilot.press(*query)
+    options = app.screen.query_one(CommandList)
+
+    def hit_indexes() -> list[int]:
+        return [i for i, option in enumerate(options.options) if expected in str(option.prompt)]
+
+    found = await until(pilot, hit_indexes, what=f"{expected!r} listed")
+    options.highlighted = found[0]
+    await pilot.press("enter")
+    await until(pilot, lambda: not isinstance(app.screen, CommandPalette), what="the palette closed")
+
+
+@pytest.fixture
+def demo_store(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Any:
+    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
+        yield store, build_demo(store)
+
+
+async def test_palette_opens_another_incident(demo_store: tuple[Store, str]) -> None:
+    from storage import ops
+
+    store, ref = demo_store
+    resolved = next(row.ref for row in ops.list_incidents(store) if row.status == "resolved")
+    app = WarroomApp(store)
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert isinstance(app.screen, CommandScreen) and app.screen.ref == ref
+        await run_from_palette(pilot, app, "open search", f"Open {resolved}")
+        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.ref == resolved,
+                    what=f"the command screen of {resolved}")
+        assert len(app.screen_stack) == 2  # opened as the incident list opens one: over the default screen
+
+
+async def test_palette_hands_a_role_over_to_someone_in_the_roster(demo_store: tuple[Store, str]) -> None:
+    from storage import ops
+
+    store, ref = demo_store
+    app = WarroomApp(store)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await run_from_palette(pilot, app, "hand over scribe to ana", "Hand over Scribe to Ana Souza")
+
+        def scribes() -> set[str]:
+            return {h.person for h in ops.role_history(store, ref) if h.role == "scribe" and h.ended_at is None}
+
+        await until(pilot, lambda: scribes() == {"Ana Souza"}, what="Ana Souza as scribe")
+
+
+async def test_palette_sets_the_severity_and_marks_a_milestone(demo_store: tuple[Store, str]) -> None:
+    from storage import ops
+
+    store, ref = demo_store
+    app = WarroomApp(store)
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert ops.get_incident(store, ref).severity == 1
+        await run_from_palette(pilot, app, "set severity sev2", "Set severity SEV2")
+        await until(pilot, lambda: ops.get_incident(store, ref).severity == 2, what="SEV2")
+        await run_from_palette(pilot, app, "mark milestone mitigated", "Mark milestone mitigated")
+        await until(pilot, lambda: "mitigated" in ops.milestones(store, ref), what="mitigated")

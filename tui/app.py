@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from storage.errors import WarroomError
+from tui.commands import IncidentCommands
 from tui.theme import WARROOM_THEME
 from widgets.text import printable
 
@@ -44,6 +45,7 @@ class WarroomApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave warroom", priority=True),
         Binding("f1", "help", "Help", id="app.help", tooltip="Every key and the scribe grammar"),
     ]
+    COMMANDS = App.COMMANDS | {IncidentCommands}
 
     def __init__(
         self,
