@@ -194,3 +194,43 @@ async def test_palette_sets_the_severity_and_marks_a_milestone(demo_store: tuple
         await until(pilot, lambda: ops.get_incident(store, ref).severity == 2, what="SEV2")
         await run_from_palette(pilot, app, "mark milestone mitigated", "Mark milestone mitigated")
         await until(pilot, lambda: "mitigated" in ops.milestones(store, ref), what="mitigated")
+
+
+async def test_palette_shows_names_as_typed_never_as_markup(demo_store: tuple[Store, str]) -> None:
+    from storage import ops
+
+    store, ref = demo_store
+    ops.assign_role(store, ref, "sme", "[@click=app.quit]Mallory[/]", note="")
+    app = WarroomApp(store)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await run_from_palette(pilot, app, "hand over scribe to mallory", "Hand over Scribe to [@click=app.quit]Mallory[/]")
+        await until(
+            pilot,
+            lambda: any(h.person.endswith("Mallory[/]") and h.role == "scribe" for h in ops.role_history(store, ref)),
+            what="the name as typed, as scribe",
+        )
+        assert app.is_running
+
+
+async def test_keys_apply_when_the_record_opens_after_the_first_paint(tmp_path: Path, clock: FrozenClock) -> None:
+    """The `warroom` command's way: the app paints, then opens the record (and its config)."""
+    from textual.command import CommandList, CommandPalette
+
+    policy = policy_with(tmp_path, '[keys]\n"command.severity" = "f10"\n')
+    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as seed:
+        build_demo(seed)
+    opened: list[Store] = []
+
+    def opener() -> Store:
+        opened.append(Store(tmp_path / "demo.db", policy=policy, clock=clock))
+        return opened[-1]
+
+    app = WarroomApp(opener=opener)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: footer_keys(app).get("Severity") == "f10", what="f10 in the footer")
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")
+        await pilot.press(*"severity")
+        options = app.screen.query_one(CommandList)
+        await until(pilot, lambda: any("Severity (f10)" in str(o.prompt) for o in options.options), what="the palette naming f10")
+    opened[0].close()

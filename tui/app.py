@@ -272,8 +272,10 @@ class WarroomApp(App[None]):
         yield SystemCommand("Declare an incident", "Open the declare dialog", self.action_declare)
         yield SystemCommand("Incident list", "All incidents, with filters", self.action_incidents)
         yield SystemCommand("Help: keys and scribe grammar", "Every key of this screen", self.action_help)
+        in_use = {active.binding.id: active.binding for active in screen.active_bindings.values() if active.binding.id}
         for binding in screen.BINDINGS:
             if isinstance(binding, Binding) and binding.tooltip and binding.show:
                 action = getattr(screen, f"action_{binding.action}", None)
                 if action is not None:
-                    yield SystemCommand(binding.tooltip, f"{binding.description} ({binding.key})", action)
+                    key = self.get_key_display(in_use.get(binding.id or "", binding))  # as remapped by [keys]
+                    yield SystemCommand(binding.tooltip, f"{binding.description} ({key})", action)
