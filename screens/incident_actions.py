@@ -75,6 +75,34 @@ class IncidentActionsScreen(LiveIncidentScreen):
         holders = [h.person for h in role.holders]
         self.app.push_screen(HandoverDialog(self.store, role.name, role.many, holders, sorted(people)), chosen)
 
+    # --- without a dialog, for the command palette (tui.commands) -------------------
+
+    def hand_over(self, role_key: str, person: str) -> None:
+        """Give role `role_key` to `person` now, as the handover dialog does."""
+        from storage import ops
+
+        if self.store is not None:
+            name = self.store.policy.role(role_key).name
+            self.send_change(f"{person} as {name}", ops.assign_role, role_key, person, note="")
+
+    def set_severity(self, level: int) -> None:
+        """Change the severity to `level` now, as the severity picker does."""
+        from storage import ops
+
+        self.send_change(f"Severity SEV{level}", ops.change_severity, level)
+
+    def mark_milestone(self, name: str) -> None:
+        """Mark milestone `name` reached now, as the milestone picker does (resolving checks
+        the resolution criteria first)."""
+        from storage import ops
+
+        if self.store is None:
+            return
+        if name == "resolved":
+            self._resolve(self.store.now())
+        else:
+            self.send_change(f"Milestone {name}", ops.set_milestone, name)
+
     def on_timeline_view_entry_selected(self, event: TimelineView.EntrySelected) -> None:
         from screens.event import EventChange, EventDialog
         from storage import ops

@@ -51,3 +51,80 @@ def test_storage_loads_without_textual_or_rich() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+CLI_FORBIDDEN = {"textual", "rich", "widgets", "screens"}
+"""What the command line must not load: only running the app (`warroom`, `open`, `demo`) does."""
+CLI_FORBIDDEN_MODULES = {"tui.app", "tui.theme", "tui.commands", "tui.keymap"}
+
+
+def module_level_imports(path: Path) -> set[str]:
+    """The modules `path` imports when it is loaded: its top-level statements (under `if`
+    and `try` too), not the bodies of its functions and classes."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, (ast.If, ast.Try, ast.With)):
+            pending.extend(node.body)
+            pending.extend(getattr(node, "orelse", []))
+            pending.extend(getattr(node, "finalbody", []))
+            for handler in getattr(node, "handlers", []):
+                pending.extend(handler.body)
+    return found
+
+
+def test_cli_modules_import_no_textual_at_module_level() -> None:
+    offenders = {}
+    for path in sorted((ROOT / "tui" / "cli").glob("*.py")):
+        bad = sorted(
+            name for name in module_level_imports(path)
+            if name.split(".")[0] in CLI_FORBIDDEN or name in CLI_FORBIDDEN_MODULES
+        )
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = bad
+    assert offenders == {}
+
+
+def loaded_ui_modules(*args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run `python -X importtime -m tui.cli ARGS` and list the Textual or Rich modules it loaded."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tui.cli", *args], check=False, cwd=ROOT, capture_output=True, text=True,
+    )
+    modules = [line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
+    assert "tui.cli" in modules, done.stderr[-2000:]
+    return done, sorted(name for name in modules if name.split(".")[0] in CLI_FORBIDDEN)
+
+
+def test_cli_commands_load_no_textual_or_rich(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real commands, each in a fresh interpreter: none loads Textual or Rich."""
+    monkeypatch.setenv("WARROOM_FROZEN_TIME", "2026-11-23T14:40:00Z")
+    db = str(tmp_path / "layering.db")
+    declared, loaded = loaded_ui_modules(
+        "declare", "--db", db, "--sev", "2", "--functionality", "login", "--state", "failing", "--audience", "everyone"
+    )
+    assert declared.returncode == 0, declared.stderr[-2000:]
+    assert loaded == []
+    ref = declared.stdout.split()[0]
+    commands = [
+        ["--help"],
+        ["log", "--db", db, ref, "pager fired"],
+        ["timeline", "--db", db, ref],
+        ["list", "--db", db],
+        ["list", "--db", db, "--json"],
+        ["export", "--db", db, ref],
+        ["export", "--db", db, ref, "--format", "json"],
+        ["postmortem", "--db", db, ref],
+        ["checklist", "--db", db, ref],
+        ["config"],
+        ["timeline", "--db", db, "inc-no-such"],  # a failure prints its one line without them too
+    ]
+    for args in commands:
+        done, loaded = loaded_ui_modules(*args)
+        assert done.returncode == (1 if "inc-no-such" in args else 0), (args, done.stderr[-2000:])
+        assert loaded == [], args

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -120,7 +121,8 @@ def test_default_config_text_is_the_packaged_file() -> None:
     text = default_config_text()
     assert text == (Path(policy_module.__file__).parent / "default_config.toml").read_text("utf-8")
     data = tomllib.loads(text)
-    assert set(data) == {"confirm_times_older_than", "naming", "process", "severity", "roles", "templates"}
+    assert set(data) == {"confirm_times_older_than", "naming", "process", "severity", "roles", "templates", "keys"}
+    assert data["keys"] == {}
     assert '# timezone = "Europe/Berlin"' in text
 
 
@@ -298,7 +300,7 @@ def test_unknown_keys_are_errors(tmp_path: Path) -> None:
     message = config_error(tmp_path, '[severity.SEV1]\nchekin = "15m"\n')
     assert message.endswith("config.toml: severity.SEV1.chekin: unknown key: did you mean 'checkin'?")
     message = config_error(tmp_path, 'colour = "red"\n')
-    assert message.endswith("config.toml: colour: unknown key: use one of timezone, user, confirm_times_older_than, naming, process, severity, roles, templates")
+    assert message.endswith("config.toml: colour: unknown key: use one of timezone, user, confirm_times_older_than, naming, process, severity, roles, templates, keys")
     message = config_error(tmp_path, '[process]\ndecide_in = "5m"\n')
     assert "process.decide_in: unknown key: did you mean 'decide_within'?" in message
 
@@ -382,7 +384,7 @@ def test_role_lookup() -> None:
 
 def test_policy_is_frozen() -> None:
     policy = load_policy()
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         policy.timezone = "UTC"  # type: ignore[misc]
     assert isinstance(policy, Policy)
 
@@ -390,8 +392,8 @@ def test_policy_is_frozen() -> None:
 # --------------------------------------------------------------------------- deadlines
 
 
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN)
+def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN)
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from storage.grammar import ScribeLineError, parse_scribe_line
 from storage.policy import Policy, load_policy
 from storage.timeparse import parse_when, time_concerns
 from tests.conftest import NOW
-from tui import cli
+from tui.cli import common as cli_common
 
 BERLIN = ZoneInfo("Europe/Berlin")
 HOURS_3 = timedelta(hours=3)
@@ -267,7 +267,7 @@ def test_at_sign_and_dash_dash_at_agree_on_every_wall_time(now: datetime, hour: 
     typed = f"{day.isoformat()}T{hour:02}:{minute:02}" if iso else f"{hour:02}:{minute:02}"
     fake_store = SimpleNamespace(now=lambda: now, policy=SimpleNamespace(tz=BERLIN))
     try:
-        from_option = cli._when(fake_store, typed, allow_future=True)  # type: ignore[arg-type]
+        from_option = cli_common.parse_at(fake_store, typed, allow_future=True)  # type: ignore[arg-type]
     except InvalidInput as err:
         with pytest.raises(ScribeLineError) as line_err:
             parse_scribe_line(f"@{typed} x", now=now, tz=BERLIN)
@@ -332,7 +332,7 @@ def test_cli_log_at_option_follows_the_same_rule(run) -> None:
 
 def test_cli_asks_at_a_terminal(run, monkeypatch: pytest.MonkeyPatch) -> None:
     ref = cli_declare(run)
-    monkeypatch.setattr(cli, "_interactive", lambda: True)
+    monkeypatch.setattr(cli_common, "_interactive", lambda: True)
     result = run("log", ref, "@-20m pager fired", input="n\n", code=1)
     assert "2026-11-23 15:20:00 CET is before the incident started (15:30). Write it at that time? [y/N]" in result.stderr
     assert "nothing written: the time was not confirmed" in result.stderr

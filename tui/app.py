@@ -18,6 +18,7 @@ from screens.messages import (
     ShowIncidentList,
 )
 from storage.errors import WarroomError
+from tui.commands import IncidentCommands
 from tui.theme import WARROOM_THEME
 from widgets.text import printable
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from screens.declare import Declaration
     from storage import waiting
     from storage.db import Store
+    from storage.policy import Policy
 
 
 def _lines(count: int) -> str:
@@ -50,6 +52,7 @@ class WarroomApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave warroom", priority=True),
         Binding("f1", "help", "Help", id="app.help", tooltip="Every key and the scribe grammar"),
     ]
+    COMMANDS = App.COMMANDS | {IncidentCommands}
 
     def __init__(
         self,
@@ -71,6 +74,7 @@ class WarroomApp(App[None]):
         self.register_theme(WARROOM_THEME)
         self.theme = WARROOM_THEME.name
         if self.store is not None:
+            self._apply_keys(self.store.policy)
             from storage import ops
 
             ref = self.initial_ref or ops.most_recent_open(self.store)
@@ -103,6 +107,13 @@ class WarroomApp(App[None]):
             return
         self.call_from_thread(self._record_opened, store, ref)
 
+    def _apply_keys(self, policy: Policy) -> None:
+        """The config's `[keys]` over the default keys (`tui.keymap` checks them)."""
+        if policy.keys:
+            from tui.keymap import apply_user_keys
+
+            apply_user_keys(self, policy.keys, str(policy.source or "the config"))
+
     def fail(self, message: str) -> None:
         """Leave with `message` for the command line to print (exit status 1)."""
         self.failure = message
@@ -110,6 +121,7 @@ class WarroomApp(App[None]):
 
     def _record_opened(self, store: Store, ref: str | None) -> None:
         self.store = store
+        self._apply_keys(store.policy)
         self._once_named(lambda: self._show_record(ref))
 
     def _show_record(self, ref: str | None) -> None:
@@ -295,8 +307,10 @@ class WarroomApp(App[None]):
         yield SystemCommand("Declare an incident", "Open the declare dialog", self.action_declare)
         yield SystemCommand("Incident list", "All incidents, with filters", self.action_incidents)
         yield SystemCommand("Help: keys and scribe grammar", "Every key of this screen", self.action_help)
+        in_use = {active.binding.id: active.binding for active in screen.active_bindings.values() if active.binding.id}
         for binding in screen.BINDINGS:
             if isinstance(binding, Binding) and binding.tooltip and binding.show:
                 action = getattr(screen, f"action_{binding.action}", None)
                 if action is not None:
-                    yield SystemCommand(binding.tooltip, f"{binding.description} ({binding.key})", action)
+                    key = self.get_key_display(in_use.get(binding.id or "", binding))  # as remapped by [keys]
+                    yield SystemCommand(binding.tooltip, f"{binding.description} ({key})", action)

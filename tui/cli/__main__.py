@@ -1,0 +1,5 @@
+"""`python -m tui.cli`: the same as the `warroom` command."""
+
+from tui.cli import main
+
+main()

@@ -1,0 +1,361 @@
+"""The commands that write to an incident's record: declare, log, edit, strike, severity,
+status, roles, milestones, updates, action items, links, resolve and sign-off."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from tui.cli.common import (
+    AUTHOR_HELP,
+    checked_at,
+    command,
+    confirm_time,
+    event_number,
+    local_time,
+    open_store,
+    parse_at,
+    shown,
+    yes_option,
+)
+from tui.cli.launch import main
+
+
+@command(main)
+@click.option("--sev", "severity", required=True, help="Severity: 1, 2, 3 (or SEV1...).")
+@click.option("--functionality", required=True, help="What is failing, e.g. 'login'.")
+@click.option("--state", required=True, help="How it fails, e.g. 'failing', 'slow'.")
+@click.option("--audience", required=True, help="Who is affected, e.g. 'EU customers'.")
+@click.option("--at", "at", default=None, help="When it was declared (14:32, -5m, ISO time). Default: now.")
+@click.option("--ic", default=None, help="The Incident Commander.")
+@click.option("--impact", default="", help="Description of the customer impact.")
+@click.option("--quantity", default="Unknown", help="Customers impacted: Unknown, All, Some, Few.")
+@click.option("--customers", default="", help="Known impacted customers.")
+@click.option("--author", default=None, help=AUTHOR_HELP)
+@yes_option
+def declare(
+    severity: str,
+    functionality: str,
+    state: str,
+    audience: str,
+    at: str | None,
+    ic: str | None,
+    impact: str,
+    quantity: str,
+    customers: str,
+    author: str | None,
+    yes: bool,
+    db: str | None,
+    config_path: Path | None,
+) -> None:
+    """Declare an incident; the last line starts with its reference."""
+    from storage import ops
+    from storage.timeparse import time_concerns
+
+    store = open_store(db, config_path)
+    declared_at = parse_at(store, at)
+    if declared_at is not None:
+        concerns = time_concerns(
+            declared_at, now=store.now(), tz=store.policy.tz, older_than=store.policy.confirm_times_older_than
+        )
+        confirm_time(store, declared_at, concerns, yes=yes)
+    incident = ops.declare(
+        store,
+        severity=severity,
+        functionality=functionality,
+        state=state,
+        audience=audience,
+        at=declared_at,
+        ic=ic,
+        customer_impact=impact,
+        quantity_impacted=quantity,
+        known_impacted_customers=customers,
+        author=author,
+    )
+    click.echo(shown(f"{incident.ref} {ops.title_of(store, incident)}"))
+
+
+@command(main)
+@click.argument("ref")
+@click.argument("text", nargs=-1, required=True)
+@click.option("--at", "at", default=None, help="When it happened (14:32, -5m, ISO time).")
+@click.option("--author", default=None, help=AUTHOR_HELP)
+@yes_option
+def log(
+    ref: str, text: tuple[str, ...], at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
+) -> None:
+    """Log a scribe line to REF's timeline.
+
+    TEXT follows the scribe grammar: a leading ! marks a key event; /action,
+    /decision, /todo, /query, /comms set the kind; @14:32 or @-5m backdates;
+    a URL becomes the event's data link; a leading backslash logs literally.
+    A time in the future, before the incident started or long ago is asked about
+    (or needs --yes when no one is at the terminal).
+    """
+    from storage import ops
+    from storage.errors import NeedsConfirmation
+
+    store = open_store(db, config_path)
+    line = " ".join(text)
+    entered_at = store.now()
+    when = parse_at(store, at, allow_future=True)
+    try:
+        event = ops.log(store, ref, line, author=author, at=when, confirmed=yes)
+    except NeedsConfirmation as exc:
+        confirm_time(store, exc.at, exc.concerns, yes=False)
+        # relative times count from when the command started, not from the answer
+        event = ops.log(store, ref, line, author=author, at=when, entered_at=entered_at, confirmed=True)
+    click.echo(f"#{event.seq} {event.kind}{' (key)' if event.key else ''} at {local_time(store, event.occurred_at)}")
+
+
+@command(main)
+@click.argument("ref")
+@click.argument("seq")
+@click.argument("text", nargs=-1, required=True)
+@click.option("--author", default=None, help=AUTHOR_HELP)
+def edit(ref: str, seq: str, text: tuple[str, ...], author: str | None, db: str | None, config_path: Path | None) -> None:
+    """Replace event SEQ of REF with a new scribe line (the old text is kept)."""
+    from storage import ops
+
+    number = event_number(seq)
+    store = open_store(db, config_path)
+    event = ops.edit_event(store, ref, number, " ".join(text), author=author)
+    click.echo(f"#{event.seq} edited (revision {event.revision})")
+
+
+@command(main)
+@click.argument("ref")
+@click.argument("seq")
+@click.option("--author", default=None, help=AUTHOR_HELP)
+def strike(ref: str, seq: str, author: str | None, db: str | None, config_path: Path | None) -> None:
+    """Strike event SEQ of REF through (it stays in the record)."""
+    from storage import ops
+
+    number = event_number(seq)
+    store = open_store(db, config_path)
+    event = ops.strike_event(store, ref, number, author=author)
+    click.echo(f"#{event.seq} struck")
+
+
+@command(main)
+@click.argument("ref")
+@click.argument("seq")
+def history(ref: str, seq: str, db: str | None, config_path: Path | None) -> None:
+    """Show every version of event SEQ of REF."""
+    from storage import ops
+
+    number = event_number(seq)
+    store = open_store(db, config_path)
+    for revision in ops.event_history(store, ref, number):
+        state = " (struck)" if revision.struck else ""
+        click.echo(shown(
+            f"r{revision.revision} {revision.kind}{state}: {revision.text}  "
+            f"[replaced {local_time(store, revision.replaced_at)} by {revision.replaced_by}]"
+        ))
+    current = next(e for e in ops.timeline(store, ref) if e.seq == number)
+    state = " (struck)" if current.struck else ""
+    click.echo(shown(f"r{current.revision} {current.kind}{state}: {current.text}  [current]"))
+
+
+@command(main)
+@click.argument("ref")
+@click.argument("severity")
+@click.option("--at", "at", default=None, help="When it changed (14:32, -5m, ISO time).")
+@click.option("--author", default=None, help=AUTHOR_HELP)
+@yes_option
+def sev(
+    ref: str, severity: str, at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
+) -> None:
+    """Change REF's severity."""
+    from storage import ops
+
+    store = open_store(db, config_path)
+    when = checked_at(store, ref, at, yes=yes)
+    incident = ops.change_severity(store, ref, severity, at=when, author=author)
+    click.echo(shown(f"{incident.ref} is now SEV{incident.severity}"))
+
+
+@command(main)
+@click.argument("ref")
+@click.argument("status")
+@click.option("--at", "at", default=None, help="When it changed (14:32, -5m, ISO time).")
+@click.option("--author", default=None, help=AUTHOR_HELP)
+@yes_option
+def status(
+    ref: str, status: str, at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
+) -> None:
+    """Set REF's status: investigating, identified, mitigated, resolved."""
+    from storage import ops
+
+    store = open_store(db, config_path)
+    when = checked_at(store, ref, at, yes=yes)
+    incident = ops.set_status(store, ref, status, at=when, author=author)
+    click.echo(shown(f"{incident.ref} is {incident.status}"))
+
+
+@command(main)
+@click.argument("ref")
+@click.argument("role")
+@click.argument("person")
+@click.option("--at", "at", default=None, help="When the handover happened.")
+@click.option("--note", default="", help="E.g. the component an SME covers.")
+@click.option("--release", is_flag=True, help="End PERSON's hold on ROLE instead.")
+@click.option("--author", default=None, help=AUTHOR_HELP)
+@yes_option
+def role(
+    ref: str,
+    role: str,
+    person: str,
+    at: str | None,
+    note: str,
+    release: bool,
+    author: str | None,
+    yes: bool,
+    db: str | None,
+    config_path: Path | None,
+) -> None:
+    """Give ROLE (ic, deputy, scribe, sme, customer-liaison, internal-liaison) to PERSON."""
+    from storage import ops
+
+    store = open_store(db, config_path)
+    when = checked_at(store, ref, at, yes=yes)
+    if release:
+        ops.release_role(store, ref, role, person, at=when, author=author)
+        click.echo(shown(f"{person} no longer holds {store.policy.role(role).name}"))
+    else:
+        ops.assign_role(store, ref, role, person, at=when, note=note, author=author)
+        click.echo(shown(f"{person} is {store.policy.role(role).name}"))
+
+
+@command(main)
+@click.argument("ref")
+@click.argument("name")
+@click.option("--at", "at", default=None, help="When it was reached (14:32, -5m, ISO time).")
+@click.option("--author", default=None, help=AUTHOR_HELP)
+@yes_option
+def milestone(
+    ref: str, name: str, at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
+) -> None:
+    """Mark milestone NAME (started, detected, acknowledged, investigating, mitigated, resolved,
+    retrospective-prepared, retrospective-done)."""
+    from storage import ops
+
+    store = open_store(db, config_path)
+    when = checked_at(store, ref, at, yes=yes, milestone=ops.milestone_name(name))
+    reached = ops.set_milestone(store, ref, name, at=when, author=author)
+    click.echo(f"{reached.name} at {local_time(store, reached.at)}")
+
+
+@command(main)
+@click.argument("ref")
+@click.argument("channel")
+@click.argument("kind")
+@click.option("--subject", default="")
+@click.option("--body", default="")
+@click.option("--at", "at", default=None, help="When it was sent (14:32, -5m, ISO time).")
+@click.option("--author", default=None, help=AUTHOR_HELP)
+@yes_option
+def update(
+    ref: str,
+    channel: str,
+    kind: str,
+    subject: str,
+    body: str,
+    at: str | None,
+    author: str | None,
+    yes: bool,
+    db: str | None,
+    config_path: Path | None,
+) -> None:
+    """Record an update sent on CHANNEL (checkin, internal, status_page) of KIND (initial, update, resolved...)."""
+    from storage import ops
+
+    store = open_store(db, config_path)
+    when = checked_at(store, ref, at, yes=yes)
+    sent = ops.record_status_update(
+        store, ref, channel=channel, kind=kind, subject=subject, body=body, at=when, author=author
+    )
+    click.echo(f"{sent.channel} update recorded at {local_time(store, sent.sent_at)}")
+
+
+@command(main)
+@click.argument("ref")
+@click.argument("title")
+@click.option("--owner", default="")
+@click.option("--priority", default="P1", help="P0 to P4.")
+@click.option("--due", default=None, help="Due date, YYYY-MM-DD.")
+@click.option("--ticket", default="", help="Ticket link.")
+@click.option("--tag", "tags", multiple=True, help="Extra tag (repeatable).")
+def action(
+    ref: str,
+    title: str,
+    owner: str,
+    priority: str,
+    due: str | None,
+    ticket: str,
+    tags: tuple[str, ...],
+    db: str | None,
+    config_path: Path | None,
+) -> None:
+    """Add an action item to REF."""
+    from storage import ops
+    from storage.errors import InvalidInput
+
+    store = open_store(db, config_path)
+    try:
+        due_date = date.fromisoformat(due) if due else None
+    except ValueError:
+        raise InvalidInput(f"{due!r} is not a date: use YYYY-MM-DD") from None
+    item = ops.add_action_item(
+        store, ref, title, owner=owner, priority=priority, due_date=due_date, ticket_url=ticket, tags=tags
+    )
+    click.echo(shown(f"{item.priority} {item.title} [{item.tags}]"))
+
+
+@command(main)
+@click.argument("primary")
+@click.argument("ref")
+def link(primary: str, ref: str, db: str | None, config_path: Path | None) -> None:
+    """Group incident REF under the primary incident PRIMARY."""
+    from storage import ops
+
+    store = open_store(db, config_path)
+    ops.link_incidents(store, primary, ref)
+    click.echo(shown(f"{ref} is grouped under {primary}"))
+
+
+
+@command(main)
+@click.argument("ref")
+@click.option("--force", is_flag=True, help="Resolve even with unmet criteria (recorded on the timeline).")
+@click.option("--at", "at", default=None, help="When it was resolved (14:32, -5m, ISO time).")
+@click.option("--author", default=None, help=AUTHOR_HELP)
+@yes_option
+def resolve(
+    ref: str, force: bool, at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
+) -> None:
+    """Resolve REF after checking the resolution criteria."""
+    from storage import checklists
+
+    store = open_store(db, config_path)
+    when = checked_at(store, ref, at, yes=yes)
+    criteria = checklists.resolve(store, ref, force=force, at=when, author=author)
+    for criterion in criteria:
+        click.echo(shown(f"{'met' if criterion.met else 'UNMET':>5}  {criterion.label}: {criterion.detail}"))
+    click.echo(shown(f"{ref} is resolved"))
+
+
+@command(main)
+@click.argument("ref")
+@click.option("--at", "at", default=None, help="When the record was signed off (14:32, -5m, ISO time).")
+@yes_option
+def signoff(ref: str, at: str | None, yes: bool, db: str | None, config_path: Path | None) -> None:
+    """Sign off REF's record as its Incident Commander (run as the IC: see --as)."""
+    from storage import checklists
+
+    store = open_store(db, config_path)
+    when = checked_at(store, ref, at, yes=yes)
+    criterion = checklists.sign_off(store, ref, at=when)
+    click.echo(shown(f"{criterion.label}: {criterion.detail}"))

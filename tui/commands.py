@@ -1,0 +1,139 @@
+"""Context commands for the command palette (Ctrl+P): open any incident, and on an
+incident's command screen hand a role over to someone in its roster, set the severity or
+mark a milestone, without a dialog.
+
+The provider reads the incident list off the UI thread when the palette opens, and reaches
+the command screen only through its public methods (`hand_over`, `set_severity`,
+`mark_milestone`) and its roster widget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
+from textual.screen import Screen
+from textual.style import Style
+
+from storage.errors import WarroomError
+from storage.text import printable
+
+if TYPE_CHECKING:
+    from storage import ops
+    from storage.db import Store
+
+
+@dataclass(frozen=True)
+class PaletteCommand:
+    """One command: what the palette shows and searches, its help line, what it does."""
+
+    text: str
+    help: str
+    run: Callable[[], object]
+
+
+def highlighted(matcher: Matcher, text: str) -> Content:
+    """`text` as plain content (never markup: it holds names and titles people typed) with
+    the characters the query matched styled. `Matcher.highlight` would read it as markup."""
+    content = Content(text)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    if score:
+        for offset in offsets:
+            if not text[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
+
+
+class IncidentCommands(Provider):
+    """Commands that depend on the record and on the incident shown."""
+
+    def __init__(self, screen: Screen[Any], match_style: Style | None = None) -> None:
+        super().__init__(screen, match_style)
+        self.commands: list[PaletteCommand] = []
+
+    async def startup(self) -> None:
+        store: Store | None = getattr(self.app, "store", None)
+        if store is None:
+            return
+        try:
+            rows = await asyncio.to_thread(_incidents, store)
+        except WarroomError:
+            rows = []
+        self.commands = [*self._incident_commands(store, rows), *self._open_commands(rows)]
+
+    def _open_commands(self, rows: list[ops.IncidentRow]) -> list[PaletteCommand]:
+        """"Open inc-…" for every incident but the one shown, opened as the incident list does."""
+        shown = getattr(self.screen, "ref", None)
+        open_incident: Callable[[str], None] | None = getattr(self.app, "open_incident", None)
+        if open_incident is None:
+            return []
+        return [
+            PaletteCommand(
+                printable(f"Open {row.ref}: {row.title}"),
+                printable(f"SEV{row.severity} {row.status}, IC {row.commander or 'none'}"),
+                partial(open_incident, row.ref),
+            )
+            for row in rows
+            if row.ref != shown
+        ]
+
+    def _incident_commands(self, store: Store, rows: list[ops.IncidentRow]) -> list[PaletteCommand]:
+        """On a command screen: hand over, set severity, mark milestone."""
+        from screens.command import CommandScreen
+        from storage.models import MILESTONES
+        from widgets.roster import RoleRoster
+
+        screen = self.screen
+        if not isinstance(screen, CommandScreen) or screen.ref is None:
+            return []
+        commands: list[PaletteCommand] = []
+        roles = screen.query_one(RoleRoster).roles
+        people = sorted({holder.person for role in roles for holder in role.holders})
+        for role in roles:
+            holders = {holder.person for holder in role.holders}
+            for person in people:
+                if person not in holders:
+                    text = f"Add {person} as {role.name}" if role.many and holders else f"Hand over {role.name} to {person}"
+                    commands.append(PaletteCommand(
+                        printable(text),
+                        printable(f"{person} becomes {role.name}, as of now"),
+                        partial(screen.hand_over, role.key, person),
+                    ))
+        current = next((row.severity for row in rows if row.ref == screen.ref), None)
+        for level, severity in store.policy.severities.items():
+            if level != current:
+                commands.append(PaletteCommand(
+                    printable(f"Set severity SEV{level} ({severity.name})"),
+                    printable(severity.definition or f"SEV{level}"),
+                    partial(screen.set_severity, level),
+                ))
+        for name in MILESTONES:
+            commands.append(PaletteCommand(
+                f"Mark milestone {name.replace('_', ' ')}",
+                "Reached now (resolving checks the resolution criteria)" if name == "resolved" else "Reached now",
+                partial(screen.mark_milestone, name),
+            ))
+        return commands
+
+    async def discover(self) -> Hits:
+        for command in self.commands:
+            yield DiscoveryHit(Content(command.text), command.run, text=command.text, help=command.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command in self.commands:
+            score = matcher.match(command.text)
+            if score > 0:
+                yield Hit(score, highlighted(matcher, command.text), command.run, text=command.text, help=command.help)
+
+
+def _incidents(store: Store) -> list[ops.IncidentRow]:
+    from storage import ops
+
+    return ops.list_incidents(store)
