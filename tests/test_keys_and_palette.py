@@ -64,7 +64,9 @@ def test_a_keys_table_of_the_wrong_shape_is_one_config_error(tmp_path: Path, tex
         policy_with(tmp_path, text)
 
 
-@pytest.mark.parametrize("key", ["f10", "ctrl+s", "?", "question_mark", "ctrl+shift+x", "a", "escape", "pageup", "comma"])
+@pytest.mark.parametrize(
+    "key", ["f10", "ctrl+s", "?", "question_mark", "ctrl+shift+x", "a", "escape", "pageup", "comma"]
+)
 def test_key_names_textual_knows(key: str) -> None:
     assert key_problem(key) is None
 
@@ -86,7 +88,9 @@ def test_bad_key_names_say_why(key: str, problem: str) -> None:
 def test_every_binding_has_a_known_id_and_unknown_ones_get_a_suggestion() -> None:
     ids = binding_ids([WarroomApp])
     assert {"app.help", "app.quit", "command.severity", "timeline.up", "role_roster.handover"} <= ids
-    assert unknown_ids(["command.sevrity"], ids) == ["no binding has the id 'command.sevrity' (did you mean 'command.severity'?)"]
+    assert unknown_ids(["command.sevrity"], ids) == [
+        "no binding has the id 'command.sevrity' (did you mean 'command.severity'?)"
+    ]
     assert usable_keys({"app.help": "f1,bogus", "command.utc": "f11"}) == (
         {"command.utc": "f11"},
         ["app.help: 'bogus' is not a key name"],
@@ -111,7 +115,9 @@ async def test_a_remapped_key_works_and_the_footer_shows_it(tmp_path: Path, cloc
 async def test_bad_keys_get_one_message_and_the_app_starts_with_the_defaults(
     tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    policy = policy_with(tmp_path, '[keys]\n"command.sevrity" = "f10"\n"command.milestone" = "ctlr+m"\n"command.utc" = "f11"\n')
+    policy = policy_with(
+        tmp_path, '[keys]\n"command.sevrity" = "f10"\n"command.milestone" = "ctlr+m"\n"command.utc" = "f11"\n'
+    )
     with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
         build_demo(store)
         app = WarroomApp(store)
@@ -164,8 +170,11 @@ async def test_palette_opens_another_incident(demo_store: tuple[Store, str]) -> 
     async with app.run_test(size=(140, 40)) as pilot:
         assert isinstance(app.screen, CommandScreen) and app.screen.ref == ref
         await run_from_palette(pilot, app, "open search", f"Open {resolved}")
-        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.ref == resolved,
-                    what=f"the command screen of {resolved}")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, CommandScreen) and app.screen.ref == resolved,
+            what=f"the command screen of {resolved}",
+        )
         assert len(app.screen_stack) == 2  # opened as the incident list opens one: over the default screen
 
 
@@ -203,7 +212,9 @@ async def test_palette_shows_names_as_typed_never_as_markup(demo_store: tuple[St
     ops.assign_role(store, ref, "sme", "[@click=app.quit]Mallory[/]", note="")
     app = WarroomApp(store)
     async with app.run_test(size=(140, 40)) as pilot:
-        await run_from_palette(pilot, app, "hand over scribe to mallory", "Hand over Scribe to [@click=app.quit]Mallory[/]")
+        await run_from_palette(
+            pilot, app, "hand over scribe to mallory", "Hand over Scribe to [@click=app.quit]Mallory[/]"
+        )
         await until(
             pilot,
             lambda: any(h.person.endswith("Mallory[/]") and h.role == "scribe" for h in ops.role_history(store, ref)),
@@ -232,5 +243,9 @@ async def test_keys_apply_when_the_record_opens_after_the_first_paint(tmp_path: 
         await until(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")
         await pilot.press(*"severity")
         options = app.screen.query_one(CommandList)
-        await until(pilot, lambda: any("Severity (f10)" in str(o.prompt) for o in options.options), what="the palette naming f10")
+        await until(
+            pilot,
+            lambda: any("Severity (f10)" in str(o.prompt) for o in options.options),
+            what="the palette naming f10",
+        )
     opened[0].close()

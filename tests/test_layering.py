@@ -94,7 +94,11 @@ def test_cli_modules_import_no_textual_at_module_level() -> None:
 def loaded_ui_modules(*args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     """Run `python -X importtime -m tui.cli ARGS` and list the Textual or Rich modules it loaded."""
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "tui.cli", *args], check=False, cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-X", "importtime", "-m", "tui.cli", *args],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     modules = [line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
     assert "tui.cli" in modules, done.stderr[-2000:]

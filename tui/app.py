@@ -218,7 +218,9 @@ class WarroomApp(App[None]):
         try:
             save_user(target, name)
         except WarroomError as exc:
-            self.call_from_thread(self._name_saved, f"You are {name} for this run, but the name was not saved: {exc}", False)
+            self.call_from_thread(
+                self._name_saved, f"You are {name} for this run, but the name was not saved: {exc}", False
+            )
             return
         self.call_from_thread(self._name_saved, f"You are {name}: saved as user in {target}.", True)
 

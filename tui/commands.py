@@ -99,26 +99,36 @@ class IncidentCommands(Provider):
             holders = {holder.person for holder in role.holders}
             for person in people:
                 if person not in holders:
-                    text = f"Add {person} as {role.name}" if role.many and holders else f"Hand over {role.name} to {person}"
-                    commands.append(PaletteCommand(
-                        printable(text),
-                        printable(f"{person} becomes {role.name}, as of now"),
-                        partial(screen.hand_over, role.key, person),
-                    ))
+                    text = (
+                        f"Add {person} as {role.name}"
+                        if role.many and holders
+                        else f"Hand over {role.name} to {person}"
+                    )
+                    commands.append(
+                        PaletteCommand(
+                            printable(text),
+                            printable(f"{person} becomes {role.name}, as of now"),
+                            partial(screen.hand_over, role.key, person),
+                        )
+                    )
         current = next((row.severity for row in rows if row.ref == screen.ref), None)
         for level, severity in store.policy.severities.items():
             if level != current:
-                commands.append(PaletteCommand(
-                    printable(f"Set severity SEV{level} ({severity.name})"),
-                    printable(severity.definition or f"SEV{level}"),
-                    partial(screen.set_severity, level),
-                ))
-        for name in MILESTONES:
-            commands.append(PaletteCommand(
+                commands.append(
+                    PaletteCommand(
+                        printable(f"Set severity SEV{level} ({severity.name})"),
+                        printable(severity.definition or f"SEV{level}"),
+                        partial(screen.set_severity, level),
+                    )
+                )
+        commands.extend(
+            PaletteCommand(
                 f"Mark milestone {name.replace('_', ' ')}",
                 "Reached now (resolving checks the resolution criteria)" if name == "resolved" else "Reached now",
                 partial(screen.mark_milestone, name),
-            ))
+            )
+            for name in MILESTONES
+        )
         return commands
 
     async def discover(self) -> Hits:

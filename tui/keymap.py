@@ -40,7 +40,9 @@ def binding_ids(extra: Iterable[type[DOMNode]] = ()) -> set[str]:
         package = importlib.import_module(package_name)
         for info in pkgutil.iter_modules(package.__path__, f"{package_name}."):
             module = importlib.import_module(info.name)
-            classes.extend(value for value in vars(module).values() if isinstance(value, type) and issubclass(value, DOMNode))
+            classes.extend(
+                value for value in vars(module).values() if isinstance(value, type) and issubclass(value, DOMNode)
+            )
     found: set[str] = set()
     for cls in classes:
         for klass in cls.__mro__:
@@ -110,7 +112,9 @@ def apply_user_keys(app: App[Any], keys: Mapping[str, str], source: str) -> None
     app.set_keymap(keymap)
     app.run_worker(
         partial(_report_problems, app, list(keymap), problems, source),
-        thread=True, group="keys", exit_on_error=False,
+        thread=True,
+        group="keys",
+        exit_on_error=False,
     )
 
 

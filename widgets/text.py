@@ -19,7 +19,16 @@ from storage.text import (
     printable_lines,
 )
 
-__all__ = ["LINE_BREAK", "REPLACEMENT", "literal", "printable", "printable_content", "printable_in_place", "printable_lines", "printable_strip"]
+__all__ = [
+    "LINE_BREAK",
+    "REPLACEMENT",
+    "literal",
+    "printable",
+    "printable_content",
+    "printable_in_place",
+    "printable_lines",
+    "printable_strip",
+]
 
 
 def literal(text: str, style: str = "") -> Text:

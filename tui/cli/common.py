@@ -87,7 +87,12 @@ def open_store(db: str | None, config_path: Path | None) -> Store:
     from storage.policy import load_policy
 
     policy = load_policy(config_path or parent.get("config_path"))
-    store = Store(db or parent.get("db"), policy=policy, clock=clock_from_env(), identity=identity_for(policy, ctx.meta.get(AS_KEY)))
+    store = Store(
+        db or parent.get("db"),
+        policy=policy,
+        clock=clock_from_env(),
+        identity=identity_for(policy, ctx.meta.get(AS_KEY)),
+    )
     ctx.call_on_close(store.close)
     announce_made_private(store)
     _announce_waiting_lines(store)
@@ -122,10 +127,14 @@ def _announce_waiting_lines(store: Store) -> None:
         lines = f"{count} line{'s' if count != 1 else ''}"
         if ref is None:
             verb = "is" if count == 1 else "are"
-            message = f"warroom: {lines} typed in the app into an incident this database does not have {verb} kept in {path}"
+            message = (
+                f"warroom: {lines} typed in the app into an incident this database does not have {verb} kept in {path}"
+            )
         else:
-            message = (f"warroom: {lines} typed into {ref} in the app may not be in the record yet; "
-                       "`warroom` writes them when it starts")
+            message = (
+                f"warroom: {lines} typed into {ref} in the app may not be in the record yet; "
+                "`warroom` writes them when it starts"
+            )
         click.echo(shown(message), err=True)
 
 
@@ -159,7 +168,11 @@ def _refuse_undecodable(arguments: dict[str, Any]) -> None:
             if isinstance(text, str) and any("\ud800" <= char <= "\udfff" for char in text):
                 params = click.get_current_context().command.params
                 label = next(
-                    (p.opts[0] if isinstance(p, click.Option) else p.human_readable_name for p in params if p.name == name),
+                    (
+                        p.opts[0] if isinstance(p, click.Option) else p.human_readable_name
+                        for p in params
+                        if p.name == name
+                    ),
                     name,
                 )
                 raise InvalidInput(
@@ -265,7 +278,6 @@ def command(group: click.Group, name: str | None = None, **attrs: Any) -> Callab
         return group.command(name, **attrs)(store_options(fail_cleanly(func)))  # type: ignore[return-value]
 
     return decorate
-
 
 
 def local_time(store: Store, at: datetime) -> str:

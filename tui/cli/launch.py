@@ -73,7 +73,11 @@ def open_incident(ref: str, db: str | None, config_path: Path | None) -> None:
 
 
 @command(main)
-@click.option("--keep", type=click.Path(dir_okay=False, path_type=Path), help="Write the demo database here instead of a throwaway file.")
+@click.option(
+    "--keep",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the demo database here instead of a throwaway file.",
+)
 def demo(keep: Path | None, db: str | None, config_path: Path | None) -> None:
     """Open the app on a throwaway database holding an incident in progress."""
     import tempfile

@@ -73,13 +73,24 @@ def timeline(ref: str, db: str | None, config_path: Path | None) -> None:
     for event in ops.timeline(store, ref):
         mark = "!" if event.key else " "
         struck = " (struck)" if event.struck else ""
-        click.echo(shown(f"#{event.seq:<4} {local_time(store, event.occurred_at)} {mark} {event.kind:<9} {event.author}: {event.text}{struck}"))
+        click.echo(
+            shown(
+                f"#{event.seq:<4} {local_time(store, event.occurred_at)} {mark} {event.kind:<9} "
+                f"{event.author}: {event.text}{struck}"
+            )
+        )
 
 
 @command(main)
 @click.argument("ref")
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to a file (mode 0600) instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to a file (mode 0600) instead of stdout.",
+)
 def export(ref: str, fmt: str, output: Path | None, db: str | None, config_path: Path | None) -> None:
     """Export incident REF as Markdown or JSON."""
     from storage.export import export_json, export_markdown
@@ -109,7 +120,6 @@ def import_command(file: Path, db: str | None, config_path: Path | None) -> None
     click.echo(shown(f"imported {incident.ref}"))
 
 
-
 @command(main)
 @click.argument("ref")
 def checklist(ref: str, db: str | None, config_path: Path | None) -> None:
@@ -132,8 +142,12 @@ def checklist(ref: str, db: str | None, config_path: Path | None) -> None:
 @click.argument("ref")
 @click.option("--ics", "what", flag_value="ics", help="The meeting as an iCalendar file instead.")
 @click.option("--csv", "what", flag_value="csv", help="The action items as CSV for Jira's importer instead.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to a file (mode 0600).")
-def postmortem_command(ref: str, what: str | None, output: Path | None, db: str | None, config_path: Path | None) -> None:
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to a file (mode 0600)."
+)
+def postmortem_command(
+    ref: str, what: str | None, output: Path | None, db: str | None, config_path: Path | None
+) -> None:
     """Print REF's post-mortem as Markdown (template order), or its meeting/action items."""
     from storage import postmortem
 
@@ -162,7 +176,12 @@ def due(db: str | None, config_path: Path | None) -> None:
         click.echo("No post-mortem is due.")
     for row in rows:
         late = "  OVERDUE" if row.overdue else ""
-        click.echo(shown(f"{row.ref}  SEV{row.severity}  {row.status:<9}  due {local_time(store, row.deadline)}{late}  {row.title}"))
+        click.echo(
+            shown(
+                f"{row.ref}  SEV{row.severity}  {row.status:<9}  "
+                f"due {local_time(store, row.deadline)}{late}  {row.title}"
+            )
+        )
 
 
 @main.group()
@@ -214,7 +233,9 @@ def config_command(db: str | None, config_path: Path | None) -> None:
 @click.argument("kind")
 @click.option("--send", is_flag=True, help="Record the message as sent (restarts that channel's countdown).")
 @click.option("--author", default=None, help=AUTHOR_HELP)
-def comms_command(ref: str, kind: str, send: bool, author: str | None, db: str | None, config_path: Path | None) -> None:
+def comms_command(
+    ref: str, kind: str, send: bool, author: str | None, db: str | None, config_path: Path | None
+) -> None:
     """Fill in the KIND message for incident REF from its template and print it.
 
     KIND is one of internal_initial, internal_update, internal_resolved,

@@ -84,7 +84,13 @@ def declare(
 @click.option("--author", default=None, help=AUTHOR_HELP)
 @yes_option
 def log(
-    ref: str, text: tuple[str, ...], at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
+    ref: str,
+    text: tuple[str, ...],
+    at: str | None,
+    author: str | None,
+    yes: bool,
+    db: str | None,
+    config_path: Path | None,
 ) -> None:
     """Log a scribe line to REF's timeline.
 
@@ -115,7 +121,9 @@ def log(
 @click.argument("seq")
 @click.argument("text", nargs=-1, required=True)
 @click.option("--author", default=None, help=AUTHOR_HELP)
-def edit(ref: str, seq: str, text: tuple[str, ...], author: str | None, db: str | None, config_path: Path | None) -> None:
+def edit(
+    ref: str, seq: str, text: tuple[str, ...], author: str | None, db: str | None, config_path: Path | None
+) -> None:
     """Replace event SEQ of REF with a new scribe line (the old text is kept)."""
     from storage import ops
 
@@ -150,10 +158,12 @@ def history(ref: str, seq: str, db: str | None, config_path: Path | None) -> Non
     store = open_store(db, config_path)
     for revision in ops.event_history(store, ref, number):
         state = " (struck)" if revision.struck else ""
-        click.echo(shown(
-            f"r{revision.revision} {revision.kind}{state}: {revision.text}  "
-            f"[replaced {local_time(store, revision.replaced_at)} by {revision.replaced_by}]"
-        ))
+        click.echo(
+            shown(
+                f"r{revision.revision} {revision.kind}{state}: {revision.text}  "
+                f"[replaced {local_time(store, revision.replaced_at)} by {revision.replaced_by}]"
+            )
+        )
     current = next(e for e in ops.timeline(store, ref) if e.seq == number)
     state = " (struck)" if current.struck else ""
     click.echo(shown(f"r{current.revision} {current.kind}{state}: {current.text}  [current]"))
@@ -324,7 +334,6 @@ def link(primary: str, ref: str, db: str | None, config_path: Path | None) -> No
     store = open_store(db, config_path)
     ops.link_incidents(store, primary, ref)
     click.echo(shown(f"{ref} is grouped under {primary}"))
-
 
 
 @command(main)
