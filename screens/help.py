@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
@@ -109,10 +110,15 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
         seen: set[str] = set()
+        keymap = self.app._keymap  # the user's [keys], as Textual's own binding chain reads it
         sources = [self.under, *self.under.query("*"), self.app]
         for source in sources:
             for binding in getattr(source, "BINDINGS", []):
-                if not isinstance(binding, Binding) or binding.key in seen:
+                if not isinstance(binding, Binding):
+                    continue
+                if binding.id and binding.id in keymap:
+                    binding = replace(binding, key=keymap[binding.id].split(",")[0].strip())
+                if binding.key in seen:
                     continue
                 seen.add(binding.key)
                 description = binding.tooltip or binding.description or binding.action

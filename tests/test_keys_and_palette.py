@@ -10,6 +10,7 @@ import pytest
 from textual.widgets._footer import FooterKey
 
 from screens.command import CommandScreen
+from screens.help import HelpScreen
 from screens.pickers import SeverityPicker
 from storage.clock import FrozenClock
 from storage.db import Store
@@ -110,6 +111,13 @@ async def test_a_remapped_key_works_and_the_footer_shows_it(tmp_path: Path, cloc
             assert isinstance(app.screen, CommandScreen)
             await pilot.press("f10")
             await until(pilot, lambda: isinstance(app.screen, SeverityPicker), what="the severity picker")
+            await pilot.press("escape")
+            await pilot.press("f1")
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help screen")
+            help_screen = app.screen
+            assert isinstance(help_screen, HelpScreen)
+            keys = {description: key for key, description in help_screen.key_rows}
+            assert keys["Change the incident's severity"].lower() == "f10"  # F1 lists the key in use, not the default
 
 
 async def test_bad_keys_get_one_message_and_the_app_starts_with_the_defaults(
