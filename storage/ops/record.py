@@ -28,7 +28,7 @@ from storage.models import (
     SeverityChange,
     StatusUpdate,
 )
-from storage.snapshot import RoleHolding, Snapshot, timeline_query
+from storage.snapshot import RoleHolding, Snapshot
 from storage.timeparse import out_of_range, time_concerns
 
 AUTHOR_ENV = USER_ENV
@@ -273,7 +273,7 @@ def incident_start(declared_at: datetime, milestones: Mapping[str, datetime]) ->
 
 def start_of(session: Session, incident: Incident) -> datetime:
     """`incident_start` of an incident read in `session`."""
-    return incident_start(incident.declared_at, _milestones(session, incident))
+    return incident_start(incident.declared_at, Snapshot(session, incident).milestones)
 
 
 def concerns(store: Store, at: datetime, *, now: datetime, start: datetime | None) -> list[str]:
@@ -303,41 +303,22 @@ def timeline(store: Store, ref: str) -> list[Event]:
 def milestones(store: Store, ref: str) -> dict[str, datetime]:
     """Milestone name -> time reached, for one incident."""
     with store.read() as session:
-        return _milestones(session, find_incident(session, ref))
+        return Snapshot(session, find_incident(session, ref)).milestones
 
 
 def role_history(store: Store, ref: str) -> list[RoleHolding]:
     """Every role assignment of an incident, current and past, in time order."""
     with store.read() as session:
-        return _role_history(session, find_incident(session, ref))
+        return Snapshot(session, find_incident(session, ref)).roles
 
 
 def severity_history(store: Store, ref: str) -> list[SeverityChange]:
     """The severity history of an incident, oldest first."""
     with store.read() as session:
-        return _severity_history(session, find_incident(session, ref))
+        return Snapshot(session, find_incident(session, ref)).severity_history
 
 
 def status_updates(store: Store, ref: str) -> list[StatusUpdate]:
     """Updates sent for an incident, oldest first."""
     with store.read() as session:
         return Snapshot(session, find_incident(session, ref)).updates
-
-
-def _milestones(session: Session, incident: Incident) -> dict[str, datetime]:
-    """`Snapshot.milestones` (kept for storage.postmortem and storage.export)."""
-    return Snapshot(session, incident).milestones
-
-
-def _role_history(session: Session, incident: Incident) -> list[RoleHolding]:
-    """`Snapshot.roles` (kept for storage.postmortem and storage.export)."""
-    return Snapshot(session, incident).roles
-
-
-def _severity_history(session: Session, incident: Incident) -> list[SeverityChange]:
-    """`Snapshot.severity_history` (kept for storage.postmortem and storage.export)."""
-    return Snapshot(session, incident).severity_history
-
-
-_timeline_query = timeline_query
-"""`snapshot.timeline_query` (kept for storage.postmortem and storage.export)."""
