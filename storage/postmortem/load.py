@@ -21,6 +21,7 @@ from storage.models import (
     SeverityChange,
     StatusUpdate,
 )
+from storage.postmortem.record import POSTMORTEM_NUMBERS
 from storage.snapshot import RoleHolding, Snapshot
 
 DETAIL_PREFIX = "postmortem:"
@@ -60,7 +61,7 @@ def read_postmortem(store: Store, ref: str) -> PostmortemView:
             status=row.status if row else "draft",
             meeting_at=row.meeting_at if row else None,
             recording_url=row.recording_url if row else "",
-            numbers={key: getattr(row, key) if row else None for key in ops.POSTMORTEM_NUMBERS},
+            numbers={key: getattr(row, key) if row else None for key in POSTMORTEM_NUMBERS},
             support_requests=row.support_requests if row else "",
             sections=record.postmortem_sections,
         )

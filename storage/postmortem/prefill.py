@@ -19,6 +19,7 @@ from storage.postmortem.load import (
     Record,
     read_record,
 )
+from storage.postmortem.record import update_postmortem
 from storage.snapshot import RoleHolding, Snapshot
 
 PREFILLED_SECTIONS: tuple[str, ...] = ("impact", "responders", "timeline")
@@ -227,7 +228,7 @@ def apply_prefill(store: Store, ref: str, *, overwrite: bool = False, author: st
     chosen = {key: body for key, body in drafts.items() if overwrite or not existing.get(key, "").strip()}
     if not chosen:
         return []
-    ops.update_postmortem(store, ref, sections=chosen)
+    update_postmortem(store, ref, sections=chosen)
     titles = dict(POSTMORTEM_SECTIONS)
     written = [key for key, _ in POSTMORTEM_SECTIONS if key in chosen]
     _log(

@@ -1,7 +1,7 @@
 """Writing an incident's post-mortem (its fields, impact numbers and sections).
 
-Kept apart so that it can move into the post-mortem package with the rest of the
-post-mortem; `storage.ops` re-exports it meanwhile.
+`storage.ops` re-exports `update_postmortem` and `POSTMORTEM_NUMBERS` for the callers
+that still reach them there.
 """
 
 from __future__ import annotations
