@@ -17,6 +17,7 @@ from functools import cached_property
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from storage import render
 from storage.db import Store
 from storage.errors import InvalidInput, NeedsConfirmation, NotFound
 from storage.identity import USER_ENV
@@ -204,7 +205,7 @@ def when_given(
     now = store.now()
     if at is None:
         return now
-    if at.tzinfo is None:
+    if at.tzinfo is None or at.utcoffset() is None:
         raise InvalidInput("a time needs a timezone")
     in_range(at, now)
     if not allow_future and at - now > FUTURE_TOLERANCE:
@@ -285,7 +286,7 @@ def concerns(store: Store, at: datetime, *, now: datetime, start: datetime | Non
 
 def needs_confirmation(store: Store, at: datetime, found: list[str]) -> NeedsConfirmation:
     """The refusal of a time that needs a confirmation for the `found` concerns."""
-    shown = at.astimezone(store.policy.tz).strftime("%Y-%m-%d %H:%M %Z")
+    shown = render.local_minute(at, store.policy.tz)
     return NeedsConfirmation(
         f"{shown} is {'; '.join(found)}: confirm it to write it at that time", concerns=found, at=at
     )
