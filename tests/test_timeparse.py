@@ -110,11 +110,11 @@ def test_parse_duration_errors_are_warroom_errors() -> None:
         (timedelta(days=40), "40d"),
     ],
 )
-def test_format_duration(delta: timedelta, expected: str) -> None:
+def test_compact_duration(delta: timedelta, expected: str) -> None:
     assert compact_duration(delta) == expected
 
 
-def test_format_duration_handles_the_largest_timedelta() -> None:
+def test_compact_duration_handles_the_largest_timedelta() -> None:
     assert compact_duration(timedelta.max) == "999999999d23h59m59s"
     assert compact_duration(timedelta.min) == "-999999999d"
 
