@@ -59,7 +59,7 @@ def update_postmortem(
         in_range(meeting_at, now)
     with writing(store, ref) as w:
         session = w.session
-        postmortem = session.exec(select(Postmortem).where(Postmortem.incident_id == w.incident.id)).first()
+        postmortem = w.record.postmortem
         if postmortem is None:
             postmortem = Postmortem(incident_id=w.incident.id, updated_at=now)  # type: ignore[arg-type]
         if owner is not None:
