@@ -85,13 +85,14 @@ class ComposerScreen(Screen[bool]):
         self.writer.start(outliving_target=True)
         kinds = self.query_one(OptionList)
         kinds.highlighted = list(comms.MESSAGE_KINDS).index(self.kind)
-        self._show(self.kind)
+        self._show_draft(self.kind)
         self.query_one("#composer-body", TextArea).focus()
 
     def _draft(self, kind: str) -> comms.Draft:
         return self.edited.get(kind) or comms.draft_message(self.store, self.ref, kind)
 
-    def _show(self, kind: str) -> None:
+    def _show_draft(self, kind: str) -> None:
+        """Fill the subject and body with the draft of message kind `kind`."""
         self.kind = kind
         draft = self._draft(kind)
         self.query_one("#composer-subject", Input).value = draft.subject
@@ -120,7 +121,7 @@ class ComposerScreen(Screen[bool]):
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option.id and event.option.id != self.kind:
             self.edited[self.kind] = self.current()
-            self._show(event.option.id)
+            self._show_draft(event.option.id)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.query_one("#composer-body", TextArea).focus()
@@ -135,7 +136,7 @@ class ComposerScreen(Screen[bool]):
 
     def action_refill(self) -> None:
         self.edited.pop(self.kind, None)
-        self._show(self.kind)
+        self._show_draft(self.kind)
 
     def action_copy(self) -> None:
         draft = self.current()

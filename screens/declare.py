@@ -110,22 +110,23 @@ class DeclareDialog(Dialog[Declaration]):
         if isinstance(level, int):
             self.query_one("#definition", Static).update(literal(self.store.policy.severity(level).definition))
 
-    def _value(self, name: str) -> str:
+    def _field_value(self, name: str) -> str:
+        """The text typed in the field with id `name`."""
         return self.query_one(f"#{name}", Input).value
 
     def action_declare(self) -> None:
-        missing = next((name for name in REQUIRED if not self._value(name).strip()), None)
+        missing = next((name for name in REQUIRED if not self._field_value(name).strip()), None)
         if missing is not None:
             self.show_error(f"{missing} is required")
             return
         self.dismiss(
             Declaration(
                 severity=self.query_one("#severity", Select).value,  # type: ignore[arg-type]
-                functionality=self._value("functionality"),
-                state=self._value("state"),
-                audience=self._value("audience"),
-                customer_impact=self._value("impact"),
+                functionality=self._field_value("functionality"),
+                state=self._field_value("state"),
+                audience=self._field_value("audience"),
+                customer_impact=self._field_value("impact"),
                 quantity_impacted=str(self.query_one("#quantity", Select).value),
-                ic=self._value("ic").strip() or None,
+                ic=self._field_value("ic").strip() or None,
             )
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -24,16 +24,16 @@ from widgets.literal_input import LiteralInput
 from widgets.text import literal, printable
 
 
-def _when(store: Store, text: str) -> datetime:
+def _parsed_time(store: Store, text: str) -> datetime:
     """A typed time ("now" when blank) in the store's zone and clock."""
     return parse_when(text.strip() or "now", now=store.now(), tz=store.policy.tz)
 
 
-def _typed_when(dialog: Dialog[object], store: Store) -> datetime | None:
+def _typed_when(dialog: Dialog[Any], store: Store) -> datetime | None:
     """The dialog's `#when` field as a time; None (with the reason shown) if it is not one."""
     field = dialog.query_one("#when", Input)
     try:
-        return _when(store, field.value)
+        return _parsed_time(store, field.value)
     except WarroomError as exc:
         dialog.show_error(str(exc))
         field.focus()
@@ -55,7 +55,8 @@ class SeverityPicker(Dialog[int]):
             for level, severity in self.store.policy.severities.items():
                 mark = "  (current)" if level == self.current else ""
                 prompt = Text.assemble(
-                    (printable(f"SEV{level} {severity.name}{mark}") + "\n", "bold"), (printable(severity.definition), "dim")
+                    (printable(f"SEV{level} {severity.name}{mark}") + "\n", "bold"),
+                    (printable(severity.definition), "dim"),
                 )
                 options.append(Option(prompt, id=str(level), disabled=level == self.current))
             yield OptionList(*options, id="severities")
@@ -134,7 +135,9 @@ class HandoverDialog(Dialog[tuple[str, str, datetime]]):
             box.border_title = Content(printable(f"{'Add' if self.many else 'Hand over'}: {self.role_name}"))
             held = ", ".join(self.holders) if self.holders else "nobody"
             yield Label(literal(f"Held by {held}."))
-            yield LiteralInput(placeholder="person", id="person", suggester=SuggestFromList(self.people, case_sensitive=False))
+            yield LiteralInput(
+                placeholder="person", id="person", suggester=SuggestFromList(self.people, case_sensitive=False)
+            )
             yield LiteralInput(placeholder="note, e.g. the component an SME covers (optional)", id="note")
             yield LiteralInput(placeholder="when: now, 14:32, -5m", id="when")
             yield Static(classes="dialog-error")

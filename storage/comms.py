@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage import ops
+from storage import ops, render
 from storage.countdowns import due_times
 from storage.db import Store
 from storage.errors import InvalidInput
@@ -31,7 +31,7 @@ __all__ = [
     "Draft",
     "MessageKind",
     "draft_message",
-    "format_duration",
+    "duration_in_words",
     "lint",
     "message_kind",
     "message_values",
@@ -49,9 +49,6 @@ _PHASE_SENTENCES = {
     "mitigated": "The team has mitigated the issue and is watching to make sure it stays fixed.",
     "resolved": "The issue has been resolved.",
 }
-
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -82,7 +79,7 @@ def message_kind(name: str) -> MessageKind:
 # --- values ----------------------------------------------------------------------------
 
 
-def format_duration(delta: timedelta) -> str:
+def duration_in_words(delta: timedelta) -> str:
     """A duration in words, to the minute: "30 minutes", "1 hour", "2 hours 50 minutes"."""
     minutes = round(delta.total_seconds() / 60)
     if minutes <= 0:
@@ -97,14 +94,10 @@ def format_duration(delta: timedelta) -> str:
     return " ".join(parts)
 
 
-def _time(store: Store, at: datetime) -> str:
+def _local_clock(store: Store, at: datetime) -> str:
+    """`10:00 CET`: the time of day in the policy's zone, with the zone's name."""
     local = at.astimezone(store.policy.tz)
     return f"{local:%H:%M} {local.tzname()}"
-
-
-def _date(store: Store, at: datetime) -> str:
-    local = at.astimezone(store.policy.tz)
-    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}"
 
 
 def _names(names: list[str]) -> str:
@@ -167,9 +160,9 @@ def message_values(store: Store, ref: str, *, author: str | None = None, channel
 
     started = reached.get("started", incident.declared_at)
     resolved = reached.get("resolved", now)
-    resolved_time = _time(store, resolved)
-    if _date(store, resolved) != _date(store, started):
-        resolved_time += f" on {_date(store, resolved)}"
+    resolved_time = _local_clock(store, resolved)
+    if render.local_date(resolved, store.policy.tz) != render.local_date(started, store.policy.tz):
+        resolved_time += f" on {render.local_date(resolved, store.policy.tz)}"
 
     values = {
         "sev": str(severity.level),
@@ -179,23 +172,25 @@ def message_values(store: Store, ref: str, *, author: str | None = None, channel
         "functionality": incident.functionality,
         "state": incident.state,
         "audience": incident.audience,
-        "identified_time": _time(store, reached.get("detected", incident.declared_at)),
+        "identified_time": _local_clock(store, reached.get("detected", incident.declared_at)),
         "customer_impact": _sentence_part(incident.customer_impact) or "Unknown",
         "quantity_impacted": incident.quantity_impacted,
         "known_customers": _bullets(incident.known_impacted_customers),
         "phase": incident.status,
         "phase_sentence": _PHASE_SENTENCES.get(incident.status, f"The incident is {incident.status}."),
-        "next_update": _time(store, next_due) if next_due is not None else "",
-        "next_update_in": format_duration(cadence) if next_due is not None and cadence is not None else "",
+        "next_update": _local_clock(store, next_due) if next_due is not None else "",
+        "next_update_in": duration_in_words(cadence) if next_due is not None and cadence is not None else "",
         "responder": author or store.user,
         "responders": _names(responders) or "all responders",
         "retrospective": (
-            f"{_date(store, meeting_at)} at {_time(store, meeting_at)}" if meeting_at is not None else "to be scheduled"
+            f"{render.local_date(meeting_at, store.policy.tz)} at {_local_clock(store, meeting_at)}"
+            if meeting_at is not None
+            else "to be scheduled"
         ),
-        "started_time": _time(store, started),
-        "started_date": _date(store, started),
+        "started_time": _local_clock(store, started),
+        "started_date": render.local_date(started, store.policy.tz),
         "resolved_time": resolved_time,
-        "duration": format_duration(max(resolved - started, timedelta(0))),
+        "duration": duration_in_words(max(resolved - started, timedelta(0))),
     }
     return values
 

@@ -128,7 +128,7 @@ class Drafts:
                 for line in lines
             ],
         }
-        return self._write(self._pending_path(ref), json.dumps(records, ensure_ascii=False))
+        return self._replace_file(self._pending_path(ref), json.dumps(records, ensure_ascii=False))
 
     def pending_file(self, ref: str) -> Path:
         """Where the lines waiting for `ref` are kept."""
@@ -184,7 +184,7 @@ class Drafts:
             }
             for line in lines
         ]
-        return self._write(path, json.dumps(records, ensure_ascii=False))
+        return self._replace_file(path, json.dumps(records, ensure_ascii=False))
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -214,9 +214,9 @@ class Drafts:
         if not text:
             self.clear(ref)
             return
-        self._write(self._path(ref), text)
+        self._replace_file(self._path(ref), text)
 
-    def _write(self, path: Path, text: str) -> bool:
+    def _replace_file(self, path: Path, text: str) -> bool:
         """Replace `path` with `text` atomically (a reader sees the old or the new whole);
         False when it could not be written."""
         temporary: str | None = None

@@ -18,6 +18,8 @@ __all__ = [
     "format_duration",
     "inline",
     "link",
+    "local_date",
+    "local_minute",
     "local_with_utc",
     "quoted",
     "utc_clock",
@@ -83,13 +85,24 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+def local_date(at: datetime, tz: tzinfo) -> str:
+    """`Wed 25 Nov 2026`: the date in `tz` (the policy's zone)."""
+    local = at.astimezone(tz)
+    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}"
+
+
+def local_minute(at: datetime | None, tz: tzinfo) -> str:
+    """`2026-11-25 10:00 CET`: the time in `tz` (the policy's zone) to the minute; `?` for None."""
+    if at is None:
+        return "?"
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def local_with_utc(at: datetime, tz: tzinfo) -> str:
     """`Wed 25 Nov 2026 10:00 CET (09:00 UTC)`: the date and time in `tz` (the policy's
     zone), with the UTC time alongside unless `tz` is UTC then."""
     local = at.astimezone(tz)
-    written = (
-        f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year} {local:%H:%M} {local.tzname()}"
-    )
+    written = f"{local_date(local, tz)} {local:%H:%M} {local.tzname()}"
     if local.utcoffset() == timedelta(0):
         return written
     return f"{written} ({utc_clock(at)} UTC)"

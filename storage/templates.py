@@ -24,7 +24,7 @@ class TemplateError(ConfigError):
     """A template that is malformed or uses a placeholder with no value."""
 
 
-def _show(text: str) -> str:
+def _quoted_excerpt(text: str) -> str:
     """Quote a piece of template for a one-line message, shortened if long."""
     if len(text) > _SHOWN_MAX:
         text = text[: _SHOWN_MAX - 3] + "..."
@@ -51,7 +51,7 @@ def _tokens(template: str) -> Iterator[tuple[bool, str]]:
             inner = template[i + 1 : end]
             if not _NAME.fullmatch(inner):
                 raise TemplateError(
-                    f"invalid placeholder {_show('{' + inner + '}')}: placeholders are plain "
+                    f"invalid placeholder {_quoted_excerpt('{' + inner + '}')}: placeholders are plain "
                     "names like {state} (no dots, indexes, !conversions or :formats); "
                     "write {{ and }} for literal braces"
                 )

@@ -20,7 +20,7 @@ __all__ = [
     "FUTURE_TOLERANCE",
     "LATEST_AHEAD",
     "TOO_FAR_AHEAD",
-    "format_duration",
+    "compact_duration",
     "out_of_range",
     "parse_duration",
     "parse_when",
@@ -121,7 +121,7 @@ def parse_duration(text: str) -> timedelta:
         raise InvalidInput(f"{quote_input(stripped)} is too long a duration") from None
 
 
-def format_duration(delta: timedelta) -> str:
+def compact_duration(delta: timedelta) -> str:
     """Compact form of `delta`: "2h50m", "20m", "45s", "1d3h"; "0s" for zero.
 
     Microseconds are dropped (truncated towards zero); negative values get a leading "-".
@@ -157,7 +157,7 @@ def parse_when(text: str, *, now: datetime, tz: tzinfo, allow_future: bool = Fal
     if problem is not None:
         raise InvalidInput(f"{quote_input(stripped)} is {problem}")
     if not allow_future and result - now_utc > FUTURE_TOLERANCE:
-        ahead = format_duration(result - now_utc)
+        ahead = compact_duration(result - now_utc)
         raise InvalidInput(
             f"{quote_input(stripped)} is in the future ({ahead} from now): "
             "only past times can be logged"
@@ -408,7 +408,7 @@ def _rough(delta: timedelta) -> str:
     """A duration for a message: whole minutes once it is an hour or more."""
     if delta >= timedelta(hours=1):
         delta = timedelta(minutes=delta // timedelta(minutes=1))
-    return format_duration(delta)
+    return compact_duration(delta)
 
 
 def _day_prefix(at: datetime, now: datetime, tz: tzinfo) -> str:

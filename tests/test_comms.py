@@ -198,8 +198,8 @@ def test_message_kinds_are_ordered_and_labelled() -> None:
         (timedelta(0), "0 minutes"),
     ],
 )
-def test_format_duration(delta: timedelta, text: str) -> None:
-    assert comms.format_duration(delta) == text
+def test_duration_in_words(delta: timedelta, text: str) -> None:
+    assert comms.duration_in_words(delta) == text
 
 
 # --- lint ------------------------------------------------------------------------------------

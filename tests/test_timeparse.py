@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from storage.errors import InvalidInput, WarroomError
 from storage.timeparse import (
     FUTURE_TOLERANCE,
-    format_duration,
+    compact_duration,
     parse_duration,
     parse_when,
     quote_input,
@@ -91,7 +91,7 @@ def test_parse_duration_errors_are_warroom_errors() -> None:
         parse_duration("soon")
 
 
-# --- format_duration ------------------------------------------------------------------
+# --- compact_duration -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -110,24 +110,24 @@ def test_parse_duration_errors_are_warroom_errors() -> None:
         (timedelta(days=40), "40d"),
     ],
 )
-def test_format_duration(delta: timedelta, expected: str) -> None:
-    assert format_duration(delta) == expected
+def test_compact_duration(delta: timedelta, expected: str) -> None:
+    assert compact_duration(delta) == expected
 
 
-def test_format_duration_handles_the_largest_timedelta() -> None:
-    assert format_duration(timedelta.max) == "999999999d23h59m59s"
-    assert format_duration(timedelta.min) == "-999999999d"
+def test_compact_duration_handles_the_largest_timedelta() -> None:
+    assert compact_duration(timedelta.max) == "999999999d23h59m59s"
+    assert compact_duration(timedelta.min) == "-999999999d"
 
 
 @given(st.integers(min_value=0, max_value=30 * 86400))
 def test_format_then_parse_round_trips(seconds: int) -> None:
     delta = timedelta(seconds=seconds)
-    assert parse_duration(format_duration(delta)) == delta
+    assert parse_duration(compact_duration(delta)) == delta
 
 
 @given(st.integers(min_value=1, max_value=30 * 86400))
 def test_negative_format_is_the_positive_with_a_minus(seconds: int) -> None:
-    text = format_duration(timedelta(seconds=-seconds))
+    text = compact_duration(timedelta(seconds=-seconds))
     assert text.startswith("-")
     assert parse_duration(text[1:]) == timedelta(seconds=seconds)
 

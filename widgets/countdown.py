@@ -23,7 +23,7 @@ NOT_APPLICABLE = "—"
 """What a countdown without a deadline shows."""
 
 
-def format_duration(seconds: int) -> str:
+def countdown_clock(seconds: int) -> str:
     """`mm:ss` under an hour, `h:mm:ss` otherwise (`seconds` must not be negative)."""
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
@@ -114,8 +114,8 @@ class Countdown(Widget):
             return NOT_APPLICABLE
         seconds = remaining.total_seconds()
         if seconds <= 0:
-            return f"overdue {format_duration(math.floor(-seconds))}"
-        return f"in {format_duration(math.ceil(seconds))}"
+            return f"overdue {countdown_clock(math.floor(-seconds))}"
+        return f"in {countdown_clock(math.ceil(seconds))}"
 
     def watch_due_at(self, due_at: datetime | None) -> None:
         # A new deadline re-arms the countdown unless it is already past.

@@ -161,7 +161,8 @@ class ScribeInput(LiteralInput):
             self._draft = self.value
             self._browsing = None
 
-    def _show(self, value: str) -> None:
+    def _put_value(self, value: str) -> None:
+        """Put `value` in the input with the cursor at its end."""
         self.value = value
         self.cursor_position = len(value)
 
@@ -177,7 +178,7 @@ class ScribeInput(LiteralInput):
             self._browsing -= 1
         else:
             return
-        self._show(self._history[self._browsing])
+        self._put_value(self._history[self._browsing])
 
     def action_history_next(self) -> None:
         """Recall the line after the one shown, and past the last one the draft."""
@@ -186,7 +187,7 @@ class ScribeInput(LiteralInput):
             return
         if self._browsing < len(self._history) - 1:
             self._browsing += 1
-            self._show(self._history[self._browsing])
+            self._put_value(self._history[self._browsing])
         else:
             self._browsing = None
-            self._show(self._draft)
+            self._put_value(self._draft)

@@ -6,12 +6,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from storage import ops
+from storage import ops, render
 from storage.checklists.record import (
     FOLLOWUP,
     ChecklistRecord,
     FollowUp,
-    shown,
     when_done,
 )
 from storage.db import Store
@@ -90,7 +89,9 @@ def _find_followup(session: Session, incident: Incident, person: str, key: str) 
         people = list(dict.fromkeys(row.person for row in rows))
         if not people:
             raise InvalidInput(f"{incident.ref} has no follow-ups yet: they are made when it is resolved")
-        raise InvalidInput(f"{person} has no follow-ups on {incident.ref}: people with follow-ups are {', '.join(people)}")
+        raise InvalidInput(
+            f"{person} has no follow-ups on {incident.ref}: people with follow-ups are {', '.join(people)}"
+        )
     for row in mine:
         if row.key == key.strip():
             return row
@@ -107,7 +108,7 @@ def tick_followup(
         if item.done_at is not None:
             raise InvalidInput(
                 f"{item.person}'s follow-up {item.key} is already ticked "
-                f"(by {item.done_by or 'someone'} at {shown(store, item.done_at)})"
+                f"(by {item.done_by or 'someone'} at {render.local_minute(item.done_at, store.policy.tz)})"
             )
         item.done_at = w.when
         item.done_by = w.author

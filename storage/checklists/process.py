@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage import ops
+from storage import ops, render
 from storage.checklists.record import (
     DURABLE_KEY,
     PROCESS,
@@ -14,7 +14,6 @@ from storage.checklists.record import (
     ChecklistRecord,
     Criterion,
     Step,
-    shown,
     step_key,
     when_done,
 )
@@ -79,14 +78,15 @@ def tick_step(
         record = ChecklistRecord(w.session, w.incident)
         tick = record.tick(key)
         if tick is not None:
+            ticked_at = render.local_minute(tick.done_at, store.policy.tz)
             raise InvalidInput(
-                f"{key} is already ticked (by {tick.done_by or 'someone'} at {shown(store, tick.done_at)}): "
+                f"{key} is already ticked (by {tick.done_by or 'someone'} at {ticked_at}): "
                 "untick it first to tick it again"
             )
         derived = record.done_from_record(key) if key in STEP_LABELS else None
         if derived is not None:
             raise InvalidInput(
-                f"{key} is already done: the record shows it at {shown(store, derived[0])}"
+                f"{key} is already done: the record shows it at {render.local_minute(derived[0], store.policy.tz)}"
                 + (f" by {derived[1]}" if derived[1] else "")
             )
         item = record.set_tick(key, at=w.when, by=w.author)
@@ -107,7 +107,8 @@ def untick_step(store: Store, ref: str, key: str, *, author: str | None = None) 
         if tick is None:
             derived = record.done_from_record(key) if key in STEP_LABELS else None
             if derived is not None:
-                raise InvalidInput(f"{key} follows from the record (done at {shown(store, derived[0])}): there is no tick to clear")
+                done_at = render.local_minute(derived[0], store.policy.tz)
+                raise InvalidInput(f"{key} follows from the record (done at {done_at}): there is no tick to clear")
             raise InvalidInput(f"{key} is not ticked")
         label = tick.label
         tick.done_at = None

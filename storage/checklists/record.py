@@ -179,17 +179,8 @@ class ChecklistRecord(Snapshot):
 # --- shared checks ---------------------------------------------------------------------
 
 
-def shown(store: Store, at: datetime | None) -> str:
-    """A time as the checklists' messages give it."""
-    if at is None:
-        return "?"
-    return at.astimezone(store.policy.tz).strftime("%Y-%m-%d %H:%M %Z")
-
-
 def when_done(store: Store, at: datetime | None) -> datetime:
-    """`at`, or now; a time without a zone or in the future is refused."""
-    if at is not None and (at.tzinfo is None or at.utcoffset() is None):
-        raise InvalidInput("a time needs a timezone")
+    """`at`, or now (`ops.when_given` with the checklists' rule for a time in the future)."""
     return when_given(store, at, future_rule="a step is ticked when it is done or after")
 
 

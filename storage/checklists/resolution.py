@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from storage import ops
+from storage import ops, render
 from storage.checklists.followups import create_followups
 from storage.checklists.record import (
     CRITERIA,
@@ -17,7 +17,6 @@ from storage.checklists.record import (
     SIGNOFF_KEY,
     ChecklistRecord,
     Criterion,
-    shown,
     when_done,
 )
 from storage.db import Store
@@ -52,18 +51,20 @@ def criteria_of(store: Store, record: ChecklistRecord) -> list[Criterion]:
     results: list[Criterion] = []
 
     # durable mitigation
+    tz = store.policy.tz
     tick = record.tick(DURABLE_KEY)
     mitigated = record.milestones.get("mitigated")
     event = _durable_event(record) if mitigated is not None else None
     if tick is not None:
-        met, detail = True, f"confirmed by {tick.done_by or 'someone'} at {shown(store, tick.done_at)}"
+        confirmed_at = render.local_minute(tick.done_at, store.policy.tz)
+        met, detail = True, f"confirmed by {tick.done_by or 'someone'} at {confirmed_at}"
     elif mitigated is None:
         met, detail = False, "the mitigated milestone is not set"
     elif event is not None:
-        met, detail = True, f"mitigated at {shown(store, mitigated)}; #{event.seq}: {event.text}"
+        met, detail = True, f"mitigated at {render.local_minute(mitigated, tz)}; #{event.seq}: {event.text}"
     else:
         met, detail = False, (
-            f"mitigated at {shown(store, mitigated)}, but no note, action or decision says the "
+            f"mitigated at {render.local_minute(mitigated, tz)}, but no note, action or decision says the "
             f"mitigation is durable (or tick {DURABLE_KEY})"
         )
     results.append(Criterion("durable_mitigation", labels["durable_mitigation"], met, detail))
@@ -78,13 +79,13 @@ def criteria_of(store: Store, record: ChecklistRecord) -> list[Criterion]:
     elif signed.done_by.casefold() != ic.casefold():
         met, detail = False, f"signed off by {signed.done_by}, but {ic} is IC now and must sign off"
     else:
-        met, detail = True, f"signed off by {signed.done_by} at {shown(store, signed.done_at)}"
+        met, detail = True, f"signed off by {signed.done_by} at {render.local_minute(signed.done_at, store.policy.tz)}"
     results.append(Criterion("ic_signoff", labels["ic_signoff"], met, detail))
 
     # retrospective
     meeting = record.postmortem.meeting_at if record.postmortem is not None else None
     if meeting is not None:
-        met, detail = True, f"retrospective at {shown(store, meeting)}"
+        met, detail = True, f"retrospective at {render.local_minute(meeting, store.policy.tz)}"
     else:
         met, detail = False, "the post-mortem has no meeting time"
     results.append(Criterion("retrospective_scheduled", labels["retrospective_scheduled"], met, detail))
@@ -92,7 +93,7 @@ def criteria_of(store: Store, record: ChecklistRecord) -> list[Criterion]:
     # final update
     final = record.internal("resolved")
     if final is not None:
-        met, detail = True, f"internal resolved update sent at {shown(store, final.sent_at)}"
+        met, detail = True, f"internal resolved update sent at {render.local_minute(final.sent_at, store.policy.tz)}"
     else:
         met, detail = False, "no internal update of kind 'resolved' was recorded"
     results.append(Criterion("final_update_sent", labels["final_update_sent"], met, detail))
@@ -118,7 +119,8 @@ def sign_off(store: Store, ref: str, *, author: str | None = None, at: datetime 
             raise InvalidInput(f"only the Incident Commander ({ic}) can sign off the record, not {author}")
         signed = record.tick(SIGNOFF_KEY)
         if signed is not None and signed.done_by.casefold() == ic.casefold():
-            raise InvalidInput(f"{ic} already signed off the record at {shown(store, signed.done_at)}")
+            signed_at = render.local_minute(signed.done_at, store.policy.tz)
+            raise InvalidInput(f"{ic} already signed off the record at {signed_at}")
         item = record.set_tick(SIGNOFF_KEY, at=w.when, by=ic)
         w.event("checklist", "IC signed off on the record", author=ic, key=True, detail=SIGNOFF_KEY)
         w.session.flush()
@@ -139,8 +141,9 @@ def resolve(
     with store.read() as session:
         record = ChecklistRecord(session, ops.find_incident(session, ref))
         if "resolved" in record.milestones:
+            resolved_at = render.local_minute(record.milestones["resolved"], store.policy.tz)
             raise InvalidInput(
-                f"{record.incident.ref} was already resolved at {shown(store, record.milestones['resolved'])}: "
+                f"{record.incident.ref} was already resolved at {resolved_at}: "
                 "set the resolved milestone to correct the time"
             )
         criteria = criteria_of(store, record)

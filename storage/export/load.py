@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from storage import ops
 from storage.db import Store
@@ -24,17 +24,8 @@ from storage.export.schema import (
     UpdateDoc,
 )
 from storage.metrics import response_metrics, time_in_severity
-from storage.models import (
-    POSTMORTEM_SECTIONS,
-    ActionItem,
-    ChecklistItem,
-    Event,
-    EventRevision,
-    Incident,
-    Postmortem,
-    PostmortemSection,
-    StatusUpdate,
-)
+from storage.models import Incident
+from storage.snapshot import Snapshot
 
 
 def build_document(store: Store, ref: str) -> IncidentDocument:
@@ -45,41 +36,10 @@ def build_document(store: Store, ref: str) -> IncidentDocument:
 
 
 def _document(session: Session, store: Store, incident: Incident) -> IncidentDocument:
-    milestones = ops._milestones(session, incident)
-    history = ops._severity_history(session, incident)
-    events = session.exec(ops._timeline_query(incident.id)).all()  # type: ignore[call-overload]  # an untyped sa.Select
-    revisions: dict[int, list[EventRevision]] = {}
-    for revision in session.exec(
-        select(EventRevision)
-        .join(Event, col(Event.id) == EventRevision.event_id)
-        .where(Event.incident_id == incident.id)
-        .order_by(col(EventRevision.revision))
-    ).all():
-        revisions.setdefault(revision.event_id, []).append(revision)
-    updates = session.exec(
-        select(StatusUpdate)
-        .where(StatusUpdate.incident_id == incident.id)
-        .order_by(col(StatusUpdate.sent_at), col(StatusUpdate.id))
-    ).all()
-    items = session.exec(
-        select(ActionItem).where(ActionItem.incident_id == incident.id).order_by(col(ActionItem.id))
-    ).all()
-    checklist_items = session.exec(
-        select(ChecklistItem)
-        .where(ChecklistItem.incident_id == incident.id)
-        .order_by(col(ChecklistItem.list), col(ChecklistItem.position), col(ChecklistItem.id))
-    ).all()
-    postmortem = session.exec(select(Postmortem).where(Postmortem.incident_id == incident.id)).first()
-    sections: dict[str, str] = {}
-    if postmortem is not None:
-        stored = {
-            s.key: s.body
-            for s in session.exec(
-                select(PostmortemSection).where(PostmortemSection.postmortem_id == postmortem.id)
-            ).all()
-        }
-        order = [key for key, _ in POSTMORTEM_SECTIONS] + sorted(set(stored) - {k for k, _ in POSTMORTEM_SECTIONS})
-        sections = {key: stored[key] for key in order if key in stored}
+    record = Snapshot(session, incident)
+    milestones = record.milestones
+    history = record.severity_history
+    postmortem = record.postmortem
     end = milestones.get("resolved") or store.now()
     spent = time_in_severity(
         [(change.severity, change.at) for change in history], started=milestones.get("started"), end=end
@@ -113,8 +73,8 @@ def _document(session: Session, store: Store, incident: Incident) -> IncidentDoc
             SeverityDoc(severity=c.severity, at=c.at, logged_at=c.logged_at, author=c.author) for c in history
         ],
         roles=[
-            RoleDoc(role=h.role, person=h.person, from_=h.started_at, until=h.ended_at, note=h.note)  # type: ignore[call-arg]  # populate_by_name
-            for h in ops._role_history(session, incident)
+            RoleDoc(role=h.role, person=h.person, from_=h.started_at, until=h.ended_at, note=h.note)
+            for h in record.roles
         ],
         timeline=[
             EventDoc(
@@ -140,10 +100,10 @@ def _document(session: Session, store: Store, incident: Incident) -> IncidentDoc
                         replaced_at=r.replaced_at,
                         replaced_by=r.replaced_by,
                     )
-                    for r in revisions.get(e.id or 0, [])
+                    for r in record.revisions.get(e.id or 0, [])
                 ],
             )
-            for e in events
+            for e in record.events
         ],
         status_updates=[
             UpdateDoc(
@@ -155,7 +115,7 @@ def _document(session: Session, store: Store, incident: Incident) -> IncidentDoc
                 author=u.author,
                 posted=u.posted,
             )
-            for u in updates
+            for u in record.updates
         ],
         action_items=[
             ActionItemDoc(
@@ -169,14 +129,14 @@ def _document(session: Session, store: Store, incident: Incident) -> IncidentDoc
                 category=i.category,
                 created_at=i.created_at,
             )
-            for i in items
+            for i in record.action_items
         ],
         postmortem=PostmortemDoc(
             owner=postmortem.owner if postmortem else "",
             status=postmortem.status if postmortem else "draft",
             meeting_at=postmortem.meeting_at if postmortem else None,
             recording_url=postmortem.recording_url if postmortem else "",
-            sections=sections,
+            sections=record.postmortem_sections,
             impact=impact,
         ),
         checklists=[
@@ -184,7 +144,7 @@ def _document(session: Session, store: Store, incident: Incident) -> IncidentDoc
                 list=c.list, key=c.key, person=c.person, role=c.role, label=c.label,
                 position=c.position, done_at=c.done_at, done_by=c.done_by,
             )
-            for c in checklist_items
+            for c in record.checklist_items
         ],
         metrics=MetricsDoc(**response_metrics(milestones)),
     )

@@ -87,7 +87,7 @@ UTCTime = Annotated[
 StoredInt = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
 """A number kept in an INTEGER column (32 bits on PostgreSQL)."""
 Count = Annotated[StrictInt, Field(ge=0, le=2**31 - 1)]
-"""A count kept in an INTEGER column: never negative (as `ops.update_postmortem` holds)."""
+"""A count kept in an INTEGER column: never negative (as `postmortem.update_postmortem` holds)."""
 
 
 def _due_in_range(value: date | None, info: ValidationInfo) -> date | None:

@@ -13,7 +13,7 @@ The operations live by subject and are all importable from here (`ops.log(...)`)
 - `incident`: listing, declaring, impact, severity, status, milestones, updates, grouping;
 - `roles`: role assignments and handovers;
 - `action_items`: follow-up work;
-- `postmortem_record`: writing the post-mortem.
+- `update_postmortem`: re-exported from `storage.postmortem.record`, where it lives.
 """
 
 from storage.ops.action_items import action_items, add_action_item, update_action_item
@@ -43,7 +43,6 @@ from storage.ops.incident import (
     set_milestone,
     set_status,
 )
-from storage.ops.postmortem_record import POSTMORTEM_NUMBERS, update_postmortem
 from storage.ops.record import (
     AUTHOR_ENV,
     FUTURE_TOLERANCE,
@@ -51,10 +50,6 @@ from storage.ops.record import (
     STORED_INT_MAX,
     RoleHolding,
     Writing,
-    _milestones,
-    _role_history,
-    _severity_history,
-    _timeline_query,
     add_event,
     find_incident,
     get_incident,
@@ -70,6 +65,7 @@ from storage.ops.record import (
     writing,
 )
 from storage.ops.roles import assign_role, person_named, release_role
+from storage.postmortem.record import POSTMORTEM_NUMBERS, update_postmortem
 
 __all__ = [
     "AUTHOR_ENV",
@@ -82,10 +78,6 @@ __all__ = [
     "IncidentRow",
     "RoleHolding",
     "Writing",
-    "_milestones",
-    "_role_history",
-    "_severity_history",
-    "_timeline_query",
     "action_items",
     "add_action_item",
     "add_event",

@@ -17,6 +17,7 @@ from functools import cached_property
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from storage import render
 from storage.db import Store
 from storage.errors import InvalidInput, NeedsConfirmation, NotFound
 from storage.identity import USER_ENV
@@ -28,7 +29,7 @@ from storage.models import (
     SeverityChange,
     StatusUpdate,
 )
-from storage.snapshot import RoleHolding, Snapshot, timeline_query
+from storage.snapshot import RoleHolding, Snapshot
 from storage.timeparse import out_of_range, time_concerns
 
 AUTHOR_ENV = USER_ENV
@@ -204,7 +205,7 @@ def when_given(
     now = store.now()
     if at is None:
         return now
-    if at.tzinfo is None:
+    if at.tzinfo is None or at.utcoffset() is None:
         raise InvalidInput("a time needs a timezone")
     in_range(at, now)
     if not allow_future and at - now > FUTURE_TOLERANCE:
@@ -273,7 +274,7 @@ def incident_start(declared_at: datetime, milestones: Mapping[str, datetime]) ->
 
 def start_of(session: Session, incident: Incident) -> datetime:
     """`incident_start` of an incident read in `session`."""
-    return incident_start(incident.declared_at, _milestones(session, incident))
+    return incident_start(incident.declared_at, Snapshot(session, incident).milestones)
 
 
 def concerns(store: Store, at: datetime, *, now: datetime, start: datetime | None) -> list[str]:
@@ -285,7 +286,7 @@ def concerns(store: Store, at: datetime, *, now: datetime, start: datetime | Non
 
 def needs_confirmation(store: Store, at: datetime, found: list[str]) -> NeedsConfirmation:
     """The refusal of a time that needs a confirmation for the `found` concerns."""
-    shown = at.astimezone(store.policy.tz).strftime("%Y-%m-%d %H:%M %Z")
+    shown = render.local_minute(at, store.policy.tz)
     return NeedsConfirmation(
         f"{shown} is {'; '.join(found)}: confirm it to write it at that time", concerns=found, at=at
     )
@@ -303,41 +304,22 @@ def timeline(store: Store, ref: str) -> list[Event]:
 def milestones(store: Store, ref: str) -> dict[str, datetime]:
     """Milestone name -> time reached, for one incident."""
     with store.read() as session:
-        return _milestones(session, find_incident(session, ref))
+        return Snapshot(session, find_incident(session, ref)).milestones
 
 
 def role_history(store: Store, ref: str) -> list[RoleHolding]:
     """Every role assignment of an incident, current and past, in time order."""
     with store.read() as session:
-        return _role_history(session, find_incident(session, ref))
+        return Snapshot(session, find_incident(session, ref)).roles
 
 
 def severity_history(store: Store, ref: str) -> list[SeverityChange]:
     """The severity history of an incident, oldest first."""
     with store.read() as session:
-        return _severity_history(session, find_incident(session, ref))
+        return Snapshot(session, find_incident(session, ref)).severity_history
 
 
 def status_updates(store: Store, ref: str) -> list[StatusUpdate]:
     """Updates sent for an incident, oldest first."""
     with store.read() as session:
         return Snapshot(session, find_incident(session, ref)).updates
-
-
-def _milestones(session: Session, incident: Incident) -> dict[str, datetime]:
-    """`Snapshot.milestones` (kept for storage.postmortem and storage.export)."""
-    return Snapshot(session, incident).milestones
-
-
-def _role_history(session: Session, incident: Incident) -> list[RoleHolding]:
-    """`Snapshot.roles` (kept for storage.postmortem and storage.export)."""
-    return Snapshot(session, incident).roles
-
-
-def _severity_history(session: Session, incident: Incident) -> list[SeverityChange]:
-    """`Snapshot.severity_history` (kept for storage.postmortem and storage.export)."""
-    return Snapshot(session, incident).severity_history
-
-
-_timeline_query = timeline_query
-"""`snapshot.timeline_query` (kept for storage.postmortem and storage.export)."""

@@ -4,6 +4,8 @@ After a SEV1 or SEV2 the post-mortem owner writes up what happened, holds a meet
 before the policy's deadline and files follow-up tickets. This package does the parts
 the record already knows, one module per job:
 
+- `record` (`update_postmortem`): writing the post-mortem's fields, impact numbers
+  (`POSTMORTEM_NUMBERS`) and sections.
 - `load`: reading the post-mortem and the record it is written from (`read_postmortem`,
   `worst_severity`; `_load` reads the whole record in one session).
 - `prefill` (`prefill`, `apply_prefill`): the Responders, Timeline and Impact
@@ -55,6 +57,7 @@ from storage.postmortem.prefill import (
     prefill,
     todo_candidates,
 )
+from storage.postmortem.record import POSTMORTEM_NUMBERS, update_postmortem
 from storage.postmortem.workflow import (
     EXTERNAL_MESSAGE_KIND,
     STATUS_LABELS,
@@ -67,6 +70,7 @@ __all__ = [
     "EXTERNAL_MESSAGE_KIND",
     "JIRA_PRIORITIES",
     "MEETING_WARNING_WINDOW",
+    "POSTMORTEM_NUMBERS",
     "PREFILLED_SECTIONS",
     "STATUS_LABELS",
     "TODO_CATEGORY",
@@ -89,5 +93,6 @@ __all__ = [
     "record_external_message",
     "set_status",
     "todo_candidates",
+    "update_postmortem",
     "worst_severity",
 ]

@@ -7,7 +7,7 @@ the other readers fetch one thing each. Times are UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
@@ -18,10 +18,11 @@ from storage.models import (
     Event,
     Incident,
     Postmortem,
-    PostmortemSection,
     SeverityChange,
     StatusUpdate,
 )
+from storage.postmortem.record import POSTMORTEM_NUMBERS
+from storage.snapshot import RoleHolding, Snapshot
 
 DETAIL_PREFIX = "postmortem:"
 """Timeline events about the post-mortem itself carry a detail starting with this."""
@@ -33,14 +34,6 @@ def postmortem_row(session: Session, incident: Incident, *, lock: bool = False) 
     if lock:
         query = query.with_for_update()
     return session.exec(query).first()
-
-
-def section_texts(session: Session, postmortem: Postmortem | None) -> dict[str, str]:
-    """The post-mortem's section bodies by key."""
-    if postmortem is None:
-        return {}
-    rows = session.exec(select(PostmortemSection).where(PostmortemSection.postmortem_id == postmortem.id)).all()
-    return {row.key: row.body for row in rows}
 
 
 @dataclass(frozen=True)
@@ -60,29 +53,23 @@ class PostmortemView:
 def read_postmortem(store: Store, ref: str) -> PostmortemView:
     """The post-mortem's fields and section texts, without reading the rest of the record."""
     with store.read() as session:
-        incident = ops.find_incident(session, ref)
-        row = postmortem_row(session, incident)
+        record = Snapshot(session, ops.find_incident(session, ref))
+        row = record.postmortem
         return PostmortemView(
-            title=ops.title_of(store, incident),
+            title=ops.title_of(store, record.incident),
             owner=row.owner if row else "",
             status=row.status if row else "draft",
             meeting_at=row.meeting_at if row else None,
             recording_url=row.recording_url if row else "",
-            numbers={key: getattr(row, key) if row else None for key in ops.POSTMORTEM_NUMBERS},
+            numbers={key: getattr(row, key) if row else None for key in POSTMORTEM_NUMBERS},
             support_requests=row.support_requests if row else "",
-            sections=section_texts(session, row),
+            sections=record.postmortem_sections,
         )
 
 
 def status_page_updates(session: Session, incident: Incident) -> list[StatusUpdate]:
     """The incident's status-page updates, oldest first."""
-    return list(
-        session.exec(
-            select(StatusUpdate)
-            .where(StatusUpdate.incident_id == incident.id, StatusUpdate.channel == "status_page")
-            .order_by(col(StatusUpdate.sent_at), col(StatusUpdate.id))
-        ).all()
-    )
+    return [update for update in Snapshot(session, incident).updates if update.channel == "status_page"]
 
 
 def worst_level(session: Session, incident: Incident) -> int:
@@ -112,7 +99,7 @@ def meeting_due(store: Store, level: int, resolved: datetime | None) -> datetime
     rule = store.policy.severity(level).postmortem_deadline
     if rule is None:
         return None
-    return rule.due(resolved, store.policy.tz).astimezone(timezone.utc)
+    return rule.due(resolved, store.policy.tz).astimezone(UTC)
 
 
 def worst_severity(store: Store, ref: str) -> int:
@@ -130,7 +117,7 @@ class Record:
     reached: dict[str, datetime]
     resolved_at: datetime | None
     history: list[SeverityChange]
-    holdings: list[ops.RoleHolding]
+    holdings: list[RoleHolding]
     events: list[Event]
     postmortem: Postmortem | None
     sections: dict[str, str]
@@ -140,31 +127,19 @@ class Record:
 
 def _load(store: Store, session: Session, ref: str) -> Record:
     """Everything the prefill and the document read of incident `ref`."""
-    incident = ops.find_incident(session, ref)
-    reached = ops._milestones(session, incident)
-    postmortem = postmortem_row(session, incident)
+    record = Snapshot(session, ops.find_incident(session, ref))
     return Record(
-        incident=incident,
-        title=ops.title_of(store, incident),
-        reached=reached,
-        resolved_at=resolved_time(session, incident, reached),
-        history=ops._severity_history(session, incident),
-        holdings=ops._role_history(session, incident),
-        events=list(session.exec(ops._timeline_query(incident.id)).all()),  # type: ignore[call-overload]  # an untyped sa.Select
-        postmortem=postmortem,
-        sections=section_texts(session, postmortem),
-        updates=list(
-            session.exec(
-                select(StatusUpdate)
-                .where(StatusUpdate.incident_id == incident.id)
-                .order_by(col(StatusUpdate.sent_at), col(StatusUpdate.id))
-            ).all()
-        ),
-        items=list(
-            session.exec(
-                select(ActionItem).where(ActionItem.incident_id == incident.id).order_by(col(ActionItem.id))
-            ).all()
-        ),
+        incident=record.incident,
+        title=ops.title_of(store, record.incident),
+        reached=record.milestones,
+        resolved_at=resolved_time(session, record.incident, record.milestones),
+        history=record.severity_history,
+        holdings=record.roles,
+        events=record.events,
+        postmortem=record.postmortem,
+        sections=record.postmortem_sections,
+        updates=record.updates,
+        items=record.action_items,
     )
 
 

@@ -14,10 +14,10 @@ from storage.db import Store
 from storage.errors import InvalidInput
 from storage.postmortem.load import (
     meeting_due,
-    postmortem_row,
     resolved_time,
     worst_level,
 )
+from storage.snapshot import Snapshot
 from storage.text import BIDI_CONTROLS
 
 MEETING_WARNING_WINDOW = timedelta(hours=24)
@@ -29,7 +29,7 @@ def meeting_deadline(store: Store, ref: str) -> datetime | None:
     reached, counted from resolution. None while unresolved or when that severity has none."""
     with store.read() as session:
         incident = ops.find_incident(session, ref)
-        resolved = resolved_time(session, incident, ops._milestones(session, incident))
+        resolved = resolved_time(session, incident, Snapshot(session, incident).milestones)
         return meeting_due(store, worst_level(session, incident), resolved)
 
 
@@ -69,9 +69,9 @@ def meeting_check(store: Store, ref: str) -> str | None:
     once the post-mortem is Reviewed or Closed (the meeting is over).
     """
     with store.read() as session:
-        incident = ops.find_incident(session, ref)
-        postmortem = postmortem_row(session, incident)
-        resolved = resolved_time(session, incident, ops._milestones(session, incident))
+        record = Snapshot(session, ops.find_incident(session, ref))
+        incident, postmortem = record.incident, record.postmortem
+        resolved = resolved_time(session, incident, record.milestones)
         deadline = meeting_due(store, worst_level(session, incident), resolved)
     return meeting_warning(
         store,
@@ -108,7 +108,7 @@ def meeting_ics(store: Store, ref: str, *, duration: timedelta = timedelta(hours
         raise InvalidInput("the meeting must last longer than zero minutes")
     with store.read() as session:
         incident = ops.find_incident(session, ref)
-        postmortem = postmortem_row(session, incident)
+        postmortem = Snapshot(session, incident).postmortem
         title = ops.title_of(store, incident)
     if postmortem is None or postmortem.meeting_at is None:
         raise InvalidInput(f"the post-mortem of {incident.ref} has no meeting time: set one first")

@@ -12,10 +12,10 @@ from storage.db import Store
 from storage.models import Incident
 from storage.postmortem.load import (
     meeting_due,
-    postmortem_row,
     resolved_time,
     worst_level,
 )
+from storage.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
@@ -51,11 +51,12 @@ def needing_postmortem(store: Store) -> list[PostmortemDue]:
             select(Incident).where(Incident.status == "resolved", col(Incident.primary_ref).is_(None))
         ).all()
         for incident in incidents:
-            postmortem = postmortem_row(session, incident)
+            record = Snapshot(session, incident)
+            postmortem = record.postmortem
             if postmortem is not None and postmortem.status == "closed":
                 continue
             worst = worst_level(session, incident)
-            deadline = meeting_due(store, worst, resolved_time(session, incident, ops._milestones(session, incident)))
+            deadline = meeting_due(store, worst, resolved_time(session, incident, record.milestones))
             if deadline is None:
                 continue
             status = postmortem.status if postmortem is not None else "none"

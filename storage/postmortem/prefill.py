@@ -17,10 +17,10 @@ from storage.models import POSTMORTEM_SECTIONS
 from storage.postmortem.load import (
     DETAIL_PREFIX,
     Record,
-    postmortem_row,
     read_record,
-    section_texts,
 )
+from storage.postmortem.record import update_postmortem
+from storage.snapshot import RoleHolding, Snapshot
 
 PREFILLED_SECTIONS: tuple[str, ...] = ("impact", "responders", "timeline")
 """Sections `prefill` drafts from the record, in template order."""
@@ -60,7 +60,7 @@ def _role_name(store: Store, key: str) -> str:
 def _responders_text(store: Store, record: Record) -> str:
     end_of_incident = record.resolved_at
 
-    def span(holding: ops.RoleHolding) -> str:
+    def span(holding: RoleHolding) -> str:
         return render.utc_span(holding.started_at, holding.ended_at or end_of_incident)
 
     lines: list[str] = []
@@ -224,12 +224,11 @@ def apply_prefill(store: Store, ref: str, *, overwrite: bool = False, author: st
     """
     drafts = prefill(store, ref)
     with store.read() as session:
-        incident = ops.find_incident(session, ref)
-        existing = section_texts(session, postmortem_row(session, incident))
+        existing = Snapshot(session, ops.find_incident(session, ref)).postmortem_sections
     chosen = {key: body for key, body in drafts.items() if overwrite or not existing.get(key, "").strip()}
     if not chosen:
         return []
-    ops.update_postmortem(store, ref, sections=chosen)
+    update_postmortem(store, ref, sections=chosen)
     titles = dict(POSTMORTEM_SECTIONS)
     written = [key for key, _ in POSTMORTEM_SECTIONS if key in chosen]
     _log(

@@ -19,9 +19,9 @@ from storage.models import POSTMORTEM_STATUSES, Incident, Postmortem, StatusUpda
 from storage.postmortem.load import (
     DETAIL_PREFIX,
     postmortem_row,
-    section_texts,
     status_page_updates,
 )
+from storage.snapshot import Snapshot
 
 STATUS_LABELS: dict[str, str] = {
     "draft": "Draft",
@@ -98,7 +98,7 @@ def set_status(store: Store, ref: str, status: str, *, author: str | None = None
             raise InvalidInput(f"name the post-mortem owner before moving it to {label}")
         assert postmortem is not None  # a move other than to draft needs an owner, so a row
         if target == "closed":
-            blocker = _closing_blocker(session, incident, section_texts(session, postmortem))
+            blocker = _closing_blocker(session, incident, Snapshot(session, incident).postmortem_sections)
             if blocker is not None:
                 raise InvalidInput(f"the post-mortem of {incident.ref} cannot be Closed: {blocker}")
         postmortem.status = target
@@ -129,7 +129,7 @@ def record_external_message(
     author = author or store.user
     with store.write() as session:
         incident = ops.find_incident(session, ref, lock=True)
-        body = section_texts(session, postmortem_row(session, incident)).get("external_message", "").strip()
+        body = Snapshot(session, incident).postmortem_sections.get("external_message", "").strip()
         if not body:
             raise InvalidInput(f"the post-mortem of {incident.ref} has no External Message to publish: write it first")
         update = StatusUpdate(

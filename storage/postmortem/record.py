@@ -1,7 +1,7 @@
 """Writing an incident's post-mortem (its fields, impact numbers and sections).
 
-Kept apart so that it can move into the post-mortem package with the rest of the
-post-mortem; `storage.ops` re-exports it meanwhile.
+`storage.ops` re-exports `update_postmortem` and `POSTMORTEM_NUMBERS` for the callers
+that still reach them there.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def update_postmortem(
         in_range(meeting_at, now)
     with writing(store, ref) as w:
         session = w.session
-        postmortem = session.exec(select(Postmortem).where(Postmortem.incident_id == w.incident.id)).first()
+        postmortem = w.record.postmortem
         if postmortem is None:
             postmortem = Postmortem(incident_id=w.incident.id, updated_at=now)  # type: ignore[arg-type]
         if owner is not None:
