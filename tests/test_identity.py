@@ -11,6 +11,7 @@ import sys
 import tomllib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -302,6 +303,14 @@ async def _first_start(
     path: Path, clock: FrozenClock, answer: Callable[[Pilot[None], NameDialog], Awaitable[None]]
 ) -> tuple[WarroomApp, Store]:
     app = _app(path, clock)
+    toasts: list[str] = []  # every toast, kept: on a loaded machine one can time out before it is read
+    shown = app.notify
+
+    def notify(message: str, *args: Any, **kwargs: Any) -> None:
+        toasts.append(message)
+        shown(message, *args, **kwargs)
+
+    app.notify = notify  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await until(pilot, lambda: isinstance(app.screen, NameDialog), what="the name dialog")
         await pilot.pause()
@@ -322,7 +331,7 @@ async def _first_start(
         await until(pilot, lambda: ops.timeline(store, app.screen.ref)[-1].text == "first line",  # type: ignore[attr-defined]
                     what="the first line in the record")
         app.header_text = header.render().plain  # type: ignore[attr-defined]
-        app.toasts = [n.message for n in app._notifications]  # type: ignore[attr-defined]
+        app.toasts = toasts  # type: ignore[attr-defined]
     store.close()
     return app, store
 
