@@ -235,7 +235,8 @@ async def test_the_app_keeps_a_line_a_full_disk_refuses_says_why_and_saves_it_la
             assert screen.unsaved_lines == (line,)
             assert [kept.text for kept in Drafts(store.url).load_pending(ref)] == [line]  # on disk meanwhile
             cap.limit = None
-            await until(pilot, lambda: not screen.unsaved_lines, what="the kept line saved once the disk has room")
+            await until(pilot, lambda: not screen.unsaved_lines and not Drafts(store.url).load_pending(ref),
+                        what="the kept line saved once the disk has room, and its draft on disk let go")
             assert screen.unsaved_lines == () and not waiting.display
         assert [row.text for row in live.event_rows(store, ref)[0]].count(line) == 1
         assert Drafts(store.url).load_pending(ref) == []
