@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import textwrap
@@ -20,17 +21,21 @@ from storage.clock import FrozenClock
 from storage.db import Store, resolve_url
 from storage.errors import Busy
 from storage.policy import Policy
+from tests.waiting import until_sync
 
 ROOT = Path(__file__).resolve().parent.parent
 
 WRITER = textwrap.dedent(
     """
-    import sys
+    import os, sys, time
     sys.path.insert(0, {root!r})
     from storage.db import Store
     from storage import ops
     url, ref, name, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    go = sys.argv[5] if len(sys.argv) > 5 else None
     with Store(url) as store:
+        while go and not os.path.exists(go):  # the app is up: all write at once
+            time.sleep(0.001)
         for number in range(count):
             ops.log(store, ref, f"{{name}} line {{number}}", author=name)
     """
@@ -61,12 +66,13 @@ def test_two_writers_lose_and_duplicate_nothing(db_url: str, policy: Policy) -> 
 
 TUI_WRITER = textwrap.dedent(
     """
-    import asyncio, sys
+    import asyncio, pathlib, sys
     sys.path.insert(0, {root!r})
     from storage.db import Store
+    from tests.waiting import until
     from tui.app import WarroomApp
 
-    url, ref, count, total = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    url, ref, count, total, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 
     async def main() -> None:
         app = WarroomApp(Store(url))
@@ -74,13 +80,12 @@ TUI_WRITER = textwrap.dedent(
             screen = app.screen
             scribe = screen.query_one("#scribe")
             timeline = screen.query_one("#timeline")
+            pathlib.Path(go).touch()
             for number in range(count):
                 scribe.value = f"tui line {{number}}"
                 await pilot.press("enter")
-            for _ in range(6000):  # every line written, and every writer's line on screen
-                if not screen.unsaved_lines and len(timeline.entries) >= total:
-                    break
-                await pilot.pause(0.01)
+            await until(pilot, lambda: not screen.unsaved_lines and len(timeline.entries) >= total, seconds=120,
+                        what="every line written, and every writer's line on screen")
             print(" ".join(str(entry.seq) for entry in timeline.entries), flush=True)
 
     asyncio.run(main())
@@ -88,20 +93,24 @@ TUI_WRITER = textwrap.dedent(
 )
 
 
-def test_the_app_and_two_scripts_write_thousands_of_lines_at_once(db_url: str, policy: Policy) -> None:
-    url = resolve_url(db_url)
+def the_app_and_two_scripts_write_at_once(url: str, policy: Policy, go: Path, script_lines: int, tui_lines: int) -> None:
+    """Two scripts write `script_lines` lines each and the app `tui_lines` into one incident,
+    all starting once the app is up; every line is stored once, the app's in the order
+    entered, and the app shows every line once. (`python -m bench.concurrent_writers`
+    runs it at thousands of lines.)"""
     with Store(url, policy=policy) as store:
         ref = ops.declare(store, severity=1, functionality="api", state="down", audience="all").ref
-    script_lines, tui_lines = 1000, 200
     total = 1 + 2 * script_lines + tui_lines
     root = str(ROOT)
     writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER.format(root=root), url, ref, name, str(script_lines)],
+        subprocess.Popen([sys.executable, "-c", WRITER.format(root=root), url, ref, name, str(script_lines), str(go)],
                          stderr=subprocess.PIPE, text=True)
         for name in ("script-a", "script-b")
     ]
-    app = subprocess.Popen([sys.executable, "-c", TUI_WRITER.format(root=root), url, ref, str(tui_lines), str(total)],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    app = subprocess.Popen(
+        [sys.executable, "-c", TUI_WRITER.format(root=root), url, ref, str(tui_lines), str(total), str(go)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
     for writer in writers:
         _, errors = writer.communicate(timeout=300)
         assert writer.returncode == 0, errors
@@ -117,6 +126,13 @@ def test_the_app_and_two_scripts_write_thousands_of_lines_at_once(db_url: str, p
     assert from_the_app == [f"tui line {n}" for n in range(tui_lines)]  # in the order entered
     on_screen = [int(seq) for seq in shown.split()]
     assert sorted(on_screen) == list(range(1, total + 1))  # the app shows every line once
+
+
+def test_the_app_and_two_scripts_write_at_once(db_url: str, policy: Policy, tmp_path: Path) -> None:
+    # 300 lines from each script and 60 from the app, all released when the app is up, keep
+    # the three writers contending for the whole run (the scripts wrote for the first seconds
+    # alone while the app started, before the go file); thousands add only time.
+    the_app_and_two_scripts_write_at_once(resolve_url(db_url), policy, tmp_path / "go", script_lines=300, tui_lines=60)
 
 
 HANDOVER_WRITER = textwrap.dedent(
@@ -164,7 +180,7 @@ def test_handovers_with_no_time_given_are_never_refused_under_concurrent_writers
     with Store(url, policy=policy) as store:
         history = [h for h in ops.role_history(store, ref) if h.role == "scribe"]
     assert len(history) == 2 * count
-    for before, after in zip(history, history[1:]):  # one unbroken chain of handovers
+    for before, after in itertools.pairwise(history):  # one unbroken chain of handovers
         assert before.ended_at == after.started_at
     assert history[-1].ended_at is None
 
@@ -179,6 +195,7 @@ DECLARE_WRITER = textwrap.dedent(
     url, name, count, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     refused = 0
     with Store(url) as store:
+        print("ready", flush=True)
         while not os.path.exists(go):  # every writer starts at once
             time.sleep(0.001)
         for number in range(count):
@@ -196,13 +213,14 @@ DECLARE_WRITER = textwrap.dedent(
 
 def _start_together(code: str, args: list[list[str]], go: Path) -> list[subprocess.Popen[str]]:
     """Child processes running `code`, each with its arguments, released at one moment
-    (each waits for `go` to exist after opening its store)."""
+    (each says "ready" once its store is open, then waits for `go` to exist)."""
     children = [
         subprocess.Popen([sys.executable, "-c", code, *arguments, str(go)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for arguments in args
     ]
-    time.sleep(3)  # each child has opened its store and waits
+    for child in children:
+        assert child.stdout is not None and child.stdout.readline() == "ready\n", child.communicate(timeout=60)
     go.touch()
     return children
 
@@ -241,6 +259,7 @@ ROLE_WRITER = textwrap.dedent(
     from storage.errors import WarroomError
     url, ref, person, go = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     with Store(url) as store:
+        print("ready", flush=True)
         while not os.path.exists(go):
             time.sleep(0.001)
         try:
@@ -299,12 +318,15 @@ def waiting_for_a_lock(store: Store, write: Callable[[], object]) -> Future[obje
     """`write` run on a thread, returned once PostgreSQL says it waits for a lock."""
     running = _THREADS.submit(write)
     with store.engine.connect() as connection:
-        for _ in range(3000):
-            if running.done() or connection.execute(_WAITING_FOR_A_LOCK).scalar():
-                return running  # (done: the write failed at once, and says why)
-            connection.rollback()  # pg_stat_activity stays as first read until the transaction ends
-            time.sleep(0.01)
-    raise AssertionError("the write never waited for a lock")
+
+        def waits() -> bool:
+            try:  # (done: the write failed at once, and says why)
+                return running.done() or bool(connection.execute(_WAITING_FOR_A_LOCK).scalar())
+            finally:
+                connection.rollback()  # pg_stat_activity stays as first read until the transaction ends
+
+        until_sync(waits, seconds=30, what="the write to wait for a lock")
+    return running
 
 
 _WAITING_FOR_A_LOCK = sa.text(

@@ -1,23 +1,25 @@
-"""Faults beyond tests/test_fault_injection.py: a full database met by `Store` and by the
-app (which keeps the line and says why), a read-only file system or user, for `Store` and
-for the app, a missing or unwritable directory, damage that only the event pages carry, a
-config file with errors stopping `Store` before it touches the database, and a newer schema
-on PostgreSQL. Each ends in one line, and what was stored before is all still there.
+"""Faults in warroom's surroundings: a full disk, a read-only database, file system or user, a
+missing or unwritable directory, a corrupt or damaged file, a config file with errors and a
+schema from a newer warroom, each met by `Store`, by the real `warroom` command and by the
+app. Each ends in one clear line, and what was stored before is all still there.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import textwrap
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
@@ -33,12 +35,13 @@ from storage.errors import ConfigError, DatabaseError
 from storage.migrate import HEAD_REVISION
 from storage.models import SQLModel
 from storage.policy import Policy
-from tests.test_fault_injection import digest, filled, intact
 from tests.unprivileged import IS_ROOT, bound_by_file_modes
+from tests.waiting import until
 from tui.app import WarroomApp
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
+WARROOM = str(Path(sys.executable).parent / "warroom")
 
 
 def one_line(message: str, *expected: str) -> None:
@@ -48,15 +51,124 @@ def one_line(message: str, *expected: str) -> None:
     assert all(word in message for word in expected), (expected, message)
 
 
-async def until_ended(app: WarroomApp, pilot: Pilot[None], seconds: float = 5.0) -> None:
-    """Let `app` run until it leaves on its own (or `seconds` pass)."""
-    for _ in range(int(seconds / 0.05)):
-        if not app.is_running:
-            return
-        await pilot.pause(0.05)
+def one_line_from(result: subprocess.CompletedProcess[str], *any_of: str) -> None:
+    """The real command failed with exit status 1 and one `warroom: ` line holding one of `any_of`."""
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("warroom: "), result.stderr
+    assert any(word in lines[0] for word in any_of), lines[0]
 
 
-# --- a full database --------------------------------------------------------------------
+def run_warroom(*args: str, db: Path, bound_by_modes: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the installed `warroom` command (bound by file modes even as root, when asked)."""
+    command = [WARROOM, *args[:1], "--db", str(db), *args[1:]]
+    if bound_by_modes:
+        command = bound_by_file_modes(command)
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+
+async def until_ended(app: WarroomApp, pilot: Pilot[Any]) -> None:
+    """Let `app` run until it leaves on its own; fail after five seconds."""
+    await until(pilot, lambda: not app.is_running, seconds=5, what="the app to end on its own")
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+KEPT = "kept line {number} " + "x" * 200
+
+
+def filled(path: Path, policy: Policy, clock: FrozenClock, lines: int = 30) -> str:
+    """A database holding one incident with `lines` logged lines; its reference."""
+    with Store(path, policy=policy, clock=clock) as store:
+        ref = ops.declare(store, severity=1, functionality="payments", state="down", audience="all").ref
+        for number in range(lines):
+            ops.log(store, ref, KEPT.format(number=number))
+    return ref
+
+
+def intact(path: Path, ref: str, policy: Policy, lines: int = 30) -> list[str]:
+    """Every line written before the fault is there and the file is consistent; the texts."""
+    connection = sqlite3.connect(path)
+    try:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        connection.close()
+    with Store(path, policy=policy) as store:
+        texts = [row.text for row in live.event_rows(store, ref)[0]]
+    assert all(KEPT.format(number=number) in texts for number in range(lines))
+    return texts
+
+
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A directory other users can reach (pytest's own is private to root)."""
+    directory = Path(tempfile.mkdtemp(prefix="warroom-fault-"))
+    directory.chmod(0o755)
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+# --- a full disk or database ---------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(open_dir: Path) -> Iterator[tuple[Path, int | None]]:
+    """A directory on a 1 MB filesystem (a tmpfs, as root), else a plain directory and a
+    file-size limit for the writing process: the two ways to fill a disk here."""
+    mount = open_dir / "disk"
+    mount.mkdir()
+    if IS_ROOT and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=False).returncode == 0:
+        try:
+            yield mount, None
+        finally:
+            subprocess.run(["umount", "--lazy", str(mount)], check=True)
+    else:
+        yield mount, 1_000_000
+
+
+FILLER = textwrap.dedent(
+    """
+    import resource, signal, sys
+    sys.path.insert(0, {root!r})
+    if {limit!r}:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, ({limit!r}, {limit!r}))
+    from storage.db import Store
+    from storage import ops
+    from storage.errors import WarroomError
+    with Store(sys.argv[1]) as store:
+        for number in range(100_000):
+            try:
+                ops.log(store, sys.argv[2], f"filler {{number}} " + "y" * 20_000)
+            except WarroomError as exc:
+                print("ERROR", exc, flush=True)
+                break
+            print("ACK", number, flush=True)
+    """
+)
+
+
+def test_a_full_disk_is_one_clear_line_and_loses_nothing_stored(
+    small_disk: tuple[Path, int | None], policy: Policy, clock: FrozenClock
+) -> None:
+    disk, limit = small_disk
+    path = disk / "w.db"
+    ref = filled(path, policy, clock, lines=10)
+    child = subprocess.run([sys.executable, "-c", FILLER.format(root=str(ROOT), limit=limit), str(path), ref],
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert child.returncode == 0, child.stderr
+    output = child.stdout.strip().splitlines()
+    acknowledged = [int(line.split()[1]) for line in output if line.startswith("ACK")]
+    assert output[-1].startswith("ERROR") and ("full" in output[-1]) and "nothing was saved" in output[-1]
+    result = run_warroom("log", ref, "one more long line " + "z" * 50_000, db=path)
+    one_line_from(result, "full")
+    intact(path, ref, policy, lines=10)
+    with Store(path, policy=policy) as store:
+        rows, _ = live.event_rows(store, ref)
+    fillers = {row.text.split()[1] for row in rows if row.text.startswith("filler")}
+    assert fillers >= {str(number) for number in acknowledged}
 
 
 class PageCap:
@@ -68,7 +180,7 @@ class PageCap:
         event.listen(store.engine, "begin", self._apply)  # after the store's own BEGIN
 
     def _apply(self, connection: sa.Connection) -> None:
-        connection.exec_driver_sql("PRAGMA max_page_count = %d" % (self.limit or 1_073_741_823))
+        connection.exec_driver_sql(f"PRAGMA max_page_count = {self.limit or 1_073_741_823:d}")
 
     def fill(self, store: Store, spare: int = 1) -> None:
         with store.engine.connect() as connection:
@@ -116,27 +228,39 @@ async def test_the_app_keeps_a_line_a_full_disk_refuses_says_why_and_saves_it_la
             screen.query_one("#scribe").value = line  # type: ignore[attr-defined]
             await pilot.press("enter")
             waiting = screen.query_one("#scribe-waiting")
-            for _ in range(100):
-                if waiting.display:
-                    break
-                await pilot.pause(0.05)
+            await until(pilot, lambda: waiting.display, seconds=5, what="the line the full disk refused shown as waiting")
             shown = " ".join(waiting.render_line(y).text.strip() for y in range(waiting.size.height))
             assert "Not saved yet, retrying (the disk holding" in shown and "is full" in shown, shown
             assert "rolled back the deploy" in shown
             assert screen.unsaved_lines == (line,)
             assert [kept.text for kept in Drafts(store.url).load_pending(ref)] == [line]  # on disk meanwhile
             cap.limit = None
-            for _ in range(200):
-                if not screen.unsaved_lines:
-                    break
-                await pilot.pause(0.05)
+            await until(pilot, lambda: not screen.unsaved_lines and not Drafts(store.url).load_pending(ref),
+                        what="the kept line saved once the disk has room, and its draft on disk let go")
             assert screen.unsaved_lines == () and not waiting.display
         assert [row.text for row in live.event_rows(store, ref)[0]].count(line) == 1
         assert Drafts(store.url).load_pending(ref) == []
     intact(path, ref, policy)
 
 
-# --- a read-only database ----------------------------------------------------------------
+# --- a read-only database ------------------------------------------------------------------
+
+
+def test_a_read_only_database_is_one_clear_line_and_stays_as_it_was(
+    open_dir: Path, policy: Policy, clock: FrozenClock
+) -> None:
+    path = open_dir / "w.db"
+    ref = filled(path, policy, clock)
+    before = digest(path)
+    path.chmod(0o444)
+    open_dir.chmod(0o555)
+    try:  # root writes anywhere: its command runs without the capabilities to do so
+        result = run_warroom("log", ref, "cannot be written", db=path, bound_by_modes=True)
+    finally:
+        open_dir.chmod(0o755)
+    one_line_from(result, "read-only", "cannot open", "readonly")
+    assert digest(path) == before
+    intact(path, ref, policy)
 
 
 @dataclass
@@ -154,16 +278,16 @@ class ReadOnlyPlace:
         command = [sys.executable, "-c", textwrap.dedent(script), str(ROOT), *args]
         if self.how == "mode":
             command = bound_by_file_modes(command)
-        child = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        child = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         assert child.returncode == 0 and "Traceback" not in child.stderr, child.stderr
         return json.loads(child.stdout.strip().splitlines()[-1])
 
 
 def _bind_read_only(source: Path, target: Path) -> bool:
     """Mount `source` read-only on `target` (root, where mounting is allowed)."""
-    if not IS_ROOT or subprocess.run(["mount", "--bind", str(source), str(target)], capture_output=True).returncode:
+    if not IS_ROOT or subprocess.run(["mount", "--bind", str(source), str(target)], capture_output=True, check=False).returncode:
         return False
-    if subprocess.run(["mount", "-o", "remount,bind,ro", str(target)], capture_output=True).returncode:
+    if subprocess.run(["mount", "-o", "remount,bind,ro", str(target)], capture_output=True, check=False).returncode:
         subprocess.run(["umount", str(target)], check=True)
         return False
     return True
@@ -236,7 +360,7 @@ def test_a_read_only_database_is_refused_by_store_in_one_line_and_stays_as_it_wa
     path, ref, before = filled_then_read_only(read_only, policy, clock)
     result = read_only.run(STORE_SCRIPT, str(read_only.folder / "w.db"), ref)
     assert "written" not in result
-    kind, message = result["error"]  # type: ignore[misc]
+    kind, message = cast("list[str]", result["error"])
     assert kind == "DatabaseError"
     one_line(message, "read-only", str(read_only.folder / "w.db"))
     assert digest(path) == before
@@ -246,7 +370,7 @@ def test_a_read_only_database_is_refused_by_store_in_one_line_and_stays_as_it_wa
 def test_a_new_database_in_a_read_only_folder_is_one_clear_line(read_only: ReadOnlyPlace) -> None:
     make_read_only(read_only)
     result = read_only.run(STORE_SCRIPT, str(read_only.folder / "new.db"), "inc-none")
-    kind, message = result["error"]  # type: ignore[misc]
+    kind, message = cast("list[str]", result["error"])
     assert kind == "DatabaseError"
     one_line(message, "cannot create the database", str(read_only.folder / "new.db"))
     assert not (read_only.source / "db" / "new.db").exists()
@@ -256,25 +380,21 @@ APP_SCRIPT = """
     import asyncio, json, sys
     sys.path.insert(0, sys.argv[1])
     from storage.db import Store
+    from tests.waiting import until
     from tui.app import WarroomApp
 
     async def main(path, ref, line):
         app = WarroomApp(opener=lambda: Store(path), ref=ref)
         result = {}
         async with app.run_test(size=(140, 40)) as pilot:
-            for _ in range(200):
-                await pilot.pause(0.05)
-                if not app.is_running or getattr(app.screen, "store", None) is not None:
-                    break
+            await until(pilot, lambda: not app.is_running or getattr(app.screen, "store", None) is not None,
+                        what="the store open or the app ended")
             if app.is_running and line:
                 screen = app.screen
                 screen.query_one("#scribe").value = line
                 await pilot.press("enter")
                 waiting = screen.query_one("#scribe-waiting")
-                for _ in range(200):
-                    if waiting.display:
-                        break
-                    await pilot.pause(0.05)
+                await until(pilot, lambda: waiting.display, what="the refused line shown as waiting")
                 result["waiting"] = " ".join(waiting.render_line(y).text.strip() for y in range(waiting.size.height))
                 result["unsaved"] = list(screen.unsaved_lines)
                 app.exit()
@@ -317,7 +437,14 @@ def test_the_app_keeps_a_line_a_read_only_database_refuses_and_says_why(
     intact(path, ref, policy)
 
 
-# --- a missing directory -----------------------------------------------------------------
+# --- a missing directory -------------------------------------------------------------------
+
+
+def test_a_missing_directory_that_cannot_be_made_is_one_clear_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the directory should be")
+    one_line_from(run_warroom("list", db=blocker / "sub" / "w.db"), "cannot create the directory")
+    assert blocker.read_text() == "a file where the directory should be"
 
 
 async def test_the_app_under_a_directory_that_cannot_be_made_ends_with_the_reason(
@@ -333,7 +460,42 @@ async def test_the_app_under_a_directory_that_cannot_be_made_ends_with_the_reaso
     assert blocker.read_text() == "a file where the directory should be"
 
 
-# --- a corrupt database ----------------------------------------------------------------
+# --- a corrupt database --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "page overwritten"])
+def test_a_corrupt_database_is_one_clear_line_and_is_not_made_worse(
+    tmp_path: Path, policy: Policy, clock: FrozenClock, damage: str
+) -> None:
+    path = tmp_path / "w.db"
+    ref = filled(path, policy, clock, lines=400)
+    data = path.read_bytes()
+    page = 4096
+    if damage == "garbage":
+        data = b"\x00garbage" * 4096
+    elif damage == "truncated":
+        data = data[: len(data) // 2 + 100]
+    else:  # every page after the schema overwritten: the event table's pages among them
+        data = data[: 2 * page] + bytes(range(256)) * ((len(data) - 2 * page) // 256) + data[-(len(data) % 256 or 256):][: (len(data) - 2 * page) % 256]
+    path.write_bytes(data)
+    before = digest(path)
+    results = [run_warroom("timeline", ref, db=path), run_warroom("log", ref, "written to a broken file", db=path)]
+    for result in results:
+        one_line_from(result, "not a readable warroom database", "database error", "not a warroom database")
+        assert "Traceback" not in result.stderr
+    assert digest(path) == before
+
+
+async def test_the_app_on_a_corrupt_database_ends_with_the_reason(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+    path = tmp_path / "w.db"
+    garbage = b"not a database" * 500
+    path.write_bytes(garbage)
+    app = WarroomApp(opener=lambda: Store(path, policy=policy, clock=clock))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_ended(app, pilot)
+    assert app.return_code == 1
+    assert app.failure is not None and "not a readable warroom database" in app.failure
+    assert path.read_bytes() == garbage
 
 
 def damaged(path: Path, policy: Policy, clock: FrozenClock, damage: str) -> tuple[str, str]:
@@ -359,10 +521,9 @@ def test_a_damaged_database_is_refused_by_store_in_one_line_and_not_made_worse(
 ) -> None:
     path = tmp_path / "w.db"
     ref, before = damaged(path, policy, clock, damage)
-    with pytest.raises(DatabaseError) as refused:
-        with Store(path, policy=policy, clock=clock) as store:
-            ops.timeline(store, ref)  # (storage.live's fast SQLite reads let the driver's error through)
-            ops.log(store, ref, "written to a broken file")
+    with pytest.raises(DatabaseError) as refused, Store(path, policy=policy, clock=clock) as store:
+        ops.timeline(store, ref)  # (storage.live's fast SQLite reads let the driver's error through)
+        ops.log(store, ref, "written to a broken file")
     one_line(str(refused.value), "is not a readable warroom database")
     assert digest(path) == before
 
@@ -393,7 +554,33 @@ async def test_the_app_on_a_damaged_database_ends_with_the_reason(
     assert digest(path) == before
 
 
-# --- a config file with errors ------------------------------------------------------------
+async def test_a_line_typed_while_a_damaged_database_opens_is_kept_as_the_draft(
+    tmp_path: Path, policy: Policy, clock: FrozenClock
+) -> None:
+    from storage.db import resolve_url
+
+    path = tmp_path / "w.db"
+    ref, before = damaged(path, policy, clock, "event pages overwritten")
+    typed = threading.Event()
+
+    def open_after_typing() -> Store:
+        typed.wait(10)
+        return Store(path, policy=policy, clock=clock)
+
+    app = WarroomApp(opener=open_after_typing, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"typed while it opened")
+        typed.set()
+        await until_ended(app, pilot)
+    assert app.return_code == 1
+    one_line(str(app.failure), "is not a readable warroom database", "the line you typed is kept")
+    assert Drafts(resolve_url(str(path))).load(ref) == "typed while it opened"
+    assert digest(path) == before
+
+
+# --- a config file with errors -------------------------------------------------------------
+
 
 BAD_CONFIGS = [
     ("[severity.SEV1\ncheckin = 1", "invalid TOML"),
@@ -450,7 +637,31 @@ async def test_the_app_with_a_config_error_ends_with_the_reason(
     one_line(str(app.failure), "severity.SEV1.checkin", "'20x' is not a duration")
 
 
-# --- a database from a newer warroom ------------------------------------------------------
+def test_an_unreadable_config_file_is_one_clear_line(open_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = open_dir / "config.toml"
+    config.write_text('timezone = "UTC"\n')
+    config.chmod(0o000)  # root reads it anyway: its command runs without the capabilities to do so
+    command = bound_by_file_modes([WARROOM, "list", "--db", str(open_dir / "w.db")])
+    env = {**os.environ, "WARROOM_CONFIG": str(config)}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env, check=False)
+    one_line_from(result, "cannot read")
+
+
+# --- a database from a newer warroom -------------------------------------------------------
+
+
+def test_a_newer_schema_is_refused_by_the_command_without_a_change(
+    tmp_path: Path, policy: Policy, clock: FrozenClock
+) -> None:
+    path = tmp_path / "w.db"
+    ref = filled(path, policy, clock)
+    engine = create_engine_for(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    before = digest(path)
+    one_line_from(run_warroom("log", ref, "not now", db=path), "newer than this warroom")
+    assert digest(path) == before
 
 
 def snapshot(url: str) -> dict[str, list[tuple[object, ...]]]:
@@ -519,28 +730,3 @@ def test_a_schema_version_table_warroom_never_wrote_is_one_clear_line(
         Store(path, policy=policy, clock=clock)
     one_line(str(refused.value), expected, "nothing was changed")
     assert snapshot(f"sqlite:///{path}") == before
-
-
-async def test_a_line_typed_while_a_damaged_database_opens_is_kept_as_the_draft(
-    tmp_path: Path, policy: Policy, clock: FrozenClock
-) -> None:
-    from storage.db import resolve_url
-
-    path = tmp_path / "w.db"
-    ref, before = damaged(path, policy, clock, "event pages overwritten")
-    typed = threading.Event()
-
-    def open_after_typing() -> Store:
-        typed.wait(10)
-        return Store(path, policy=policy, clock=clock)
-
-    app = WarroomApp(opener=open_after_typing, ref=ref)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        await pilot.press(*"typed while it opened")
-        typed.set()
-        await until_ended(app, pilot)
-    assert app.return_code == 1
-    one_line(str(app.failure), "is not a readable warroom database", "the line you typed is kept")
-    assert Drafts(resolve_url(str(path))).load(ref) == "typed while it opened"
-    assert digest(path) == before

@@ -1,10 +1,12 @@
 """Files: nothing readable by others, nothing clobbered (docs/reliability.md).
 
-An existing database file open to others is made private, with its -wal and -shm, and
-says so once; a file of another user or a symbolic link is never changed. No `-o` file,
-nor the outbox, may be the database or one of its files (by path, relative path, hard or
-symbolic link), be reached through a symbolic link, or belong to another user: each is
-one line, exit status 1, nothing written.
+The database, its -wal and -shm, drafts, outbox files and exports are private (0600, folders
+0700), under any umask and before any text is in them. An existing database file open to
+others is made private, with its -wal and -shm, and says so once; a file of another user or a
+symbolic link is never changed. No `-o` file, nor the outbox, may be the database or one of
+its files (by path, relative path, hard or symbolic link), be reached through a symbolic
+link, or belong to another user: each is one line, exit status 1, nothing written. Where
+imported text may make warroom write is in tests/test_security.py.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -24,7 +27,7 @@ from storage import ops
 from storage.clock import FrozenClock
 from storage.db import Store
 from storage.demo import build_demo
-from storage.drafts import drafts_dir, write_outbox
+from storage.drafts import Drafts, PendingLine, drafts_dir, write_outbox
 from storage.errors import DatabaseError
 from storage.outputs import OutputRefused
 from storage.policy import Policy
@@ -63,6 +66,103 @@ def declare(db: Path | str) -> Result:
 
 def notices(result: Result) -> list[str]:
     return [line for line in result.stderr.splitlines() if "mode 0" in line]
+
+
+# --- private files under any umask --------------------------------------------------------
+
+
+def test_database_drafts_and_exports_are_private(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+    with Store(tmp_path / "w.db", policy=policy, clock=clock) as store:
+        ref = build_demo(store)
+        drafts = Drafts(store.url)
+        drafts.save(ref, "half a line")
+        drafts.save_pending(ref, [PendingLine("entered", NOW)])
+    outbox = write_outbox("update", "text")
+    runner = CliRunner()
+    for fmt in ("json", "md"):
+        out = tmp_path / f"export.{fmt}"
+        assert runner.invoke(main, ["export", "--db", str(tmp_path / "w.db"), ref, "--format", fmt, "-o", str(out)]).exit_code == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    files = [tmp_path / "w.db", outbox, *drafts_dir().iterdir()]
+    assert len(files) >= 4
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE(drafts_dir().stat().st_mode) == 0o700
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """Run with umask 000: every mode below comes from warroom itself, not from the umask."""
+    previous = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+@pytest.fixture
+def modes_at_first_write(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """The permissions each file had when it was opened for writing, before any text was in it."""
+    seen: dict[str, int] = {}
+    real_fdopen = os.fdopen
+
+    def fdopen(fd: int, *args: Any, **kwargs: Any) -> IO[Any]:
+        seen[os.readlink(f"/proc/self/fd/{fd}")] = stat.S_IMODE(os.fstat(fd).st_mode)
+        return real_fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fdopen", fdopen)
+    return seen
+
+
+def test_the_database_its_wal_and_shm_files_and_its_folder_are_private_under_any_umask(
+    tmp_path: Path, policy: Policy, clock: FrozenClock, open_umask: None
+) -> None:
+    path = tmp_path / "data" / "w.db"
+    with Store(path, policy=policy, clock=clock) as store:
+        ref = ops.declare(store, severity=1, functionality="payments", state="down", audience="all").ref
+        ops.log(store, ref, "written through the write-ahead log")
+        files = {p.name: mode(p) for p in path.parent.iterdir()}
+        assert set(files) == {"w.db", "w.db-wal", "w.db-shm"}
+        assert files == dict.fromkeys(files, 0o600)
+        assert mode(path.parent) == 0o700
+        drafts = Drafts(store.url)
+        drafts.save(ref, "half a line")
+        assert {mode(p) for p in drafts_dir().iterdir()} == {0o600} and mode(drafts_dir()) == 0o700
+        assert mode(write_outbox("update", "text")) == 0o600
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "{ref}", "--format", "json", "-o", "{out}"),
+        ("export", "{ref}", "--format", "md", "-o", "{out}"),
+        ("postmortem", "{ref}", "-o", "{out}"),
+        ("postmortem", "{ref}", "--csv", "-o", "{out}"),
+        ("postmortem", "{ref}", "--ics", "-o", "{out}"),
+    ],
+)
+def test_an_export_over_a_file_anyone_could_read_is_private_before_the_text_is_in_it(
+    tmp_path: Path, policy: Policy, clock: FrozenClock, modes_at_first_write: dict[str, int], args: tuple[str, ...]
+) -> None:
+    db = tmp_path / "w.db"
+    with Store(db, policy=policy, clock=clock) as store:
+        ref = build_demo(store)
+        ops.update_postmortem(store, ref, meeting_at=NOW)
+    out = tmp_path / "shared-folder" / "report"
+    out.parent.mkdir()
+    out.write_text("an old report")
+    out.chmod(0o644)
+    result = CliRunner().invoke(main, [args[0], "--db", str(db), *(a.format(ref=ref, out=out) for a in args[1:])])
+    assert result.exit_code == 0, result.stderr
+    assert modes_at_first_write[str(out)] == 0o600
+    assert mode(out) == 0o600 and out.read_text() != "an old report"
+
+
+def test_an_outbox_file_that_was_readable_is_private_before_the_text_is_in_it(modes_at_first_write: dict[str, int]) -> None:
+    first = write_outbox("inc-1-internal_update", "first text")
+    first.chmod(0o644)
+    again = write_outbox("inc-1-internal_update", "the second, private text")
+    assert again == first and modes_at_first_write[str(first)] == 0o600 and mode(first) == 0o600
 
 
 # --- the database file ---------------------------------------------------------------------

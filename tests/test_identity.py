@@ -11,6 +11,7 @@ import sys
 import tomllib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -39,6 +40,7 @@ from storage.identity import (
 )
 from storage.policy import load_policy, user_config_file
 from tests.conftest import TEST_CONFIG
+from tests.waiting import until
 from tui.app import WarroomApp
 from tui.cli import main
 from widgets.incident_header import IncidentHeader
@@ -274,7 +276,7 @@ def test_the_installed_command_takes_as_before_the_subcommand(tmp_path: Path) ->
     env.pop("WARROOM_USER")
 
     def warroom(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "tui.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run([sys.executable, "-m", "tui.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
@@ -285,14 +287,6 @@ def test_the_installed_command_takes_as_before_the_subcommand(tmp_path: Path) ->
 
 
 # --- the app -----------------------------------------------------------------------------
-
-
-async def _until(pilot: Pilot[None], condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("timed out")
 
 
 def _seeded(path: Path, clock: FrozenClock) -> str:
@@ -309,24 +303,35 @@ async def _first_start(
     path: Path, clock: FrozenClock, answer: Callable[[Pilot[None], NameDialog], Awaitable[None]]
 ) -> tuple[WarroomApp, Store]:
     app = _app(path, clock)
+    toasts: list[str] = []  # every toast, kept: on a loaded machine one can time out before it is read
+    shown = app.notify
+
+    def notify(message: str, *args: Any, **kwargs: Any) -> None:
+        toasts.append(message)
+        shown(message, *args, **kwargs)
+
+    app.notify = notify  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await _until(pilot, lambda: isinstance(app.screen, NameDialog))
+        await until(pilot, lambda: isinstance(app.screen, NameDialog), what="the name dialog")
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, NameDialog)
         command = app.screen_stack[-2]
         assert isinstance(command, CommandScreen) and command.ref is None  # nothing shown, nothing written yet
         await answer(pilot, dialog)
-        await _until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.ref is not None)
-        await _until(pilot, lambda: not any(w.group == "identity" and w.is_running for w in app.workers))
+        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.ref is not None,
+                    what="the incident open on the command screen")
+        await until(pilot, lambda: not any(w.group == "identity" and w.is_running for w in app.workers),
+                    what="the name saved")
         store = app.store
         assert store is not None
         header = app.screen.query_one(IncidentHeader)
         app.screen.query_one("#scribe", LiteralInput).value = "first line"
         await pilot.press("enter")
-        await _until(pilot, lambda: ops.timeline(store, app.screen.ref)[-1].text == "first line")  # type: ignore[attr-defined]
+        await until(pilot, lambda: ops.timeline(store, app.screen.ref)[-1].text == "first line",  # type: ignore[attr-defined]
+                    what="the first line in the record")
         app.header_text = header.render().plain  # type: ignore[attr-defined]
-        app.toasts = [n.message for n in app._notifications]  # type: ignore[attr-defined]
+        app.toasts = toasts  # type: ignore[attr-defined]
     store.close()
     return app, store
 
@@ -361,7 +366,8 @@ async def test_the_first_start_asks_saves_and_shows_the_name(
     # The next start does not ask.
     app = _app(path, clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.ref is not None)
+        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.ref is not None,
+                    what="the incident open on the command screen")
         assert not any(isinstance(screen, NameDialog) for screen in app.screen_stack)
         assert app.screen.query_one(IncidentHeader).you == "Dana Okafor"
     assert app.store is not None
@@ -410,7 +416,8 @@ async def test_the_app_does_not_ask_when_a_name_is_set(tmp_path: Path, clock: Fr
     _seeded(path, clock)
     app = _app(path, clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.ref is not None)
+        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.ref is not None,
+                    what="the incident open on the command screen")
         assert not any(isinstance(screen, NameDialog) for screen in app.screen_stack)
         assert app.screen.query_one(IncidentHeader).you == "tester"  # WARROOM_USER
         await pilot.press("f1")
@@ -429,10 +436,10 @@ async def test_the_incident_list_shows_who_you_are(tmp_path: Path, clock: Frozen
 
     app = _app(tmp_path / "empty.db", clock)  # no incident: the list
     async with app.run_test(size=(100, 30)) as pilot:
-        await _until(pilot, lambda: isinstance(app.screen, NameDialog))
+        await until(pilot, lambda: isinstance(app.screen, NameDialog), what="the name dialog")
         await pilot.pause()
         await answer(pilot, app.screen)  # type: ignore[arg-type]
-        await _until(pilot, lambda: isinstance(app.screen, IncidentListScreen))
+        await until(pilot, lambda: isinstance(app.screen, IncidentListScreen), what="the incident list")
         await pilot.pause()
         assert app.screen.sub_title == "you: Dana Okafor"
     assert app.store is not None

@@ -12,7 +12,6 @@ import stat
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,9 +20,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 try:  # tests/ is on sys.path under pytest's default (prepend) import mode
-    from pgserver import NOT_FOUND_MESSAGE, PostgresServer, find_bindir
+    from pgserver import NOT_FOUND_MESSAGE, PostgresServer, find_bindir  # type: ignore[import-not-found,no-redef]
 except ModuleNotFoundError:  # e.g. --import-mode=importlib from the repo root
     from tests.pgserver import NOT_FOUND_MESSAGE, PostgresServer, find_bindir
+from tests.waiting import until_sync
 
 pytestmark = pytest.mark.postgres
 
@@ -155,17 +155,14 @@ def test_no_stray_server_when_owner_process_ends(ending: str) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
         """
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     expected = -signal.SIGKILL if ending == "sigkill" else 0
     assert result.returncode == expected, result.stderr
     pid_text, base = result.stdout.split(maxsplit=1)
     pid, base_dir = int(pid_text), Path(base.strip())
     # the watchdog works asynchronously after a SIGKILL
-    deadline = time.monotonic() + 30
-    while (_alive(pid) or base_dir.exists()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _alive(pid)
-    assert not base_dir.exists()
+    until_sync(lambda: not _alive(pid) and not base_dir.exists(), seconds=30,
+               what="the server process gone and its directory removed")
 
 
 def _alive(pid: int) -> bool:

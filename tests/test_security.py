@@ -1,9 +1,8 @@
-"""Security beyond tests/test_file_safety.py: files private even under umask 000 and when
-a file with looser permissions is already there (-wal and -shm included), a stricter scan
-for SQL built from strings that is itself tested, and imported files whose every text is a
-path: neither the import nor the post-mortem export that names files after the incident
-writes anywhere but the database and the outbox. Outbox names, whatever they are, stay in
-the outbox.
+"""Security: what warroom writes stays where it belongs. Outbox names, whatever they are,
+stay in the outbox; imported files whose every text is a path make neither the import nor
+the post-mortem export that names files after the incident write anywhere but the database
+and the outbox; and a scan for SQL built from strings, itself tested, finds none outside the
+allowed constants. File modes, symbolic links and `-o` outputs are in tests/test_files.py.
 """
 
 from __future__ import annotations
@@ -13,9 +12,7 @@ import copy
 import json
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
 
 import pytest
 from click.testing import CliRunner
@@ -26,7 +23,7 @@ from storage import export, ops
 from storage.clock import FrozenClock
 from storage.db import Store
 from storage.demo import build_demo
-from storage.drafts import Drafts, drafts_dir, write_outbox
+from storage.drafts import drafts_dir, write_outbox
 from storage.policy import Policy
 from tests.conftest import NOW
 from tui.app import WarroomApp
@@ -37,84 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
-
-
-# --- private files ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def open_umask() -> Iterator[None]:
-    """Run with umask 000: every mode below comes from warroom itself, not from the umask."""
-    previous = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(previous)
-
-
-@pytest.fixture
-def modes_at_first_write(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """The permissions each file had when it was opened for writing, before any text was in it."""
-    seen: dict[str, int] = {}
-    real_fdopen = os.fdopen
-
-    def fdopen(fd: int, *args: Any, **kwargs: Any) -> IO[Any]:
-        seen[os.readlink(f"/proc/self/fd/{fd}")] = stat.S_IMODE(os.fstat(fd).st_mode)
-        return real_fdopen(fd, *args, **kwargs)
-
-    monkeypatch.setattr(os, "fdopen", fdopen)
-    return seen
-
-
-def test_the_database_its_wal_and_shm_files_and_its_folder_are_private_under_any_umask(
-    tmp_path: Path, policy: Policy, clock: FrozenClock, open_umask: None
-) -> None:
-    path = tmp_path / "data" / "w.db"
-    with Store(path, policy=policy, clock=clock) as store:
-        ref = ops.declare(store, severity=1, functionality="payments", state="down", audience="all").ref
-        ops.log(store, ref, "written through the write-ahead log")
-        files = {p.name: mode(p) for p in path.parent.iterdir()}
-        assert set(files) == {"w.db", "w.db-wal", "w.db-shm"}
-        assert files == dict.fromkeys(files, 0o600)
-        assert mode(path.parent) == 0o700
-        drafts = Drafts(store.url)
-        drafts.save(ref, "half a line")
-        assert {mode(p) for p in drafts_dir().iterdir()} == {0o600} and mode(drafts_dir()) == 0o700
-        assert mode(write_outbox("update", "text")) == 0o600
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("export", "{ref}", "--format", "json", "-o", "{out}"),
-        ("export", "{ref}", "--format", "md", "-o", "{out}"),
-        ("postmortem", "{ref}", "-o", "{out}"),
-        ("postmortem", "{ref}", "--csv", "-o", "{out}"),
-        ("postmortem", "{ref}", "--ics", "-o", "{out}"),
-    ],
-)
-def test_an_export_over_a_file_anyone_could_read_is_private_before_the_text_is_in_it(
-    tmp_path: Path, policy: Policy, clock: FrozenClock, modes_at_first_write: dict[str, int], args: tuple[str, ...]
-) -> None:
-    db = tmp_path / "w.db"
-    with Store(db, policy=policy, clock=clock) as store:
-        ref = build_demo(store)
-        ops.update_postmortem(store, ref, meeting_at=NOW)
-    out = tmp_path / "shared-folder" / "report"
-    out.parent.mkdir()
-    out.write_text("an old report")
-    out.chmod(0o644)
-    result = CliRunner().invoke(main, [args[0], "--db", str(db), *(a.format(ref=ref, out=out) for a in args[1:])])
-    assert result.exit_code == 0, result.stderr
-    assert modes_at_first_write[str(out)] == 0o600
-    assert mode(out) == 0o600 and out.read_text() != "an old report"
-
-
-def test_an_outbox_file_that_was_readable_is_private_before_the_text_is_in_it(modes_at_first_write: dict[str, int]) -> None:
-    first = write_outbox("inc-1-internal_update", "first text")
-    first.chmod(0o644)
-    again = write_outbox("inc-1-internal_update", "the second, private text")
-    assert again == first and modes_at_first_write[str(first)] == 0o600 and mode(first) == 0o600
 
 
 # --- outbox names -------------------------------------------------------------------------
@@ -311,3 +230,34 @@ async def test_an_import_whose_every_text_is_a_path_writes_only_the_database_and
     drafts = drafts_dir().relative_to(home).as_posix()
     assert changed_home - written <= {name for name in changed_home if name.startswith(drafts + "/")}
     assert {name for name in os.listdir("/tmp") if "owned" in name} <= {n for n in before_tmp if "owned" in n}
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["../../../../tmp/warroom-owned", "/tmp/warroom-owned", "~/owned", "..", "a\x00b", "C:\\owned", "file:///tmp/owned"],
+)
+def test_an_imported_file_writes_nothing_outside_the_database(
+    tmp_path: Path, policy: Policy, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, hostile: str
+) -> None:
+    with Store(tmp_path / "source.db", policy=policy, clock=clock) as store:
+        document = json.loads(export.export_json(store, build_demo(store)))
+    document["incident"]["ref"] = hostile
+    document["incident"]["title"] = hostile
+    for event in document["timeline"]:
+        event["text"] = hostile
+        event["link"] = hostile
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    imported = work / "incident.json"
+    imported.write_text(json.dumps(document))
+    home = Path(os.environ["HOME"])
+    before_home, before_work = _files(home), _files(work)
+    target = work / "target.db"
+    result = CliRunner().invoke(main, ["import", "--db", str(target), str(imported)])
+    assert result.exit_code in (0, 1), result.output
+    after_work = _files(work)
+    changed = {name for name in set(after_work) | set(before_work) if after_work.get(name) != before_work.get(name)}
+    assert changed <= {"target.db", "target.db-wal", "target.db-shm"}
+    assert _files(home) == before_home
+    assert not Path("/tmp/warroom-owned").exists() and not Path("/tmp/owned").exists()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, OptionList
@@ -17,6 +16,7 @@ from storage.clock import FrozenClock
 from storage.db import Store
 from storage.demo import build_demo
 from storage.policy import Policy
+from tests.waiting import until
 from tui.app import WarroomApp
 from widgets.literal_input import LiteralInput
 from widgets.text import printable_in_place
@@ -49,13 +49,6 @@ def assert_safe_and_literal(root: Widget, *expected: str, links: bool = False) -
     shown = "\n".join(strip.text for strip in strips)
     for text in expected:
         assert text in shown, (text, shown)
-
-
-async def settle(pilot: Pilot[None], condition, seconds: float = 3.0) -> None:  # noqa: ANN001
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
 
 
 def test_every_notification_is_shown_without_markup() -> None:
@@ -149,7 +142,7 @@ async def test_tables_show_titles_people_and_action_items_literally(
         ops.add_action_item(store, ref, HOSTILE, owner=HOSTILE)
         app = WarroomApp(store)
         async with app.run_test(size=(200, 50)) as pilot:
-            await settle(pilot, lambda: isinstance(app.screen, IncidentListScreen))
+            await until(pilot, lambda: isinstance(app.screen, IncidentListScreen), what="the incident list")
             assert_safe_and_literal(app.screen.query_one(DataTable), SHOWN)
             app.push_screen(PostmortemsDueScreen(store))
             await pilot.pause()
