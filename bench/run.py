@@ -134,6 +134,7 @@ def keystrokes(presses: int) -> list[Figure]:
     """Time from a key's action to the visible lines rendered, for scrolling and appending."""
     import asyncio
 
+    from screens.command import CommandScreen
     from storage import ops
     from storage.db import Store
     from tui.app import WarroomApp
@@ -172,12 +173,18 @@ def keystrokes(presses: int) -> list[Figure]:
                     timeline.render_line(y)
                 scroll.append(time.perf_counter() - start)
             screen = app.screen
+            assert isinstance(screen, CommandScreen)
             for number in range(max(10, presses // 10)):
                 start = time.perf_counter()
                 ops.log(store, ref, f"appended line {number}")
                 commits.append(time.perf_counter() - start)
                 start = time.perf_counter()
-                screen.refresh_now(timeline_only=True)  # type: ignore[attr-defined]
+                screen.poll_now()  # the watcher reads it now, as after a change made here
+                deadline = start + 10
+                while timeline.entries[-1].text != f"appended line {number}":
+                    if time.perf_counter() > deadline:
+                        raise RuntimeError("keys benchmark: another writer's line never appeared on screen")
+                    await asyncio.sleep(0)
                 for y in range(height):
                     timeline.render_line(y)
                 append.append(time.perf_counter() - start)
@@ -319,7 +326,8 @@ def _refresh_latencies(url: str | Path, ref: str, count: int) -> list[float]:
     import threading
 
     from bench.refresh_writer import LINE
-    from screens.command import POLL_SECONDS, CommandScreen
+    from screens.command import CommandScreen
+    from screens.watcher import POLL_SECONDS
     from storage.db import Store
     from tui.app import WarroomApp
     from widgets.timeline import TimelineView
@@ -390,7 +398,7 @@ def refresh_latency(count: int) -> list[Figure]:
     like the test suite's, when the server binaries are installed)."""
     from contextlib import ExitStack
 
-    from screens.command import POLL_SECONDS
+    from screens.watcher import POLL_SECONDS
 
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / "refresh.db"

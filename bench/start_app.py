@@ -97,13 +97,13 @@ def run_warroom(db: str, expected: int) -> None:
     > 0, `full_timeline_s`, when that many events are in the timeline.
     """
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
-    import screens.command
+    import screens.watcher
     from screens.command import CommandScreen
     from tui.app import WarroomApp
     from widgets.timeline import TimelineView
 
     if __import__("os").environ.get("BENCH_NO_POLL"):
-        screens.command.POLL_SECONDS = 3600.0  # the same screen, without live refresh
+        screens.watcher.POLL_SECONDS = 3600.0  # the same screen, without live refresh
 
     def opener() -> Store:
         from storage.db import Store

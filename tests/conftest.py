@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from storage.clock import FrozenClock
 from storage.db import Store
 from storage.policy import Policy, load_policy
 
-NOW = datetime(2026, 11, 23, 14, 40, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 14, 40, tzinfo=UTC)
 """The frozen 'now' of the suite: a Monday afternoon (15:40 in Berlin)."""
 
 TEST_CONFIG = 'timezone = "Europe/Berlin"\n'

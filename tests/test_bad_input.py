@@ -136,7 +136,7 @@ def parse(line: str) -> ScribeLine:
     text=hostile_text,
 )
 def test_prefixes_then_a_backslash_log_any_text_as_typed(prefixes: list[str], gaps: list[str], text: str) -> None:
-    line = "".join(PREFIXES[name] + gap for name, gap in zip(prefixes, gaps)) + "\\" + text
+    line = "".join(PREFIXES[name] + gap for name, gap in zip(prefixes, gaps, strict=False)) + "\\" + text
     if not text.strip():
         with pytest.raises(ScribeLineError, match="nothing to log"):
             parse(line)
@@ -209,7 +209,8 @@ def test_every_command_keeps_hostile_text_verbatim_and_prints_it_safely(warroom:
         assert event["text"] == edited and [r["text"] for r in event["revisions"]] == [line]
         item = document["action_items"][0]
         assert (item["title"], item["owner"], item["tags"][-1]) == (title, person, tag)
-        assert {(r["role"], r["person"], r["note"]) for r in document["roles"]} >= {("ic", ic, ""), ("sme", person, impact)}
+        roles = {(r["role"], r["person"], r["note"]) for r in document["roles"]}
+        assert roles >= {("ic", ic, ""), ("sme", person, impact)}
 
         printed = warroom("timeline", ref).stdout + warroom("history", ref, seq).stdout
         assert printable(edited) in printed and printable(line) in printed
@@ -270,18 +271,22 @@ def test_the_real_command_line_refuses_latin1_bytes_in_one_line(tmp_path: Path) 
     def run(*args: str | bytes) -> subprocess.CompletedProcess[str]:
         return subprocess.run([WARROOM, *args], capture_output=True, text=True, env=env, timeout=60, check=False)
 
-    refused = run("declare", "--db", db, "--sev", "1", "--functionality", b"caf\xe9", "--state", "down", "--audience", "all")
+    refused = run(
+        "declare", "--db", db, "--sev", "1", "--functionality", b"caf\xe9", "--state", "down", "--audience", "all"
+    )
     assert refused.returncode == 1, refused.stderr
     one_line(refused.stderr)
     assert "--functionality" in refused.stderr and "not UTF-8" in refused.stderr
-    declared = run("declare", "--db", db, "--sev", "1", "--functionality", "café", "--state", "down", "--audience", "all")
+    declared = run(
+        "declare", "--db", db, "--sev", "1", "--functionality", "café", "--state", "down", "--audience", "all"
+    )
     ref = declared.stdout.split()[0]
     logged = run("log", "--db", db, ref, b"\xff\xfe pasted garbage")
     assert logged.returncode == 1 and "not UTF-8" in logged.stderr
     one_line(logged.stderr)
-    assert [event["text"] for event in json.loads(run("export", "--db", db, ref, "--format", "json").stdout)["timeline"]] == [
-        "Declared SEV1: café is down for all"
-    ]
+    assert [
+        event["text"] for event in json.loads(run("export", "--db", db, ref, "--format", "json").stdout)["timeline"]
+    ] == ["Declared SEV1: café is down for all"]
 
 
 def test_a_one_megabyte_hostile_paste_is_stored_whole_and_printed_safely(warroom: CliInvoke) -> None:
@@ -302,25 +307,29 @@ def one_line_refusal(output: str) -> None:
     assert "Traceback" not in output
 
 
+class CliOnOneIncident:
+    """`warroom COMMAND --db DB ARGS...` in-process, on a database holding one declared incident."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self.runner = CliRunner()
+        declared = self("declare", "--sev", "2", "--functionality", "search", "--state", "slow", "--audience", "all")
+        assert declared.exit_code == 0, declared.output
+        self.ref: str = declared.stdout.strip().splitlines()[-1].split()[0]
+
+    def __call__(self, *args: str) -> Result:
+        return self.runner.invoke(main, [args[0], "--db", str(self.db), *args[1:]], catch_exceptions=False)
+
+
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliOnOneIncident:
     monkeypatch.setenv("WARROOM_FROZEN_TIME", FROZEN)
-    db = tmp_path / "cli.db"
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(main, [args[0], "--db", str(db), *args[1:]], catch_exceptions=False)
-
-    declared = invoke("declare", "--sev", "2", "--functionality", "search", "--state", "slow", "--audience", "all")
-    assert declared.exit_code == 0, declared.output
-    invoke.ref = declared.stdout.strip().splitlines()[-1].split()[0]  # type: ignore[attr-defined]
-    invoke.db = db  # type: ignore[attr-defined]
-    return invoke
+    return CliOnOneIncident(tmp_path / "cli.db")
 
 
 @SETTINGS
 @given(text=short_hostile_text)
-def test_cli_log_stores_any_text_verbatim_or_refuses_in_one_line(cli, text: str) -> None:
+def test_cli_log_stores_any_text_verbatim_or_refuses_in_one_line(cli: CliOnOneIncident, text: str) -> None:
     result = cli("log", cli.ref, "\\" + text)  # a backslash logs the rest as typed
     if result.exit_code == 0:
         with Store(cli.db) as store:
@@ -336,7 +345,7 @@ def test_cli_log_stores_any_text_verbatim_or_refuses_in_one_line(cli, text: str)
     command=st.sampled_from(["declare", "role", "action", "link", "sev", "milestone", "status", "edit", "strike"]),
     values=st.lists(short_hostile_text, min_size=0, max_size=4),
 )
-def test_any_cli_arguments_end_in_a_result_or_one_line(cli, command: str, values: list[str]) -> None:
+def test_any_cli_arguments_end_in_a_result_or_one_line(cli: CliOnOneIncident, command: str, values: list[str]) -> None:
     args = {
         "declare": ["--sev", *values[:1], "--functionality", *values[1:2], "--state", "x", "--audience", "y"],
         "role": [cli.ref, *values[:2]],
@@ -356,7 +365,7 @@ def test_any_cli_arguments_end_in_a_result_or_one_line(cli, command: str, values
         assert "Traceback" not in result.output
 
 
-def test_a_one_megabyte_paste_is_logged_whole(cli) -> None:
+def test_a_one_megabyte_paste_is_logged_whole(cli: CliOnOneIncident) -> None:
     paste = ("grafana says 500s " * 60_000)[:1_000_000]
     result = cli("log", cli.ref, paste)
     assert result.exit_code == 0, result.stderr
@@ -397,17 +406,21 @@ def test_a_duration_too_long_to_count_on_from_today_is_refused(tmp_path: Path, b
 
 def test_the_longest_durations_allowed_still_count_on_from_today(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('[severity.SEV1]\ncheckin = "3650d"\ninternal_update = "3650d"\n[process]\ndeclare_within = "3650d"')
+    config.write_text(
+        '[severity.SEV1]\ncheckin = "3650d"\ninternal_update = "3650d"\n[process]\ndeclare_within = "3650d"'
+    )
     policy = load_policy(config)
     due = due_times(policy, severity=1, status="investigating", declared_at=NOW, milestones={}, updates=[])
     assert due["checkin"] == NOW + timedelta(days=3650)
 
 
-@pytest.mark.parametrize("reference", [" inc-{yy}{mm}{dd}", "inc-{yy}{mm}{dd}-{sev} ", "inc\t{sev}", "inc\u001b[2J{sev}"])
+@pytest.mark.parametrize(
+    "reference", [" inc-{yy}{mm}{dd}", "inc-{yy}{mm}{dd}-{sev} ", "inc\t{sev}", "inc\u001b[2J{sev}"]
+)
 def test_a_reference_that_could_not_be_typed_back_is_refused(tmp_path: Path, reference: str) -> None:
     config = tmp_path / "config.toml"
     config.write_text(f"[naming]\nreference = {json.dumps(reference)}\n")
-    with pytest.raises(ConfigError, match="naming.reference") as refused:
+    with pytest.raises(ConfigError, match=r"naming.reference") as refused:
         load_policy(config)
     one_line(str(refused.value))
 
@@ -427,7 +440,11 @@ def toml_value(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(item) for item in value) + "]"
     assert isinstance(value, dict)
-    return "{" + ", ".join(f"{json.dumps(key, ensure_ascii=False)} = {toml_value(item)}" for key, item in value.items()) + "}"
+    return (
+        "{"
+        + ", ".join(f"{json.dumps(key, ensure_ascii=False)} = {toml_value(item)}" for key, item in value.items())
+        + "}"
+    )
 
 
 def toml_document(data: dict[str, object]) -> str:
@@ -445,11 +462,38 @@ def leaf_paths(value: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, .
 
 DEFAULT_CONFIG = tomllib.loads(default_config_text())
 config_values = st.one_of(
-    st.sampled_from([
-        "15m", "-5m", "0s", "0m", "3650d", "3651d", "99999999d", "999999999h", "never", "none", "20x", "", " ",
-        "5 business days", "0 days", "3651 days", "Mars/Olympus", "UTC", "../../etc/passwd", "{ref}", "{nope}", "{", "}",
-        "inc-{yy}", " inc-{yy} ", "SEV1", "[bold]x[/]", "\x1b[2J",
-    ]),
+    st.sampled_from(
+        [
+            "15m",
+            "-5m",
+            "0s",
+            "0m",
+            "3650d",
+            "3651d",
+            "99999999d",
+            "999999999h",
+            "never",
+            "none",
+            "20x",
+            "",
+            " ",
+            "5 business days",
+            "0 days",
+            "3651 days",
+            "Mars/Olympus",
+            "UTC",
+            "../../etc/passwd",
+            "{ref}",
+            "{nope}",
+            "{",
+            "}",
+            "inc-{yy}",
+            " inc-{yy} ",
+            "SEV1",
+            "[bold]x[/]",
+            "\x1b[2J",
+        ]
+    ),
     st.integers(min_value=-(2**63), max_value=2**63 - 1),
     st.floats(),
     st.booleans(),
@@ -462,7 +506,9 @@ config_values = st.one_of(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_a_mutated_shipped_config_loads_into_a_usable_policy_or_one_clear_error(tmp_path: Path, data: st.DataObject) -> None:
+def test_a_mutated_shipped_config_loads_into_a_usable_policy_or_one_clear_error(
+    tmp_path: Path, data: st.DataObject
+) -> None:
     document = copy.deepcopy(DEFAULT_CONFIG)
     for _ in range(data.draw(st.integers(1, 3), label="mutations")):
         path = data.draw(st.sampled_from(leaf_paths(document)), label="path")
@@ -473,7 +519,9 @@ def test_a_mutated_shipped_config_loads_into_a_usable_policy_or_one_clear_error(
         if action == "delete":
             del parent[path[-1]]
         elif action == "add":
-            parent[data.draw(st.sampled_from(["SEV4", "sev1", "SEV-1", "SEVX", "extra", "ic2", ""]))] = data.draw(config_values)
+            parent[data.draw(st.sampled_from(["SEV4", "sev1", "SEV-1", "SEVX", "extra", "ic2", ""]))] = data.draw(
+                config_values
+            )
         else:
             parent[path[-1]] = data.draw(config_values, label="value")
     config = tmp_path / "config.toml"
@@ -485,7 +533,9 @@ def test_a_mutated_shipped_config_loads_into_a_usable_policy_or_one_clear_error(
         assert str(refused).startswith(str(config))
         return
     for level, severity in policy.severities.items():  # whatever loads can be used from today
-        due_times(policy, severity=level, status="investigating", declared_at=NOW, milestones={}, updates=[("internal", NOW)])
+        due_times(
+            policy, severity=level, status="investigating", declared_at=NOW, milestones={}, updates=[("internal", NOW)]
+        )
         assert policy.reference(NOW, level) == policy.reference(NOW, level).strip()
         if severity.postmortem_deadline is not None:
             severity.postmortem_deadline.due(NOW, policy.tz)
@@ -494,10 +544,18 @@ def test_a_mutated_shipped_config_loads_into_a_usable_policy_or_one_clear_error(
         assert policy.role(key).key == key
 
 
-config_keys = st.sampled_from([
-    "timezone", "[severity.SEV1]\ncheckin", "[severity.SEV9]\nname", "[roles.ic]\nname", "[severity.SEV2]\ninternal",
-    "[templates]\nx", "[roles.new]\nmany", "[postmortem]\ndeadline",
-])
+config_keys = st.sampled_from(
+    [
+        "timezone",
+        "[severity.SEV1]\ncheckin",
+        "[severity.SEV9]\nname",
+        "[roles.ic]\nname",
+        "[severity.SEV2]\ninternal",
+        "[templates]\nx",
+        "[roles.new]\nmany",
+        "[postmortem]\ndeadline",
+    ]
+)
 config_values = st.one_of(
     st.sampled_from(['"15m"', '"-5m"', '"0m"', '"20x"', "15", "-1", "true", "[]", "{}", '"Mars/Olympus"', '"UTC"']),
     st.text(max_size=30).map(json.dumps),
@@ -598,7 +656,11 @@ def set_at(document: dict[str, object], path: tuple[object, ...], value: object)
         (("checklists", 0, "position"), 2**64, "checklists.0.position"),
         (("postmortem", "impact", "accounts_affected"), 2**63, "accounts_affected"),
         (("postmortem", "impact", "users_affected"), -(2**31) - 1, "users_affected"),
-        (("timeline", 0, "revisions"), [{"revision": 2**64, "at": FROZEN, "kind": "note", "text": "x", "replaced_at": FROZEN}], "revision"),
+        (
+            ("timeline", 0, "revisions"),
+            [{"revision": 2**64, "at": FROZEN, "kind": "note", "text": "x", "replaced_at": FROZEN}],
+            "revision",
+        ),
         (("incident", "declared_at"), "9999-12-31T23:59:59-01:00", "out of range"),
         (("timeline", 0, "at"), "0001-01-01T00:00:00+01:00", "out of range"),
         (("incident", "declared_at"), "9999-12-31T23:59:59Z", "out of range"),
@@ -610,7 +672,11 @@ def set_at(document: dict[str, object], path: tuple[object, ...], value: object)
         (("incident", "status"), "x" * 100_000, "incident.status"),
         (("incident", "a\nb\x1b[2J"), 1, "incident."),
         (("checklists", 1), {"list": "process", "key": "declare", "label": "again"}, "checklist"),
-        (("timeline", 0, "revisions"), [{"revision": 1, "at": FROZEN, "kind": "note", "text": "x", "replaced_at": FROZEN}] * 2, "revisions"),
+        (
+            ("timeline", 0, "revisions"),
+            [{"revision": 1, "at": FROZEN, "kind": "note", "text": "x", "replaced_at": FROZEN}] * 2,
+            "revisions",
+        ),
         (("roles", 0, "person"), "   ", "name"),
     ],
 )
@@ -639,10 +705,28 @@ def test_json_nested_too_deeply_is_one_clear_error(text: str) -> None:
 
 INT_EDGES = [2**31 - 1, 2**31, -(2**31), -(2**31) - 1, 2**63, 2**64, -1, 0, 1]
 import_values = st.one_of(
-    st.none(), st.booleans(), st.floats(allow_nan=False), st.sampled_from(INT_EDGES),
-    st.sampled_from(["8999-12-31T23:59:59Z", "9000-01-01T00:00:00Z", "9999-12-31T23:59:59-01:00", "1969-12-31T23:59:59Z",
-                     "2026-11-23T15:40:00+01:00", "2026-13-01T00:00:00Z", "2026-11-23", "P1", "resolved", "ic", "../../x"]),
-    hostile_text, st.just("x" * 200_000), st.lists(st.integers(-5, 5), max_size=3),
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=False),
+    st.sampled_from(INT_EDGES),
+    st.sampled_from(
+        [
+            "8999-12-31T23:59:59Z",
+            "9000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59-01:00",
+            "1969-12-31T23:59:59Z",
+            "2026-11-23T15:40:00+01:00",
+            "2026-13-01T00:00:00Z",
+            "2026-11-23",
+            "P1",
+            "resolved",
+            "ic",
+            "../../x",
+        ]
+    ),
+    hostile_text,
+    st.just("x" * 200_000),
+    st.lists(st.integers(-5, 5), max_size=3),
     st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
 )
 
@@ -704,13 +788,21 @@ def test_a_mutated_export_imports_whole_and_usable_or_leaves_the_database_as_it_
         checklists.process_checklist(store_in_use, incident.ref)
         checklists.resolution_criteria(store_in_use, incident.ref)
         view = live.incident_view(store_in_use, incident.ref)
-        due_times(store_in_use.policy, severity=view.severity, status=view.status, declared_at=view.declared_at,
-                  milestones=view.milestones, updates=view.updates)
+        due_times(
+            store_in_use.policy,
+            severity=view.severity,
+            status=view.status,
+            declared_at=view.declared_at,
+            milestones=view.milestones,
+            updates=view.updates,
+        )
 
     check()
 
 
-def test_a_huge_hostile_text_imports_and_exports_verbatim(store_in_use: Store, demo_document: dict[str, object]) -> None:
+def test_a_huge_hostile_text_imports_and_exports_verbatim(
+    store_in_use: Store, demo_document: dict[str, object]
+) -> None:
     document = copy.deepcopy(demo_document)
     pasted = "".join(PIECES)
     huge = (pasted * (1_000_000 // len(pasted) + 1))[:1_000_000]
@@ -733,8 +825,14 @@ def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 
 json_values = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.floats(allow_nan=False),
-    short_hostile_text, st.just("x" * 100_000), st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False),
+    short_hostile_text,
+    st.just("x" * 100_000),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
 )
 
 
@@ -782,8 +880,14 @@ def random_hostile_text(rng: random.Random) -> str:
         if rng.random() < 0.5:
             parts.append(rng.choice(PIECES))
         else:
-            code = rng.choice([rng.randrange(0, 0x250), rng.randrange(0x2000, 0x2100), rng.randrange(0x80, 0xA0),
-                               rng.randrange(0xE000, 0x110000)])
+            code = rng.choice(
+                [
+                    rng.randrange(0, 0x250),
+                    rng.randrange(0x2000, 0x2100),
+                    rng.randrange(0x80, 0xA0),
+                    rng.randrange(0xE000, 0x110000),
+                ]
+            )
             parts.append(chr(code if code != 0 else 0x1B))
     return "".join(parts).strip() or "[bold]x[/]"
 
@@ -818,8 +922,14 @@ async def test_random_hostile_text_is_shown_literally_by_the_timeline_header_and
 
     rng = random.Random(20261123)
     with Store(tmp_path / "w.db", policy=policy, clock=clock) as store:
-        ref = ops.declare(store, severity=1, functionality="[@click=app.quit]api[/]", state=random_hostile_text(rng),
-                          audience="\x1b]52;c;ZXZpbA==\x07all", ic="[@click=app.quit]Dana[/]").ref
+        ref = ops.declare(
+            store,
+            severity=1,
+            functionality="[@click=app.quit]api[/]",
+            state=random_hostile_text(rng),
+            audience="\x1b]52;c;ZXZpbA==\x07all",
+            ic="[@click=app.quit]Dana[/]",
+        ).ref
         ops.assign_role(store, ref, "sme", "[@click=app.quit]Sam[/]", note=random_hostile_text(rng))
         texts = [random_hostile_text(rng) for _ in range(40)] + ["[@click=app.quit]quit[/] [bold red]x[/]"]
         for text in texts:
@@ -877,7 +987,9 @@ async def test_the_event_dialog_shows_hostile_text_and_its_history_literally(
             assert "[@click=app.quit]first[/] ␛[2J�31m" in text and "[red]Eve[/]␛]0;x␇" in text
 
 
-async def test_a_refused_hostile_line_is_explained_literally(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+async def test_a_refused_hostile_line_is_explained_literally(
+    tmp_path: Path, policy: Policy, clock: FrozenClock
+) -> None:
     from widgets.scribe_input import ScribeInput
 
     with Store(tmp_path / "w.db", policy=policy, clock=clock) as store:
@@ -928,5 +1040,5 @@ def test_a_user_name_that_is_not_utf8_is_refused_as_with_the_as_option(
     """A name the terminal could not decode is refused, as `--as` refuses it, rather than
     stored on every event as `J\ufffdrg`."""
     monkeypatch.setenv(ops.AUTHOR_ENV, os.fsdecode(b"J\xf6rg"))  # Latin-1, as a misconfigured shell passes it
-    with pytest.raises(InvalidInput, match="WARROOM_USER: .* holds bytes that are not UTF-8 text"):
+    with pytest.raises(InvalidInput, match=r"WARROOM_USER: .* holds bytes that are not UTF-8 text"):
         Store(store.url, policy=store.policy, clock=store.clock)  # who you are is read on opening

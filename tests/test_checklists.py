@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from storage import checklists, ops
-from storage.checklists import Step
+from storage.checklists import Criterion, Step
 from storage.clock import FrozenClock
 from storage.db import Store
 from storage.errors import InvalidInput
@@ -16,7 +16,12 @@ from tests.conftest import NOW
 
 
 def declare(store: Store, **overrides: object) -> str:
-    fields: dict[str, object] = dict(severity=1, functionality="login", state="failing", audience="EU customers")
+    fields: dict[str, object] = {
+        "severity": 1,
+        "functionality": "login",
+        "state": "failing",
+        "audience": "EU customers",
+    }
     fields.update(overrides)
     return ops.declare(store, **fields).ref  # type: ignore[arg-type]
 
@@ -90,7 +95,11 @@ def test_steps_complete_themselves_from_the_record(store: Store, clock: FrozenCl
     assert (mitigate.done_at, mitigate.done_by) == (NOW + timedelta(minutes=40), "Ola")
     ops.set_milestone(store, ref, "resolved")
     assert {k for k, s in steps(store, ref).items() if s.done} == {
-        "decide", "declare", "communicate", "mitigate", "resolve"
+        "decide",
+        "declare",
+        "communicate",
+        "mitigate",
+        "resolve",
     }
     assert not steps(store, ref)["triage"].done  # only a tick completes triage
 
@@ -110,10 +119,13 @@ def test_ticks_persist_and_land_in_the_timeline(db_url: str, policy: Policy, clo
         assert (step.done_at, step.done_by, step.auto) == (NOW + timedelta(minutes=5), "Dana", False)
         last = ops.timeline(store, ref)[-1]
         assert (last.kind, last.author, last.detail, last.occurred_at) == (
-            "checklist", "Dana", "triage", NOW + timedelta(minutes=5)
+            "checklist",
+            "Dana",
+            "triage",
+            NOW + timedelta(minutes=5),
         )
         assert last.text == "Checklist: Engage responders and page the owning team"
-        with pytest.raises(InvalidInput, match="triage is already ticked .*by Dana"):
+        with pytest.raises(InvalidInput, match=r"triage is already ticked .*by Dana"):
             checklists.tick_step(store, ref, "triage")
         before = len(ops.timeline(store, ref))
 
@@ -124,7 +136,9 @@ def test_ticks_persist_and_land_in_the_timeline(db_url: str, policy: Policy, clo
         checklists.untick_step(reopened, ref, "Triage", author="Lee")
         last = ops.timeline(reopened, ref)[-1]
         assert (last.kind, last.author, last.text) == (
-            "checklist", "Lee", "Checklist: unticked Engage responders and page the owning team"
+            "checklist",
+            "Lee",
+            "Checklist: unticked Engage responders and page the owning team",
         )
         with pytest.raises(InvalidInput, match="triage is not ticked"):
             checklists.untick_step(reopened, ref, "triage")
@@ -147,7 +161,7 @@ def test_a_tick_on_declare_counts_until_the_record_shows_it(store: Store, clock:
 
 def test_bad_ticks_are_refused_with_a_reason(store: Store) -> None:
     ref = declare(store, ic="Dana")
-    with pytest.raises(InvalidInput, match="unknown checklist step 'page'.*decide, declare, triage, communicate"):
+    with pytest.raises(InvalidInput, match=r"unknown checklist step 'page'.*decide, declare, triage, communicate"):
         checklists.tick_step(store, ref, "page")
     with pytest.raises(InvalidInput, match="mitigated milestone"):
         checklists.tick_step(store, ref, "mitigate")
@@ -187,7 +201,10 @@ def test_forced_resolution_is_recorded_with_what_was_missing(store: Store, clock
     clock.advance(minutes=30)
     criteria = checklists.resolve(store, ref, force=True, author="Dana")
     assert [(c.key, c.met) for c in criteria] == [
-        ("durable_mitigation", False), ("ic_signoff", False), ("retrospective_scheduled", True), ("final_update_sent", False)
+        ("durable_mitigation", False),
+        ("ic_signoff", False),
+        ("retrospective_scheduled", True),
+        ("final_update_sent", False),
     ]
     assert ops.milestones(store, ref)["resolved"] == NOW + timedelta(minutes=30)
     assert ops.get_incident(store, ref).status == "resolved"
@@ -247,6 +264,7 @@ def test_criteria_are_met_one_by_one_then_resolution_goes_through(store: Store, 
 def test_a_ticked_durable_mitigation_meets_the_criterion(store: Store) -> None:
     ref = declare(store)
     result = checklists.tick_step(store, ref, "durable-mitigation", author="Ola")
+    assert isinstance(result, Criterion)
     assert (result.key, result.met) == ("durable_mitigation", True)
     assert "durable_mitigation" not in unmet(store, ref)
     checklists.untick_step(store, ref, "durable_mitigation")
@@ -272,9 +290,7 @@ def test_after_a_handover_the_new_ic_must_sign_off(store: Store, clock: FrozenCl
 # --- follow-ups ------------------------------------------------------------------------
 
 
-def test_follow_ups_go_to_everyone_who_held_a_role(
-    db_url: str, policy: Policy, clock: FrozenClock
-) -> None:
+def test_follow_ups_go_to_everyone_who_held_a_role(db_url: str, policy: Policy, clock: FrozenClock) -> None:
     with Store(db_url, policy=policy, clock=clock) as store:
         ref = declare(store, ic="Dana")
         ops.assign_role(store, ref, "scribe", "Lee")
@@ -304,7 +320,7 @@ def test_follow_ups_go_to_everyone_who_held_a_role(
         assert (ticked.done_at, ticked.done_by) == (clock.now(), "Lee")
         with pytest.raises(InvalidInput, match="already ticked"):
             checklists.tick_followup(store, ref, "Lee", "scribe.2")
-        with pytest.raises(InvalidInput, match="use one of scribe.1, scribe.2"):
+        with pytest.raises(InvalidInput, match=r"use one of scribe.1, scribe.2"):
             checklists.tick_followup(store, ref, "Lee", "ic.1")
         with pytest.raises(InvalidInput, match="people with follow-ups are Dana, Sam, Lee, Ola, Kim, Pat"):
             checklists.tick_followup(store, ref, "Max", "deputy.1")

@@ -8,7 +8,7 @@ After a deliberate change to a template, regenerate them with
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ from tui.cli import main
 GOLDEN = Path(__file__).parent / "golden" / "comms"
 UPDATE_GOLDEN = bool(os.environ.get("WARROOM_UPDATE_GOLDEN"))
 FROZEN = "2026-11-23T14:40:00Z"
-NOW = datetime(2026, 11, 23, 14, 40, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 14, 40, tzinfo=UTC)
 KINDS = list(comms.MESSAGE_KINDS)
 
 
@@ -57,12 +57,14 @@ def bring_to_stage(store: Store, ref: str, kind: str) -> None:
     """Move the incident to where a message of `kind` is typically sent."""
     update_kind = comms.MESSAGE_KINDS[kind].update_kind
     if update_kind in ("update", "resolved"):
-        ops.record_status_update(store, ref, channel="internal", kind="initial", at=minutes_ago(15), author="Dana Okafor")
+        ops.record_status_update(
+            store, ref, channel="internal", kind="initial", at=minutes_ago(15), author="Dana Okafor"
+        )
         ops.set_status(store, ref, "identified", at=minutes_ago(12), author="Dana Okafor")
     if update_kind == "resolved":
         ops.set_milestone(store, ref, "mitigated", at=minutes_ago(6), author="Dana Okafor")
         ops.set_milestone(store, ref, "resolved", at=minutes_ago(2), author="Dana Okafor")
-        meeting = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)  # Wed 10:00 in Berlin
+        meeting = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # Wed 10:00 in Berlin
         ops.update_postmortem(store, ref, owner="Priya Natarajan", meeting_at=meeting)
 
 
@@ -127,7 +129,12 @@ def test_message_values(store: Store, incident: str) -> None:
 
 def test_message_values_defaults_and_no_cadence(store: Store) -> None:
     ref = ops.declare(
-        store, severity=3, functionality="exports", state="slow", audience="admins", at=minutes_ago(5),
+        store,
+        severity=3,
+        functionality="exports",
+        state="slow",
+        audience="admins",
+        at=minutes_ago(5),
     ).ref
     values = comms.message_values(store, ref, channel="status_page")
     assert values["customer_impact"] == "Unknown"
@@ -143,8 +150,9 @@ def test_message_values_defaults_and_no_cadence(store: Store) -> None:
 
 
 def test_resolved_on_another_day_names_that_date(store: Store, clock: FrozenClock) -> None:
-    ref = ops.declare(store, severity=2, functionality="search", state="slow", audience="all customers",
-                      at=minutes_ago(30)).ref
+    ref = ops.declare(
+        store, severity=2, functionality="search", state="slow", audience="all customers", at=minutes_ago(30)
+    ).ref
     clock.advance(hours=9)  # 00:40 CET the next day
     ops.set_milestone(store, ref, "resolved")
     values = comms.message_values(store, ref)
@@ -294,7 +302,9 @@ def test_default_templates_are_documented_and_complete() -> None:
     used = set()
     for kind, template in policy.templates.items():
         assert (template.kind, template.channel, template.update_kind, template.label) == (
-            kind, comms.MESSAGE_KINDS[kind].channel, comms.MESSAGE_KINDS[kind].update_kind,
+            kind,
+            comms.MESSAGE_KINDS[kind].channel,
+            comms.MESSAGE_KINDS[kind].update_kind,
             comms.MESSAGE_KINDS[kind].label,
         )
         assert f"[templates.{kind}]" in text
@@ -330,19 +340,32 @@ def test_override_one_template(tmp_path: Path, db_url: str, clock: FrozenClock) 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('[templates.status_update]\nbody = "Fixed by {eta}"\n',
-         "templates.status_update.body: unknown placeholder {eta}: use one of {sev}, {severity_name}, "),
-        ('[templates.internal_initial]\nsubject = "SEV{sev.level}"\n',
-         "templates.internal_initial.subject: invalid placeholder '{sev.level}'"),
-        ('[templates.internal_updates]\nsubject = "x"\n',
-         "templates.internal_updates: unknown message kind: did you mean 'internal_update'?"),
-        ('[templates.email]\nsubject = "x"\n',
-         "templates.email: unknown message kind: use one of internal_initial, internal_update, internal_resolved, "
-         "status_investigating, status_update, status_resolved"),
-        ('[templates.status_update]\ntitle = "x"\n', "templates.status_update.title: unknown key: use one of subject, body"),
+        (
+            '[templates.status_update]\nbody = "Fixed by {eta}"\n',
+            "templates.status_update.body: unknown placeholder {eta}: use one of {sev}, {severity_name}, ",
+        ),
+        (
+            '[templates.internal_initial]\nsubject = "SEV{sev.level}"\n',
+            "templates.internal_initial.subject: invalid placeholder '{sev.level}'",
+        ),
+        (
+            '[templates.internal_updates]\nsubject = "x"\n',
+            "templates.internal_updates: unknown message kind: did you mean 'internal_update'?",
+        ),
+        (
+            '[templates.email]\nsubject = "x"\n',
+            (
+                "templates.email: unknown message kind: use one of internal_initial, internal_update, "
+                "internal_resolved, status_investigating, status_update, status_resolved"
+            ),
+        ),
+        (
+            '[templates.status_update]\ntitle = "x"\n',
+            "templates.status_update.title: unknown key: use one of subject, body",
+        ),
         ('[templates.internal_resolved]\nsubject = " "\n', "templates.internal_resolved.subject: must not be empty"),
         ('[templates.status_resolved]\nbody = ""\n', "templates.status_resolved.body: must not be empty"),
-        ('[templates.status_resolved]\nbody = 3\n', "templates.status_resolved.body: expected text in quotes"),
+        ("[templates.status_resolved]\nbody = 3\n", "templates.status_resolved.body: expected text in quotes"),
         ('templates = "none"\n', "templates: expected a table, got the text 'none'"),
     ],
 )
@@ -366,8 +389,12 @@ def test_status_page_subject_may_be_empty(tmp_path: Path) -> None:
 def countdowns(store: Store, ref: str) -> dict[str, datetime | None]:
     view = incident_view(store, ref)
     return due_times(
-        store.policy, severity=view.severity, status=view.status, declared_at=view.declared_at,
-        milestones=view.milestones, updates=view.updates,
+        store.policy,
+        severity=view.severity,
+        status=view.status,
+        declared_at=view.declared_at,
+        milestones=view.milestones,
+        updates=view.updates,
     )
 
 
@@ -380,7 +407,11 @@ def test_send_message_logs_and_moves_the_countdown(store: Store, incident: str, 
     draft = comms.draft_message(store, incident, "internal_initial", author="Priya Natarajan")
     update = comms.send_message(store, incident, draft, author="Priya Natarajan")
     assert (update.channel, update.kind, update.subject, update.body, update.posted) == (
-        "internal", "initial", draft.subject, draft.body, True,
+        "internal",
+        "initial",
+        draft.subject,
+        draft.body,
+        True,
     )
     assert update.sent_at == NOW
     after = countdowns(store, incident)
@@ -427,8 +458,23 @@ def run(db_url: str, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
 
 
 def declare(run, sev: str = "1") -> str:  # noqa: ANN001
-    result = run("declare", "--sev", sev, "--functionality", "login", "--state", "failing",
-                 "--audience", "EU customers", "--ic", "Dana", "--at", "-10m", "--impact", "Sign-in fails")
+    result = run(
+        "declare",
+        "--sev",
+        sev,
+        "--functionality",
+        "login",
+        "--state",
+        "failing",
+        "--audience",
+        "EU customers",
+        "--ic",
+        "Dana",
+        "--at",
+        "-10m",
+        "--impact",
+        "Sign-in fails",
+    )
     return result.stdout.strip().splitlines()[-1].split()[0]
 
 
@@ -439,8 +485,10 @@ def test_cli_comms_prints_the_draft(run) -> None:  # noqa: ANN001
     assert lines[:3] == [
         "Subject: SEV1 Incident - login is failing for EU customers",
         "",
-        "We have declared a SEV1 (major) incident: login is failing for EU customers. The teams that own the "
-        "affected services have been paged and are working on it now.",
+        (
+            "We have declared a SEV1 (major) incident: login is failing for EU customers. The teams that own the "
+            "affected services have been paged and are working on it now."
+        ),
     ]
     assert "Identified at: 15:30 CET" in lines
     assert "Customer impact: Sign-in fails" in lines
@@ -455,7 +503,9 @@ def test_cli_comms_send(run) -> None:  # noqa: ANN001
     assert result.stdout.startswith("Subject: Investigating: login is failing for EU customers\n\n")
     assert result.stdout.splitlines()[-1] == f"Sent status_investigating for {ref} at 2026-11-23 15:40:00 CET"
     timeline = run("timeline", ref).stdout.splitlines()
-    assert "Ana: Status page update sent (investigating): Investigating: login is failing for EU customers" in timeline[-1]
+    assert (
+        "Ana: Status page update sent (investigating): Investigating: login is failing for EU customers" in timeline[-1]
+    )
 
 
 def test_cli_comms_warnings_go_to_stderr(run) -> None:  # noqa: ANN001

@@ -93,7 +93,9 @@ TUI_WRITER = textwrap.dedent(
 )
 
 
-def the_app_and_two_scripts_write_at_once(url: str, policy: Policy, go: Path, script_lines: int, tui_lines: int) -> None:
+def the_app_and_two_scripts_write_at_once(
+    url: str, policy: Policy, go: Path, script_lines: int, tui_lines: int
+) -> None:
     """Two scripts write `script_lines` lines each and the app `tui_lines` into one incident,
     all starting once the app is up; every line is stored once, the app's in the order
     entered, and the app shows every line once. (`python -m bench.concurrent_writers`
@@ -103,13 +105,18 @@ def the_app_and_two_scripts_write_at_once(url: str, policy: Policy, go: Path, sc
     total = 1 + 2 * script_lines + tui_lines
     root = str(ROOT)
     writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER.format(root=root), url, ref, name, str(script_lines), str(go)],
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER.format(root=root), url, ref, name, str(script_lines), str(go)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in ("script-a", "script-b")
     ]
     app = subprocess.Popen(
         [sys.executable, "-c", TUI_WRITER.format(root=root), url, ref, str(tui_lines), str(total), str(go)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     for writer in writers:
         _, errors = writer.communicate(timeout=300)
@@ -166,8 +173,12 @@ def test_handovers_with_no_time_given_are_never_refused_under_concurrent_writers
     code = HANDOVER_WRITER.format(root=str(ROOT))
     count = 300  # the old code was refused 2-6 times in 600 on SQLite here, 11-14 on PostgreSQL
     writers = [
-        subprocess.Popen([sys.executable, "-c", code, url, ref, name, str(count)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code, url, ref, name, str(count)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in ("ic", "deputy")
     ]
     refused = 0
@@ -215,8 +226,9 @@ def _start_together(code: str, args: list[list[str]], go: Path) -> list[subproce
     """Child processes running `code`, each with its arguments, released at one moment
     (each says "ready" once its store is open, then waits for `go` to exist)."""
     children = [
-        subprocess.Popen([sys.executable, "-c", code, *arguments, str(go)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code, *arguments, str(go)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         for arguments in args
     ]
     for child in children:
@@ -232,8 +244,11 @@ def test_simultaneous_declares_all_get_a_reference_each(db_url: str, policy: Pol
     url = resolve_url(db_url)
     Store(url, policy=policy).close()  # migrated before the writers start
     writers, count = 8, 11
-    children = _start_together(DECLARE_WRITER.format(root=str(ROOT)),
-                               [[url, f"writer{n}", str(count)] for n in range(writers)], tmp_path / "go")
+    children = _start_together(
+        DECLARE_WRITER.format(root=str(ROOT)),
+        [[url, f"writer{n}", str(count)] for n in range(writers)],
+        tmp_path / "go",
+    )
     refused, declared = 0, []
     for child in children:
         out, errors = child.communicate(timeout=180)
@@ -246,7 +261,7 @@ def test_simultaneous_declares_all_get_a_reference_each(db_url: str, policy: Pol
     assert len(refs) == writers * count and len(set(refs)) == len(refs)
     with Store(url, policy=policy) as store, store.read() as session:
         rows = session.execute(sa.text("SELECT ref, functionality FROM incident")).all()
-    stored = {ref: functionality for ref, functionality in rows}
+    stored = dict(rows)
     assert stored == dict(declared)
 
 
@@ -278,11 +293,11 @@ def test_one_new_person_given_roles_on_many_incidents_at_once(db_url: str, polic
     url = resolve_url(db_url)
     with Store(url, policy=policy) as store:
         refs = [
-            ops.declare(store, severity=2, functionality=f"api{n}", state="down", audience="all").ref
-            for n in range(8)
+            ops.declare(store, severity=2, functionality=f"api{n}", state="down", audience="all").ref for n in range(8)
         ]
-    children = _start_together(ROLE_WRITER.format(root=str(ROOT)), [[url, ref, "Nova Person"] for ref in refs],
-                               tmp_path / "go")
+    children = _start_together(
+        ROLE_WRITER.format(root=str(ROOT)), [[url, ref, "Nova Person"] for ref in refs], tmp_path / "go"
+    )
     refused = 0
     for child in children:
         out, errors = child.communicate(timeout=120)
@@ -348,8 +363,10 @@ def three_stores(url: str, policy: Policy, clock: FrozenClock) -> Iterator[tuple
 def two_incidents(url: str, policy: Policy, clock: FrozenClock) -> tuple[str, str]:
     """The references of two incidents declared on the database at `url`."""
     with Store(url, policy=policy, clock=clock) as setup:
-        first, second = (ops.declare(setup, severity=2, functionality=name, state="down", audience="all").ref
-                         for name in ("api", "web"))
+        first, second = (
+            ops.declare(setup, severity=2, functionality=name, state="down", audience="all").ref
+            for name in ("api", "web")
+        )
     return first, second
 
 
@@ -371,7 +388,9 @@ def test_a_new_person_inserted_by_two_transactions_at_once_is_one_person(
 
 
 @pytest.mark.postgres
-def test_the_live_view_sees_an_edit_committed_after_a_later_one(pg_url: str, policy: Policy, clock: FrozenClock) -> None:
+def test_the_live_view_sees_an_edit_committed_after_a_later_one(
+    pg_url: str, policy: Policy, clock: FrozenClock
+) -> None:
     # Was: the watermark held the highest revision id seen; ids are handed out when a row
     # is inserted, not when it commits, so an edit given a lower id that committed after a
     # higher one had been seen was never shown until the view read everything again.
@@ -413,8 +432,10 @@ def test_a_deadlock_between_two_writers_is_busy_so_the_change_is_run_again(
             other.append(waiting_for_a_lock(b, lambda: lock_in_order(b, (second, first))))
 
         outcomes = []
-        for run in (lambda: lock_in_order(a, (first, second), b_locks_second_and_waits_for_first),
-                    lambda: other[0].result(30)):
+        for run in (
+            lambda: lock_in_order(a, (first, second), b_locks_second_and_waits_for_first),
+            lambda: other[0].result(30),
+        ):
             try:
                 run()
                 outcomes.append("done")
@@ -424,7 +445,9 @@ def test_a_deadlock_between_two_writers_is_busy_so_the_change_is_run_again(
         assert sorted(outcomes) == ["busy", "done"]
 
 
-def test_a_waiting_sqlite_writer_gets_the_lock_in_a_short_gap(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+def test_a_waiting_sqlite_writer_gets_the_lock_in_a_short_gap(
+    tmp_path: Path, policy: Policy, clock: FrozenClock
+) -> None:
     """A writer that has waited a while still gets the lock when another lets go for a
     moment. SQLite's own busy handler sleeps up to 100 ms between tries, so a writer kept
     waiting by others that take the lock back within milliseconds failed as busy (1 of 88
@@ -458,4 +481,6 @@ def test_a_waiting_sqlite_writer_gets_the_lock_in_a_short_gap(tmp_path: Path, po
         stop.set()
         thread.join()
     with Store(resolve_url(path), policy=policy, clock=clock) as store:
-        assert [row.text for row in live.event_rows(store, ref)[0] if row.author == "waiter"] == [f"line {n}" for n in range(5)]
+        assert [row.text for row in live.event_rows(store, ref)[0] if row.author == "waiter"] == [
+            f"line {n}" for n in range(5)
+        ]

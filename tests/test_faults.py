@@ -119,7 +119,10 @@ def small_disk(open_dir: Path) -> Iterator[tuple[Path, int | None]]:
     file-size limit for the writing process: the two ways to fill a disk here."""
     mount = open_dir / "disk"
     mount.mkdir()
-    if IS_ROOT and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=False).returncode == 0:
+    if (
+        IS_ROOT
+        and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=False).returncode == 0
+    ):
         try:
             yield mount, None
         finally:
@@ -156,8 +159,13 @@ def test_a_full_disk_is_one_clear_line_and_loses_nothing_stored(
     disk, limit = small_disk
     path = disk / "w.db"
     ref = filled(path, policy, clock, lines=10)
-    child = subprocess.run([sys.executable, "-c", FILLER.format(root=str(ROOT), limit=limit), str(path), ref],
-                           capture_output=True, text=True, timeout=120, check=False)
+    child = subprocess.run(
+        [sys.executable, "-c", FILLER.format(root=str(ROOT), limit=limit), str(path), ref],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert child.returncode == 0, child.stderr
     output = child.stdout.strip().splitlines()
     acknowledged = [int(line.split()[1]) for line in output if line.startswith("ACK")]
@@ -228,15 +236,20 @@ async def test_the_app_keeps_a_line_a_full_disk_refuses_says_why_and_saves_it_la
             screen.query_one("#scribe").value = line  # type: ignore[attr-defined]
             await pilot.press("enter")
             waiting = screen.query_one("#scribe-waiting")
-            await until(pilot, lambda: waiting.display, seconds=5, what="the line the full disk refused shown as waiting")
+            await until(
+                pilot, lambda: waiting.display, seconds=5, what="the line the full disk refused shown as waiting"
+            )
             shown = " ".join(waiting.render_line(y).text.strip() for y in range(waiting.size.height))
             assert "Not saved yet, retrying (the disk holding" in shown and "is full" in shown, shown
             assert "rolled back the deploy" in shown
             assert screen.unsaved_lines == (line,)
             assert [kept.text for kept in Drafts(store.url).load_pending(ref)] == [line]  # on disk meanwhile
             cap.limit = None
-            await until(pilot, lambda: not screen.unsaved_lines and not Drafts(store.url).load_pending(ref),
-                        what="the kept line saved once the disk has room, and its draft on disk let go")
+            await until(
+                pilot,
+                lambda: not screen.unsaved_lines and not Drafts(store.url).load_pending(ref),
+                what="the kept line saved once the disk has room, and its draft on disk let go",
+            )
             assert screen.unsaved_lines == () and not waiting.display
         assert [row.text for row in live.event_rows(store, ref)[0]].count(line) == 1
         assert Drafts(store.url).load_pending(ref) == []
@@ -285,7 +298,10 @@ class ReadOnlyPlace:
 
 def _bind_read_only(source: Path, target: Path) -> bool:
     """Mount `source` read-only on `target` (root, where mounting is allowed)."""
-    if not IS_ROOT or subprocess.run(["mount", "--bind", str(source), str(target)], capture_output=True, check=False).returncode:
+    if (
+        not IS_ROOT
+        or subprocess.run(["mount", "--bind", str(source), str(target)], capture_output=True, check=False).returncode
+    ):
         return False
     if subprocess.run(["mount", "-o", "remount,bind,ro", str(target)], capture_output=True, check=False).returncode:
         subprocess.run(["umount", str(target)], check=True)
@@ -476,7 +492,11 @@ def test_a_corrupt_database_is_one_clear_line_and_is_not_made_worse(
     elif damage == "truncated":
         data = data[: len(data) // 2 + 100]
     else:  # every page after the schema overwritten: the event table's pages among them
-        data = data[: 2 * page] + bytes(range(256)) * ((len(data) - 2 * page) // 256) + data[-(len(data) % 256 or 256):][: (len(data) - 2 * page) % 256]
+        data = (
+            data[: 2 * page]
+            + bytes(range(256)) * ((len(data) - 2 * page) // 256)
+            + data[-(len(data) % 256 or 256) :][: (len(data) - 2 * page) % 256]
+        )
     path.write_bytes(data)
     before = digest(path)
     results = [run_warroom("timeline", ref, db=path), run_warroom("log", ref, "written to a broken file", db=path)]
@@ -486,7 +506,9 @@ def test_a_corrupt_database_is_one_clear_line_and_is_not_made_worse(
     assert digest(path) == before
 
 
-async def test_the_app_on_a_corrupt_database_ends_with_the_reason(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+async def test_the_app_on_a_corrupt_database_ends_with_the_reason(
+    tmp_path: Path, policy: Policy, clock: FrozenClock
+) -> None:
     path = tmp_path / "w.db"
     garbage = b"not a database" * 500
     path.write_bytes(garbage)
@@ -506,11 +528,11 @@ def damaged(path: Path, policy: Policy, clock: FrozenClock, damage: str) -> tupl
     if damage == "truncated":
         data = data[: len(data) // 2 + 100]
     elif damage == "pages overwritten":
-        data[2 * page:] = (bytes(range(256)) * (len(data) // 256 + 1))[: len(data) - 2 * page]
+        data[2 * page :] = (bytes(range(256)) * (len(data) // 256 + 1))[: len(data) - 2 * page]
     else:  # only the pages holding event rows, with bytes that are not UTF-8 and a terminal escape
         for start in range(len(data) // 3 // page * page, len(data), page):
-            if b"kept line 2" in data[start:start + page]:
-                data[start + 100:start + page - 100] = (b"\x1b]52;c;\xff\xfe" * page)[: page - 200]
+            if b"kept line 2" in data[start : start + page]:
+                data[start + 100 : start + page - 100] = (b"\x1b]52;c;\xff\xfe" * page)[: page - 200]
     path.write_bytes(bytes(data))
     return ref, digest(path)
 
@@ -584,15 +606,15 @@ async def test_a_line_typed_while_a_damaged_database_opens_is_kept_as_the_draft(
 
 BAD_CONFIGS = [
     ("[severity.SEV1\ncheckin = 1", "invalid TOML"),
-    ("[severity.sev1]\ncheckin = \"5m\"", "severity.sev1"),
-    ("[severity.SEVX]\nname = \"x\"", "severity.SEVX"),
-    ("[severity.SEV4]\nname = \"Minor\"", "severity.SEV4"),
-    ("[severity.SEV1]\nchekin = \"5m\"", "did you mean 'checkin'"),
-    ("[severity.SEV2]\nstatus_page = \"-1h\"", "severity.SEV2.status_page"),
-    ("[severity.SEV3]\ninternal_update = \"0s\"", "longer than zero"),
+    ('[severity.sev1]\ncheckin = "5m"', "severity.sev1"),
+    ('[severity.SEVX]\nname = "x"', "severity.SEVX"),
+    ('[severity.SEV4]\nname = "Minor"', "severity.SEV4"),
+    ('[severity.SEV1]\nchekin = "5m"', "did you mean 'checkin'"),
+    ('[severity.SEV2]\nstatus_page = "-1h"', "severity.SEV2.status_page"),
+    ('[severity.SEV3]\ninternal_update = "0s"', "longer than zero"),
     ("[severity.SEV1]\ninternal_update = 30", "severity.SEV1.internal_update"),
-    ("[process]\ndecide_within = \"99999999d\"", "too long"),
-    ("[roles.ic]\nmany = \"yes\"", "roles.ic.many"),
+    ('[process]\ndecide_within = "99999999d"', "too long"),
+    ('[roles.ic]\nmany = "yes"', "roles.ic.many"),
     ("severity = [1, 2]", "severity"),
     ("a = " + "[" * 50_000 + "]" * 50_000, "nested too deeply"),
 ]
@@ -612,7 +634,9 @@ def test_a_config_with_errors_stops_store_before_the_database_is_touched(
 
 
 @pytest.mark.parametrize("content", [b"\xff\xfe not UTF-8", None])
-def test_a_config_that_is_not_text_or_not_a_file_is_one_line_from_the_command(tmp_path: Path, content: bytes | None) -> None:
+def test_a_config_that_is_not_text_or_not_a_file_is_one_line_from_the_command(
+    tmp_path: Path, content: bytes | None
+) -> None:
     config = tmp_path / "config.toml"
     if content is None:
         config.mkdir()
@@ -670,7 +694,8 @@ def snapshot(url: str) -> dict[str, list[tuple[object, ...]]]:
         with engine.connect() as connection:
             tables = [*SQLModel.metadata.sorted_tables, sa.table("alembic_version", sa.column("version_num"))]
             return {
-                table.name: sorted((tuple(row) for row in connection.execute(sa.select(table))), key=repr) for table in tables
+                table.name: sorted((tuple(row) for row in connection.execute(sa.select(table))), key=repr)
+                for table in tables
             }
     finally:
         engine.dispose()
@@ -684,7 +709,9 @@ def set_revision(url: str, revision: str) -> None:
 
 
 @pytest.mark.postgres
-def test_a_newer_schema_on_postgresql_is_refused_without_a_change(pg_url: str, policy: Policy, clock: FrozenClock) -> None:
+def test_a_newer_schema_on_postgresql_is_refused_without_a_change(
+    pg_url: str, policy: Policy, clock: FrozenClock
+) -> None:
     with Store(pg_url, policy=policy, clock=clock) as store:
         ref = ops.declare(store, severity=1, functionality="payments", state="down", audience="all").ref
         ops.log(store, ref, "kept")
@@ -696,7 +723,9 @@ def test_a_newer_schema_on_postgresql_is_refused_without_a_change(pg_url: str, p
     assert snapshot(pg_url) == before
 
 
-async def test_the_app_on_a_newer_schema_ends_with_the_reason(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+async def test_the_app_on_a_newer_schema_ends_with_the_reason(
+    tmp_path: Path, policy: Policy, clock: FrozenClock
+) -> None:
     path = tmp_path / "w.db"
     ref = filled(path, policy, clock, lines=3)
     set_revision(f"sqlite:///{path}", "0099")

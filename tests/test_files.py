@@ -81,7 +81,12 @@ def test_database_drafts_and_exports_are_private(tmp_path: Path, policy: Policy,
     runner = CliRunner()
     for fmt in ("json", "md"):
         out = tmp_path / f"export.{fmt}"
-        assert runner.invoke(main, ["export", "--db", str(tmp_path / "w.db"), ref, "--format", fmt, "-o", str(out)]).exit_code == 0
+        assert (
+            runner.invoke(
+                main, ["export", "--db", str(tmp_path / "w.db"), ref, "--format", fmt, "-o", str(out)]
+            ).exit_code
+            == 0
+        )
         assert stat.S_IMODE(out.stat().st_mode) == 0o600
     files = [tmp_path / "w.db", outbox, *drafts_dir().iterdir()]
     assert len(files) >= 4
@@ -158,7 +163,9 @@ def test_an_export_over_a_file_anyone_could_read_is_private_before_the_text_is_i
     assert mode(out) == 0o600 and out.read_text() != "an old report"
 
 
-def test_an_outbox_file_that_was_readable_is_private_before_the_text_is_in_it(modes_at_first_write: dict[str, int]) -> None:
+def test_an_outbox_file_that_was_readable_is_private_before_the_text_is_in_it(
+    modes_at_first_write: dict[str, int],
+) -> None:
     first = write_outbox("inc-1-internal_update", "first text")
     first.chmod(0o644)
     again = write_outbox("inc-1-internal_update", "the second, private text")
@@ -168,7 +175,9 @@ def test_an_outbox_file_that_was_readable_is_private_before_the_text_is_in_it(mo
 # --- the database file ---------------------------------------------------------------------
 
 
-def test_an_existing_database_readable_by_others_is_made_private_and_said_once(tmp_path: Path, usual_umask: None) -> None:
+def test_an_existing_database_readable_by_others_is_made_private_and_said_once(
+    tmp_path: Path, usual_umask: None
+) -> None:
     db = tmp_path / "w.db"
     db.touch()
     db.chmod(0o644)
@@ -216,11 +225,13 @@ def test_existing_wal_and_shm_files_open_to_others_are_made_private(
         assert [mode(path) for path in side_files] == [0o644, 0o666]
         result = warroom("list", "--db", str(db))
         assert result.exit_code == 0, result.stderr
-        assert sorted(notices(result)) == sorted([
-            f"warroom: {db} was readable by others (mode 0644); made it 0600",
-            f"warroom: {db}-wal was readable by others (mode 0644); made it 0600",
-            f"warroom: {db}-shm was readable and writable by others (mode 0666); made it 0600",
-        ])
+        assert sorted(notices(result)) == sorted(
+            [
+                f"warroom: {db} was readable by others (mode 0644); made it 0600",
+                f"warroom: {db}-wal was readable by others (mode 0644); made it 0600",
+                f"warroom: {db}-shm was readable and writable by others (mode 0666); made it 0600",
+            ]
+        )
         assert [mode(path) for path in (db, *side_files)] == [0o600] * 3
     finally:
         holder.close()
@@ -270,7 +281,7 @@ def test_a_symbolic_link_is_never_followed_to_change_a_mode(tmp_path: Path, poli
     victim.chmod(0o644)
     db = tmp_path / "other.db"
     Path(f"{db}-wal").symlink_to(victim)  # SQLite would write the log into it
-    with pytest.raises(DatabaseError, match="other.db-wal is a symbolic link"):
+    with pytest.raises(DatabaseError, match=r"other.db-wal is a symbolic link"):
         Store(db, policy=policy, clock=clock)
     assert victim.read_text() == "someone else's file" and mode(victim) == 0o644
 
@@ -401,6 +412,7 @@ def test_the_outbox_does_not_follow_a_link_or_write_the_database(tmp_path: Path)
 
 # --- one way to write a named file ------------------------------------------------------------
 
+
 def _writes_a_file(node: ast.Call) -> bool:
     """Whether the call opens a file for writing (os.open, open/Path.open with a writing
     mode, Path.write_text/bytes)."""
@@ -408,7 +420,12 @@ def _writes_a_file(node: ast.Call) -> bool:
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     if name in ("write_text", "write_bytes"):
         return True
-    if isinstance(func, ast.Attribute) and name == "open" and isinstance(func.value, ast.Name) and func.value.id == "os":
+    if (
+        isinstance(func, ast.Attribute)
+        and name == "open"
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "os"
+    ):
         return True
     if name == "open":
         modes = [arg for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
@@ -424,6 +441,9 @@ def test_the_app_and_the_command_write_files_only_through_storage() -> None:
     for folder in ("tui", "screens", "widgets"):
         for source in sorted((ROOT / folder).rglob("*.py")):
             tree = ast.parse(source.read_text(encoding="utf-8"))
-            found += [f"{source.relative_to(ROOT)}:{node.lineno}" for node in ast.walk(tree)
-                      if isinstance(node, ast.Call) and _writes_a_file(node)]
+            found += [
+                f"{source.relative_to(ROOT)}:{node.lineno}"
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Call) and _writes_a_file(node)
+            ]
     assert found == []

@@ -7,7 +7,7 @@ import itertools
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,13 +25,12 @@ from storage.grammar import (
     parse_scribe_line,
 )
 
-NOW = datetime(2026, 11, 23, 14, 40, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 14, 40, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")  # UTC+1 in November
-UTC = timezone.utc
 PREFIX_CHARS = "@!/\\"
 
 
-def parse(line: str, *, now: datetime = NOW, tz=BERLIN) -> ScribeLine:
+def parse(line: str, *, now: datetime = NOW, tz: tzinfo = BERLIN) -> ScribeLine:
     return parse_scribe_line(line, now=now, tz=tz)
 
 
@@ -147,8 +146,10 @@ def test_a_time_the_clocks_showed_twice_is_refused_with_both_readings(now: datet
     # Was: the latest reading after @, the first one in --at.
     with pytest.raises(ScribeLineError) as err:
         parse("@02:30 pager fired", now=now)
-    assert "02:30 on Sun 25 Oct 2026 happened twice in Europe/Berlin: write 2026-10-25T02:30+02:00 (first, CEST) " \
-        "or 2026-10-25T02:30+01:00 (second, CET)" in str(err.value)
+    assert (
+        "02:30 on Sun 25 Oct 2026 happened twice in Europe/Berlin: write 2026-10-25T02:30+02:00 (first, CEST) "
+        "or 2026-10-25T02:30+01:00 (second, CET)"
+    ) in str(err.value)
 
 
 def test_whole_line_is_stripped_and_inner_text_kept() -> None:
@@ -386,7 +387,7 @@ def test_parsing_is_fast_enough_for_the_enter_key() -> None:
 # --- properties -----------------------------------------------------------------------
 
 _GRAMMAR_CHARS = st.sampled_from(
-    list("@!/\\ \t\n:-0123456789hmsdTZ+.()[]nowtodactiquerymcs") + ["https://", "/todo", "@-5m"]
+    [*list("@!/\\ \t\n:-0123456789hmsdTZ+.()[]nowtodactiquerymcs"), "https://", "/todo", "@-5m"]
 )
 _LINES = st.one_of(
     st.text(),

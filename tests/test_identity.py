@@ -125,7 +125,9 @@ def test_the_store_carries_the_name_into_every_write(tmp_path: Path, clock: Froz
     nameless.write_text('user = "Dana Okafor"\n' + TEST_CONFIG)
     with Store(tmp_path / "w.db", policy=load_policy(), clock=clock) as store:
         assert store.identity == Identity("Dana Okafor", CONFIG)
-        ref = ops.declare(store, severity=1, functionality="login", state="failing", audience="all", ic="Dana Okafor").ref
+        ref = ops.declare(
+            store, severity=1, functionality="login", state="failing", audience="all", ic="Dana Okafor"
+        ).ref
         ops.log(store, ref, "first")
         ops.edit_event(store, ref, 3, "first, edited")
         ops.record_status_update(store, ref, channel="internal", kind="update")
@@ -159,7 +161,11 @@ def test_saving_keeps_what_the_file_held(tmp_path: Path) -> None:
     assert config.read_text() == 'user = "Dana Okafor"\n' + before
     assert stat.S_IMODE(config.stat().st_mode) == 0o640
     policy = load_policy(config)
-    assert (policy.user, policy.timezone, policy.severities[1].checkin.total_seconds()) == ("Dana Okafor", "Europe/Berlin", 900)
+    assert (policy.user, policy.timezone, policy.severities[1].checkin.total_seconds()) == (
+        "Dana Okafor",
+        "Europe/Berlin",
+        900,
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml", "link.toml"]  # no temporary file left
 
 
@@ -194,8 +200,20 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result
 
 
 def _declare(cli: Callable[..., Result], *before: str) -> str:
-    result = cli(*before, "declare", "--sev", "1", "--functionality", "login", "--state", "failing",
-                 "--audience", "EU customers", "--ic", "Dana Okafor")
+    result = cli(
+        *before,
+        "declare",
+        "--sev",
+        "1",
+        "--functionality",
+        "login",
+        "--state",
+        "failing",
+        "--audience",
+        "EU customers",
+        "--ic",
+        "Dana Okafor",
+    )
     return result.stdout.split()[0]
 
 
@@ -209,7 +227,9 @@ def test_as_before_the_command_sets_the_author_of_events_updates_and_the_sign_of
     ref = _declare(cli, "--as", "Dana Okafor")
     cli("--as", "Dana Okafor", "log", ref, "rolled back")
     cli("--as", "Dana Okafor", "update", ref, "internal", "initial")
-    assert cli("--as", "Dana Okafor", "signoff", ref).stdout.startswith("IC has reviewed and signed off the record: signed off by Dana Okafor at")
+    assert cli("--as", "Dana Okafor", "signoff", ref).stdout.startswith(
+        "IC has reviewed and signed off the record: signed off by Dana Okafor at"
+    )
     assert _authors(cli, ref) == ["Dana Okafor"] * 5
 
 
@@ -276,12 +296,27 @@ def test_the_installed_command_takes_as_before_the_subcommand(tmp_path: Path) ->
     env.pop("WARROOM_USER")
 
     def warroom(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "tui.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "tui.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    ref = warroom("--as", "Dana Okafor", "declare", "--sev", "2", "--functionality", "api", "--state", "slow",
-                  "--audience", "all", "--ic", "Dana Okafor").split()[0]
+    ref = warroom(
+        "--as",
+        "Dana Okafor",
+        "declare",
+        "--sev",
+        "2",
+        "--functionality",
+        "api",
+        "--state",
+        "slow",
+        "--audience",
+        "all",
+        "--ic",
+        "Dana Okafor",
+    ).split()[0]
     warroom("--as", "Dana Okafor", "log", ref, "text")
     assert "Dana Okafor: text" in warroom("timeline", ref)
 
@@ -319,17 +354,24 @@ async def _first_start(
         command = app.screen_stack[-2]
         assert isinstance(command, CommandScreen) and command.ref is None  # nothing shown, nothing written yet
         await answer(pilot, dialog)
-        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.ref is not None,
-                    what="the incident open on the command screen")
-        await until(pilot, lambda: not any(w.group == "identity" and w.is_running for w in app.workers),
-                    what="the name saved")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, CommandScreen) and app.screen.ref is not None,
+            what="the incident open on the command screen",
+        )
+        await until(
+            pilot, lambda: not any(w.group == "identity" and w.is_running for w in app.workers), what="the name saved"
+        )
         store = app.store
         assert store is not None
         header = app.screen.query_one(IncidentHeader)
         app.screen.query_one("#scribe", LiteralInput).value = "first line"
         await pilot.press("enter")
-        await until(pilot, lambda: ops.timeline(store, app.screen.ref)[-1].text == "first line",  # type: ignore[attr-defined]
-                    what="the first line in the record")
+        await until(
+            pilot,
+            lambda: ops.timeline(store, app.screen.ref)[-1].text == "first line",  # type: ignore[attr-defined]
+            what="the first line in the record",
+        )
         app.header_text = header.render().plain  # type: ignore[attr-defined]
         app.toasts = toasts  # type: ignore[attr-defined]
     store.close()
@@ -366,15 +408,20 @@ async def test_the_first_start_asks_saves_and_shows_the_name(
     # The next start does not ask.
     app = _app(path, clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.ref is not None,
-                    what="the incident open on the command screen")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, CommandScreen) and app.screen.ref is not None,
+            what="the incident open on the command screen",
+        )
         assert not any(isinstance(screen, NameDialog) for screen in app.screen_stack)
         assert app.screen.query_one(IncidentHeader).you == "Dana Okafor"
     assert app.store is not None
     app.store.close()
 
 
-async def test_escape_keeps_the_login_name_for_this_run_only(tmp_path: Path, clock: FrozenClock, nameless: Path) -> None:
+async def test_escape_keeps_the_login_name_for_this_run_only(
+    tmp_path: Path, clock: FrozenClock, nameless: Path
+) -> None:
     path = tmp_path / "w.db"
     ref = _seeded(path, clock)
     config_before = nameless.read_text()
@@ -407,8 +454,8 @@ async def test_a_config_file_that_cannot_be_written_keeps_the_name_for_this_run(
 
     app, store = await _first_start(path, clock, answer)
     assert ops.timeline(store, ref)[-1].author == "Dana Okafor"
-    assert any("You are Dana Okafor for this run, but the name was not saved: cannot write" in toast
-               for toast in app.toasts)  # type: ignore[attr-defined]
+    shown = app.toasts  # type: ignore[attr-defined]
+    assert any("You are Dana Okafor for this run, but the name was not saved: cannot write" in toast for toast in shown)
 
 
 async def test_the_app_does_not_ask_when_a_name_is_set(tmp_path: Path, clock: FrozenClock) -> None:
@@ -416,8 +463,11 @@ async def test_the_app_does_not_ask_when_a_name_is_set(tmp_path: Path, clock: Fr
     _seeded(path, clock)
     app = _app(path, clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.ref is not None,
-                    what="the incident open on the command screen")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, CommandScreen) and app.screen.ref is not None,
+            what="the incident open on the command screen",
+        )
         assert not any(isinstance(screen, NameDialog) for screen in app.screen_stack)
         assert app.screen.query_one(IncidentHeader).you == "tester"  # WARROOM_USER
         await pilot.press("f1")

@@ -338,9 +338,17 @@ def test_an_imported_boolean_is_no_number_and_a_number_no_boolean(
 @pytest.mark.parametrize(
     ("replace", "by", "message"),
     [
-        ('"severity": 2,', '"severity": 1, "severity": 2,', "invalid export: incident: the key 'severity' is given twice"),
+        (
+            '"severity": 2,',
+            '"severity": 1, "severity": 2,',
+            "invalid export: incident: the key 'severity' is given twice",
+        ),
         ('"format": ', '"incident": {}, "format": ', "invalid export: the document: the key 'incident' is given twice"),
-        ('"kind": "declared",', '"kind": "note", "kind": "declared",', "invalid export: timeline.0: the key 'kind' is given twice"),
+        (
+            '"kind": "declared",',
+            '"kind": "note", "kind": "declared",',
+            "invalid export: timeline.0: the key 'kind' is given twice",
+        ),
     ],
 )
 def test_an_imported_key_given_twice_is_refused_naming_it_and_where(
@@ -369,8 +377,8 @@ def test_every_text_column_has_one_limit_and_the_docs_list_it() -> None:
                 if column.type.length is not None:
                     assert limit == column.type.length, name
                 assert re.search(rf"`{re.escape(name)}`[^\n]*\| {limit:,} \|", documented), name
-    assert policy_module.ROLE_KEY_MAX == limits.TEXT_LIMITS["role_assignment.role"]
-    assert policy_module.FOLLOW_UP_MAX == limits.TEXT_LIMITS["checklist_item.label"]
+    assert limits.TEXT_LIMITS["role_assignment.role"] == policy_module.ROLE_KEY_MAX
+    assert limits.TEXT_LIMITS["checklist_item.label"] == policy_module.FOLLOW_UP_MAX
     assert limits.TEXT_LIMITS["event.text"] >= 1_000_000  # a pasted block of a log still fits
 
 
@@ -379,36 +387,63 @@ def _overlong_calls(store: Store, ref: str) -> list[tuple[Callable[[], object], 
     it must give: the same on every backend."""
     name, part = "N" * 201, "f" * 201
     return [
-        (lambda: ops.declare(store, severity=1, functionality=part, state="down", audience="all"),
-         "the incident's functionality is too long: 201 characters, at most 200"),
-        (lambda: ops.declare(store, severity=1, functionality="api", state="down", audience=part),
-         "the incident's audience is too long: 201 characters, at most 200"),
-        (lambda: ops.assign_role(store, ref, "sme", name),
-         "a person's name is too long: 201 characters, at most 200"),
-        (lambda: ops.assign_role(store, ref, "sme", "Sam", note="n" * 1_001),
-         "the role assignment's note is too long: 1,001 characters, at most 1,000"),
-        (lambda: ops.log(store, ref, "ack", author=name),
-         "the event's author is too long: 201 characters, at most 200"),
-        (lambda: ops.log_many(store, ref, [("ack", None)], author=name),
-         "the event's author is too long: 201 characters, at most 200"),
-        (lambda: ops.log(store, ref, "x" * 1_000_001),
-         "the line is too long: 1,000,001 characters, at most 1,000,000: split it"),
-        (lambda: ops.edit_event(store, ref, 3, "x" * 1_000_001),
-         "the line is too long: 1,000,001 characters, at most 1,000,000: split it"),
-        (lambda: ops.set_impact(store, ref, customer_impact="i" * 10_001),
-         "the incident's customer impact is too long: 10,001 characters, at most 10,000"),
-        (lambda: ops.record_status_update(store, ref, channel="internal", kind="k" * 21),
-         "the status update's kind is too long: 21 characters, at most 20"),
-        (lambda: ops.add_action_item(store, ref, "t" * 1_001),
-         "the action item's title is too long: 1,001 characters, at most 1,000"),
-        (lambda: ops.update_action_item(store, ref, 1, ticket_url="https://x/" + "u" * 1_991),
-         "the action item's ticket url is too long: 2,001 characters, at most 2,000"),
-        (lambda: ops.update_postmortem(store, ref, sections={"overview": "s" * 200_001}),
-         "a post-mortem section is too long: 200,001 characters, at most 200,000"),
-        (lambda: ops.update_postmortem(store, ref, owner=name),
-         "the post-mortem's owner is too long: 201 characters, at most 200"),
-        (lambda: checklists.tick_step(store, ref, "triage", author=name),
-         "the name of who ticked the step is too long: 201 characters, at most 200"),
+        (
+            lambda: ops.declare(store, severity=1, functionality=part, state="down", audience="all"),
+            "the incident's functionality is too long: 201 characters, at most 200",
+        ),
+        (
+            lambda: ops.declare(store, severity=1, functionality="api", state="down", audience=part),
+            "the incident's audience is too long: 201 characters, at most 200",
+        ),
+        (lambda: ops.assign_role(store, ref, "sme", name), "a person's name is too long: 201 characters, at most 200"),
+        (
+            lambda: ops.assign_role(store, ref, "sme", "Sam", note="n" * 1_001),
+            "the role assignment's note is too long: 1,001 characters, at most 1,000",
+        ),
+        (
+            lambda: ops.log(store, ref, "ack", author=name),
+            "the event's author is too long: 201 characters, at most 200",
+        ),
+        (
+            lambda: ops.log_many(store, ref, [("ack", None)], author=name),
+            "the event's author is too long: 201 characters, at most 200",
+        ),
+        (
+            lambda: ops.log(store, ref, "x" * 1_000_001),
+            "the line is too long: 1,000,001 characters, at most 1,000,000: split it",
+        ),
+        (
+            lambda: ops.edit_event(store, ref, 3, "x" * 1_000_001),
+            "the line is too long: 1,000,001 characters, at most 1,000,000: split it",
+        ),
+        (
+            lambda: ops.set_impact(store, ref, customer_impact="i" * 10_001),
+            "the incident's customer impact is too long: 10,001 characters, at most 10,000",
+        ),
+        (
+            lambda: ops.record_status_update(store, ref, channel="internal", kind="k" * 21),
+            "the status update's kind is too long: 21 characters, at most 20",
+        ),
+        (
+            lambda: ops.add_action_item(store, ref, "t" * 1_001),
+            "the action item's title is too long: 1,001 characters, at most 1,000",
+        ),
+        (
+            lambda: ops.update_action_item(store, ref, 1, ticket_url="https://x/" + "u" * 1_991),
+            "the action item's ticket url is too long: 2,001 characters, at most 2,000",
+        ),
+        (
+            lambda: ops.update_postmortem(store, ref, sections={"overview": "s" * 200_001}),
+            "a post-mortem section is too long: 200,001 characters, at most 200,000",
+        ),
+        (
+            lambda: ops.update_postmortem(store, ref, owner=name),
+            "the post-mortem's owner is too long: 201 characters, at most 200",
+        ),
+        (
+            lambda: checklists.tick_step(store, ref, "triage", author=name),
+            "the name of who ticked the step is too long: 201 characters, at most 200",
+        ),
     ]
 
 
@@ -450,13 +485,29 @@ def test_a_scribe_line_longer_than_an_event_holds_is_refused_before_it_is_queued
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (("incident", "functionality"), "f" * 1_000_000, "incident.functionality: too long: 1,000,000 characters, at most 200"),
+        (
+            ("incident", "functionality"),
+            "f" * 1_000_000,
+            "incident.functionality: too long: 1,000,000 characters, at most 200",
+        ),
         (("roles", 0, "person"), "N" * 201, "roles.0.person: too long: 201 characters, at most 200"),
         (("timeline", 0, "author"), "N" * 201, "timeline.0.author: too long: 201 characters, at most 200"),
-        (("timeline", 0, "text"), "x" * 1_000_001, "timeline.0.text: too long: 1,000,001 characters, at most 1,000,000"),
+        (
+            ("timeline", 0, "text"),
+            "x" * 1_000_001,
+            "timeline.0.text: too long: 1,000,001 characters, at most 1,000,000",
+        ),
         (("status_updates", 0, "kind"), "k" * 21, "status_updates.0.kind: too long: 21 characters, at most 20"),
-        (("action_items", 0, "tags"), ["t" * 600, "u" * 600], "action_items.0.tags: together too long: 1,201 characters, at most 1,000"),
-        (("postmortem", "sections", "overview"), "s" * 200_001, "postmortem.sections.overview: too long: 200,001 characters, at most 200,000"),
+        (
+            ("action_items", 0, "tags"),
+            ["t" * 600, "u" * 600],
+            "action_items.0.tags: together too long: 1,201 characters, at most 1,000",
+        ),
+        (
+            ("postmortem", "sections", "overview"),
+            "s" * 200_001,
+            "postmortem.sections.overview: too long: 200,001 characters, at most 200,000",
+        ),
         (("checklists", 0, "done_by"), "N" * 201, "checklists.0.done_by: too long: 201 characters, at most 200"),
     ],
 )
@@ -472,7 +523,9 @@ def test_an_import_with_text_longer_than_its_column_is_refused_naming_the_field(
     assert snapshot(store) == before
 
 
-def test_a_long_text_stored_before_the_limits_leaves_the_incident_usable(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+def test_a_long_text_stored_before_the_limits_leaves_the_incident_usable(
+    tmp_path: Path, policy: Policy, clock: FrozenClock
+) -> None:
     with Store(tmp_path / "old.db", policy=policy, clock=clock) as store:
         ref = ops.declare(store, severity=2, functionality="search", state="slow", audience="all").ref
         with store.engine.begin() as connection:  # as an older warroom let an import store it
@@ -488,14 +541,30 @@ def test_values_at_every_limit_go_from_sqlite_to_postgresql_and_back_unchanged(
 ) -> None:
     name = "N" * 200
     with Store(tmp_path / "w.db", policy=policy, clock=clock) as sqlite:
-        ref = ops.declare(sqlite, severity=1, functionality="f" * 200, state="s" * 200, audience="a" * 200, ic=name,
-                          customer_impact="i" * 10_000, known_impacted_customers="c" * 10_000).ref
+        ref = ops.declare(
+            sqlite,
+            severity=1,
+            functionality="f" * 200,
+            state="s" * 200,
+            audience="a" * 200,
+            ic=name,
+            customer_impact="i" * 10_000,
+            known_impacted_customers="c" * 10_000,
+        ).ref
         ops.assign_role(sqlite, ref, "sme", "M" * 200, note="n" * 1_000)
         ops.log(sqlite, ref, "!/decision " + "x" * 999_989, author=name)
-        ops.record_status_update(sqlite, ref, channel="internal", kind="k" * 20, subject="s" * 1_000, body="b" * 200_000, author=name)
+        ops.record_status_update(
+            sqlite, ref, channel="internal", kind="k" * 20, subject="s" * 1_000, body="b" * 200_000, author=name
+        )
         ops.add_action_item(sqlite, ref, "t" * 1_000, owner=name, ticket_url="u" * 2_000, category="c" * 200)
-        ops.update_postmortem(sqlite, ref, owner=name, recording_url="r" * 2_000, support_requests="q" * 10_000,
-                              sections={key: key[0] * 200_000 for key in ("overview", "what_happened")})
+        ops.update_postmortem(
+            sqlite,
+            ref,
+            owner=name,
+            recording_url="r" * 2_000,
+            support_requests="q" * 10_000,
+            sections={key: key[0] * 200_000 for key in ("overview", "what_happened")},
+        )
         checklists.tick_step(sqlite, ref, "triage", author=name)
         text = export.export_json(sqlite, ref)
     with Store(pg_url, policy=policy, clock=clock) as postgresql:

@@ -71,7 +71,12 @@ def _hostile_incident(db: str) -> str:
 
 @pytest.mark.parametrize(
     "command",
-    [("export", "{ref}"), ("export", "{ref}", "--format", "md"), ("postmortem", "{ref}"), ("postmortem", "{ref}", "--csv")],
+    [
+        ("export", "{ref}"),
+        ("export", "{ref}", "--format", "md"),
+        ("postmortem", "{ref}"),
+        ("postmortem", "{ref}", "--csv"),
+    ],
 )
 def test_documents_down_a_pipe_hold_no_control_character(db: str, command: tuple[str, ...]) -> None:
     ref = _hostile_incident(db)
@@ -90,7 +95,11 @@ def _on_a_terminal(db: str, *args: str) -> str:
     env = {**os.environ, "WARROOM_FROZEN_TIME": FROZEN}
     process = subprocess.Popen(
         [sys.executable, "-m", "tui.cli", args[0], "--db", db, *args[1:]],
-        stdout=terminal, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=ROOT, env=env,
+        stdout=terminal,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
     )
     os.close(terminal)
     received = b""
@@ -117,7 +126,13 @@ def test_documents_on_a_terminal_hold_no_control_character(db: str, command: tup
 
 def test_every_command_on_a_terminal_shows_stored_text_as_pictures(db: str) -> None:
     ref = _hostile_incident(db)
-    for command in (("list",), ("timeline", ref), ("history", ref, "3"), ("checklist", ref), ("comms", ref, "internal_initial")):
+    for command in (
+        ("list",),
+        ("timeline", ref),
+        ("history", ref, "3"),
+        ("checklist", ref),
+        ("comms", ref, "internal_initial"),
+    ):
         printed = _on_a_terminal(db, *command)
         assert _unsafe(printed) == set(), command
 
@@ -169,7 +184,9 @@ def test_the_command_line_loads_no_widget_textual_or_rich(db: str) -> None:
         "bad = sorted(n for n in sys.modules if n.split('.')[0] in ('textual', 'rich', 'widgets'))\n"
         "assert not bad, bad\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "WARROOM_FROZEN_TIME": FROZEN})
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "WARROOM_FROZEN_TIME": FROZEN}
+    )
 
 
 # --- Markdown ------------------------------------------------------------------------
@@ -177,7 +194,16 @@ def test_the_command_line_loads_no_widget_textual_or_rich(db: str) -> None:
 INJECTED = "x\n\n## Injected\n\n<img src=x onerror=alert(1)>\n[r]: http://evil\n&#8238;"
 """A field that, written as it is, would add a heading, HTML, a link definition and a bidi override."""
 SECTION_TITLES = [title for _key, title in POSTMORTEM_SECTIONS]
-ONE_LINE_INJECTIONS = ["# Heading", "- item", "> quote", "1. item", "<b>html</b>", "| a | b |", "&#8238;", "*em* _em_ `code`"]
+ONE_LINE_INJECTIONS = [
+    "# Heading",
+    "- item",
+    "> quote",
+    "1. item",
+    "<b>html</b>",
+    "| a | b |",
+    "&#8238;",
+    "*em* _em_ `code`",
+]
 
 
 @pytest.fixture
@@ -185,8 +211,14 @@ def hostile_store(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Store:
     """A resolved incident where every field a report shows holds Markdown and HTML."""
     store = Store(tmp_path / "markdown.db", policy=policy, clock=clock)
     incident = ops.declare(
-        store, severity=1, functionality=INJECTED, state="failing", audience=HEADING_INJECTION, ic="Dana",
-        customer_impact=INJECTED, known_impacted_customers=INJECTED,
+        store,
+        severity=1,
+        functionality=INJECTED,
+        state="failing",
+        audience=HEADING_INJECTION,
+        ic="Dana",
+        customer_impact=INJECTED,
+        known_impacted_customers=INJECTED,
     )
     ref = incident.ref
     ops.assign_role(store, ref, "scribe", INJECTED, note=INJECTED)
@@ -198,7 +230,11 @@ def hostile_store(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Store:
     ops.log(store, ref, "!see https://example.com/a_(b) <x>")
     ops.record_status_update(store, ref, channel="internal", kind="resolved", subject=INJECTED, body=INJECTED)
     ops.update_postmortem(
-        store, ref, owner=INJECTED, recording_url="javascript:alert(1)", support_requests=INJECTED,
+        store,
+        ref,
+        owner=INJECTED,
+        recording_url="javascript:alert(1)",
+        support_requests=INJECTED,
         meeting_at=datetime(2026, 11, 25, 9, tzinfo=UTC),
     )
     return store
@@ -213,7 +249,9 @@ def _parsed(document: str) -> tuple[list[str], list[str], dict[str, object]]:
     tokens = parser.parse(document, env)
     headings = [tokens[index + 1].content for index, token in enumerate(tokens) if token.type == "heading_open"]
     children = [child for token in tokens for child in token.children or []]
-    ours = [child for child in children if child.type == "html_inline" and child.content == "<br>"]  # a cell's line break
+    ours = [
+        child for child in children if child.type == "html_inline" and child.content == "<br>"
+    ]  # a cell's line break
     kinds = [token.type for token in tokens] + [child.type for child in children if child not in ours]
     texts = [child.content for token in tokens for child in token.children or [] if child.type == "text"]
     assert not any(BIDI_CONTROLS & set(text) for text in texts), "an entity decoded to a bidi control"
@@ -230,7 +268,9 @@ def test_export_markdown_escapes_every_field_for_its_place(hostile_store: Store)
     headings, kinds, references = _parsed(document)
     assert headings[0].startswith(ref) and "Injected" in headings[0]  # shown, in the title's heading
     assert headings[1:] == ["Post-mortem", *SECTION_TITLES, "Action items", "Status updates"]
-    assert not {"html_block", "html_inline", "blockquote_open", "ordered_list_open", "em_open", "code_inline"} & set(kinds)
+    assert not {"html_block", "html_inline", "blockquote_open", "ordered_list_open", "em_open", "code_inline"} & set(
+        kinds
+    )
     assert references == {}
 
 
@@ -272,11 +312,16 @@ def test_a_one_line_field_is_literal_text_in_a_list_item(text: str) -> None:
 
     tokens = MarkdownIt("gfm-like").parse(f"- {md.inline(text)}\n")
     assert [token.type for token in tokens] == [
-        "bullet_list_open", "list_item_open", "paragraph_open", "inline", "paragraph_close", "list_item_close", "bullet_list_close",
+        "bullet_list_open",
+        "list_item_open",
+        "paragraph_open",
+        "inline",
+        "paragraph_close",
+        "list_item_close",
+        "bullet_list_close",
     ]
     assert [child.type for child in tokens[3].children or []] == ["text"] * len(tokens[3].children or [])
     assert "".join(child.content for child in tokens[3].children or []) == text
-
 
 
 def test_a_web_address_before_html_cannot_take_the_escape_into_its_link() -> None:
@@ -343,15 +388,26 @@ def test_meeting_ics_holds_no_forbidden_control_character(tmp_path: Path, policy
 
     store = Store(tmp_path / "ics.db", policy=policy, clock=clock)
     ref = ops.declare(
-        store, severity=1, functionality=f"login{ESCAPES}", state=f"fail{BIDI}ing", audience="EU\r\ncustomers; all, \\ of them",
+        store,
+        severity=1,
+        functionality=f"login{ESCAPES}",
+        state=f"fail{BIDI}ing",
+        audience="EU\r\ncustomers; all, \\ of them",
     ).ref
     ops.update_postmortem(store, ref, owner="Marta\x00\x7f", meeting_at=datetime(2026, 11, 25, 9, tzinfo=UTC))
     text = meeting_ics(store, ref)
     lines = text.split("\r\n")
     assert lines[-1] == "" and all(len(line.encode("utf-8")) <= 75 for line in lines)
-    assert not [char for char in text if (char < " " and char not in "\r\n") or "\x7f" <= char <= "\x9f" or char in BIDI_CONTROLS]
+    assert not [
+        char
+        for char in text
+        if (char < " " and char not in "\r\n") or "\x7f" <= char <= "\x9f" or char in BIDI_CONTROLS
+    ]
     event = Calendar.from_ical(text).walk("VEVENT")[0]
-    assert str(event["SUMMARY"]) == f"Post-mortem: {ref} login[2J]52;c;SGVsbG8= is failing for EU\ncustomers; all, \\ of them"
+    assert (
+        str(event["SUMMARY"])
+        == f"Post-mortem: {ref} login[2J]52;c;SGVsbG8= is failing for EU\ncustomers; all, \\ of them"
+    )
     assert "Post-mortem owner: Marta\n" in str(event["DESCRIPTION"])
     assert event["UID"] == f"postmortem-{ref}@warroom"
     assert event.decoded("DTSTART") == datetime(2026, 11, 25, 9, tzinfo=UTC)

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 try:  # tests/ is on sys.path under pytest's default (prepend) import mode
-    from pgserver import NOT_FOUND_MESSAGE, PostgresServer, find_bindir  # type: ignore[import-not-found,no-redef]
+    from pgserver import NOT_FOUND_MESSAGE, PostgresServer, find_bindir  # type: ignore[import-not-found]
 except ModuleNotFoundError:  # e.g. --import-mode=importlib from the repo root
     from tests.pgserver import NOT_FOUND_MESSAGE, PostgresServer, find_bindir
 from tests.waiting import until_sync

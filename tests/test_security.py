@@ -38,8 +38,31 @@ def mode(path: Path) -> int:
 
 # --- outbox names -------------------------------------------------------------------------
 
-name_pieces = st.sampled_from(["..", ".", "/", "\\", "~", "\x00", "/etc/passwd", "../../", "C:\\", "%2e%2e%2f", "\u2215", "\uff0e\uff0e",
-                               "名前", "e\u0301", " ", "\n", "-", "_", ".md", "x" * 300, "é" * 150])
+name_pieces = st.sampled_from(
+    [
+        "..",
+        ".",
+        "/",
+        "\\",
+        "~",
+        "\x00",
+        "/etc/passwd",
+        "../../",
+        "C:\\",
+        "%2e%2e%2f",
+        "\u2215",
+        "\uff0e\uff0e",
+        "名前",
+        "e\u0301",
+        " ",
+        "\n",
+        "-",
+        "_",
+        ".md",
+        "x" * 300,
+        "é" * 150,
+    ]
+)
 outbox_names = st.lists(st.one_of(name_pieces, st.text(max_size=10)), max_size=6).map("".join)
 
 
@@ -108,9 +131,15 @@ def dynamic_sql(source: str, filename: str) -> list[str]:
                 line = lines[node.lineno - 1].strip()
                 if isinstance(argument, ast.Name):  # report where the name was built
                     line = next(
-                        lines[n.lineno - 1].strip() for n in ast.walk(tree)
+                        lines[n.lineno - 1].strip()
+                        for n in ast.walk(tree)
                         if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))
-                        and argument.id in {t.id for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+                        and argument.id
+                        in {
+                            t.id
+                            for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+                            if isinstance(t, ast.Name)
+                        }
                     )
                 found.append(line)
     return found
@@ -119,7 +148,7 @@ def dynamic_sql(source: str, filename: str) -> list[str]:
 @pytest.mark.parametrize(
     ("snippet", "flagged"),
     [
-        ('session.execute(text(f"SELECT * FROM event WHERE ref = \'{ref}\'"))', True),
+        ("session.execute(text(f\"SELECT * FROM event WHERE ref = '{ref}'\"))", True),
         ('connection.exec_driver_sql("DELETE FROM " + table)', True),
         ('cursor.execute("SELECT %s" % value)', True),
         ('cursor.execute("SELECT {}".format(value))', True),
@@ -149,8 +178,16 @@ def test_no_sql_is_built_from_strings_outside_the_allowed_constants() -> None:
 
 # --- imported files cannot make warroom write elsewhere ---------------------------------------
 
-HOSTILE_PATHS = ["../../../../tmp/warroom-owned", "/tmp/warroom-owned", "~/warroom-owned", "..", "C:\\warroom-owned",
-                 "file:///tmp/warroom-owned", "\\\\server\\share\\owned", "%2e%2e%2fowned"]
+HOSTILE_PATHS = [
+    "../../../../tmp/warroom-owned",
+    "/tmp/warroom-owned",
+    "~/warroom-owned",
+    "..",
+    "C:\\warroom-owned",
+    "file:///tmp/warroom-owned",
+    "\\\\server\\share\\owned",
+    "%2e%2e%2fowned",
+]
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -196,7 +233,7 @@ async def test_an_import_whose_every_text_is_a_path_writes_only_the_database_and
         "action_items": ("priority", "state", "created_at", "due_date"),
     }
     for section, keys in listed_keys.items():
-        for listed, original in zip(hostile_document[section], document[section]):
+        for listed, original in zip(hostile_document[section], document[section], strict=False):
             listed.update({key: original[key] for key in keys})
     for listed in hostile_document["timeline"]:
         listed["revisions"] = []
@@ -221,12 +258,18 @@ async def test_an_import_whose_every_text_is_a_path_writes_only_the_database_and
             await pilot.press("f4")
             await pilot.pause()
     outbox = (drafts_dir().parent / "outbox").relative_to(home).as_posix()
-    changed_work = {name for name in _files(work).keys() | before_work.keys() if _files(work).get(name) != before_work.get(name)}
+    changed_work = {
+        name for name in _files(work).keys() | before_work.keys() if _files(work).get(name) != before_work.get(name)
+    }
     assert changed_work <= {"target.db", "target.db-wal", "target.db-shm"}
     after_home = _files(home)
-    changed_home = {name for name in after_home.keys() | before_home.keys() if after_home.get(name) != before_home.get(name)}
+    changed_home = {
+        name for name in after_home.keys() | before_home.keys() if after_home.get(name) != before_home.get(name)
+    }
     written = {name for name in changed_home if name.startswith(outbox + "/")}
-    assert len(written) == 3 and all(Path(name).name.endswith(("-postmortem.md", "-action-items.csv", "-meeting.ics")) for name in written)
+    assert len(written) == 3 and all(
+        Path(name).name.endswith(("-postmortem.md", "-action-items.csv", "-meeting.ics")) for name in written
+    )
     drafts = drafts_dir().relative_to(home).as_posix()
     assert changed_home - written <= {name for name in changed_home if name.startswith(drafts + "/")}
     assert {name for name in os.listdir("/tmp") if "owned" in name} <= {n for n in before_tmp if "owned" in n}
@@ -234,7 +277,15 @@ async def test_an_import_whose_every_text_is_a_path_writes_only_the_database_and
 
 @pytest.mark.parametrize(
     "hostile",
-    ["../../../../tmp/warroom-owned", "/tmp/warroom-owned", "~/owned", "..", "a\x00b", "C:\\owned", "file:///tmp/owned"],
+    [
+        "../../../../tmp/warroom-owned",
+        "/tmp/warroom-owned",
+        "~/owned",
+        "..",
+        "a\x00b",
+        "C:\\owned",
+        "file:///tmp/owned",
+    ],
 )
 def test_an_imported_file_writes_nothing_outside_the_database(
     tmp_path: Path, policy: Policy, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, hostile: str

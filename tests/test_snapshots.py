@@ -154,4 +154,5 @@ def test_snapshot_of_a_resolved_incident_owing_its_postmortem(
 ) -> None:
     store, ref = demo
     ops.set_milestone(store, ref, "resolved")
-    assert snap_compare(WarroomApp(store), terminal_size=(120, 40), run_before=keys("f6", "d", screen="PostmortemsDueScreen"))
+    due = keys("f6", "d", screen="PostmortemsDueScreen")
+    assert snap_compare(WarroomApp(store), terminal_size=(120, 40), run_before=due)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from textual.app import App, ComposeResult
@@ -16,7 +16,7 @@ from widgets.roster import RoleRoster, RosterHolder, RosterRole, RosterRow
 from widgets.scribe_input import ScribeInput
 
 BERLIN = ZoneInfo("Europe/Berlin")
-T0 = datetime(2026, 11, 23, 14, 40, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 14, 40, tzinfo=UTC)
 """A fixed 'now': 15:40 in Berlin."""
 
 
@@ -122,7 +122,9 @@ async def test_countdown_expires_exactly_once_when_time_passes_due() -> None:
             countdown.now = T0 + timedelta(seconds=second)
             await pilot.pause()
         assert [type(m) for m in app.seen] == [Countdown.Expired]
-        assert app.seen[0].countdown is countdown and app.seen[0].control is countdown
+        expired = app.seen[0]
+        assert isinstance(expired, Countdown.Expired)
+        assert expired.countdown is countdown and expired.control is countdown
 
 
 async def test_countdown_created_overdue_does_not_expire() -> None:
@@ -179,12 +181,21 @@ async def test_countdown_label_is_literal() -> None:
 
 async def test_panel_hides_countdowns_missing_from_due() -> None:
     panel = CountdownPanel(
-        [("initial", "Initial comms"), ("check_in", "Check in"), ("internal", "Internal"), ("status_page", "Status page")]
+        [
+            ("initial", "Initial comms"),
+            ("check_in", "Check in"),
+            ("internal", "Internal"),
+            ("status_page", "Status page"),
+        ]
     )
     app = Harness(panel)
     async with app.run_test(size=(100, 20)) as pilot:
-        due = {"initial": T0 + timedelta(minutes=20), "check_in": T0 + timedelta(minutes=20),
-               "internal": T0 + timedelta(minutes=30), "status_page": None}
+        due = {
+            "initial": T0 + timedelta(minutes=20),
+            "check_in": T0 + timedelta(minutes=20),
+            "internal": T0 + timedelta(minutes=30),
+            "status_page": None,
+        }
         panel.update_countdowns(due, T0)
         await pilot.pause()
         assert panel.border_title == "Next updates"
@@ -258,7 +269,12 @@ async def test_roster_enter_requests_a_handover_of_the_cursor_role() -> None:
         assert [m.role_key for m in app.seen] == ["ic", "deputy", "internal_liaison"]  # type: ignore[attr-defined]
         assert roster.cursor_role is not None and roster.cursor_role.key == "scribe"
         assert [row.has_class("-cursor") for row in roster.query(RosterRow)] == [
-            False, False, True, False, False, False,
+            False,
+            False,
+            True,
+            False,
+            False,
+            False,
         ]
 
 
@@ -294,16 +310,16 @@ async def test_roster_keeps_the_cursor_on_its_role_when_roles_change() -> None:
 
 
 def header_fields(**changes: object) -> dict[str, object]:
-    fields: dict[str, object] = dict(
-        ref="inc-26-11-23-SEV-1",
-        title="login is failing for EU customers",
-        severity=1,
-        severity_name="major",
-        status="investigating",
-        started_at=T0 - timedelta(hours=1, minutes=2, seconds=3),
-        commander="Dana Okafor",
-        now=T0,
-    )
+    fields: dict[str, object] = {
+        "ref": "inc-26-11-23-SEV-1",
+        "title": "login is failing for EU customers",
+        "severity": 1,
+        "severity_name": "major",
+        "status": "investigating",
+        "started_at": T0 - timedelta(hours=1, minutes=2, seconds=3),
+        "commander": "Dana Okafor",
+        "now": T0,
+    }
     fields.update(changes)
     return fields
 
@@ -315,8 +331,14 @@ async def test_header_shows_the_incident_at_a_glance() -> None:
         await pilot.pause()
         text = shown(header)
         assert header.region.height == 1
-        for part in ("inc-26-11-23-SEV-1", "login is failing for EU customers", "SEV1 major", "investigating",
-                     "1:02:03", "IC Dana Okafor"):
+        for part in (
+            "inc-26-11-23-SEV-1",
+            "login is failing for EU customers",
+            "SEV1 major",
+            "investigating",
+            "1:02:03",
+            "IC Dana Okafor",
+        ):
             assert part in text
         header.now = T0 + timedelta(days=2)
         header.commander = None
@@ -445,8 +467,12 @@ class StatusBoard(App[None]):
             yield RoleRoster(tz=BERLIN)
             with Vertical(id="side"):
                 yield CountdownPanel(
-                    [("check_in", "Check in"), ("internal", "Internal update"), ("status_page", "Status page"),
-                     ("initial", "Initial comms")]
+                    [
+                        ("check_in", "Check in"),
+                        ("internal", "Internal update"),
+                        ("status_page", "Status page"),
+                        ("initial", "Initial comms"),
+                    ]
                 )
         yield ScribeInput()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,18 +18,17 @@ from storage.timeparse import (
     quote_input,
 )
 
-NOW = datetime(2026, 11, 23, 14, 40, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 14, 40, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")  # UTC+1 in November
 NEW_YORK = ZoneInfo("America/New_York")
 TOKYO = ZoneInfo("Asia/Tokyo")
-UTC = timezone.utc
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
-def when(text: str, *, now: datetime = NOW, tz=BERLIN, allow_future: bool = False) -> datetime:
+def when(text: str, *, now: datetime = NOW, tz: tzinfo = BERLIN, allow_future: bool = False) -> datetime:
     return parse_when(text, now=now, tz=tz, allow_future=allow_future)
 
 
@@ -76,7 +75,7 @@ def test_parse_duration_requires_a_unit() -> None:
     ["", "   ", "m", "1.5h", "30m1h", "1h1h", "-5m", "+5m", "5 minutes", "1h30", "h1", "٣m", "1w", "1h,30m"],
 )
 def test_parse_duration_rejects(text: str) -> None:
-    with pytest.raises(InvalidInput, match="is not a duration|needs a unit"):
+    with pytest.raises(InvalidInput, match=r"is not a duration|needs a unit"):
         parse_duration(text)
 
 
@@ -418,7 +417,8 @@ def test_invalid_iso(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "   ", "yesterday", "23/11/2026 14:32", "2026-W47-1T10:00", "+5m", "14h32", "14:32 CET", "2026-11-23T14"]
+    "text",
+    ["", "   ", "yesterday", "23/11/2026 14:32", "2026-W47-1T10:00", "+5m", "14h32", "14:32 CET", "2026-11-23T14"],
 )
 def test_anything_else_names_the_accepted_forms(text: str) -> None:
     with pytest.raises(InvalidInput, match=r"14:32, -5m or 2026-11-23T14:32"):

@@ -11,8 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import given, settings
@@ -32,8 +34,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 HOURS_3 = timedelta(hours=3)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def declare(store: Store, at: datetime | None = None) -> str:
@@ -78,7 +80,10 @@ def test_before_the_start_names_the_start_in_the_zone() -> None:
     assert concerns(utc(2026, 11, 23, 14, 30), start=start) == []  # the minute it started is not before it
     assert concerns(utc(2026, 11, 23, 14, 29), start=start) == ["before the incident started (15:30)"]
     yesterday = utc(2026, 11, 22, 20, 0)
-    assert concerns(yesterday - timedelta(minutes=1), start=yesterday)[0] == "before the incident started (yesterday 21:00)"
+    assert (
+        concerns(yesterday - timedelta(minutes=1), start=yesterday)[0]
+        == "before the incident started (yesterday 21:00)"
+    )
 
 
 def test_several_concerns_are_all_named() -> None:
@@ -122,9 +127,7 @@ def test_a_clock_time_later_than_now_is_yesterday_and_needs_a_confirmation(store
         ops.log(store, ref, "@16:00 deploy started")
     assert err.value.concerns == ["yesterday, 23h24m ago"]
     assert err.value.at == utc(2026, 11, 22, 15, 0)
-    assert str(err.value) == (
-        "2026-11-22 16:00 CET is yesterday, 23h24m ago: confirm it to write it at that time"
-    )
+    assert str(err.value) == ("2026-11-22 16:00 CET is yesterday, 23h24m ago: confirm it to write it at that time")
     assert "deploy started" not in texts(store, ref)
     event = ops.log(store, ref, "@16:00 deploy started", confirmed=True)
     assert event.occurred_at == utc(2026, 11, 22, 15, 0)
@@ -211,14 +214,18 @@ def test_the_configured_limit_is_used(db_url: str, tmp_path: Path, clock: Frozen
         (
             utc(2026, 3, 29, 13, 24),
             "@02:30 pager fired",
-            "02:30 does not exist on Sun 29 Mar 2026 in Europe/Berlin (clocks jumped from 02:00 to 03:00): "
-            "write 01:59 or 03:00, or give an offset: 2026-03-29T02:30+01:00",
+            (
+                "02:30 does not exist on Sun 29 Mar 2026 in Europe/Berlin (clocks jumped from 02:00 to 03:00): "
+                "write 01:59 or 03:00, or give an offset: 2026-03-29T02:30+01:00"
+            ),
         ),
         (
             utc(2026, 10, 25, 13, 24),
             "@02:30 pager fired",
-            "02:30 on Sun 25 Oct 2026 happened twice in Europe/Berlin: "
-            "write 2026-10-25T02:30+02:00 (first, CEST) or 2026-10-25T02:30+01:00 (second, CET)",
+            (
+                "02:30 on Sun 25 Oct 2026 happened twice in Europe/Berlin: "
+                "write 2026-10-25T02:30+02:00 (first, CEST) or 2026-10-25T02:30+01:00 (second, CET)"
+            ),
         ),
     ],
 )
@@ -255,9 +262,18 @@ def test_the_same_rule_is_offered_before_writing(store: Store) -> None:
 @settings(max_examples=300, deadline=None)
 @given(
     now=st.sampled_from(
-        [utc(2026, 3, 29, 0, 50), utc(2026, 3, 29, 1, 20), utc(2026, 3, 30, 0, 20), utc(2026, 10, 25, 0, 50),
-         utc(2026, 10, 25, 1, 10), utc(2026, 10, 25, 1, 45), utc(2026, 10, 26, 0, 30), NOW]
-    ) | st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1), timezones=st.just(UTC)),
+        [
+            utc(2026, 3, 29, 0, 50),
+            utc(2026, 3, 29, 1, 20),
+            utc(2026, 3, 30, 0, 20),
+            utc(2026, 10, 25, 0, 50),
+            utc(2026, 10, 25, 1, 10),
+            utc(2026, 10, 25, 1, 45),
+            utc(2026, 10, 26, 0, 30),
+            NOW,
+        ]
+    )
+    | st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1), timezones=st.just(UTC)),
     hour=st.integers(0, 23),
     minute=st.integers(0, 59),
     iso=st.booleans(),
@@ -273,6 +289,7 @@ def test_at_sign_and_dash_dash_at_agree_on_every_wall_time(now: datetime, hour: 
             parse_scribe_line(f"@{typed} x", now=now, tz=BERLIN)
         assert str(err) in str(line_err.value)
         return
+    assert from_option is not None
     assert parse_scribe_line(f"@{typed} x", now=now, tz=BERLIN).occurred_at == from_option
     assert from_option.astimezone(BERLIN).strftime("%H:%M") == f"{hour:02}:{minute:02}"
 
@@ -280,33 +297,55 @@ def test_at_sign_and_dash_dash_at_agree_on_every_wall_time(now: datetime, hour: 
 # --- the command line -------------------------------------------------------------------
 
 
+class Run(Protocol):
+    """The `run` fixture: one `warroom` command on the test database, checked for its exit code."""
+
+    def __call__(self, *args: str, code: int = 0, stdin: str | None = None) -> Result: ...
+
+
 @pytest.fixture
-def run(db_url: str, monkeypatch: pytest.MonkeyPatch):
+def run(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Run:
     """The CLI in-process, on the test database, with the clock frozen at NOW (stdin not a terminal)."""
     monkeypatch.setenv("WARROOM_FROZEN_TIME", "2026-11-23T14:40:00Z")
     runner = CliRunner()
 
-    def invoke(*args: str, code: int = 0, input: str | None = None) -> Result:
-        result = runner.invoke(main_command(), [args[0], "--db", db_url, *args[1:]], input=input, catch_exceptions=False)
+    def invoke(*args: str, code: int = 0, stdin: str | None = None) -> Result:
+        result = runner.invoke(
+            main_command(), [args[0], "--db", db_url, *args[1:]], input=stdin, catch_exceptions=False
+        )
         assert result.exit_code == code, result.output + result.stderr
         return result
 
     return invoke
 
 
-def main_command():
+def main_command() -> click.Group:
     from tui.cli import main
 
     return main
 
 
-def cli_declare(run, at: str = "-10m") -> str:
-    result = run("declare", "--sev", "1", "--functionality", "login", "--state", "failing",
-                 "--audience", "EU customers", "--ic", "Dana", "--at", at, "--yes")
+def cli_declare(run: Run, at: str = "-10m") -> str:
+    result = run(
+        "declare",
+        "--sev",
+        "1",
+        "--functionality",
+        "login",
+        "--state",
+        "failing",
+        "--audience",
+        "EU customers",
+        "--ic",
+        "Dana",
+        "--at",
+        at,
+        "--yes",
+    )
     return result.stdout.split()[0]
 
 
-def test_cli_log_refuses_a_time_needing_confirmation_without_yes(run) -> None:
+def test_cli_log_refuses_a_time_needing_confirmation_without_yes(run: Run) -> None:
     ref = cli_declare(run)
     result = run("log", ref, "@16:00 deploy started", code=1)
     assert result.stderr == (
@@ -318,7 +357,7 @@ def test_cli_log_refuses_a_time_needing_confirmation_without_yes(run) -> None:
     assert run("log", ref, "-y", "@-20m", "pager").stdout == "#4 note at 2026-11-23 15:20:00 CET\n"
 
 
-def test_cli_log_at_option_follows_the_same_rule(run) -> None:
+def test_cli_log_at_option_follows_the_same_rule(run: Run) -> None:
     ref = cli_declare(run, "-4h")
     assert run("log", ref, "fine", "--at", "-3h").stdout == "#3 note at 2026-11-23 12:40:00 CET\n"  # the limit
     result = run("log", ref, "backup failed", "--at", "-2d", code=1)
@@ -330,15 +369,17 @@ def test_cli_log_at_option_follows_the_same_rule(run) -> None:
     )
 
 
-def test_cli_asks_at_a_terminal(run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_asks_at_a_terminal(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     ref = cli_declare(run)
     monkeypatch.setattr(cli_common, "_interactive", lambda: True)
-    result = run("log", ref, "@-20m pager fired", input="n\n", code=1)
-    assert "2026-11-23 15:20:00 CET is before the incident started (15:30). Write it at that time? [y/N]" in result.stderr
+    result = run("log", ref, "@-20m pager fired", stdin="n\n", code=1)
+    assert (
+        "2026-11-23 15:20:00 CET is before the incident started (15:30). Write it at that time? [y/N]" in result.stderr
+    )
     assert "nothing written: the time was not confirmed" in result.stderr
     assert "pager fired" not in run("timeline", ref).stdout
-    assert run("log", ref, "@-20m pager fired", input="y\n").stdout == "#3 note at 2026-11-23 15:20:00 CET\n"
-    result = run("sev", ref, "2", "--at", "-20m", input="y\n")
+    assert run("log", ref, "@-20m pager fired", stdin="y\n").stdout == "#3 note at 2026-11-23 15:20:00 CET\n"
+    result = run("sev", ref, "2", "--at", "-20m", stdin="y\n")
     assert result.stdout.endswith("is now SEV2\n")
 
 
@@ -354,7 +395,7 @@ def test_cli_asks_at_a_terminal(run, monkeypatch: pytest.MonkeyPatch) -> None:
         (("resolve", "{ref}", "--force", "--at", "-20m"), "before the incident started (15:30)"),
     ],
 )
-def test_every_at_option_follows_the_rule(run, args: tuple[str, ...], concern: str) -> None:
+def test_every_at_option_follows_the_rule(run: Run, args: tuple[str, ...], concern: str) -> None:
     ref = cli_declare(run)
     before = run("export", ref, "--format", "json").stdout
     result = run(*(a.format(ref=ref) for a in args), code=1)
@@ -364,22 +405,23 @@ def test_every_at_option_follows_the_rule(run, args: tuple[str, ...], concern: s
     assert run("export", ref, "--format", "json").stdout != before
 
 
-def test_a_started_milestone_before_the_declaration_is_no_concern(run) -> None:
+def test_a_started_milestone_before_the_declaration_is_no_concern(run: Run) -> None:
     ref = cli_declare(run)
     assert run("milestone", ref, "started", "--at", "-1h").stdout == "started at 2026-11-23 14:40:00 CET\n"
     assert run("log", ref, "@-50m pager fired").stdout == "#4 note at 2026-11-23 14:50:00 CET\n"
 
 
-def test_declare_at_follows_the_rule(run) -> None:
-    result = run("declare", "--sev", "2", "--functionality", "x", "--state", "down", "--audience", "all",
-                 "--at", "-5h", code=1)
+def test_declare_at_follows_the_rule(run: Run) -> None:
+    result = run(
+        "declare", "--sev", "2", "--functionality", "x", "--state", "down", "--audience", "all", "--at", "-5h", code=1
+    )
     assert "5h ago: add --yes" in result.stderr
     assert "No incidents" in run("list").stdout
     run("declare", "--sev", "2", "--functionality", "x", "--state", "down", "--audience", "all", "--at", "-5h", "-y")
 
 
 def test_cli_refuses_an_ambiguous_time_the_same_way_in_at_and_in_the_line(
-    run, monkeypatch: pytest.MonkeyPatch
+    run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WARROOM_FROZEN_TIME", "2026-10-25T13:24:00Z")
     ref = cli_declare(run, "-1h")
@@ -397,7 +439,7 @@ def test_cli_refuses_an_ambiguous_time_the_same_way_in_at_and_in_the_line(
     )
 
 
-def test_cli_refuses_a_skipped_time(run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_refuses_a_skipped_time(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WARROOM_FROZEN_TIME", "2026-03-29T13:24:00Z")
     ref = cli_declare(run, "-1h")
     result = run("sev", ref, "2", "--at", "02:30", "--yes", code=1)
@@ -409,7 +451,7 @@ def test_cli_refuses_a_skipped_time(run, monkeypatch: pytest.MonkeyPatch) -> Non
 
 @pytest.mark.parametrize("text", ["9999-12-31T23:59Z", "2028-01-01T00:00", "0001-01-01T00:00", "1969-12-31T23:59Z"])
 def test_a_time_beyond_any_incident_is_refused_even_to_confirm(text: str) -> None:
-    with pytest.raises(InvalidInput, match="1970|a year ahead"):
+    with pytest.raises(InvalidInput, match=r"1970|a year ahead"):
         parse_when(text, now=NOW, tz=ZoneInfo("America/New_York"), allow_future=True)
 
 

@@ -98,7 +98,7 @@ def update_action_item(
     title: str | None = None,
     owner: str | None = None,
     priority: str | None = None,
-    due_date: date | None | str = "",
+    due_date: date | str | None = "",
     ticket_url: str | None = None,
     state: str | None = None,
 ) -> ActionItem:

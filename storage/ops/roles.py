@@ -25,7 +25,9 @@ def person_named(session: Session, name: str) -> Person:
     person = session.exec(select(Person).where(Person.name == name)).first()
     if person is None:
         dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-        session.execute(dialect_insert(Person).values(name=name, contact="").on_conflict_do_nothing(index_elements=["name"]))
+        session.execute(
+            dialect_insert(Person).values(name=name, contact="").on_conflict_do_nothing(index_elements=["name"])
+        )
         person = session.exec(select(Person).where(Person.name == name)).one()
     return person
 
@@ -74,9 +76,7 @@ def assign(w: Writing, role_key: str, person_name: str, *, note: str = "") -> Ro
     w.session.add(assignment)
     what = f"{role.name} ({note.strip()})" if note.strip() else role.name
     text = (
-        f"{person.name} took over {what} from {', '.join(handed_from)}"
-        if handed_from
-        else f"{person.name} is {what}"
+        f"{person.name} took over {what} from {', '.join(handed_from)}" if handed_from else f"{person.name} is {what}"
     )
     w.event("role", text, detail=role.key)
     return assignment
@@ -93,7 +93,9 @@ def assign_role(
     author: str | None = None,
 ) -> RoleAssignment:
     """Give a role to a person; for a single-holder role this is a handover."""
-    with writing(store, ref, at=at, author=author) as w:  # the time after the lock: never before a handover stored meanwhile
+    with writing(
+        store, ref, at=at, author=author
+    ) as w:  # the time after the lock: never before a handover stored meanwhile
         return assign(w, role, person, note=note)
 
 
