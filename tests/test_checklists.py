@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from storage import checklists, ops
+from storage import checklists, ops, postmortem
 from storage.checklists import Criterion, Step
 from storage.clock import FrozenClock
 from storage.db import Store
@@ -197,7 +197,7 @@ def test_resolution_is_refused_with_the_unmet_criteria_and_writes_nothing(store:
 
 def test_forced_resolution_is_recorded_with_what_was_missing(store: Store, clock: FrozenClock) -> None:
     ref = declare(store, ic="Dana")
-    ops.update_postmortem(store, ref, meeting_at=NOW + timedelta(days=1))
+    postmortem.update_postmortem(store, ref, meeting_at=NOW + timedelta(days=1))
     clock.advance(minutes=30)
     criteria = checklists.resolve(store, ref, force=True, author="Dana")
     assert [(c.key, c.met) for c in criteria] == [
@@ -248,7 +248,7 @@ def test_criteria_are_met_one_by_one_then_resolution_goes_through(store: Store, 
         checklists.sign_off(store, ref, author="Dana")
     assert unmet(store, ref) == ["retrospective_scheduled", "final_update_sent"]
 
-    ops.update_postmortem(store, ref, owner="Dana", meeting_at=NOW + timedelta(days=1))
+    postmortem.update_postmortem(store, ref, owner="Dana", meeting_at=NOW + timedelta(days=1))
     assert unmet(store, ref) == ["final_update_sent"]
     ops.record_status_update(store, ref, channel="status_page", kind="resolved")
     assert unmet(store, ref) == ["final_update_sent"]  # the status page is not the internal list

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from storage import comms, ops
+from storage import comms, ops, postmortem
 from storage.clock import FrozenClock
 from storage.countdowns import due_times
 from storage.db import Store
@@ -65,7 +65,7 @@ def bring_to_stage(store: Store, ref: str, kind: str) -> None:
         ops.set_milestone(store, ref, "mitigated", at=minutes_ago(6), author="Dana Okafor")
         ops.set_milestone(store, ref, "resolved", at=minutes_ago(2), author="Dana Okafor")
         meeting = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # Wed 10:00 in Berlin
-        ops.update_postmortem(store, ref, owner="Priya Natarajan", meeting_at=meeting)
+        postmortem.update_postmortem(store, ref, owner="Priya Natarajan", meeting_at=meeting)
 
 
 def shown(draft: comms.Draft) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from storage import ops
+from storage import ops, postmortem
 from storage.clock import FrozenClock
 from storage.db import Store
 from storage.demo import build_demo
@@ -31,7 +31,7 @@ def full_incident(store: Store, clock: FrozenClock) -> str:
                         ticket_url="https://jira.example.com/OPS-1")
     ops.set_milestone(store, ref, "mitigated", at=NOW - timedelta(minutes=3))
     ops.set_impact(store, ref, full_outage=False, customer_impact="Card payments fail | sometimes\nretry works")
-    ops.update_postmortem(
+    postmortem.update_postmortem(
         store, ref, owner="Dana Okafor", status="in_review", meeting_at=NOW + timedelta(days=2),
         recording_url="https://meet.example.com/rec/1", support_requests="12 tickets: https://desk.example.com/v/9",
         numbers={"users_affected": 4200, "events_dropped": 0},

@@ -23,7 +23,7 @@ from typing import IO, Any
 import pytest
 from click.testing import CliRunner, Result
 
-from storage import ops
+from storage import ops, postmortem
 from storage.clock import FrozenClock
 from storage.db import Store
 from storage.demo import build_demo
@@ -152,7 +152,7 @@ def test_an_export_over_a_file_anyone_could_read_is_private_before_the_text_is_i
     db = tmp_path / "w.db"
     with Store(db, policy=policy, clock=clock) as store:
         ref = build_demo(store)
-        ops.update_postmortem(store, ref, meeting_at=NOW)
+        postmortem.update_postmortem(store, ref, meeting_at=NOW)
     out = tmp_path / "shared-folder" / "report"
     out.parent.mkdir()
     out.write_text("an old report")
@@ -304,7 +304,7 @@ def demo_db(tmp_path: Path, policy: Policy, clock: FrozenClock) -> tuple[Path, s
     db = tmp_path / "data" / "w.db"
     with Store(db, policy=policy, clock=clock) as store:
         ref = build_demo(store)
-        ops.update_postmortem(store, ref, meeting_at=NOW)
+        postmortem.update_postmortem(store, ref, meeting_at=NOW)
     return db, ref
 
 

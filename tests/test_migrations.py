@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from storage import live, ops
+from storage import live, ops, postmortem
 from storage.clock import FrozenClock
 from storage.db import Store, create_engine_for, resolve_url
 from storage.errors import DatabaseError
@@ -84,7 +84,7 @@ def test_upgrade_from_the_first_revision_keeps_the_data(db_url: str, policy: Pol
         assert [(h.role, h.person) for h in ops.role_history(store, ref)] == [("ic", "Dana")]
         event = ops.log(store, ref, "after the upgrade")
         assert event.seq == 3
-        ops.update_postmortem(store, ref, owner="Dana", sections={"overview": "written after upgrade"})
+        postmortem.update_postmortem(store, ref, owner="Dana", sections={"overview": "written after upgrade"})
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from sqlmodel import AutoString
 
-from storage import checklists, export, limits, ops, services
+from storage import checklists, export, limits, ops, postmortem, services
 from storage import policy as policy_module
 from storage.clock import FrozenClock
 from storage.db import Store
@@ -142,9 +142,9 @@ def test_storage_refuses_an_event_number_no_event_has_on_both_backends(store: St
 def test_an_impact_number_past_a_32_bit_column_is_refused_on_both_backends(store: Store, ref: str) -> None:
     before = snapshot(store)
     with pytest.raises(InvalidInput, match=r"^users affected is too large: at most 2,147,483,647$"):
-        ops.update_postmortem(store, ref, numbers={"users_affected": 2**31})
+        postmortem.update_postmortem(store, ref, numbers={"users_affected": 2**31})
     assert snapshot(store) == before
-    assert ops.update_postmortem(store, ref, numbers={"users_affected": 2**31 - 1}).users_affected == 2**31 - 1
+    assert postmortem.update_postmortem(store, ref, numbers={"users_affected": 2**31 - 1}).users_affected == 2**31 - 1
 
 
 # --- a CSV field past the csv module's limit --------------------------------------------
@@ -202,7 +202,7 @@ def test_every_operation_refuses_a_time_outside_the_supported_range(west_store: 
         lambda: ops.set_milestone(store, ref, "started", at=at),
         lambda: ops.assign_role(store, ref, "scribe", "Lee", at=at),
         lambda: ops.record_status_update(store, ref, channel="internal", kind="update", at=at),
-        lambda: ops.update_postmortem(store, ref, meeting_at=at),
+        lambda: postmortem.update_postmortem(store, ref, meeting_at=at),
         lambda: checklists.sign_off(store, ref, author="Dana", at=at),
         lambda: checklists.tick_step(store, ref, "triage", at=at),
     ):
@@ -255,7 +255,7 @@ def full_document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         seq = ops.log(store, ref, "to be edited").seq
         ops.edit_event(store, ref, seq, "edited")
         ops.add_action_item(store, ref, "Alert on TLS expiry")
-        ops.update_postmortem(store, ref, meeting_at=NOW + timedelta(days=1), owner="Dana")
+        postmortem.update_postmortem(store, ref, meeting_at=NOW + timedelta(days=1), owner="Dana")
         checklists.tick_step(store, ref, "triage")
         document: dict[str, Any] = json.loads(export.export_json(store, ref))
     document["incident"]["ref"] = "inc-imported"
@@ -433,11 +433,11 @@ def _overlong_calls(store: Store, ref: str) -> list[tuple[Callable[[], object], 
             "the action item's ticket url is too long: 2,001 characters, at most 2,000",
         ),
         (
-            lambda: ops.update_postmortem(store, ref, sections={"overview": "s" * 200_001}),
+            lambda: postmortem.update_postmortem(store, ref, sections={"overview": "s" * 200_001}),
             "a post-mortem section is too long: 200,001 characters, at most 200,000",
         ),
         (
-            lambda: ops.update_postmortem(store, ref, owner=name),
+            lambda: postmortem.update_postmortem(store, ref, owner=name),
             "the post-mortem's owner is too long: 201 characters, at most 200",
         ),
         (
@@ -462,7 +462,7 @@ def test_text_at_the_limit_is_kept_whole_on_both_backends(store: Store, ref: str
     ops.assign_role(store, ref, "sme", name, note="n" * 1_000)
     event = ops.log(store, ref, "x" * 1_000_000, author=name)
     ops.record_status_update(store, ref, channel="internal", kind="k" * 20, subject="s" * 1_000, body="b" * 200_000)
-    ops.update_postmortem(store, ref, sections={"overview": "s" * 200_000}, owner=name)
+    postmortem.update_postmortem(store, ref, sections={"overview": "s" * 200_000}, owner=name)
     assert ops.get_incident(store, declared.ref).functionality == "f" * 200
     kept = next(e for e in ops.timeline(store, ref) if e.seq == event.seq)
     assert kept.text == "x" * 1_000_000 and kept.author == name
@@ -557,7 +557,7 @@ def test_values_at_every_limit_go_from_sqlite_to_postgresql_and_back_unchanged(
             sqlite, ref, channel="internal", kind="k" * 20, subject="s" * 1_000, body="b" * 200_000, author=name
         )
         ops.add_action_item(sqlite, ref, "t" * 1_000, owner=name, ticket_url="u" * 2_000, category="c" * 200)
-        ops.update_postmortem(
+        postmortem.update_postmortem(
             sqlite,
             ref,
             owner=name,

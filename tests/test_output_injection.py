@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from storage import ops
+from storage import ops, postmortem
 from storage.clock import FrozenClock
 from storage.db import Store
 from storage.models import POSTMORTEM_SECTIONS
@@ -229,7 +229,7 @@ def hostile_store(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Store:
     ops.log(store, ref, "/todo " + INJECTED.replace("\n", " "))
     ops.log(store, ref, "!see https://example.com/a_(b) <x>")
     ops.record_status_update(store, ref, channel="internal", kind="resolved", subject=INJECTED, body=INJECTED)
-    ops.update_postmortem(
+    postmortem.update_postmortem(
         store,
         ref,
         owner=INJECTED,
@@ -284,7 +284,7 @@ def test_postmortem_markdown_escapes_every_field_for_its_place(hostile_store: St
     ref = ops.list_incidents(hostile_store)[0].ref
     apply_prefill(hostile_store, ref)  # the drafted sections are stored, then shown as Markdown
     written = {key: "Written." for key, _title in POSTMORTEM_SECTIONS if key not in PREFILLED_SECTIONS}
-    ops.update_postmortem(hostile_store, ref, sections=written)  # no `_Not written yet._` of ours
+    postmortem.update_postmortem(hostile_store, ref, sections=written)  # no `_Not written yet._` of ours
     document = postmortem_markdown(hostile_store, ref)
     headings, kinds, references = _parsed(document)
     assert headings[0].startswith(f"Post-mortem: {ref}")
@@ -394,7 +394,7 @@ def test_meeting_ics_holds_no_forbidden_control_character(tmp_path: Path, policy
         state=f"fail{BIDI}ing",
         audience="EU\r\ncustomers; all, \\ of them",
     ).ref
-    ops.update_postmortem(store, ref, owner="Marta\x00\x7f", meeting_at=datetime(2026, 11, 25, 9, tzinfo=UTC))
+    postmortem.update_postmortem(store, ref, owner="Marta\x00\x7f", meeting_at=datetime(2026, 11, 25, 9, tzinfo=UTC))
     text = meeting_ics(store, ref)
     lines = text.split("\r\n")
     assert lines[-1] == "" and all(len(line.encode("utf-8")) <= 75 for line in lines)
@@ -430,7 +430,7 @@ async def test_postmortem_preview_shows_no_bidi_or_escape(tmp_path: Path, policy
         ref = ops.declare(
             store, severity=1, functionality="login\u200f", state="failing", audience=f"EU{BIDI}{ESCAPES}", ic="Dana"
         ).ref
-        ops.update_postmortem(store, ref, owner="Marta\u200e", sections={"overview": PREVIEW_SECTION})
+        postmortem.update_postmortem(store, ref, owner="Marta\u200e", sections={"overview": PREVIEW_SECTION})
         app = WarroomApp(store, ref=ref)
         async with app.run_test(size=(120, 50)) as pilot:
             await pilot.pause()

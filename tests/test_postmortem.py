@@ -69,7 +69,7 @@ def written_postmortem(store: Store, clock: FrozenClock) -> str:
         priority="P3", category="preparedness",
     )
     ops.add_action_item(store, ref, "Rewrite the gateway in another language", priority="P4", state="wont_do")
-    ops.update_postmortem(
+    pm.update_postmortem(
         store, ref, owner="Marta Kowalski", meeting_at=datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
         recording_url="https://meet.example.com/rec/inc-26-11-23",
         support_requests="14 tickets, e.g. https://desk.example.com/t/5521 | https://desk.example.com/t/5530",
@@ -150,7 +150,7 @@ def test_prefill_marks_the_declaration_as_start_without_a_started_milestone(stor
 
 def test_apply_prefill_never_overwrites_what_the_owner_wrote(store: Store) -> None:
     ref = resolved_demo(store)
-    ops.update_postmortem(store, ref, sections={"timeline": "My own timeline.", "responders": "  "})
+    pm.update_postmortem(store, ref, sections={"timeline": "My own timeline.", "responders": "  "})
     assert pm.apply_prefill(store, ref, author="Lee Chen") == ["impact", "responders"]
     sections = pm_sections(store, ref)
     assert sections["timeline"] == "My own timeline."
@@ -206,7 +206,7 @@ def test_status_moves_one_step_at_a_time_and_needs_an_owner(store: Store) -> Non
         pm.set_status(store, ref, "draft")
     with pytest.raises(InvalidInput, match="name the post-mortem owner before moving it to In Review"):
         pm.set_status(store, ref, "in_review")
-    ops.update_postmortem(store, ref, owner="Marta Kowalski")
+    pm.update_postmortem(store, ref, owner="Marta Kowalski")
     with pytest.raises(InvalidInput, match="cannot skip to Reviewed; move it to In Review first"):
         pm.set_status(store, ref, "reviewed")
     assert pm.set_status(store, ref, "In Review", author="Marta Kowalski").status == "in_review"
@@ -235,7 +235,7 @@ def test_status_moves_one_step_at_a_time_and_needs_an_owner(store: Store) -> Non
 
 def _reviewed(store: Store) -> str:
     ref = resolved_demo(store)
-    ops.update_postmortem(store, ref, owner="Marta Kowalski")
+    pm.update_postmortem(store, ref, owner="Marta Kowalski")
     pm.set_status(store, ref, "in_review")
     pm.set_status(store, ref, "reviewed")
     return ref
@@ -257,7 +257,7 @@ def test_closed_waits_for_the_external_message_section_to_be_published(store: St
     ref = _reviewed(store)
     with pytest.raises(InvalidInput, match="no External Message"):
         pm.record_external_message(store, ref)
-    ops.update_postmortem(store, ref, sections={"external_message": "We are sorry; payments failed."})
+    pm.update_postmortem(store, ref, sections={"external_message": "We are sorry; payments failed."})
     with pytest.raises(InvalidInput, match="External Message has not been posted"):
         pm.set_status(store, ref, "closed")
     update = pm.record_external_message(store, ref, author="Ana Souza")
@@ -284,7 +284,7 @@ def test_closing_needs_nothing_without_a_status_page_message(store: Store) -> No
         ic="Dana Okafor",
     )
     ops.set_milestone(store, incident.ref, "resolved")
-    ops.update_postmortem(store, incident.ref, owner="Dana Okafor")
+    pm.update_postmortem(store, incident.ref, owner="Dana Okafor")
     for status in ("in_review", "reviewed", "closed"):
         pm.set_status(store, incident.ref, status)
 
@@ -330,12 +330,12 @@ def test_meeting_check_warns_when_late_or_unscheduled(store: Store, clock: Froze
         "The post-mortem meeting is not scheduled and its deadline passed 18h 20m ago "
         "(Thu 26 Nov 2026 15:40 CET (14:40 UTC)): schedule it now"
     )
-    ops.update_postmortem(store, ref, meeting_at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    pm.update_postmortem(store, ref, meeting_at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
     assert pm.meeting_check(store, ref) == (
         "The post-mortem meeting (Mon 30 Nov 2026 10:00 CET (09:00 UTC)) is after its deadline "
         "(Thu 26 Nov 2026 15:40 CET (14:40 UTC)): move it earlier"
     )
-    ops.update_postmortem(store, ref, meeting_at=datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
+    pm.update_postmortem(store, ref, meeting_at=datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
     assert pm.meeting_check(store, ref) is None
 
 
@@ -378,7 +378,7 @@ def test_meeting_ics_escapes_text_and_folds_on_characters(store: Store) -> None:
     )
     with pytest.raises(InvalidInput, match="no meeting time"):
         pm.meeting_ics(store, incident.ref)
-    ops.update_postmortem(store, incident.ref, meeting_at=NOW + timedelta(days=1))
+    pm.update_postmortem(store, incident.ref, meeting_at=NOW + timedelta(days=1))
     text = pm.meeting_ics(store, incident.ref)
     for line in text.split("\r\n"):
         assert len(line.encode("utf-8")) <= 75
@@ -487,7 +487,7 @@ def test_markdown_of_an_untouched_incident_uses_the_drafts(store: Store) -> None
 def test_blameless_hints_name_people_in_the_root_causes(store: Store) -> None:
     ref = resolved_demo(store)
     assert pm.blameless_hints(store, ref) == []
-    ops.update_postmortem(
+    pm.update_postmortem(
         store,
         ref,
         sections={
@@ -497,7 +497,7 @@ def test_blameless_hints_name_people_in_the_root_causes(store: Store) -> None:
         },
     )
     assert pm.blameless_hints(store, ref) == ["Lee Chen", "Marta Kowalski"]
-    ops.update_postmortem(store, ref, sections={"root_causes": "Samples of the gateway logs; Danae was not involved."})
+    pm.update_postmortem(store, ref, sections={"root_causes": "Samples of the gateway logs; Danae was not involved."})
     assert pm.blameless_hints(store, ref) == []
 
 
@@ -522,7 +522,7 @@ def test_needing_postmortem_lists_resolved_sev1_and_sev2_by_deadline(store: Stor
     assert rows[1].deadline == datetime(2026, 11, 27, 12, 52, tzinfo=UTC)
     assert rows[0].deadline == datetime(2026, 11, 26, 14, 40, tzinfo=UTC)
 
-    ops.update_postmortem(store, older, owner="Priya Natarajan", meeting_at=datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+    pm.update_postmortem(store, older, owner="Priya Natarajan", meeting_at=datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
     clock.set(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
     rows = pm.needing_postmortem(store)
     assert [(r.ref, r.status, r.owner, r.overdue) for r in rows] == [

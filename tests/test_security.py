@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storage import export, ops
+from storage import export, ops, postmortem
 from storage.clock import FrozenClock
 from storage.db import Store
 from storage.demo import build_demo
@@ -211,7 +211,7 @@ async def test_an_import_whose_every_text_is_a_path_writes_only_the_database_and
 
     with Store(tmp_path / "source.db", policy=policy, clock=clock) as source:
         ref = build_demo(source)
-        ops.update_postmortem(source, ref, meeting_at=NOW, owner="Dana", sections={"overview": "x"})
+        postmortem.update_postmortem(source, ref, meeting_at=NOW, owner="Dana", sections={"overview": "x"})
         ops.add_action_item(source, ref, "Alert on expiry", owner="Sam")
         document = json.loads(export.export_json(source, ref))
     # Every free text becomes the path; what must be one of a few values (kinds, roles,

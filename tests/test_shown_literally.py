@@ -138,7 +138,7 @@ async def test_tables_show_titles_people_and_action_items_literally(
     with Store(tmp_path / "w.db", policy=policy, clock=clock) as store:
         ref = ops.declare(store, severity=1, functionality=HOSTILE, state="down", audience="all", ic=HOSTILE).ref
         ops.set_milestone(store, ref, "resolved")
-        ops.update_postmortem(store, ref, owner=HOSTILE)
+        postmortem.update_postmortem(store, ref, owner=HOSTILE)
         ops.add_action_item(store, ref, HOSTILE, owner=HOSTILE)
         app = WarroomApp(store)
         async with app.run_test(size=(200, 50)) as pilot:
@@ -196,7 +196,7 @@ async def test_the_postmortem_editor_and_its_preview_draw_control_characters_as_
     with Store(tmp_path / "w.db", policy=policy, clock=clock) as store:
         ref = build_demo(store)
         ops.set_milestone(store, ref, "resolved")
-        ops.update_postmortem(store, ref, sections={"overview": overview})
+        postmortem.update_postmortem(store, ref, sections={"overview": overview})
         app = WarroomApp(store, ref=ref)
         async with app.run_test(size=(160, 40)) as pilot:
             app.push_screen(PostmortemScreen(store, ref))

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from storage import ops
+from storage import ops, postmortem
 from storage.clock import FrozenClock
 from storage.db import Store
 from storage.errors import InvalidInput, NotFound
@@ -24,7 +24,7 @@ def test_a_snapshot_reads_each_part_in_the_records_order(store: Store, clock: Fr
     ops.set_milestone(store, ref, "detected", at=NOW - timedelta(minutes=3))
     ops.assign_role(store, ref, "ic", "Lee", at=NOW + timedelta(minutes=10))
     ops.add_action_item(store, ref, "Add an alert")
-    ops.update_postmortem(store, ref, sections={"went_well": "W", "overview": "O"})
+    postmortem.update_postmortem(store, ref, sections={"went_well": "W", "overview": "O"})
     with store.read() as session:
         record = Snapshot(session, ops.find_incident(session, ref))
         assert record.update_times == [
