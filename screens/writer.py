@@ -4,6 +4,7 @@ reporting each write to it by message (`LineWritten`, `ChangeWritten`, `WriteFai
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from textual.dom import DOMNode
@@ -18,6 +19,11 @@ if TYPE_CHECKING:
     from storage.errors import DatabaseError, WarroomError
     from storage.outbox import Write
 
+FINISH_SECONDS = 10.0
+"""How long an app-level writer goes on writing what its closed screen queued while the
+app is closing (its worker cancelled); what is not written by then is left as it is
+(queued work lost, lines and section drafts kept on disk)."""
+
 
 class RecordWriter:
     """Writes to incident `ref` off the UI thread, in order, retrying while the database
@@ -30,6 +36,7 @@ class RecordWriter:
 
         self.target = target
         self._outliving_target = False
+        self._finish_by: float | None = None
         self.outbox = Outbox(store, ref, drafts, on_written=self._written, on_failed=self._failed,
                              on_refused=self._refused, retry=retry)
 
@@ -48,12 +55,18 @@ class RecordWriter:
         self.outbox.stop()
 
     def finish(self) -> None:
-        """Stop once what is queued is written."""
+        """Stop once what is queued is written. An app-level writer goes on while the app
+        closes (for `FINISH_SECONDS` at most): the app's exit waits for its thread."""
+        self._finish_by = time.monotonic() + FINISH_SECONDS
         self.outbox.finish()
 
     def _run(self) -> None:
         worker = get_current_worker()
-        self.outbox.run(lambda: worker.is_cancelled)
+        self.outbox.run(lambda: worker.is_cancelled and not self._draining())
+
+    def _draining(self) -> bool:
+        """Whether a cancelled worker should still write what is queued (see `finish`)."""
+        return self._outliving_target and self._finish_by is not None and time.monotonic() < self._finish_by
 
     def _post(self, message: Message) -> None:
         try:
