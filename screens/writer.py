@@ -19,10 +19,10 @@ if TYPE_CHECKING:
     from storage.errors import DatabaseError, WarroomError
     from storage.outbox import Write
 
-FINISH_SECONDS = 10.0
-"""How long an app-level writer goes on writing what its closed screen queued while the
-app is closing (its worker cancelled); what is not written by then is left as it is
-(queued work lost, lines and section drafts kept on disk)."""
+FINISH_SECONDS = 5.0
+"""How long an app-level writer goes on once the app cancels its worker (the app is
+closing), for its screen to queue what it saves on closing and for that to be written;
+what is not written by then is left as it is (lines and section drafts stay on disk)."""
 
 
 class RecordWriter:
@@ -36,7 +36,7 @@ class RecordWriter:
 
         self.target = target
         self._outliving_target = False
-        self._finish_by: float | None = None
+        self._closing_by: float | None = None
         self.outbox = Outbox(store, ref, drafts, on_written=self._written, on_failed=self._failed,
                              on_refused=self._refused, retry=retry)
 
@@ -56,8 +56,7 @@ class RecordWriter:
 
     def finish(self) -> None:
         """Stop once what is queued is written. An app-level writer goes on while the app
-        closes (for `FINISH_SECONDS` at most): the app's exit waits for its thread."""
-        self._finish_by = time.monotonic() + FINISH_SECONDS
+        closes (see `_draining`): the app's exit waits for its thread."""
         self.outbox.finish()
 
     def _run(self) -> None:
@@ -65,8 +64,15 @@ class RecordWriter:
         self.outbox.run(lambda: worker.is_cancelled and not self._draining())
 
     def _draining(self) -> bool:
-        """Whether a cancelled worker should still write what is queued (see `finish`)."""
-        return self._outliving_target and self._finish_by is not None and time.monotonic() < self._finish_by
+        """Whether a cancelled worker still writes. An app-level writer does, until `finish`
+        and what was queued before it is written, for `FINISH_SECONDS` at most: quitting
+        cancels the app's workers before or after it closes the screens, and a screen
+        queues its last save as it closes."""
+        if not self._outliving_target:
+            return False
+        if self._closing_by is None:
+            self._closing_by = time.monotonic() + FINISH_SECONDS
+        return time.monotonic() < self._closing_by
 
     def _post(self, message: Message) -> None:
         try:

@@ -31,14 +31,6 @@ def resolved(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Iterator[tup
         yield store, ref
 
 
-async def wait_for(pilot: Pilot[None], condition, seconds: float = 3.0) -> None:  # noqa: ANN001
-    """Let the app run until `condition()` holds (screens can take a moment on a busy machine)."""
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-
-
 async def open_editor(app: WarroomApp, pilot: Pilot[None], ref: str) -> PostmortemScreen:
     app.push_screen(PostmortemScreen(app.store, ref))  # type: ignore[arg-type]
     await pilot.pause()
@@ -56,11 +48,8 @@ async def test_typing_is_saved_without_a_key_and_survives_a_restart(resolved: tu
         assert area.has_focus and editor.section == "overview"
         await pilot.press(*"An expired intermediate certificate broke card payments.")
         await pilot.pause(0.6)  # the autosave fires half a second after the last key
-        for _ in range(30):  # (allowing for a slow, loaded machine)
-            if "An expired intermediate certificate broke card payments." in postmortem.postmortem_markdown(store, ref):
-                break
-            await pilot.pause(0.1)
-        assert "An expired intermediate certificate broke card payments." in postmortem.postmortem_markdown(store, ref)
+        await until(pilot, lambda: "An expired intermediate certificate broke card payments."
+                    in postmortem.postmortem_markdown(store, ref), what="the autosave")
     again = WarroomApp(store, ref=ref)
     async with again.run_test(size=(120, 40)) as pilot:
         editor = await open_editor(again, pilot, ref)
@@ -178,7 +167,7 @@ async def test_due_list_from_the_incident_list(resolved: tuple[Store, str]) -> N
         assert isinstance(app.screen, PostmortemScreen)
 
 
-def test_postmortem_editor_snapshot(snap_compare, resolved: tuple[Store, str]) -> None:  # noqa: ANN001
+def test_postmortem_editor_snapshot(snap_compare, resolved: tuple[Store, str]) -> None:
     store, ref = resolved
     ops.update_postmortem(store, ref, owner="Dana Okafor", sections={"overview": "An expired intermediate certificate broke card payments for EU customers for 58 minutes."})
 
@@ -205,7 +194,7 @@ async def test_an_action_item_is_edited_in_its_dialog(resolved: tuple[Store, str
         table = editor.query_one("#action-table", DataTable)
         table.focus()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ActionItemDialog))
+        await until(pilot, lambda: isinstance(app.screen, ActionItemDialog), what="the dialog")
         dialog = app.screen
         assert isinstance(dialog, ActionItemDialog)
         dialog.query_one("#due", Input).value = "next week"
@@ -216,7 +205,7 @@ async def test_an_action_item_is_edited_in_its_dialog(resolved: tuple[Store, str
         dialog.query_one("#ticket", Input).value = "https://jira.example.com/OPS-7"
         dialog.query_one("#state", Select).value = "in_progress"
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: app.screen is editor)
+        await until(pilot, lambda: app.screen is editor, what="back in the editor")
         await until(pilot, lambda: ops.action_items(store, ref)[0].state == "in_progress", what="the edit written")
         item = ops.action_items(store, ref)[0]
         assert (str(item.due_date), item.ticket_url, item.state) == ("2026-12-04", "https://jira.example.com/OPS-7", "in_progress")
@@ -298,12 +287,14 @@ async def test_a_refused_save_says_so_once_and_keeps_the_text(resolved: tuple[St
     assert postmortem.read_postmortem(store, ref).sections.get("overview", "") != too_long
 
 
+@pytest.mark.parametrize("workers_cancelled_first", [False, True])
 def test_text_typed_just_before_quitting_is_written_before_the_app_exits(
-    tmp_path: Path, policy: Policy, clock: FrozenClock
+    tmp_path: Path, policy: Policy, clock: FrozenClock, workers_cancelled_first: bool
 ) -> None:
     import asyncio
 
     from storage.drafts import Drafts
+    from storage.outbox import WAKE_SECONDS
 
     path = tmp_path / "quit.db"
     with Store(path, policy=policy, clock=clock) as store:
@@ -315,6 +306,9 @@ def test_text_typed_just_before_quitting_is_written_before_the_app_exits(
             async with app.run_test(size=(120, 40)) as pilot:
                 await open_editor(app, pilot, ref)
                 await pilot.press(*"Written on the way out")
+                if workers_cancelled_first:  # as quitting in a terminal does, before the screens close
+                    app.workers.cancel_all()
+                    await pilot.pause(WAKE_SECONDS * 2)  # the writer has seen it
             # no wait: the app closes with the save queued (its worker's thread is waited for)
 
         asyncio.run(type_and_quit())
