@@ -402,7 +402,7 @@ class PostmortemScreen(WritingScreen):
             self.write("Action item", partial(ops.update_action_item, self.store, self.ref, edit.item_id, **edit.fields()),
                        lambda _: self._load_actions(), partial(self.refused, "Not saved"))
 
-        self.app.push_screen(ActionItemDialog(self.store, self.ref, item), edited)
+        self.app.push_screen(ActionItemDialog(item), edited)
 
     def _add_action(self) -> None:
         title = self.query_one("#action-title", Input)
