@@ -238,7 +238,8 @@ class PostmortemScreen(WritingScreen):
             if key == self.section == "root_causes":
                 self._hints()
         else:
-            self.notify(f"Not saved (the text is kept as a draft): {error}", severity="error", markup=False)
+            self.notify(f"Not saved (the text is kept as a draft): {error}", title=dict(POSTMORTEM_SECTIONS)[key],
+                        severity="error", markup=False)
         self._show_state("" if saved else "not saved: kept as a draft")
 
     def _show_state(self, refused: str = "") -> None:
