@@ -12,7 +12,6 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label, Select, Static
 
 from screens.dialog import Dialog
-from storage.db import Store
 from storage.models import ACTION_ITEM_STATES, PRIORITIES, ActionItem
 from widgets.literal_input import LiteralInput
 from widgets.text import literal
@@ -41,10 +40,8 @@ class ActionItemDialog(Dialog[ActionItemEdit]):
         Binding("ctrl+s", "save", "Save", id="action_item.save", tooltip="Save the action item"),
     ]
 
-    def __init__(self, store: Store, ref: str, item: ActionItem) -> None:
+    def __init__(self, item: ActionItem) -> None:
         super().__init__()
-        self.store = store
-        self.ref = ref
         self.item = item
 
     def compose(self) -> ComposeResult:

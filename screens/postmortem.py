@@ -2,22 +2,23 @@
 
 Works offline on the local database. Each section is a Markdown TextArea; what is typed
 is saved half a second after the last key (and on leaving a section or the screen); until
-then it is kept in a draft file, so text typed just before a crash is restored at the next
-open. The editor's border says whether what is shown is saved.
+it is written it is kept in a draft file, so text typed just before a crash is restored at
+the next open. The editor's border says whether what is shown is saved. Every change is made
+by the screen's record writer (`screens.postmortem_writes`), off the UI thread and in order;
+what shows a saved state (the preview, the export, a fill from the record) is read after it
+there (`screens.postmortem_jobs`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import (
     ContentSwitcher,
@@ -33,34 +34,36 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from screens.messages import ChangeWritten, WriteRefused
-from screens.writer import RecordWriter
+from screens import postmortem_jobs as jobs
+from screens.postmortem_writes import WritingScreen
 from storage import ops, postmortem
 from storage.db import Store
-from storage.drafts import Drafts, write_outbox
+from storage.drafts import Drafts
 from storage.errors import WarroomError
-from storage.models import POSTMORTEM_SECTIONS, POSTMORTEM_STATUSES, PRIORITIES
-from storage.timeparse import parse_when
+from storage.models import (
+    POSTMORTEM_SECTIONS,
+    POSTMORTEM_STATUSES,
+    PRIORITIES,
+    ActionItem,
+)
 from widgets.literal_input import LiteralInput
 from widgets.literal_markdown import LiteralMarkdown
 from widgets.literal_text_area import LiteralTextArea
 from widgets.text import literal, printable
 
-if TYPE_CHECKING:
-    from storage.outbox import Write
-
 AUTOSAVE_SECONDS = 0.5
 """Quiet time after the last key before a section is saved."""
 
 DETAILS, ACTIONS = "details", "actions"
-NUMBERS = ("notifications_out_of_sla", "events_dropped", "accounts_affected", "users_affected")
+NUMBERS = jobs.NUMBERS
 
 
-class PostmortemScreen(Screen[None]):
+class PostmortemScreen(WritingScreen):
     """Write the post-mortem of one incident."""
 
     DEFAULT_CSS = """
     PostmortemScreen #pm-title { height: auto; padding: 0 1; background: $panel; }
+    PostmortemScreen #pm-waiting { height: auto; padding: 0 1; color: $warning; display: none; }
     PostmortemScreen #pm-sections { width: 30; border: round $primary 50%; }
     PostmortemScreen #pm-sections:focus { border: round $primary; }
     PostmortemScreen #pm-text { height: 1fr; }
@@ -86,23 +89,24 @@ class PostmortemScreen(Screen[None]):
     ]
 
     def __init__(self, store: Store, ref: str) -> None:
-        super().__init__()
+        super().__init__(store, ref)
         self.store = store
         self.ref = ref
         self.section = POSTMORTEM_SECTIONS[0][0]
         self._saved: dict[str, str] = {}
+        """Each section's text as last read or written."""
+        self._queued: dict[str, str] = {}
+        """A section's text on its way to the record (queued, not yet written)."""
         self._timer: Timer | None = None
         self._loading = False
         self._status = "draft"
         self._typed: str | None = None
         """The section's text as last typed (kept here, so saving needs no widget)."""
         self.drafts = Drafts(store.url)
-        self.writer = RecordWriter(self, store, ref, retry=False)
-        self._after: dict[Write, tuple[Callable[[], None], Callable[[WarroomError], None]]] = {}
-        """What to do once a write is made, or refused."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="pm-title")
+        yield Static(id="pm-waiting")
         with Horizontal():
             sections = OptionList(
                 *(Option(title, id=key) for key, title in POSTMORTEM_SECTIONS),
@@ -164,20 +168,21 @@ class PostmortemScreen(Screen[None]):
         self._saved[key] = text
         area = self.query_one("#pm-text", TextArea)
         title = dict(POSTMORTEM_SECTIONS)[key]
-        draft = self.drafts.load(self._draft_key(key))
+        queued = self._queued.get(key)  # left a moment ago: its draft is what is being written
+        draft = queued if queued is not None else self.drafts.load(self._draft_key(key))
         self._loading = True
         area.text = draft if draft is not None else text
         self._loading = False
         self._typed = None
         area.border_title = title
-        area.border_subtitle = "saved"
+        self._show_state()
         self._hints()
-        if draft is not None and draft != text:  # typed, then stopped before it was saved
+        if queued is None and draft is not None and draft != text:  # typed, then stopped before it was saved
             self._typed = draft
             self.notify(f"What you typed in {title} before warroom stopped was not saved: it is back.",
                         title="Draft restored", timeout=10, markup=False)
             self.save()
-        elif draft is not None:
+        elif queued is None and draft is not None:
             self.drafts.clear(self._draft_key(key))
 
     def _hints(self) -> None:
@@ -188,11 +193,15 @@ class PostmortemScreen(Screen[None]):
                 hints.append(f"Blameless: this section names {', '.join(names)}; describe systems and processes instead.")
         self.query_one("#pm-hint", Static).update(Text("\n".join(printable(hint) for hint in hints)))
 
+    def _last(self, key: str) -> str | None:
+        """Section `key`'s text as the record will hold it once what is queued is written."""
+        return self._queued.get(key, self._saved.get(key))
+
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         if self._loading:
             return
         self._typed = event.text_area.text
-        if self._typed == self._saved.get(self.section):  # e.g. the text just loaded or restored
+        if self._typed == self._last(self.section):  # e.g. the text just loaded or restored
             return
         self.drafts.save(self._draft_key(self.section), self._typed)
         event.text_area.border_subtitle = "editing…"
@@ -201,7 +210,8 @@ class PostmortemScreen(Screen[None]):
         self._timer = self.set_timer(AUTOSAVE_SECONDS, self.save)
 
     def save(self) -> None:
-        """Save the section being edited, if it changed."""
+        """Queue the section being edited to be saved, if it changed (its draft is kept
+        until it is written)."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -210,26 +220,58 @@ class PostmortemScreen(Screen[None]):
             text: str | None = self.query_one("#pm-text", TextArea).text
         except NoMatches:
             text = self._typed
-        if text is None or self._saved.get(key) == text:
-            self._show_saved("saved")
+        if text is None or self._last(key) == text:
+            self._show_state()
             return
-        try:
-            ops.update_postmortem(self.store, self.ref, sections={key: text})
-        except WarroomError as exc:
-            self._show_saved("not saved: kept as a draft")
-            self.notify(f"Not saved (the text is kept as a draft): {exc}", severity="error", markup=False)
-            return
-        self._saved[key] = text
-        self.drafts.clear(self._draft_key(key))
-        self._show_saved("saved")
-        if key == "root_causes":
-            self._hints()
+        self._queued[key] = text
+        self._show_state()
+        self.write(f"Post-mortem {dict(POSTMORTEM_SECTIONS)[key]}",
+                   partial(jobs.save_section, self.store, self.ref, key, text, self.drafts, self._draft_key(key)),
+                   lambda _: self._section_written(key, text, saved=True),
+                   lambda exc: self._section_written(key, text, saved=False, error=exc))
 
-    def _show_saved(self, state: str) -> None:
+    def _section_written(self, key: str, text: str, *, saved: bool, error: WarroomError | None = None) -> None:
+        if self._queued.get(key) == text:
+            del self._queued[key]
+        if saved:
+            self._saved[key] = text
+            if key == self.section == "root_causes":
+                self._hints()
+        else:
+            self.notify(f"Not saved (the text is kept as a draft): {error}", title=dict(POSTMORTEM_SECTIONS)[key],
+                        severity="error", markup=False)
+        self._show_state("" if saved else "not saved: kept as a draft")
+
+    def _show_state(self, refused: str = "") -> None:
+        """Say on the editor's border whether what it shows is saved."""
         try:
-            self.query_one("#pm-text", TextArea).border_subtitle = state
+            area = self.query_one("#pm-text", TextArea)
         except NoMatches:  # saving on the way out
-            pass
+            return
+        if area.text == self._saved.get(self.section) and self.section not in self._queued:
+            area.border_subtitle = "saved"
+        elif self.section in self._queued:
+            area.border_subtitle = "saving…"
+        elif refused:
+            area.border_subtitle = refused
+
+    def _shown(self) -> tuple[str, str]:
+        """The section shown and its text."""
+        return self.section, self.query_one("#pm-text", TextArea).text
+
+    def _reload_section(self, sections: dict[str, str], shown: tuple[str, str]) -> None:
+        """Show the section as `sections` (just read) has it, unless another one is shown or
+        it was typed over since `shown`."""
+        if self._shown() != shown or self.section in self._queued:
+            return
+        area = self.query_one("#pm-text", TextArea)
+        text = sections.get(self.section, "")
+        self._saved[self.section] = text
+        self._loading = True
+        area.text = text
+        self._loading = False
+        self._show_state()
+        self._hints()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         key = event.option.id
@@ -305,64 +347,32 @@ class PostmortemScreen(Screen[None]):
 
     def _save_detail(self, field: Input) -> None:
         key = field.id or ""
-        value = field.value.strip()
-        change: dict[str, Any]  # update_postmortem's keyword arguments
         try:
-            if key == "owner":
-                change = {"owner": value}
-            elif key == "recording":
-                change = {"recording_url": value}
-            elif key == "support_requests":
-                change = {"support_requests": value}
-            elif key in NUMBERS:
-                change = {"numbers": {key: int(value) if value else None}}
-            elif key == "meeting":
-                if not value:
-                    return
-                change = {"meeting_at": parse_when(value, now=self.store.now(), tz=self.store.policy.tz, allow_future=True)}
-            else:
-                return
+            change = jobs.detail_change(self.store, key, field.value.strip())
         except (WarroomError, ValueError) as exc:
             self.notify(str(exc), title="Not saved", severity="error", markup=False)
             return
-        self._write(f"Post-mortem {key}", partial(ops.update_postmortem, self.store, self.ref, **change),
-                    self._load_details, partial(self._refused, "Not saved"))
+        if change is not None:
+            self.write(f"Post-mortem {key}", partial(ops.update_postmortem, self.store, self.ref, **change),
+                       lambda _: self._load_details(), partial(self.refused, "Not saved"))
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id != "status" or not isinstance(event.value, str) or event.value == self._status:
             return
 
         def refused(exc: WarroomError) -> None:
-            self._refused("Status not changed", exc)
+            self.refused("Status not changed", exc)
             self._load_details()
 
-        self._write("Post-mortem status", partial(postmortem.set_status, self.store, self.ref, event.value),
-                    self._load_details, refused)
-
-    # --- writes ---------------------------------------------------------------------
-
-    def _write(self, description: str, apply: Callable[[], object], then: Callable[[], None],
-               refused: Callable[[WarroomError], None]) -> None:
-        """Make `apply()` off the UI thread, then call `then()`, or `refused(error)`."""
-        self._after[self.writer.outbox.send(description, apply)] = (then, refused)
-
-    def _refused(self, title: str, exc: WarroomError) -> None:
-        self.notify(str(exc), title=title, severity="error", markup=False)
-
-    def on_change_written(self, message: ChangeWritten) -> None:
-        then, _ = self._after.pop(message.write, (None, None))
-        if then is not None and self.is_attached:
-            then()
-
-    def on_write_refused(self, message: WriteRefused) -> None:
-        _, refused = self._after.pop(message.write, (None, None))
-        if refused is not None:
-            refused(message.error)
+        self.write("Post-mortem status", partial(postmortem.set_status, self.store, self.ref, event.value),
+                   lambda _: self._load_details(), refused)
 
     # --- action items ---------------------------------------------------------------
 
     def _load_actions(self) -> None:
-        items = ops.action_items(self.store, self.ref)
+        self._show_actions(ops.action_items(self.store, self.ref))
+
+    def _show_actions(self, items: list[ActionItem]) -> None:
         table = self.query_one("#action-table", DataTable)
         table.clear()
         for item in items:
@@ -390,10 +400,10 @@ class PostmortemScreen(Screen[None]):
             if edit is None:
                 self._load_actions()
                 return
-            self._write("Action item", partial(ops.update_action_item, self.store, self.ref, edit.item_id, **edit.fields()),
-                        self._load_actions, partial(self._refused, "Not saved"))
+            self.write("Action item", partial(ops.update_action_item, self.store, self.ref, edit.item_id, **edit.fields()),
+                       lambda _: self._load_actions(), partial(self.refused, "Not saved"))
 
-        self.app.push_screen(ActionItemDialog(self.store, self.ref, item), edited)
+        self.app.push_screen(ActionItemDialog(item), edited)
 
     def _add_action(self) -> None:
         title = self.query_one("#action-title", Input)
@@ -401,43 +411,47 @@ class PostmortemScreen(Screen[None]):
         priority = self.query_one("#action-priority", Select).value
         typed = (title.value, owner.value)
 
-        def added() -> None:
+        def added(_: object) -> None:
             if (title.value, owner.value) == typed:  # not typed over meanwhile
                 title.value = ""
                 owner.value = ""
                 title.focus()
             self._load_actions()
 
-        self._write("Action item", partial(ops.add_action_item, self.store, self.ref, title.value, owner=owner.value,
-                                           priority=str(priority)),
-                    added, partial(self._refused, "Not added"))
+        self.write("Action item", partial(ops.add_action_item, self.store, self.ref, title.value, owner=owner.value,
+                                          priority=str(priority)),
+                   added, partial(self.refused, "Not added"))
 
     # --- actions --------------------------------------------------------------------
 
     def action_preview(self) -> None:
         self.save()
-        preview = self.query_one("#pm-preview", Markdown)
-        showing = not self.has_class("-preview")
-        if showing:
-            preview.update(postmortem.postmortem_markdown(self.store, self.ref))
-            self.query_one(ContentSwitcher).current = "editor"
-        self.set_class(showing, "-preview")
+        if self.has_class("-preview"):
+            self.set_class(False, "-preview")
+            return
+        self.write("Preview", partial(postmortem.postmortem_markdown, self.store, self.ref), self._show_preview,
+                   partial(self.refused, "No preview"))
+
+    def _show_preview(self, markdown: object) -> None:
+        self.query_one("#pm-preview", Markdown).update(str(markdown))
+        self.query_one(ContentSwitcher).current = "editor"
+        self.set_class(True, "-preview")
 
     def action_prefill(self) -> None:
         self.save()
-        try:
-            filled = postmortem.apply_prefill(self.store, self.ref)
-            todos = postmortem.import_todos(self.store, self.ref)
-        except WarroomError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
+        shown = self._shown()
+        self.write("Fill from the record", partial(jobs.prefill, self.store, self.ref),
+                   partial(self._filled, shown), partial(self.refused, "Not filled"))
+
+    def _filled(self, shown: tuple[str, str], result: object) -> None:
+        assert isinstance(result, jobs.Filled)
         titles = dict(POSTMORTEM_SECTIONS)
-        parts = [", ".join(titles.get(key, key) for key in filled) or "no empty section to fill"]
-        if todos:
-            parts.append(f"{todos} TODO(s) from the timeline added as action items")
+        parts = [", ".join(titles.get(key, key) for key in result.filled) or "no empty section to fill"]
+        if result.todos:
+            parts.append(f"{result.todos} TODO(s) from the timeline added as action items")
         self.notify("; ".join(parts), title="Filled from the record", markup=False)
-        self._show_section(self.section)
-        self._load_actions()
+        self._reload_section(result.sections, shown)
+        self._show_actions(result.items)
 
     def action_rebuild(self) -> None:
         """Replace the record-derived sections with fresh drafts, after a confirmation."""
@@ -446,31 +460,32 @@ class PostmortemScreen(Screen[None]):
         titles = dict(POSTMORTEM_SECTIONS)
         names = ", ".join(titles[key] for key in postmortem.PREFILLED_SECTIONS)
 
+        def rebuilt(shown: tuple[str, str], result: object) -> None:
+            assert isinstance(result, jobs.Filled)
+            self._reload_section(result.sections, shown)
+            self.notify(f"{names} written again from the record.", title="Rebuilt", markup=False)
+
         def answered(yes: bool | None) -> None:
             if not yes:
                 return
             self.save()
-            postmortem.apply_prefill(self.store, self.ref, overwrite=True)
-            self._show_section(self.section)
-            self.notify(f"{names} written again from the record.", title="Rebuilt", markup=False)
+            shown = self._shown()
+            self.write("Rebuild from the record", partial(jobs.rebuild, self.store, self.ref),
+                       partial(rebuilt, shown), partial(self.refused, "Not rebuilt"))
 
         self.app.push_screen(Confirm(f"Replace {names} with fresh drafts from the record? What you wrote there is replaced."), answered)
 
     def action_export(self) -> None:
         self.save()
-        url = self.store.url
-        try:
-            written = [write_outbox(f"{self.ref}-postmortem.md", postmortem.postmortem_markdown(self.store, self.ref), url)]
-            written.append(write_outbox(f"{self.ref}-action-items.csv", postmortem.action_items_csv(self.store, self.ref), url))
-        except (OSError, WarroomError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-            self.notify(f"Not written: {reason}", severity="error", timeout=10, markup=False)
-            return
-        try:
-            written.append(write_outbox(f"{self.ref}-meeting.ics", postmortem.meeting_ics(self.store, self.ref), url))
-        except WarroomError:  # no meeting yet
-            pass
-        self.notify("\n".join(str(path) for path in written), title="Written", timeout=10, markup=False)
+        self.write("Export", partial(jobs.export, self.store, self.ref), self._exported,
+                   lambda exc: self._exported(jobs.Exported([], str(exc))))
+
+    def _exported(self, result: object) -> None:
+        assert isinstance(result, jobs.Exported)
+        if result.reason is not None:
+            self.notify(f"Not written: {result.reason}", severity="error", timeout=10, markup=False)
+        else:
+            self.notify("\n".join(str(path) for path in result.paths), title="Written", timeout=10, markup=False)
 
     def action_close(self) -> None:
         if self.has_class("-preview"):

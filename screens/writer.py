@@ -4,6 +4,7 @@ reporting each write to it by message (`LineWritten`, `ChangeWritten`, `WriteFai
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from textual.dom import DOMNode
@@ -18,6 +19,11 @@ if TYPE_CHECKING:
     from storage.errors import DatabaseError, WarroomError
     from storage.outbox import Write
 
+FINISH_SECONDS = 5.0
+"""How long an app-level writer goes on once the app cancels its worker (the app is
+closing), for its screen to queue what it saves on closing and for that to be written;
+what is not written by then is left as it is (lines and section drafts stay on disk)."""
+
 
 class RecordWriter:
     """Writes to incident `ref` off the UI thread, in order, retrying while the database
@@ -30,6 +36,7 @@ class RecordWriter:
 
         self.target = target
         self._outliving_target = False
+        self._closing_by: float | None = None
         self.outbox = Outbox(store, ref, drafts, on_written=self._written, on_failed=self._failed,
                              on_refused=self._refused, retry=retry)
 
@@ -48,12 +55,24 @@ class RecordWriter:
         self.outbox.stop()
 
     def finish(self) -> None:
-        """Stop once what is queued is written."""
+        """Stop once what is queued is written. An app-level writer goes on while the app
+        closes (see `_draining`): the app's exit waits for its thread."""
         self.outbox.finish()
 
     def _run(self) -> None:
         worker = get_current_worker()
-        self.outbox.run(lambda: worker.is_cancelled)
+        self.outbox.run(lambda: worker.is_cancelled and not self._draining())
+
+    def _draining(self) -> bool:
+        """Whether a cancelled worker still writes. An app-level writer does, until `finish`
+        and what was queued before it is written, for `FINISH_SECONDS` at most: quitting
+        cancels the app's workers before or after it closes the screens, and a screen
+        queues its last save as it closes."""
+        if not self._outliving_target:
+            return False
+        if self._closing_by is None:
+            self._closing_by = time.monotonic() + FINISH_SECONDS
+        return time.monotonic() < self._closing_by
 
     def _post(self, message: Message) -> None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -30,14 +31,6 @@ def resolved(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Iterator[tup
         yield store, ref
 
 
-async def wait_for(pilot: Pilot[None], condition, seconds: float = 3.0) -> None:  # noqa: ANN001
-    """Let the app run until `condition()` holds (screens can take a moment on a busy machine)."""
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-
-
 async def open_editor(app: WarroomApp, pilot: Pilot[None], ref: str) -> PostmortemScreen:
     app.push_screen(PostmortemScreen(app.store, ref))  # type: ignore[arg-type]
     await pilot.pause()
@@ -55,11 +48,8 @@ async def test_typing_is_saved_without_a_key_and_survives_a_restart(resolved: tu
         assert area.has_focus and editor.section == "overview"
         await pilot.press(*"An expired intermediate certificate broke card payments.")
         await pilot.pause(0.6)  # the autosave fires half a second after the last key
-        for _ in range(30):  # (allowing for a slow, loaded machine)
-            if "An expired intermediate certificate broke card payments." in postmortem.postmortem_markdown(store, ref):
-                break
-            await pilot.pause(0.1)
-        assert "An expired intermediate certificate broke card payments." in postmortem.postmortem_markdown(store, ref)
+        await until(pilot, lambda: "An expired intermediate certificate broke card payments."
+                    in postmortem.postmortem_markdown(store, ref), what="the autosave")
     again = WarroomApp(store, ref=ref)
     async with again.run_test(size=(120, 40)) as pilot:
         editor = await open_editor(again, pilot, ref)
@@ -85,7 +75,7 @@ async def test_prefill_fills_empty_sections_and_imports_todos(resolved: tuple[St
     async with app.run_test(size=(120, 40)) as pilot:
         editor = await open_editor(app, pilot, ref)
         await pilot.press("f3")
-        await pilot.pause()
+        await until(pilot, lambda: postmortem.read_postmortem(store, ref).sections.get("responders"), what="the fill written")
         editor.query_one("#pm-sections", OptionList).highlighted = 5  # Responders
         await pilot.pause()
         assert "Dana Okafor" in editor.query_one("#pm-text", TextArea).text
@@ -148,13 +138,12 @@ async def test_preview_and_export(resolved: tuple[Store, str], isolated_environm
     async with app.run_test(size=(120, 40)) as pilot:
         editor = await open_editor(app, pilot, ref)
         await pilot.press("f2")
-        await pilot.pause()
-        assert editor.has_class("-preview")
+        await until(pilot, lambda: editor.has_class("-preview"), what="the preview read and shown")
         await pilot.press("escape")
         assert not editor.has_class("-preview") and app.screen is editor
         await pilot.press("f4")
-        await pilot.pause()
         outbox = isolated_environment / "state" / "warroom" / "outbox"
+        await until(pilot, lambda: outbox.is_dir() and len(list(outbox.iterdir())) == 3, what="the three files written")
         names = sorted(p.name for p in outbox.iterdir())
         assert names == sorted([f"{ref}-postmortem.md", f"{ref}-action-items.csv", f"{ref}-meeting.ics"])
         assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in outbox.iterdir())
@@ -178,7 +167,7 @@ async def test_due_list_from_the_incident_list(resolved: tuple[Store, str]) -> N
         assert isinstance(app.screen, PostmortemScreen)
 
 
-def test_postmortem_editor_snapshot(snap_compare, resolved: tuple[Store, str]) -> None:  # noqa: ANN001
+def test_postmortem_editor_snapshot(snap_compare, resolved: tuple[Store, str]) -> None:
     store, ref = resolved
     ops.update_postmortem(store, ref, owner="Dana Okafor", sections={"overview": "An expired intermediate certificate broke card payments for EU customers for 58 minutes."})
 
@@ -205,7 +194,7 @@ async def test_an_action_item_is_edited_in_its_dialog(resolved: tuple[Store, str
         table = editor.query_one("#action-table", DataTable)
         table.focus()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ActionItemDialog))
+        await until(pilot, lambda: isinstance(app.screen, ActionItemDialog), what="the dialog")
         dialog = app.screen
         assert isinstance(dialog, ActionItemDialog)
         dialog.query_one("#due", Input).value = "next week"
@@ -216,7 +205,7 @@ async def test_an_action_item_is_edited_in_its_dialog(resolved: tuple[Store, str
         dialog.query_one("#ticket", Input).value = "https://jira.example.com/OPS-7"
         dialog.query_one("#state", Select).value = "in_progress"
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: app.screen is editor)
+        await until(pilot, lambda: app.screen is editor, what="back in the editor")
         await until(pilot, lambda: ops.action_items(store, ref)[0].state == "in_progress", what="the edit written")
         item = ops.action_items(store, ref)[0]
         assert (str(item.due_date), item.ticket_url, item.state) == ("2026-12-04", "https://jira.example.com/OPS-7", "in_progress")
@@ -239,6 +228,89 @@ async def test_rebuild_from_the_record_asks_first(resolved: tuple[Store, str]) -
         await pilot.press("f5")
         await pilot.pause()
         await pilot.press("enter")
-        await pilot.pause()
-        assert "my own words" not in postmortem.postmortem_markdown(store, ref)
+        await until(pilot, lambda: "my own words" not in postmortem.postmortem_markdown(store, ref), what="the rebuild")
         assert app.screen is editor
+
+
+async def test_a_busy_database_keeps_the_text_shows_it_waiting_and_writes_it_when_free(
+    tmp_path: Path, policy: Policy, clock: FrozenClock
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "busy.db"
+    with Store(path, policy=policy, clock=clock) as setup:
+        ref = build_demo(setup)
+        ops.set_milestone(setup, ref, "resolved")
+    with Store(path, policy=policy, clock=clock, busy_timeout_ms=100) as store:
+        app = WarroomApp(store, ref=ref)
+        async with app.run_test(size=(120, 40)) as pilot:
+            editor = await open_editor(app, pilot, ref)
+            area = editor.query_one("#pm-text", TextArea)
+            other = sqlite3.connect(path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # another writer holds the database
+            try:
+                await pilot.press(*"Typed while busy")
+                waiting = editor.query_one("#pm-waiting")
+                await until(pilot, lambda: waiting.display, what="the waiting line shown")
+                assert "the database is busy" in str(waiting.render()) and "kept: “Post-mortem Overview”" in str(waiting.render())
+                assert area.text == "Typed while busy" and area.border_subtitle == "saving…"
+                assert app.is_running
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+            await until(pilot, lambda: area.border_subtitle == "saved", what="the text saved once free")
+            assert not waiting.display
+        assert postmortem.read_postmortem(store, ref).sections["overview"] == "Typed while busy"
+
+
+async def test_a_refused_save_says_so_once_and_keeps_the_text(resolved: tuple[Store, str]) -> None:
+    store, ref = resolved
+    app = WarroomApp(store, ref=ref)
+    errors: list[str] = []
+    notify = app.notify
+
+    def recording(message: str, **options: Any) -> None:  # a toast can expire on a loaded machine
+        if options.get("severity") == "error":
+            errors.append(message)
+        notify(message, **options)
+
+    app.notify = recording  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, ref)
+        area = editor.query_one("#pm-text", TextArea)
+        too_long = "x" * 200_001  # over the section's limit
+        area.text = too_long
+        await until(pilot, lambda: area.border_subtitle == "not saved: kept as a draft", what="the refusal shown")
+        await pilot.pause()
+        assert len(errors) == 1 and "kept as a draft" in errors[0]
+        assert area.text == too_long and app.is_running
+    assert postmortem.read_postmortem(store, ref).sections.get("overview", "") != too_long
+
+
+@pytest.mark.parametrize("workers_cancelled_first", [False, True])
+def test_text_typed_just_before_quitting_is_written_before_the_app_exits(
+    tmp_path: Path, policy: Policy, clock: FrozenClock, workers_cancelled_first: bool
+) -> None:
+    import asyncio
+
+    from storage.drafts import Drafts
+    from storage.outbox import WAKE_SECONDS
+
+    path = tmp_path / "quit.db"
+    with Store(path, policy=policy, clock=clock) as store:
+        ref = build_demo(store)
+        ops.set_milestone(store, ref, "resolved")
+        app = WarroomApp(store, ref=ref)
+
+        async def type_and_quit() -> None:
+            async with app.run_test(size=(120, 40)) as pilot:
+                await open_editor(app, pilot, ref)
+                await pilot.press(*"Written on the way out")
+                if workers_cancelled_first:  # as quitting in a terminal does, before the screens close
+                    app.workers.cancel_all()
+                    await pilot.pause(WAKE_SECONDS * 2)  # the writer has seen it
+            # no wait: the app closes with the save queued (its worker's thread is waited for)
+
+        asyncio.run(type_and_quit())
+        assert postmortem.read_postmortem(store, ref).sections["overview"] == "Written on the way out"
+        assert Drafts(store.url).load(f"{ref}\npostmortem:overview") is None

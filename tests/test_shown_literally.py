@@ -107,7 +107,7 @@ async def test_dialogs_show_stored_names_and_tags_literally(tmp_path: Path, poli
         app = WarroomApp(store, ref=ref)
         async with app.run_test(size=(160, 50)) as pilot:
             await pilot.pause()
-            app.push_screen(ActionItemDialog(store, ref, item))
+            app.push_screen(ActionItemDialog(item))
             await pilot.pause()
             assert_safe_and_literal(app.screen, f"Tags: sev1_20261123, sev1, {SHOWN}", SHOWN)
             app.screen.query_one("#title", Input).focus()
