@@ -51,9 +51,13 @@ class ActionItemDialog(Dialog[ActionItemEdit]):
             yield LiteralInput(item.title, id="title", placeholder="title")
             yield LiteralInput(item.owner, id="owner", placeholder="owner")
             yield Select([(p, p) for p in PRIORITIES], value=item.priority, allow_blank=False, id="priority")
-            yield LiteralInput(item.due_date.isoformat() if item.due_date else "", id="due", placeholder="due date, YYYY-MM-DD")
+            yield LiteralInput(
+                item.due_date.isoformat() if item.due_date else "", id="due", placeholder="due date, YYYY-MM-DD"
+            )
             yield LiteralInput(item.ticket_url, id="ticket", placeholder="ticket link")
-            yield Select([(s.replace("_", " "), s) for s in ACTION_ITEM_STATES], value=item.state, allow_blank=False, id="state")
+            yield Select(
+                [(s.replace("_", " "), s) for s in ACTION_ITEM_STATES], value=item.state, allow_blank=False, id="state"
+            )
             yield Label(literal(f"Tags: {item.tags.replace(',', ', ')}"), classes="dialog-hint")
             yield Static(classes="dialog-error")
             yield Label("Ctrl+S saves · Esc cancels", classes="dialog-hint")
@@ -69,12 +73,14 @@ class ActionItemDialog(Dialog[ActionItemEdit]):
             self.show_error(f"{due_text!r} is not a date: use YYYY-MM-DD")
             return
         assert self.item.id is not None
-        self.dismiss(ActionItemEdit(
-            self.item.id,
-            title=self.query_one("#title", Input).value,
-            owner=self.query_one("#owner", Input).value,
-            priority=str(self.query_one("#priority", Select).value),
-            due_date=due,
-            ticket_url=self.query_one("#ticket", Input).value,
-            state=str(self.query_one("#state", Select).value),
-        ))
+        self.dismiss(
+            ActionItemEdit(
+                self.item.id,
+                title=self.query_one("#title", Input).value,
+                owner=self.query_one("#owner", Input).value,
+                priority=str(self.query_one("#priority", Select).value),
+                due_date=due,
+                ticket_url=self.query_one("#ticket", Input).value,
+                state=str(self.query_one("#state", Select).value),
+            )
+        )

@@ -35,8 +35,8 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from screens import postmortem_jobs as jobs
-from screens.postmortem_writes import WritingScreen
-from storage import ops, postmortem
+from screens.postmortem_actions import ActionItemsScreen
+from storage import postmortem
 from storage.db import Store
 from storage.drafts import Drafts
 from storage.errors import WarroomError
@@ -44,12 +44,11 @@ from storage.models import (
     POSTMORTEM_SECTIONS,
     POSTMORTEM_STATUSES,
     PRIORITIES,
-    ActionItem,
 )
 from widgets.literal_input import LiteralInput
 from widgets.literal_markdown import LiteralMarkdown
 from widgets.literal_text_area import LiteralTextArea
-from widgets.text import literal, printable
+from widgets.text import printable
 
 AUTOSAVE_SECONDS = 0.5
 """Quiet time after the last key before a section is saved."""
@@ -58,7 +57,7 @@ DETAILS, ACTIONS = "details", "actions"
 NUMBERS = jobs.NUMBERS
 
 
-class PostmortemScreen(WritingScreen):
+class PostmortemScreen(ActionItemsScreen):
     """Write the post-mortem of one incident."""
 
     DEFAULT_CSS = """
@@ -83,15 +82,25 @@ class PostmortemScreen(WritingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "preview", "Preview", id="pm.preview", tooltip="Show the whole post-mortem rendered"),
         Binding("f3", "prefill", "Fill from record", id="pm.prefill", tooltip="Fill empty sections from the record"),
-        Binding("f4", "export", "Export", id="pm.export", tooltip="Write Markdown, the meeting .ics and the action items CSV"),
-        Binding("f5", "rebuild", "Rebuild from record", id="pm.rebuild", tooltip="Write Impact, Responders and Timeline again from the record"),
+        Binding(
+            "f4",
+            "export",
+            "Export",
+            id="pm.export",
+            tooltip="Write Markdown, the meeting .ics and the action items CSV",
+        ),
+        Binding(
+            "f5",
+            "rebuild",
+            "Rebuild from record",
+            id="pm.rebuild",
+            tooltip="Write Impact, Responders and Timeline again from the record",
+        ),
         Binding("escape", "close", "Back", id="pm.close", tooltip="Back (everything is saved)"),
     ]
 
     def __init__(self, store: Store, ref: str) -> None:
         super().__init__(store, ref)
-        self.store = store
-        self.ref = ref
         self.section = POSTMORTEM_SECTIONS[0][0]
         self._saved: dict[str, str] = {}
         """Each section's text as last read or written."""
@@ -120,7 +129,12 @@ class PostmortemScreen(WritingScreen):
             with ContentSwitcher(initial="editor", id="pm-pane"):
                 with Vertical(id="editor"):
                     yield LiteralTextArea.code_editor(
-                        "", language="markdown", id="pm-text", soft_wrap=True, show_line_numbers=False, tab_behavior="focus"
+                        "",
+                        language="markdown",
+                        id="pm-text",
+                        soft_wrap=True,
+                        show_line_numbers=False,
+                        tab_behavior="focus",
                     )
                     yield LiteralMarkdown(id="pm-preview")
                     yield Static(id="pm-hint")
@@ -128,7 +142,9 @@ class PostmortemScreen(WritingScreen):
                     yield Label("Owner")
                     yield LiteralInput(id="owner", placeholder="who drives the post-mortem")
                     yield Label("Status")
-                    yield Select([(s.replace("_", " ").title(), s) for s in POSTMORTEM_STATUSES], allow_blank=False, id="status")
+                    yield Select(
+                        [(s.replace("_", " ").title(), s) for s in POSTMORTEM_STATUSES], allow_blank=False, id="status"
+                    )
                     yield Label("Meeting (local time, e.g. 2026-11-25T10:00)")
                     yield LiteralInput(id="meeting", placeholder="not scheduled")
                     yield Static(id="pm-deadline")
@@ -179,8 +195,12 @@ class PostmortemScreen(WritingScreen):
         self._hints()
         if queued is None and draft is not None and draft != text:  # typed, then stopped before it was saved
             self._typed = draft
-            self.notify(f"What you typed in {title} before warroom stopped was not saved: it is back.",
-                        title="Draft restored", timeout=10, markup=False)
+            self.notify(
+                f"What you typed in {title} before warroom stopped was not saved: it is back.",
+                title="Draft restored",
+                timeout=10,
+                markup=False,
+            )
             self.save()
         elif queued is None and draft is not None:
             self.drafts.clear(self._draft_key(key))
@@ -190,7 +210,9 @@ class PostmortemScreen(WritingScreen):
         if self.section == "root_causes":
             names = postmortem.blameless_hints(self.store, self.ref)
             if names:
-                hints.append(f"Blameless: this section names {', '.join(names)}; describe systems and processes instead.")
+                hints.append(
+                    f"Blameless: this section names {', '.join(names)}; describe systems and processes instead."
+                )
         self.query_one("#pm-hint", Static).update(Text("\n".join(printable(hint) for hint in hints)))
 
     def _last(self, key: str) -> str | None:
@@ -225,10 +247,12 @@ class PostmortemScreen(WritingScreen):
             return
         self._queued[key] = text
         self._show_state()
-        self.write(f"Post-mortem {dict(POSTMORTEM_SECTIONS)[key]}",
-                   partial(jobs.save_section, self.store, self.ref, key, text, self.drafts, self._draft_key(key)),
-                   lambda _: self._section_written(key, text, saved=True),
-                   lambda exc: self._section_written(key, text, saved=False, error=exc))
+        self.write(
+            f"Post-mortem {dict(POSTMORTEM_SECTIONS)[key]}",
+            partial(jobs.save_section, self.store, self.ref, key, text, self.drafts, self._draft_key(key)),
+            lambda _: self._section_written(key, text, saved=True),
+            lambda exc: self._section_written(key, text, saved=False, error=exc),
+        )
 
     def _section_written(self, key: str, text: str, *, saved: bool, error: WarroomError | None = None) -> None:
         if self._queued.get(key) == text:
@@ -238,8 +262,12 @@ class PostmortemScreen(WritingScreen):
             if key == self.section == "root_causes":
                 self._hints()
         else:
-            self.notify(f"Not saved (the text is kept as a draft): {error}", title=dict(POSTMORTEM_SECTIONS)[key],
-                        severity="error", markup=False)
+            self.notify(
+                f"Not saved (the text is kept as a draft): {error}",
+                title=dict(POSTMORTEM_SECTIONS)[key],
+                severity="error",
+                markup=False,
+            )
         self._show_state("" if saved else "not saved: kept as a draft")
 
     def _show_state(self, refused: str = "") -> None:
@@ -353,8 +381,12 @@ class PostmortemScreen(WritingScreen):
             self.notify(str(exc), title="Not saved", severity="error", markup=False)
             return
         if change is not None:
-            self.write(f"Post-mortem {key}", partial(ops.update_postmortem, self.store, self.ref, **change),
-                       lambda _: self._load_details(), partial(self.refused, "Not saved"))
+            self.write(
+                f"Post-mortem {key}",
+                partial(postmortem.update_postmortem, self.store, self.ref, **change),
+                lambda _: self._load_details(),
+                partial(self.refused, "Not saved"),
+            )
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id != "status" or not isinstance(event.value, str) or event.value == self._status:
@@ -364,63 +396,12 @@ class PostmortemScreen(WritingScreen):
             self.refused("Status not changed", exc)
             self._load_details()
 
-        self.write("Post-mortem status", partial(postmortem.set_status, self.store, self.ref, event.value),
-                   lambda _: self._load_details(), refused)
-
-    # --- action items ---------------------------------------------------------------
-
-    def _load_actions(self) -> None:
-        self._show_actions(ops.action_items(self.store, self.ref))
-
-    def _show_actions(self, items: list[ActionItem]) -> None:
-        table = self.query_one("#action-table", DataTable)
-        table.clear()
-        for item in items:
-            table.add_row(
-                literal(item.priority),
-                literal(item.title),
-                literal(item.owner or "—"),
-                literal(item.due_date.isoformat() if item.due_date else "—"),
-                literal(item.state),
-                literal(item.tags.replace(",", ", ")),
-                key=str(item.id),
-            )
-        warnings = postmortem.action_item_warnings(items)
-        self.query_one("#action-warnings", Static).update(Text("\n".join(f"⚠ {printable(w)}" for w in warnings)))
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        from screens.action_item import ActionItemDialog, ActionItemEdit
-
-        item_id = int(event.row_key.value or 0)
-        item = next((i for i in ops.action_items(self.store, self.ref) if i.id == item_id), None)
-        if item is None:
-            return
-
-        def edited(edit: ActionItemEdit | None) -> None:
-            if edit is None:
-                self._load_actions()
-                return
-            self.write("Action item", partial(ops.update_action_item, self.store, self.ref, edit.item_id, **edit.fields()),
-                       lambda _: self._load_actions(), partial(self.refused, "Not saved"))
-
-        self.app.push_screen(ActionItemDialog(item), edited)
-
-    def _add_action(self) -> None:
-        title = self.query_one("#action-title", Input)
-        owner = self.query_one("#action-owner", Input)
-        priority = self.query_one("#action-priority", Select).value
-        typed = (title.value, owner.value)
-
-        def added(_: object) -> None:
-            if (title.value, owner.value) == typed:  # not typed over meanwhile
-                title.value = ""
-                owner.value = ""
-                title.focus()
-            self._load_actions()
-
-        self.write("Action item", partial(ops.add_action_item, self.store, self.ref, title.value, owner=owner.value,
-                                          priority=str(priority)),
-                   added, partial(self.refused, "Not added"))
+        self.write(
+            "Post-mortem status",
+            partial(postmortem.set_status, self.store, self.ref, event.value),
+            lambda _: self._load_details(),
+            refused,
+        )
 
     # --- actions --------------------------------------------------------------------
 
@@ -429,8 +410,12 @@ class PostmortemScreen(WritingScreen):
         if self.has_class("-preview"):
             self.set_class(False, "-preview")
             return
-        self.write("Preview", partial(postmortem.postmortem_markdown, self.store, self.ref), self._show_preview,
-                   partial(self.refused, "No preview"))
+        self.write(
+            "Preview",
+            partial(postmortem.postmortem_markdown, self.store, self.ref),
+            self._show_preview,
+            partial(self.refused, "No preview"),
+        )
 
     def _show_preview(self, markdown: object) -> None:
         self.query_one("#pm-preview", Markdown).update(str(markdown))
@@ -440,8 +425,12 @@ class PostmortemScreen(WritingScreen):
     def action_prefill(self) -> None:
         self.save()
         shown = self._shown()
-        self.write("Fill from the record", partial(jobs.prefill, self.store, self.ref),
-                   partial(self._filled, shown), partial(self.refused, "Not filled"))
+        self.write(
+            "Fill from the record",
+            partial(jobs.prefill, self.store, self.ref),
+            partial(self._filled, shown),
+            partial(self.refused, "Not filled"),
+        )
 
     def _filled(self, shown: tuple[str, str], result: object) -> None:
         assert isinstance(result, jobs.Filled)
@@ -470,15 +459,25 @@ class PostmortemScreen(WritingScreen):
                 return
             self.save()
             shown = self._shown()
-            self.write("Rebuild from the record", partial(jobs.rebuild, self.store, self.ref),
-                       partial(rebuilt, shown), partial(self.refused, "Not rebuilt"))
+            self.write(
+                "Rebuild from the record",
+                partial(jobs.rebuild, self.store, self.ref),
+                partial(rebuilt, shown),
+                partial(self.refused, "Not rebuilt"),
+            )
 
-        self.app.push_screen(Confirm(f"Replace {names} with fresh drafts from the record? What you wrote there is replaced."), answered)
+        self.app.push_screen(
+            Confirm(f"Replace {names} with fresh drafts from the record? What you wrote there is replaced."), answered
+        )
 
     def action_export(self) -> None:
         self.save()
-        self.write("Export", partial(jobs.export, self.store, self.ref), self._exported,
-                   lambda exc: self._exported(jobs.Exported([], str(exc))))
+        self.write(
+            "Export",
+            partial(jobs.export, self.store, self.ref),
+            self._exported,
+            lambda exc: self._exported(jobs.Exported([], str(exc))),
+        )
 
     def _exported(self, result: object) -> None:
         assert isinstance(result, jobs.Exported)

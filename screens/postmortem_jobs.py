@@ -20,7 +20,7 @@ NUMBERS = ("notifications_out_of_sla", "events_dropped", "accounts_affected", "u
 
 
 def detail_change(store: Store, key: str, value: str) -> dict[str, Any] | None:
-    """`ops.update_postmortem`'s keyword arguments for detail field `key` set to `value`
+    """`postmortem.update_postmortem`'s keyword arguments for detail field `key` set to `value`
     (None: nothing to write); raises `WarroomError` or `ValueError` for a value it refuses."""
     if key == "owner":
         return {"owner": value}
@@ -37,7 +37,7 @@ def detail_change(store: Store, key: str, value: str) -> dict[str, Any] | None:
 
 def save_section(store: Store, ref: str, key: str, text: str, drafts: Drafts, draft_key: str) -> None:
     """Save section `key` as `text`; then forget its draft, unless more was typed since."""
-    ops.update_postmortem(store, ref, sections={key: text})
+    postmortem.update_postmortem(store, ref, sections={key: text})
     if drafts.load(draft_key) == text:
         drafts.clear(draft_key)
 

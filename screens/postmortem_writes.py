@@ -33,6 +33,8 @@ class WritingScreen(Screen[None]):
 
     def __init__(self, store: Store, ref: str) -> None:
         super().__init__()
+        self.store = store
+        self.ref = ref
         self.writer = RecordWriter(self, store, ref)
         self._after: dict[Write, tuple[Then | None, Refused | None]] = {}
         """What to do once each queued write is made, or refused, in the order queued."""

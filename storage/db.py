@@ -358,18 +358,6 @@ class Store:
                 self.engine.dispose()
                 raise translate_error(exc, self.where) from None
 
-    def impatient(self, busy_timeout_ms: int) -> Store:
-        """The same record with a shorter wait for other writers' locks (for changes made
-        on the UI thread, which must not freeze it); close it when done."""
-        return Store(
-            self.url,
-            policy=self.policy,
-            clock=self.clock,
-            migrate=False,
-            busy_timeout_ms=busy_timeout_ms,
-            identity=self.identity,
-        )
-
     @property
     def user(self) -> str:
         """Who is at the keyboard: the author of what is written without another one."""

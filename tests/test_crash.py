@@ -9,6 +9,7 @@ it at a random moment, then checks the record and the drafts, and opens the app 
 
 from __future__ import annotations
 
+import ast
 import os
 import random
 import signal
@@ -243,14 +244,14 @@ def test_killed_editor_keeps_saved_text_and_offers_unsaved_text_back(tmp_path: P
         with Store(path, policy=policy) as store:
             saved = postmortem.read_postmortem(store, ref).sections.get("overview", "")
         if acknowledged:
-            assert saved.startswith(eval(acknowledged[-1]))  # noqa: S307 (our own repr)
+            assert saved.startswith(ast.literal_eval(acknowledged[-1]))
         draft = drafts.load(draft_key)
         assert draft is None or draft.startswith(saved)
         expected = draft if draft is not None else saved
         with Store(path, policy=policy) as store:
             app = WarroomApp(store)
 
-            async def reopen() -> None:
+            async def reopen(app: WarroomApp = app, expected: str = expected) -> None:
                 async with app.run_test(size=(100, 30)) as pilot:
                     app.push_screen(PostmortemScreen(store, ref))
                     await pilot.pause()

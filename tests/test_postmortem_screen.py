@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -75,7 +75,9 @@ async def test_prefill_fills_empty_sections_and_imports_todos(resolved: tuple[St
     async with app.run_test(size=(120, 40)) as pilot:
         editor = await open_editor(app, pilot, ref)
         await pilot.press("f3")
-        await until(pilot, lambda: postmortem.read_postmortem(store, ref).sections.get("responders"), what="the fill written")
+        await until(
+            pilot, lambda: postmortem.read_postmortem(store, ref).sections.get("responders"), what="the fill written"
+        )
         editor.query_one("#pm-sections", OptionList).highlighted = 5  # Responders
         await pilot.pause()
         assert "Dana Okafor" in editor.query_one("#pm-text", TextArea).text
@@ -101,11 +103,17 @@ async def test_details_and_the_status_rules(resolved: tuple[Store, str]) -> None
         meeting.value = "2026-11-25T10:00"
         meeting.focus()
         await pilot.press("enter")
-        await until(pilot, lambda: postmortem.read_postmortem(store, ref).meeting_at is not None, what="the meeting saved")
-        await until(pilot, lambda: postmortem.read_postmortem(store, ref).owner == "Dana Okafor", what="the owner saved")
+        await until(
+            pilot, lambda: postmortem.read_postmortem(store, ref).meeting_at is not None, what="the meeting saved"
+        )
+        await until(
+            pilot, lambda: postmortem.read_postmortem(store, ref).owner == "Dana Okafor", what="the owner saved"
+        )
         await pilot.pause()
         status.value = "in_review"
-        await until(pilot, lambda: postmortem.read_postmortem(store, ref).status == "in_review", what="the status saved")
+        await until(
+            pilot, lambda: postmortem.read_postmortem(store, ref).status == "in_review", what="the status saved"
+        )
         doc_status = postmortem.postmortem_markdown(store, ref)
         assert "In Review" in doc_status and "Dana Okafor" in doc_status
         assert "Wed 25 Nov" in str(editor.query_one("#pm-deadline").render()) or postmortem.meeting_deadline(store, ref)
@@ -133,7 +141,7 @@ async def test_action_items_are_added_with_their_tags(resolved: tuple[Store, str
 
 async def test_preview_and_export(resolved: tuple[Store, str], isolated_environment: Path) -> None:
     store, ref = resolved
-    ops.update_postmortem(store, ref, meeting_at=store.now() + timedelta(days=1))
+    postmortem.update_postmortem(store, ref, meeting_at=store.now() + timedelta(days=1))
     app = WarroomApp(store, ref=ref)
     async with app.run_test(size=(120, 40)) as pilot:
         editor = await open_editor(app, pilot, ref)
@@ -167,9 +175,16 @@ async def test_due_list_from_the_incident_list(resolved: tuple[Store, str]) -> N
         assert isinstance(app.screen, PostmortemScreen)
 
 
-def test_postmortem_editor_snapshot(snap_compare, resolved: tuple[Store, str]) -> None:
+def test_postmortem_editor_snapshot(snap_compare: Callable[..., bool], resolved: tuple[Store, str]) -> None:
     store, ref = resolved
-    ops.update_postmortem(store, ref, owner="Dana Okafor", sections={"overview": "An expired intermediate certificate broke card payments for EU customers for 58 minutes."})
+    postmortem.update_postmortem(
+        store,
+        ref,
+        owner="Dana Okafor",
+        sections={
+            "overview": "An expired intermediate certificate broke card payments for EU customers for 58 minutes."
+        },
+    )
 
     async def run_before(pilot: Pilot[None]) -> None:
         pilot.app.push_screen(PostmortemScreen(store, ref))
@@ -208,14 +223,18 @@ async def test_an_action_item_is_edited_in_its_dialog(resolved: tuple[Store, str
         await until(pilot, lambda: app.screen is editor, what="back in the editor")
         await until(pilot, lambda: ops.action_items(store, ref)[0].state == "in_progress", what="the edit written")
         item = ops.action_items(store, ref)[0]
-        assert (str(item.due_date), item.ticket_url, item.state) == ("2026-12-04", "https://jira.example.com/OPS-7", "in_progress")
+        assert (str(item.due_date), item.ticket_url, item.state) == (
+            "2026-12-04",
+            "https://jira.example.com/OPS-7",
+            "in_progress",
+        )
 
 
 async def test_rebuild_from_the_record_asks_first(resolved: tuple[Store, str]) -> None:
     from screens.pickers import Confirm
 
     store, ref = resolved
-    ops.update_postmortem(store, ref, sections={"responders": "my own words"})
+    postmortem.update_postmortem(store, ref, sections={"responders": "my own words"})
     app = WarroomApp(store, ref=ref)
     async with app.run_test(size=(120, 40)) as pilot:
         editor = await open_editor(app, pilot, ref)
@@ -252,7 +271,9 @@ async def test_a_busy_database_keeps_the_text_shows_it_waiting_and_writes_it_whe
                 await pilot.press(*"Typed while busy")
                 waiting = editor.query_one("#pm-waiting")
                 await until(pilot, lambda: waiting.display, what="the waiting line shown")
-                assert "the database is busy" in str(waiting.render()) and "kept: “Post-mortem Overview”" in str(waiting.render())
+                assert "the database is busy" in str(waiting.render()) and "kept: “Post-mortem Overview”" in str(
+                    waiting.render()
+                )
                 assert area.text == "Typed while busy" and area.border_subtitle == "saving…"
                 assert app.is_running
             finally:

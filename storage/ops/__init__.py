@@ -12,8 +12,9 @@ The operations live by subject and are all importable from here (`ops.log(...)`)
 - `events`: scribe lines, corrections, event history;
 - `incident`: listing, declaring, impact, severity, status, milestones, updates, grouping;
 - `roles`: role assignments and handovers;
-- `action_items`: follow-up work;
-- `update_postmortem`: re-exported from `storage.postmortem.record`, where it lives.
+- `action_items`: follow-up work.
+
+The post-mortem's own writer is `storage.postmortem.update_postmortem`.
 """
 
 from storage.ops.action_items import action_items, add_action_item, update_action_item
@@ -65,13 +66,11 @@ from storage.ops.record import (
     writing,
 )
 from storage.ops.roles import assign_role, person_named, release_role
-from storage.postmortem.record import POSTMORTEM_NUMBERS, update_postmortem
 
 __all__ = [
     "AUTHOR_ENV",
     "FUTURE_TOLERANCE",
     "MILESTONE_STATUS",
-    "POSTMORTEM_NUMBERS",
     "START_MILESTONES",
     "STORED_INT_MAX",
     "UPDATE_CHANNELS",
@@ -115,6 +114,5 @@ __all__ = [
     "title_of",
     "touch",
     "update_action_item",
-    "update_postmortem",
     "writing",
 ]
