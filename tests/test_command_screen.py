@@ -629,3 +629,28 @@ async def test_checklist_ticks_resolves_and_lists_follow_ups(demo: tuple[Store, 
         assert any(t.startswith("Checklist:") for t in texts)
         assert any(t.startswith("Resolved with unmet criteria") for t in texts)
         assert screen.query_one(IncidentHeader).status == "resolved"
+
+
+async def test_checklist_space_twice_ticks_then_unticks(demo: tuple[Store, str]) -> None:
+    """Space twice on a step, quicker than the write: the second press unticks it again, as it
+    did when the checklist wrote on the UI thread (not "already ticked", the step left ticked)."""
+    from screens.checklist import ChecklistScreen
+    from storage import checklists
+
+    store, ref = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        command(app)
+        await pilot.press("f9")
+        await pilot.pause()
+        checklist = app.screen
+        assert isinstance(checklist, ChecklistScreen)
+        steps = checklist.query_one("#steps", OptionList)
+        steps.highlighted = [s.key for s in checklists.process_checklist(store, ref)].index("triage")
+        checklist.action_tick()  # two presses in one read of the terminal (a key repeat): the
+        checklist.action_tick()  # second comes before the first is written
+        await until(pilot, lambda: not checklist.writer.outbox._queue.qsize(), what="both presses written")
+        await pilot.pause(0.3)
+        triage = next(s for s in checklists.process_checklist(store, ref) if s.key == "triage")
+        assert not triage.done
+        assert not any(n.title == "Not done" for n in app._notifications)
