@@ -181,3 +181,35 @@ async def test_a_change_made_while_busy_waits_its_turn_and_keeps_its_time(
     rows, _ = live.event_rows(store, ref)
     expected = [("note", NOW), ("severity", NOW)] if behind_a_line else [("severity", NOW)]
     assert [(row.kind, row.at) for row in rows if row.kind in ("note", "severity")] == expected
+
+
+async def test_a_tick_refused_after_the_checklist_closed_is_still_reported(
+    store: Store, policy: Policy, clock: FrozenClock
+) -> None:
+    """Space on a step, then Escape at once, while another writer holds the database: the
+    tick is refused (the checklist does not retry) after its screen has gone; the refusal
+    must still be shown, not dropped with the screen."""
+    from textual.widgets import OptionList
+
+    from screens.checklist import ChecklistScreen
+    from storage import checklists
+
+    ref = ops.declare(store, severity=2, functionality="checkout", state="slow", audience="all").ref
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, CommandScreen)
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, ChecklistScreen))
+        checklist = app.screen
+        assert isinstance(checklist, ChecklistScreen)
+        steps = checklist.query_one("#steps", OptionList)
+        steps.highlighted = [s.key for s in checklists.process_checklist(store, ref)].index("triage")
+        with write_lock_held(store.url, ref, policy, clock):
+            checklist.action_tick()
+            checklist.action_close()
+            await until(pilot, lambda: app.screen is screen)
+            await pilot.pause(0.6)  # the lock wait (0.3 s) runs out: the tick is refused
+        triage = next(s for s in checklists.process_checklist(store, ref) if s.key == "triage")
+        assert not triage.done
+        await until(pilot, lambda: any("busy" in str(n.message) for n in app._notifications))
