@@ -257,3 +257,27 @@ async def test_keys_apply_when_the_record_opens_after_the_first_paint(tmp_path: 
             what="the palette naming f10",
         )
     opened[0].close()
+
+
+async def test_the_default_configs_keys_example_works_as_it_says(tmp_path: Path, clock: FrozenClock) -> None:
+    """The `[keys]` example in `warroom config`, uncommented: its comment names the action's
+    real default key, and its key opens that action rather than another one's."""
+    import re
+
+    from storage.policy import default_config_text
+
+    example = re.search(r'#   ("command\.severity" = "(\w+)")\s+# change the severity \(default: ([\w+]+)\)',
+                        default_config_text())
+    assert example is not None
+    line, key, default = example.groups()
+    assert default.lower() == "f2"  # CommandScreen's command.severity
+    policy = policy_with(tmp_path, f"[keys]\n{line}\n")
+    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
+        build_demo(store)
+        app = WarroomApp(store)
+        async with app.run_test(size=(160, 40)) as pilot:
+            assert isinstance(app.screen, CommandScreen)
+            await until(pilot, lambda: footer_keys(app).get("Severity") == key, what="the key in the footer")
+            assert list(footer_keys(app).values()).count(key) == 1  # no other action on the same key
+            await pilot.press(key)
+            await until(pilot, lambda: isinstance(app.screen, SeverityPicker), what="the severity picker")
