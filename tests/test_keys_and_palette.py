@@ -142,6 +142,22 @@ async def test_bad_keys_get_one_message_and_the_app_starts_with_the_defaults(
             await until(pilot, lambda: isinstance(app.screen, SeverityPicker), what="the severity picker")
 
 
+async def test_a_key_given_to_an_action_that_another_one_keeps_is_reported(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`"command.severity" = "f3"`: F3 is still the milestone key, so one of the two can no
+    longer be reached from the keyboard; the [keys] message says so instead of nothing."""
+    policy = policy_with(tmp_path, '[keys]\n"command.severity" = "f3"\n')
+    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
+        build_demo(store)
+        app = WarroomApp(store)
+        seen = recorded_notifications(app, monkeypatch)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await until(pilot, lambda: seen, what="the [keys] message")
+            assert len(seen) == 1
+            assert "'f3'" in seen[0] and "command.severity" in seen[0] and "command.milestone" in seen[0]
+
+
 # --------------------------------------------------------------------------- palette
 
 
