@@ -654,3 +654,30 @@ async def test_checklist_space_twice_ticks_then_unticks(demo: tuple[Store, str])
         triage = next(s for s in checklists.process_checklist(store, ref) if s.key == "triage")
         assert not triage.done
         assert not any(n.title == "Not done" for n in app._notifications)
+
+
+async def test_an_edit_to_a_future_time_is_refused_in_the_dialog_keeping_the_text(demo: tuple[Store, str]) -> None:
+    """An edit the record refuses (a time still to come) says why in the event dialog, which
+    stays open with the text to fix, as when the dialog wrote the edit itself; not a
+    notification after the dialog closed with the text gone."""
+    from screens.event import EventDialog
+
+    store, _ref = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_line(pilot, "gateway restarted")
+        screen = command(app)
+        timeline = screen.query_one(TimelineView)
+        timeline.focus()
+        await pilot.press("end", "enter")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, EventDialog)
+        edit = dialog.query_one("#edit")
+        later = f"@{(NOW + timedelta(days=1)):%Y-%m-%dT%H:%M} gateway restarted"  # tomorrow: not yet
+        edit.value = later  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.5)
+        assert app.screen is dialog
+        assert "future" in str(dialog.query_one(".dialog-error").render())
+        assert edit.value == later  # type: ignore[attr-defined]
