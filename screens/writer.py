@@ -5,6 +5,7 @@ reporting each write to it by message (`LineWritten`, `ChangeWritten`, `WriteFai
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import TYPE_CHECKING
 
 from textual.dom import DOMNode
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
     from storage.drafts import Drafts
     from storage.errors import DatabaseError, WarroomError
     from storage.outbox import Write
+
+
+QUIT_GRACE_SECONDS = 2.0
+"""How long a writer that outlives its screen goes on writing what is queued once the app
+quits (a write begun goes on to its end)."""
 
 
 class RecordWriter:
@@ -59,7 +65,23 @@ class RecordWriter:
 
     def _run(self) -> None:
         worker = get_current_worker()
-        self.outbox.run(lambda: worker.is_cancelled)
+        if not self._outliving_target:
+            self.outbox.run(lambda: worker.is_cancelled)
+            return
+        # The app's worker is cancelled when the app quits: what is queued then (a tick,
+        # then Ctrl+Q) is still written, for a moment at most, rather than dropped.
+        deadline: float | None = None
+
+        def cancelled() -> bool:
+            nonlocal deadline
+            if not worker.is_cancelled:
+                return False
+            if deadline is None:
+                deadline = time.monotonic() + QUIT_GRACE_SECONDS
+                self.outbox.finish()
+            return time.monotonic() > deadline
+
+        self.outbox.run(cancelled)
 
     def _post(self, message: Message) -> bool:
         """Tell the target; False when it is gone."""

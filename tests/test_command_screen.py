@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.geometry import Region
@@ -681,3 +683,40 @@ async def test_an_edit_to_a_future_time_is_refused_in_the_dialog_keeping_the_tex
         assert app.screen is dialog
         assert "future" in str(dialog.query_one(".dialog-error").render())
         assert edit.value == later  # type: ignore[attr-defined]
+
+
+async def test_a_tick_made_just_before_quitting_is_written(demo: tuple[Store, str]) -> None:
+    """Space on a step and Ctrl+Q in the same read of the terminal: the checklist's writer
+    (an app worker, cancelled as the app quits) still writes the tick, as when the checklist
+    wrote on the UI thread; it was dropped unwritten, without a word."""
+    from screens.checklist import ChecklistScreen
+    from storage import checklists
+
+    store, ref = demo
+
+    def triage_done() -> bool:
+        return next(s for s in checklists.process_checklist(store, ref) if s.key == "triage").done
+
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, ChecklistScreen), what="the checklist")
+        checklist = app.screen
+        assert isinstance(checklist, ChecklistScreen)
+        steps = checklist.query_one("#steps", OptionList)
+        steps.highlighted = [s.key for s in checklists.process_checklist(store, ref)].index("triage")
+        outbox = checklist.writer.outbox
+        write_now = outbox._write
+
+        def write_late(write: Any, cancelled: Any) -> None:
+            time.sleep(0.3)  # the writer's thread takes the tick once the app is quitting
+            write_now(write, cancelled)
+
+        outbox._write = write_late  # type: ignore[method-assign]
+        checklist.action_tick()
+        app.exit()  # Ctrl+Q, before the writer's thread has taken the tick
+    for _ in range(150):  # `warroom` waits for the writer's thread as the process ends (asyncio.run)
+        if triage_done():
+            break
+        await asyncio.sleep(0.02)
+    assert triage_done()
