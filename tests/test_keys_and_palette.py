@@ -229,6 +229,27 @@ async def test_palette_sets_the_severity_and_marks_a_milestone(demo_store: tuple
         await until(pilot, lambda: "mitigated" in ops.milestones(store, ref), what="mitigated")
 
 
+async def test_palette_resolving_with_unmet_criteria_asks_first(demo_store: tuple[Store, str]) -> None:
+    """"Mark milestone resolved" from the palette checks the resolution criteria as F3 does:
+    unmet ones are shown and nothing is written until confirmed; Escape leaves it open."""
+    from screens.checklist import ResolveAnyway
+    from storage import ops
+
+    store, ref = demo_store
+    app = WarroomApp(store)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await run_from_palette(pilot, app, "mark milestone resolved", "Mark milestone resolved")
+        await until(pilot, lambda: isinstance(app.screen, ResolveAnyway), what="the unmet criteria shown")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, CommandScreen), what="back on the incident")
+        await pilot.pause(0.5)
+        assert ops.get_incident(store, ref).status != "resolved"
+        await run_from_palette(pilot, app, "mark milestone resolved", "Mark milestone resolved")
+        await until(pilot, lambda: isinstance(app.screen, ResolveAnyway), what="asked again")
+        await pilot.press("enter")
+        await until(pilot, lambda: ops.get_incident(store, ref).status == "resolved", what="resolved anyway")
+
+
 async def test_palette_shows_names_as_typed_never_as_markup(demo_store: tuple[Store, str]) -> None:
     from storage import ops
 
