@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,6 +20,9 @@ from screens.writer import RecordWriter
 from storage import checklists
 from storage.db import Store
 from widgets.text import literal, printable
+
+if TYPE_CHECKING:
+    from storage.outbox import Write
 
 
 class ResolveAnyway(Dialog[bool]):
@@ -81,6 +84,9 @@ class ChecklistScreen(Screen[bool]):
         self.ref = ref
         self.changed = False
         self._done: dict[str, bool] = {}
+        self._ticking: dict[Write, tuple[str, bool]] = {}
+        """Ticks and unticks queued and not yet written: the option's id and the state they
+        set, so that a second press before the first is written toggles back."""
         """Step key -> done, as last shown."""
 
     def compose(self) -> ComposeResult:
@@ -157,6 +163,7 @@ class ChecklistScreen(Screen[bool]):
         for person, items in checklists.followups(self.store, self.ref).items():
             for item in items:
                 mark, style = ("✓", "green") if item.done else ("☐", "")
+                self._done[f"{person}\x1f{item.key}"] = item.done
                 followups.add_option(
                     Option(
                         Text.assemble(
@@ -172,15 +179,29 @@ class ChecklistScreen(Screen[bool]):
     def on_unmount(self) -> None:
         self.writer.finish()
 
-    def _do(self, description: str, change: Callable[..., object], *args: object, **kwargs: object) -> None:
+    def _do(self, description: str, change: Callable[..., object], *args: object, **kwargs: object) -> Write:
         """Make `change(store, ref, *args, **kwargs)` off the UI thread; show the result."""
-        self.writer.outbox.send(description, partial(change, self.store, self.ref, *args, **kwargs))
+        return self.writer.outbox.send(description, partial(change, self.store, self.ref, *args, **kwargs))
+
+    def _toggle(self, option_id: str, done: bool, description: str, change: Callable[..., object],
+                *args: object) -> None:
+        """Tick or untick (`done` is the state now): queued, and remembered until written."""
+        self._ticking[self._do(description, change, *args)] = (option_id, not done)
+
+    def _is_done(self, option_id: str) -> bool:
+        """The option's state once the ticks queued are written (the record's when none is)."""
+        for key, state in reversed(list(self._ticking.values())):
+            if key == option_id:
+                return state
+        return self._done.get(option_id, False)
 
     def on_change_written(self, message: ChangeWritten) -> None:
+        self._ticking.pop(message.write, None)
         self.changed = True
         self.reload()
 
     def on_write_refused(self, message: WriteRefused) -> None:
+        self._ticking.pop(message.write, None)
         self.notify(str(message.error), title="Not done", severity="error", markup=False)
 
     def action_tick(self) -> None:
@@ -191,17 +212,16 @@ class ChecklistScreen(Screen[bool]):
         key = option.id or ""
         if focused.id == "followups":
             person, item_key = key.split("\x1f", 1)
-            items = checklists.followups(self.store, self.ref).get(person, [])
-            done = any(i.key == item_key and i.done for i in items)
+            done = self._is_done(key)
             operation: Callable[..., object] = checklists.untick_followup if done else checklists.tick_followup
-            self._do(f"Follow-up {item_key}", operation, person, item_key)
+            self._toggle(key, done, f"Follow-up {item_key}", operation, person, item_key)
             return
         if focused.id == "criteria" and key == checklists.SIGNOFF_KEY:
             self.action_sign_off()
             return
-        done = self._done.get(key, False)
+        done = self._is_done(key)
         step: Callable[..., object] = checklists.untick_step if done else checklists.tick_step
-        self._do(f"Step {key}", step, key)
+        self._toggle(key, done, f"Step {key}", step, key)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.action_tick()

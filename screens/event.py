@@ -16,6 +16,7 @@ from storage import ops
 from storage.db import Store
 from storage.errors import WarroomError
 from storage.models import TYPED_KINDS
+from storage.ops.record import when_given
 from widgets.literal_input import LiteralInput
 from widgets.text import printable
 
@@ -93,7 +94,9 @@ class EventDialog(Dialog[EventChange]):
             return
         text = self.query_one("#edit", Input).value
         try:
-            ops.parse_line(self.store, text)  # read only: the caller writes the edit
+            parsed = ops.parse_line(self.store, text)  # read only: the caller writes the edit
+            if parsed.occurred_at is not None:
+                when_given(self.store, parsed.occurred_at)  # a time to come is refused here, text kept
         except WarroomError as exc:
             self.show_error(str(exc))
             return

@@ -4,6 +4,7 @@ reporting each write to it by message (`LineWritten`, `ChangeWritten`, `WriteFai
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING
 
@@ -12,8 +13,11 @@ from textual.message import Message
 from textual.worker import get_current_worker
 
 from screens.messages import ChangeWritten, LineWritten, WriteFailed, WriteRefused
+from widgets.text import printable
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from storage.db import Store
     from storage.drafts import Drafts
     from storage.errors import DatabaseError, WarroomError
@@ -37,6 +41,7 @@ class RecordWriter:
         self.target = target
         self._outliving_target = False
         self._closing_by: float | None = None
+        self._app: App[object] | None = None
         self.outbox = Outbox(store, ref, drafts, on_written=self._written, on_failed=self._failed,
                              on_refused=self._refused, retry=retry)
 
@@ -45,6 +50,7 @@ class RecordWriter:
         or the app's when `outliving_target`, so that what a closed screen queued is still
         written (see `finish`)."""
         self._outliving_target = outliving_target
+        self._app = self.target.app  # on the UI thread: a worker thread cannot look it up
         if outliving_target:
             self.target.app.run_worker(self._run, thread=True, group="write-behind", name="record writer")
         else:
@@ -74,13 +80,15 @@ class RecordWriter:
             self._closing_by = time.monotonic() + FINISH_SECONDS
         return time.monotonic() < self._closing_by
 
-    def _post(self, message: Message) -> None:
+    def _post(self, message: Message) -> bool:
+        """Tell the target; False when it is gone."""
         try:
             posted = self.target.post_message(message)
         except RuntimeError:  # the app has closed its event loop
             posted = False
         if not posted and not self._outliving_target:
             self.outbox.stop()  # the screen is closing: nobody to tell, nothing more to write
+        return posted
 
     def _written(self, write: Write, result: object) -> None:
         if write.line is not None:
@@ -92,4 +100,12 @@ class RecordWriter:
         self._post(WriteFailed(write, error))
 
     def _refused(self, write: Write, error: WarroomError) -> None:
-        self._post(WriteRefused(write, error))
+        if not self._post(WriteRefused(write, error)) and self._outliving_target:
+            # The screen that made the change has closed (a tick, then Escape): the app
+            # says it was not done, rather than nobody.
+            app = self._app
+            if app is None:
+                return
+            with contextlib.suppress(RuntimeError):  # the app has closed
+                app.call_from_thread(app.notify, printable(f"{write.description}: {error}"), title="Not done",
+                                     severity="error", markup=False)

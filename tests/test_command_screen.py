@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.geometry import Region
@@ -629,3 +631,92 @@ async def test_checklist_ticks_resolves_and_lists_follow_ups(demo: tuple[Store, 
         assert any(t.startswith("Checklist:") for t in texts)
         assert any(t.startswith("Resolved with unmet criteria") for t in texts)
         assert screen.query_one(IncidentHeader).status == "resolved"
+
+
+async def test_checklist_space_twice_ticks_then_unticks(demo: tuple[Store, str]) -> None:
+    """Space twice on a step, quicker than the write: the second press unticks it again, as it
+    did when the checklist wrote on the UI thread (not "already ticked", the step left ticked)."""
+    from screens.checklist import ChecklistScreen
+    from storage import checklists
+
+    store, ref = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        command(app)
+        await pilot.press("f9")
+        await pilot.pause()
+        checklist = app.screen
+        assert isinstance(checklist, ChecklistScreen)
+        steps = checklist.query_one("#steps", OptionList)
+        steps.highlighted = [s.key for s in checklists.process_checklist(store, ref)].index("triage")
+        checklist.action_tick()  # two presses in one read of the terminal (a key repeat): the
+        checklist.action_tick()  # second comes before the first is written
+        await until(pilot, lambda: not checklist.writer.outbox._queue.qsize(), what="both presses written")
+        await pilot.pause(0.3)
+        triage = next(s for s in checklists.process_checklist(store, ref) if s.key == "triage")
+        assert not triage.done
+        assert not any(n.title == "Not done" for n in app._notifications)
+
+
+async def test_an_edit_to_a_future_time_is_refused_in_the_dialog_keeping_the_text(demo: tuple[Store, str]) -> None:
+    """An edit the record refuses (a time still to come) says why in the event dialog, which
+    stays open with the text to fix, as when the dialog wrote the edit itself; not a
+    notification after the dialog closed with the text gone."""
+    from screens.event import EventDialog
+
+    store, _ref = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_line(pilot, "gateway restarted")
+        screen = command(app)
+        timeline = screen.query_one(TimelineView)
+        timeline.focus()
+        await pilot.press("end", "enter")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, EventDialog)
+        edit = dialog.query_one("#edit")
+        later = f"@{(NOW + timedelta(days=1)):%Y-%m-%dT%H:%M} gateway restarted"  # tomorrow: not yet
+        edit.value = later  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.5)
+        assert app.screen is dialog
+        assert "future" in str(dialog.query_one(".dialog-error").render())
+        assert edit.value == later  # type: ignore[attr-defined]
+
+
+async def test_a_tick_made_just_before_quitting_is_written(demo: tuple[Store, str]) -> None:
+    """Space on a step and Ctrl+Q in the same read of the terminal: the checklist's writer
+    (an app worker, cancelled as the app quits) still writes the tick, as when the checklist
+    wrote on the UI thread; it was dropped unwritten, without a word."""
+    from screens.checklist import ChecklistScreen
+    from storage import checklists
+
+    store, ref = demo
+
+    def triage_done() -> bool:
+        return next(s for s in checklists.process_checklist(store, ref) if s.key == "triage").done
+
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, ChecklistScreen), what="the checklist")
+        checklist = app.screen
+        assert isinstance(checklist, ChecklistScreen)
+        steps = checklist.query_one("#steps", OptionList)
+        steps.highlighted = [s.key for s in checklists.process_checklist(store, ref)].index("triage")
+        outbox = checklist.writer.outbox
+        write_now = outbox._write
+
+        def write_late(write: Any, cancelled: Any) -> None:
+            time.sleep(0.3)  # the writer's thread takes the tick once the app is quitting
+            write_now(write, cancelled)
+
+        outbox._write = write_late  # type: ignore[method-assign]
+        checklist.action_tick()
+        app.exit()  # Ctrl+Q, before the writer's thread has taken the tick
+    for _ in range(150):  # `warroom` waits for the writer's thread as the process ends (asyncio.run)
+        if triage_done():
+            break
+        await asyncio.sleep(0.02)
+    assert triage_done()

@@ -142,6 +142,22 @@ async def test_bad_keys_get_one_message_and_the_app_starts_with_the_defaults(
             await until(pilot, lambda: isinstance(app.screen, SeverityPicker), what="the severity picker")
 
 
+async def test_a_key_given_to_an_action_that_another_one_keeps_is_reported(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`"command.severity" = "f3"`: F3 is still the milestone key, so one of the two can no
+    longer be reached from the keyboard; the [keys] message says so instead of nothing."""
+    policy = policy_with(tmp_path, '[keys]\n"command.severity" = "f3"\n')
+    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
+        build_demo(store)
+        app = WarroomApp(store)
+        seen = recorded_notifications(app, monkeypatch)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await until(pilot, lambda: seen, what="the [keys] message")
+            assert len(seen) == 1
+            assert "'f3'" in seen[0] and "command.severity" in seen[0] and "command.milestone" in seen[0]
+
+
 # --------------------------------------------------------------------------- palette
 
 
@@ -213,6 +229,27 @@ async def test_palette_sets_the_severity_and_marks_a_milestone(demo_store: tuple
         await until(pilot, lambda: "mitigated" in ops.milestones(store, ref), what="mitigated")
 
 
+async def test_palette_resolving_with_unmet_criteria_asks_first(demo_store: tuple[Store, str]) -> None:
+    """"Mark milestone resolved" from the palette checks the resolution criteria as F3 does:
+    unmet ones are shown and nothing is written until confirmed; Escape leaves it open."""
+    from screens.checklist import ResolveAnyway
+    from storage import ops
+
+    store, ref = demo_store
+    app = WarroomApp(store)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await run_from_palette(pilot, app, "mark milestone resolved", "Mark milestone resolved")
+        await until(pilot, lambda: isinstance(app.screen, ResolveAnyway), what="the unmet criteria shown")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, CommandScreen), what="back on the incident")
+        await pilot.pause(0.5)
+        assert ops.get_incident(store, ref).status != "resolved"
+        await run_from_palette(pilot, app, "mark milestone resolved", "Mark milestone resolved")
+        await until(pilot, lambda: isinstance(app.screen, ResolveAnyway), what="asked again")
+        await pilot.press("enter")
+        await until(pilot, lambda: ops.get_incident(store, ref).status == "resolved", what="resolved anyway")
+
+
 async def test_palette_shows_names_as_typed_never_as_markup(demo_store: tuple[Store, str]) -> None:
     from storage import ops
 
@@ -257,3 +294,27 @@ async def test_keys_apply_when_the_record_opens_after_the_first_paint(tmp_path: 
             what="the palette naming f10",
         )
     opened[0].close()
+
+
+async def test_the_default_configs_keys_example_works_as_it_says(tmp_path: Path, clock: FrozenClock) -> None:
+    """The `[keys]` example in `warroom config`, uncommented: its comment names the action's
+    real default key, and its key opens that action rather than another one's."""
+    import re
+
+    from storage.policy import default_config_text
+
+    example = re.search(r'#   ("command\.severity" = "(\w+)")\s+# change the severity \(default: ([\w+]+)\)',
+                        default_config_text())
+    assert example is not None
+    line, key, default = example.groups()
+    assert default.lower() == "f2"  # CommandScreen's command.severity
+    policy = policy_with(tmp_path, f"[keys]\n{line}\n")
+    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
+        build_demo(store)
+        app = WarroomApp(store)
+        async with app.run_test(size=(160, 40)) as pilot:
+            assert isinstance(app.screen, CommandScreen)
+            await until(pilot, lambda: footer_keys(app).get("Severity") == key, what="the key in the footer")
+            assert list(footer_keys(app).values()).count(key) == 1  # no other action on the same key
+            await pilot.press(key)
+            await until(pilot, lambda: isinstance(app.screen, SeverityPicker), what="the severity picker")

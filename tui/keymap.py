@@ -16,6 +16,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.keys import KEY_NAME_REPLACEMENTS, KEY_TO_UNICODE_NAME, Keys
+from textual.screen import Screen
 
 from storage.text import printable
 
@@ -32,9 +33,8 @@ NAMED_KEYS = frozenset(
 UI_PACKAGES = ("screens", "widgets")
 
 
-def binding_ids(extra: Iterable[type[DOMNode]] = ()) -> set[str]:
-    """Every binding id of the app's screens and widgets, of the Textual classes they build
-    on, and of `extra` (the app class)."""
+def _ui_classes(extra: Iterable[type[DOMNode]] = ()) -> list[type]:
+    """The app's screen and widget classes, and `extra` (the app class)."""
     classes: list[type] = list(extra)
     for package_name in UI_PACKAGES:
         package = importlib.import_module(package_name)
@@ -43,13 +43,48 @@ def binding_ids(extra: Iterable[type[DOMNode]] = ()) -> set[str]:
             classes.extend(
                 value for value in vars(module).values() if isinstance(value, type) and issubclass(value, DOMNode)
             )
-    found: set[str] = set()
-    for cls in classes:
-        for klass in cls.__mro__:
-            for binding in vars(klass).get("BINDINGS", ()):
-                if isinstance(binding, Binding) and binding.id:
-                    found.add(binding.id)
-    return found
+    return classes
+
+
+def _bindings(cls: type) -> list[Binding]:
+    """The bindings with an id of `cls` and of the classes it builds on."""
+    return [
+        binding
+        for klass in cls.__mro__
+        for binding in vars(klass).get("BINDINGS", ())
+        if isinstance(binding, Binding) and binding.id
+    ]
+
+
+def binding_ids(extra: Iterable[type[DOMNode]] = ()) -> set[str]:
+    """Every binding id of the app's screens and widgets, of the Textual classes they build
+    on, and of `extra` (the app class)."""
+    return {binding.id for cls in _ui_classes(extra) for binding in _bindings(cls) if binding.id}
+
+
+def key_clashes(keymap: Mapping[str, str], app_class: type[DOMNode]) -> list[str]:
+    """One problem for each key that `keymap` gives to an action while another action of the
+    same screen (or of the app) keeps it or is given it too: one of them is out of reach."""
+    app_bindings = _bindings(app_class)
+    problems: list[str] = []
+    for cls in _ui_classes():
+        if not issubclass(cls, Screen):
+            continue
+        holders: dict[str, set[str]] = {}
+        given: set[str] = set()  # keys the config gives to an action that did not have them
+        for binding in [*_bindings(cls), *app_bindings]:
+            assert binding.id is not None
+            defaults = {key.strip() for key in binding.key.split(",")}
+            for key in (key.strip() for key in keymap.get(binding.id, binding.key).split(",")):
+                holders.setdefault(key, set()).add(binding.id)
+                if key not in defaults:
+                    given.add(key)
+        for key, ids in holders.items():
+            if len(ids) > 1 and key in given:
+                problem = f"{key!r} is the key of both {' and '.join(sorted(ids))}: only one of them answers it"
+                if problem not in problems:
+                    problems.append(problem)
+    return problems
 
 
 def key_problem(key: str) -> str | None:
@@ -99,9 +134,14 @@ def unknown_ids(binding_ids: Iterable[str], known_ids: Iterable[str]) -> list[st
     return problems
 
 
-def keys_message(problems: list[str], source: str) -> str:
-    """One message for every entry of `[keys]` left out, safe to show as it is."""
-    return printable(f"[keys] in {source}: " + "; ".join(problems) + ". Those actions keep their default keys.")
+def keys_message(problems: list[str], source: str, clashes: Iterable[str] = ()) -> str:
+    """One message for every entry of `[keys]` left out, and every key given to two
+    actions (`key_clashes`), safe to show as it is."""
+    parts = ["; ".join(problems) + ". Those actions keep their default keys."] if problems else []
+    clashes = list(clashes)
+    if clashes:
+        parts.append("; ".join(clashes) + ".")
+    return printable(f"[keys] in {source}: " + " ".join(parts))
 
 
 def apply_user_keys(app: App[Any], keys: Mapping[str, str], source: str) -> None:
@@ -111,16 +151,18 @@ def apply_user_keys(app: App[Any], keys: Mapping[str, str], source: str) -> None
     keymap, problems = usable_keys(keys)
     app.set_keymap(keymap)
     app.run_worker(
-        partial(_report_problems, app, list(keymap), problems, source),
+        partial(_report_problems, app, keymap, problems, source),
         thread=True,
         group="keys",
         exit_on_error=False,
     )
 
 
-def _report_problems(app: App[Any], applied: list[str], problems: list[str], source: str) -> None:
+def _report_problems(app: App[Any], applied: dict[str, str], problems: list[str], source: str) -> None:
     problems = problems + unknown_ids(applied, binding_ids([type(app)]))
-    if problems:
+    clashes = key_clashes(applied, type(app))
+    if problems or clashes:
         app.call_from_thread(
-            app.notify, keys_message(problems, source), title="Keys", severity="warning", timeout=20, markup=False
+            app.notify, keys_message(problems, source, clashes), title="Keys", severity="warning", timeout=20,
+            markup=False,
         )
