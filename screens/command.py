@@ -135,7 +135,18 @@ class CommandScreen(IncidentActionsScreen):
 
     def on_unmount(self) -> None:
         if self.writer is not None:
+            dropped = self.unsaved_changes
             self.writer.stop()
+            if dropped:  # lines stay on disk and come back; a change made with a key does not
+                self.app.notify(
+                    printable(
+                        f"Not saved, the database was busy: {'; '.join(dropped)}. Make it again from the incident."
+                    ),
+                    title="Changes not saved",
+                    severity="error",
+                    timeout=30,
+                    markup=False,
+                )
 
     def attach(self, store: Store, ref: str) -> None:
         """Show incident `ref` of `store` (called once the record is open)."""

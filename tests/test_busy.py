@@ -215,8 +215,6 @@ async def test_a_tick_refused_after_the_checklist_closed_is_still_reported(
         await until(pilot, lambda: any("busy" in str(n.message) for n in app._notifications))
 
 
-@pytest.mark.xfail(strict=True, reason="a change waiting for a busy database is dropped with the command screen "
-                   "(the screen's writer stops on unmount), without a word; lines survive (on disk), changes do not")
 async def test_a_change_waiting_when_another_incident_is_opened_is_written_or_reported(
     store: Store, policy: Policy, clock: FrozenClock
 ) -> None:
