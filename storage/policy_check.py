@@ -364,8 +364,9 @@ def _local_timezone_name() -> str:
     try:
         import pendulum  # only to find the machine's zone, when the config names none
 
-        # mypy takes `pendulum.local_timezone` for the module of that name, not the function
-        name = pendulum.local_timezone().name  # type: ignore[operator]
+        # Looked up by name: mypy takes `pendulum.local_timezone` for the module of that name
+        # or for the function, depending on what its cache holds.
+        name = vars(pendulum)["local_timezone"]().name
         ZoneInfo(name)
     except Exception:  # noqa: BLE001 - any failure means "unknown": fall back to UTC
         return "UTC"
