@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.dialog import Dialog
@@ -19,6 +19,7 @@ from screens.messages import ChangeWritten, WriteRefused
 from screens.writer import RecordWriter
 from storage import checklists
 from storage.db import Store
+from widgets.footer import KeysFooter
 from widgets.text import literal, printable
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ class ChecklistScreen(Screen[bool]):
                 "Space ticks · s signs off as IC · r resolves · Enter on a criterion ticks it where it can be",
                 classes="checklist-hint",
             )
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.writer = RecordWriter(self, self.store, self.ref, retry=False)

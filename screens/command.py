@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from screens.incident_actions import IncidentActionsScreen
 from screens.live_incident import COUNTDOWNS
@@ -32,6 +32,7 @@ from screens.writer import RecordWriter
 from storage.drafts import Drafts, HeldLine, PendingLine, new_entry_id
 from storage.errors import Busy, NeedsConfirmation, WarroomError
 from widgets.countdown import CountdownPanel
+from widgets.footer import KeysFooter
 from widgets.held_lines import HeldEntry, HeldLines
 from widgets.incident_header import IncidentHeader
 from widgets.roster import RoleRoster
@@ -121,7 +122,7 @@ class CommandScreen(IncidentActionsScreen):
         yield Static(id="scribe-waiting")
         yield HeldLines(id="scribe-held")
         yield ScribeInput(id="scribe")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         timeline = self.query_one(TimelineView)

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static, TextArea
+from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from screens.messages import ChangeWritten, WriteRefused
@@ -19,6 +19,7 @@ from storage import comms, live
 from storage.db import Store
 from storage.drafts import write_outbox
 from storage.errors import WarroomError
+from widgets.footer import KeysFooter
 from widgets.literal_input import LiteralInput
 from widgets.literal_text_area import LiteralTextArea
 from widgets.text import literal, printable
@@ -79,7 +80,7 @@ class ComposerScreen(Screen[bool]):
                 body.border_title = "Body"
                 yield body
                 yield Static(id="composer-lint")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.writer.start(outliving_target=True)

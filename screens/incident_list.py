@@ -8,12 +8,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Select, Static
+from textual.widgets import DataTable, Header, Select, Static
 
 from screens.messages import OpenIncident
 from storage import ops
 from storage.db import Store
 from storage.models import STATUSES
+from widgets.footer import KeysFooter
 from widgets.text import literal, printable
 
 SEVERITY_CLASSES = {1: "bold red", 2: "bold yellow"}
@@ -61,7 +62,7 @@ class IncidentListScreen(Screen[None]):
             )
         yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
         yield Static("No incidents match. Press n to declare one.", id="empty-list")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

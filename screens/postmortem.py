@@ -23,7 +23,6 @@ from textual.timer import Timer
 from textual.widgets import (
     ContentSwitcher,
     DataTable,
-    Footer,
     Input,
     Label,
     Markdown,
@@ -45,6 +44,7 @@ from storage.models import (
     POSTMORTEM_STATUSES,
     PRIORITIES,
 )
+from widgets.footer import KeysFooter
 from widgets.literal_input import LiteralInput
 from widgets.literal_markdown import LiteralMarkdown
 from widgets.literal_text_area import LiteralTextArea
@@ -162,7 +162,7 @@ class PostmortemScreen(ActionItemsScreen):
                         yield LiteralInput(id="action-owner", placeholder="owner")
                         yield Select([(p, p) for p in PRIORITIES], value="P1", allow_blank=False, id="action-priority")
                     yield Static(id="action-warnings")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.writer.start(outliving_target=True)  # a change made as the editor closes is still written

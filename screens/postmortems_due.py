@@ -8,10 +8,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from storage import postmortem
 from storage.db import Store
+from widgets.footer import KeysFooter
 from widgets.text import literal
 
 
@@ -40,7 +41,7 @@ class PostmortemsDueScreen(Screen[None]):
         yield Static(Text("Post-mortems due", style="bold"), id="due-title")
         yield DataTable(id="due", cursor_type="row")
         yield Static("Every resolved SEV1 and SEV2 has a closed post-mortem.", id="due-empty")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(

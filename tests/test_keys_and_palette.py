@@ -318,3 +318,29 @@ async def test_the_default_configs_keys_example_works_as_it_says(tmp_path: Path,
             assert list(footer_keys(app).values()).count(key) == 1  # no other action on the same key
             await pilot.press(key)
             await until(pilot, lambda: isinstance(app.screen, SeverityPicker), what="the severity picker")
+
+
+async def test_a_burst_of_binding_changes_redraws_the_footer_once(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import Footer
+
+    with Store(tmp_path / "demo.db", policy=load_policy(), clock=clock) as store:
+        build_demo(store)
+        app = WarroomApp(store)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await until(pilot, lambda: footer_keys(app).get("Severity") == "f2", what="the footer's keys")
+            recomposed: list[bool] = []
+            original = Footer.recompose
+
+            async def counted(self: Footer) -> None:
+                recomposed.append(True)
+                await original(self)
+
+            monkeypatch.setattr(Footer, "recompose", counted)
+            for _ in range(5):
+                app.screen.refresh_bindings()
+            await pilot.pause()
+            await pilot.pause()
+            assert len(recomposed) <= 2, recomposed  # one per refresh at most, not one per change (5)
+            assert footer_keys(app).get("Severity") == "f2"
