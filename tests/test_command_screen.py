@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import OptionList
 
 from screens.command import CommandScreen
+from screens.event import EventDialog
 from screens.incident_list import IncidentListScreen
 from screens.pickers import HandoverDialog, SeverityPicker, UpdatePicker
 from storage import live, ops
@@ -62,6 +63,18 @@ async def type_line(pilot: Pilot[None], line: str) -> None:
     scribe.value = line
     await pilot.press("enter")
     await written(pilot)
+
+
+async def event_dialog_of_a_new_line(app: WarroomApp, pilot: Pilot[None], line: str) -> EventDialog:
+    """Log `line` from the scribe line and open its event dialog from the timeline."""
+
+    await type_line(pilot, line)
+    command(app).query_one(TimelineView).focus()
+    await pilot.press("end", "enter")
+    await pilot.pause()
+    dialog = app.screen
+    assert isinstance(dialog, EventDialog)
+    return dialog
 
 
 async def test_logging_a_line_shows_it_at_once_and_clears_the_input(demo: tuple[Store, str]) -> None:
@@ -460,19 +473,14 @@ async def test_live_refresh_on_each_backend(db_url: str, policy: Policy, clock: 
 
 
 async def test_edit_and_strike_an_event_from_the_timeline(demo: tuple[Store, str]) -> None:
-    from screens.event import EventDialog
 
     store, ref = demo
     app = WarroomApp(store)
     async with app.run_test(size=(120, 40)) as pilot:
-        await type_line(pilot, "gatway restarted")
+        await pilot.pause()
         screen = command(app)
         timeline = screen.query_one(TimelineView)
-        timeline.focus()
-        await pilot.press("end", "enter")
-        await pilot.pause()
-        dialog = app.screen
-        assert isinstance(dialog, EventDialog)
+        dialog = await event_dialog_of_a_new_line(app, pilot, "gatway restarted")
         edit = dialog.query_one("#edit")
         edit.value = "/bogus typo"  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
@@ -662,19 +670,11 @@ async def test_an_edit_to_a_future_time_is_refused_in_the_dialog_keeping_the_tex
     """An edit the record refuses (a time still to come) says why in the event dialog, which
     stays open with the text to fix, as when the dialog wrote the edit itself; not a
     notification after the dialog closed with the text gone."""
-    from screens.event import EventDialog
 
     store, _ref = demo
     app = WarroomApp(store)
     async with app.run_test(size=(120, 40)) as pilot:
-        await type_line(pilot, "gateway restarted")
-        screen = command(app)
-        timeline = screen.query_one(TimelineView)
-        timeline.focus()
-        await pilot.press("end", "enter")
-        await pilot.pause()
-        dialog = app.screen
-        assert isinstance(dialog, EventDialog)
+        dialog = await event_dialog_of_a_new_line(app, pilot, "gateway restarted")
         edit = dialog.query_one("#edit")
         later = f"@{(NOW + timedelta(days=1)):%Y-%m-%dT%H:%M} gateway restarted"  # tomorrow: not yet
         edit.value = later  # type: ignore[attr-defined]
