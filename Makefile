@@ -8,14 +8,19 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint bench postgres clean
 
+# Python caches compiled modules unless told not to; the suite's many interpreters (workers,
+# child processes) would otherwise compile the same sources again each time.
+unexport PYTHONDONTWRITEBYTECODE
+
 run: $(STAMP)
 	$(BIN)/warroom
 
-# Four workers on two cores: many tests wait on child processes, servers and timers.
+# Four workers on two cores: many tests wait on child processes, servers and timers. A worker
+# that runs out of tests takes some from another's queue, so that all end together.
 TEST_WORKERS ?= 4
 
 test: lint postgres
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 # Ruff's rules and mypy's files and strictness are set in pyproject.toml.
 lint: $(STAMP)

@@ -119,6 +119,29 @@ def store(db_url: str, policy: Policy, clock: FrozenClock) -> Iterator[Store]:
         yield opened
 
 
+STARTED_FIRST = (
+    "test_crash.py",
+    "test_concurrency.py",
+    "test_postmortem_screen.py",
+    "test_busy.py",
+    "test_snapshots.py",
+    "test_command_screen.py",
+    "test_scribe_loop.py",
+    "test_shown_literally.py",
+    "test_faults.py",
+    "test_app.py",
+    "test_keys_and_palette.py",
+)
+"""Modules whose tests take a second or more each (child processes, whole app sessions)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow modules are handed out first, so that the parallel workers end together
+    with the quick tests rather than one worker finishing a long test alone."""
+    rank = {name: number for number, name in enumerate(STARTED_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 _skipped: list[str] = []
 
 

@@ -1,10 +1,11 @@
-"""Two processes writing one incident at once lose and duplicate nothing (both backends)."""
+"""Several processes writing one incident at once lose and duplicate nothing (both backends).
+
+The writers are forked from the test process (`tests.forked`): separate processes with
+their own connections, without a new interpreter importing SQLAlchemy each time."""
 
 from __future__ import annotations
 
 import itertools
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -21,6 +22,7 @@ from storage.clock import FrozenClock
 from storage.db import Store, resolve_url
 from storage.errors import Busy
 from storage.policy import Policy
+from tests.forked import ForkedPython
 from tests.waiting import until_sync
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +51,7 @@ def test_two_writers_lose_and_duplicate_nothing(db_url: str, policy: Policy) -> 
     code = WRITER.format(root=str(ROOT))
     count = 150
     writers = [
-        subprocess.Popen([sys.executable, "-c", code, url, ref, name, str(count)], stderr=subprocess.PIPE, text=True)
+        ForkedPython(code, url, ref, name, str(count))
         for name in ("scribe", "script")
     ]
     for writer in writers:
@@ -105,19 +107,10 @@ def the_app_and_two_scripts_write_at_once(
     total = 1 + 2 * script_lines + tui_lines
     root = str(ROOT)
     writers = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER.format(root=root), url, ref, name, str(script_lines), str(go)],
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        ForkedPython(WRITER.format(root=root), url, ref, name, str(script_lines), str(go))
         for name in ("script-a", "script-b")
     ]
-    app = subprocess.Popen(
-        [sys.executable, "-c", TUI_WRITER.format(root=root), url, ref, str(tui_lines), str(total), str(go)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    app = ForkedPython(TUI_WRITER.format(root=root), url, ref, str(tui_lines), str(total), str(go))
     for writer in writers:
         _, errors = writer.communicate(timeout=300)
         assert writer.returncode == 0, errors
@@ -173,12 +166,7 @@ def test_handovers_with_no_time_given_are_never_refused_under_concurrent_writers
     code = HANDOVER_WRITER.format(root=str(ROOT))
     count = 300  # the old code was refused 2-6 times in 600 on SQLite here, 11-14 on PostgreSQL
     writers = [
-        subprocess.Popen(
-            [sys.executable, "-c", code, url, ref, name, str(count)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        ForkedPython(code, url, ref, name, str(count))
         for name in ("ic", "deputy")
     ]
     refused = 0
@@ -222,17 +210,12 @@ DECLARE_WRITER = textwrap.dedent(
 )
 
 
-def _start_together(code: str, args: list[list[str]], go: Path) -> list[subprocess.Popen[str]]:
+def _start_together(code: str, args: list[list[str]], go: Path) -> list[ForkedPython]:
     """Child processes running `code`, each with its arguments, released at one moment
     (each says "ready" once its store is open, then waits for `go` to exist)."""
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-c", code, *arguments, str(go)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for arguments in args
-    ]
+    children = [ForkedPython(code, *arguments, str(go)) for arguments in args]
     for child in children:
-        assert child.stdout is not None and child.stdout.readline() == "ready\n", child.communicate(timeout=60)
+        assert child.stdout.readline() == "ready\n", child.communicate(timeout=60)
     go.touch()
     return children
 

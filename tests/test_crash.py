@@ -14,7 +14,6 @@ import os
 import random
 import signal
 import sqlite3
-import subprocess
 import sys
 import textwrap
 import threading
@@ -29,6 +28,7 @@ from storage import live, ops, postmortem
 from storage.db import Store
 from storage.drafts import Drafts
 from storage.policy import Policy
+from tests.forked import ForkedPython
 from tui.app import WarroomApp
 from widgets.scribe_input import ScribeInput
 
@@ -124,20 +124,16 @@ LOGGER = textwrap.dedent(
 
 
 class Child:
-    """A child process whose stdout lines are collected as they come."""
+    """A child process (forked: see `tests.forked`) whose stdout lines are collected as they come."""
 
     def __init__(self, code: str, *args: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", code.format(root=str(ROOT)), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
+        self.process = ForkedPython(code.format(root=str(ROOT)), *args)
         self.lines: list[str] = []
         self.ready = threading.Event()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
-        assert self.process.stdout is not None
         for line in self.process.stdout:
             if line.strip() == "READY":
                 self.ready.set()
@@ -151,11 +147,11 @@ class Child:
             _, errors = self.process.communicate()
             raise AssertionError(f"the child did not start: {errors}")
         time.sleep(seconds)
-        assert self.process.poll() is None, self.process.stderr.read()  # type: ignore[union-attr]
+        assert self.process.poll() is None, self.process.stderr.read()
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(30)
         self._reader.join(30)
-        self.process.stderr.close()  # type: ignore[union-attr]
+        self.process.stderr.close()
         return [line.removeprefix("ACK ") for line in self.lines if line.startswith("ACK ")]
 
     @property
@@ -166,8 +162,11 @@ class Child:
 
 
 def integrity(path: Path) -> str:
-    with sqlite3.connect(path) as connection:
-        return connection.execute("PRAGMA integrity_check").fetchone()[0]
+    connection = sqlite3.connect(path)
+    try:
+        return str(connection.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        connection.close()
 
 
 def declared(path: Path, policy: Policy) -> str:
