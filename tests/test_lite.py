@@ -34,11 +34,15 @@ REF = "inc-26-11-23-SEV-2"
 
 
 def make_record(path: Path, policy: Policy) -> None:
-    """A record with two incidents, one resolved, one with an IC and a `detected` milestone
-    before its declaration (made the same way each time, so two are alike row for row)."""
+    """A record with three incidents: one resolved after a handover and grouped under one
+    with no IC, and `REF`, with an IC and a `detected` milestone before its declaration
+    (made the same way each time, so two are alike row for row)."""
     clock = FrozenClock(NOW - timedelta(hours=2))
     with Store(path, policy=policy, clock=clock) as store:
         old = ops.declare(store, severity=3, functionality="search", state="slow", audience="some", ic="Sam")
+        ops.assign_role(store, old.ref, "ic", "Lee \x1b[1mChen")  # a handover: Sam's hold ends
+        other = ops.declare(store, severity=1, functionality="pay\u202ements", state="down", audience="EU")
+        ops.link_incidents(store, other.ref, old.ref)
         clock.advance(minutes=10)
         ops.set_status(store, old.ref, "resolved")
         clock.advance(minutes=10)
