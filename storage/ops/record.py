@@ -46,7 +46,6 @@ STORED_INT_MAX = 2**31 - 1
 """The largest number an INTEGER column holds on every backend (32 bits on PostgreSQL)."""
 
 
-
 # --- finding an incident ---------------------------------------------------------------
 
 
@@ -191,7 +190,7 @@ def writing(
         yield Writing(store, session, incident, author, when_given(store, at, allow_future=allow_future))
 
 
-# --- checking input --------------------------------------------------------------------
+# --- checking input (the rules for times and entry ids are in storage.rules) ----------
 
 
 def stored_number(value: int) -> bool:
