@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from storage.errors import InvalidInput
-from storage.limits import EVENT_TEXT, too_long
+from storage.lengths import EVENT_TEXT, too_long
 from storage.timeparse import parse_when, quote_input
 
 __all__ = [

@@ -55,6 +55,14 @@ def format_duration(delta: timedelta | int | None) -> str:
     return sign + " ".join(parts)
 
 
+def utc_iso(value: datetime) -> str:
+    """ISO 8601 in UTC with a Z, seconds always, microseconds only when present (the
+    export document's times, and `warroom list --json`'s)."""
+    value = value.astimezone(UTC)
+    spec = "microseconds" if value.microsecond else "seconds"
+    return value.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+
+
 def utc_time(at: datetime) -> str:
     """`2026-11-23 13:42` in UTC (seconds only when there are some)."""
     value = at.astimezone(UTC)

@@ -89,6 +89,7 @@ SQL_SINKS = {"execute", "exec_driver_sql", "text", "executescript", "executemany
 ALLOWED_DYNAMIC_SQL = {
     ("storage/db.py", 'busy_timeout = f"PRAGMA busy_timeout = {int(busy_timeout_ms)}"'),
     ("storage/db.py", 'connection.exec_driver_sql(f"BEGIN {mode}")'),
+    ("storage/lite/connection.py", 'connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")'),
 }
 """The only SQL built at run time: an int() pragma value, and BEGIN with our own DEFERRED|IMMEDIATE."""
 

@@ -33,6 +33,7 @@ from storage.models import (
     QUANTITIES,
     STATUSES,
 )
+from storage.render import utc_iso
 from storage.timeparse import (
     BEFORE_EARLIEST,
     EARLIEST,
@@ -44,13 +45,6 @@ from storage.timeparse import (
 
 FORMAT_NAME = "warroom.incident"
 FORMAT_VERSION = 1
-
-
-def utc_iso(value: datetime) -> str:
-    """ISO 8601 in UTC with a Z, seconds always, microseconds only when present."""
-    value = value.astimezone(UTC)
-    spec = "microseconds" if value.microsecond else "seconds"
-    return value.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
 def _in_utc(value: datetime, info: ValidationInfo) -> datetime:

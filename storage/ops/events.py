@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -26,7 +25,7 @@ from storage.ops.record import (
     when_given,
     writing,
 )
-from storage.timeparse import quote_input
+from storage.rules import entry_id as checked_entry_id
 
 # --- scribe lines ----------------------------------------------------------------------
 
@@ -91,7 +90,7 @@ def log(
     NeedsConfirmation unless `confirmed` (see `line_concerns`, which asks the same first).
     """
     if entry_id is not None:
-        entry_id = _entry_id(entry_id)
+        entry_id = checked_entry_id(entry_id)
     if entered_at is None:
         parsed = parse_line(store, line)
     else:
@@ -127,16 +126,6 @@ _EVENT_WITH_ENTRY = sa.select(col(Event.id)).where(
 )
 """The event logged with an entry id, if any: one look-up in the (incident, entry id) index
 (built once: the Enter path runs it for every line)."""
-
-_ENTRY_ID_RE = re.compile(r"[0-9A-Za-z_-]{1,64}")
-
-
-def _entry_id(value: str) -> str:
-    """A line's entry id: 1 to 64 letters, digits, `-` or `_`."""
-    if not _ENTRY_ID_RE.fullmatch(value):
-        raise InvalidInput(f"{quote_input(value)} is not an entry id: use 1 to 64 letters, digits, - or _")
-    return value
-
 
 def logged_entries(store: Store, ref: str, entry_ids: Sequence[str]) -> set[str]:
     """Which of `entry_ids` are already events of incident `ref`."""

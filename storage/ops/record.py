@@ -8,18 +8,17 @@ transaction with the incident's row locked, the author and the time resolved, an
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cached_property
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from storage import render
 from storage.db import Store
-from storage.errors import InvalidInput, NeedsConfirmation, NotFound
+from storage.errors import InvalidInput
 from storage.identity import USER_ENV
 from storage.models import (
     EVENT_KINDS,
@@ -29,17 +28,22 @@ from storage.models import (
     SeverityChange,
     StatusUpdate,
 )
+from storage.rules import (  # noqa: F401  (importable from here too)
+    FUTURE_TOLERANCE,
+    START_MILESTONES,
+    concerns,
+    in_range,
+    incident_start,
+    needs_confirmation,
+    no_such_incident,
+    when_given,
+)
 from storage.snapshot import RoleHolding, Snapshot
-from storage.timeparse import out_of_range, time_concerns
 
 AUTHOR_ENV = USER_ENV
-FUTURE_TOLERANCE = timedelta(seconds=60)
 
 STORED_INT_MAX = 2**31 - 1
 """The largest number an INTEGER column holds on every backend (32 bits on PostgreSQL)."""
-
-START_MILESTONES: tuple[str, ...] = ("started", "detected")
-"""Milestones that can put the incident's start before its declaration."""
 
 
 # --- finding an incident ---------------------------------------------------------------
@@ -52,7 +56,7 @@ def find_incident(session: Session, ref: str, *, lock: bool = False) -> Incident
         query = query.with_for_update()
     incident = session.exec(query).first()
     if incident is None:
-        raise NotFound(f"no incident {ref!r}: `warroom list` shows the references")
+        raise no_such_incident(ref)
     return incident
 
 
@@ -186,39 +190,7 @@ def writing(
         yield Writing(store, session, incident, author, when_given(store, at, allow_future=allow_future))
 
 
-# --- checking input --------------------------------------------------------------------
-
-
-def when_given(
-    store: Store,
-    at: datetime | None,
-    *,
-    allow_future: bool = False,
-    future_rule: str = "events are logged as they happen or after",
-) -> datetime:
-    """`at`, or now; a time in the future is refused (saying `future_rule`) unless
-    allowed (a confirmed one).
-
-    Call it after the incident row is locked when `at` may be None, so that "now" is
-    never earlier than what a concurrent writer stored meanwhile.
-    """
-    now = store.now()
-    if at is None:
-        return now
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise InvalidInput("a time needs a timezone")
-    in_range(at, now)
-    if not allow_future and at - now > FUTURE_TOLERANCE:
-        raise InvalidInput(f"{at.isoformat()} is in the future: {future_rule}")
-    return at.astimezone(now.tzinfo)
-
-
-def in_range(at: datetime, now: datetime) -> datetime:
-    """`at`, refused when outside the times warroom accepts (`timeparse.out_of_range`)."""
-    problem = out_of_range(at, now=now)
-    if problem is not None:
-        raise InvalidInput(f"{at.isoformat()} is {problem}")
-    return at
+# --- checking input (the rules for times and entry ids are in storage.rules) ----------
 
 
 def stored_number(value: int) -> bool:
@@ -266,30 +238,9 @@ def milestone_name(name: str) -> str:
 # --- typed times that need a confirmation ----------------------------------------------
 
 
-def incident_start(declared_at: datetime, milestones: Mapping[str, datetime]) -> datetime:
-    """When the incident started: the earliest of its declaration and the `started` and
-    `detected` milestones that are set (`milestones`: name -> time, as `milestones()`)."""
-    return min([declared_at, *(milestones[name] for name in START_MILESTONES if name in milestones)])
-
-
 def start_of(session: Session, incident: Incident) -> datetime:
     """`incident_start` of an incident read in `session`."""
     return incident_start(incident.declared_at, Snapshot(session, incident).milestones)
-
-
-def concerns(store: Store, at: datetime, *, now: datetime, start: datetime | None) -> list[str]:
-    """Why `at` needs a confirmation (`timeparse.time_concerns` with the store's policy)."""
-    return time_concerns(
-        at, now=now, tz=store.policy.tz, older_than=store.policy.confirm_times_older_than, incident_start=start
-    )
-
-
-def needs_confirmation(store: Store, at: datetime, found: list[str]) -> NeedsConfirmation:
-    """The refusal of a time that needs a confirmation for the `found` concerns."""
-    shown = render.local_minute(at, store.policy.tz)
-    return NeedsConfirmation(
-        f"{shown} is {'; '.join(found)}: confirm it to write it at that time", concerns=found, at=at
-    )
 
 
 # --- reading the history ---------------------------------------------------------------

@@ -18,13 +18,18 @@ import click
 
 if TYPE_CHECKING:
     from storage.db import Store
+    from storage.errors import InvalidInput
     from storage.identity import Identity
+    from storage.lite import LiteStore
     from storage.policy import Policy
+    from storage.rules import Clocked
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 AS_KEY = "warroom.as"
 """Where `--as` keeps its name in the context's `meta` (shared by a command and its group)."""
+NOTICES_KEY = "warroom.notices"
+"""Where the fast path leaves the files it made private when `open_store` opens the record instead."""
 AUTHOR_HELP = "Who did it, for this command only. Default: who you are (see --as)."
 
 
@@ -94,8 +99,43 @@ def open_store(db: str | None, config_path: Path | None) -> Store:
         identity=identity_for(policy, ctx.meta.get(AS_KEY)),
     )
     ctx.call_on_close(store.close)
+    _announce(ctx.meta.pop(NOTICES_KEY, []))
     announce_made_private(store)
     _announce_waiting_lines(store)
+    return store
+
+
+def open_lite_store(db: str | None, config_path: Path | None) -> LiteStore | None:
+    """The record through the SQLite fast path (`storage.lite`, no SQLAlchemy), or None when
+    `open_store` must open it: a PostgreSQL URL, a file not there yet or at another schema
+    revision, or lines typed in the app still waiting (`open_store` says so)."""
+    ctx = click.get_current_context()
+    parent = ctx.find_root().params
+    from storage.lite import open_lite, sqlite_path
+
+    path = sqlite_path(db or parent.get("db"))
+    if path is None:
+        return None
+    from storage.clock import clock_from_env
+    from storage.drafts import Drafts
+    from storage.policy import load_policy
+
+    policy = load_policy(config_path or parent.get("config_path"))
+    notices: list[str] = []
+    store = open_lite(
+        path,
+        policy=policy,
+        clock=clock_from_env(),
+        identity=identity_for(policy, ctx.meta.get(AS_KEY)),
+        notices=notices,
+    )
+    if store is None or Drafts(store.url).waiting():
+        if store is not None:
+            store.close()
+        ctx.meta[NOTICES_KEY] = notices  # said by `open_store` once the record is open
+        return None
+    ctx.call_on_close(store.close)
+    _announce(notices)
     return store
 
 
@@ -108,7 +148,12 @@ def write_output_file(store: Store, path: Path, text: str) -> None:
 
 def announce_made_private(store: Store) -> None:
     """Say on stderr which database files were made private on opening (or left open to others)."""
-    for notice in store.notices:
+    _announce(store.notices)
+
+
+def _announce(notices: list[str]) -> None:
+    """Each of `notices` on stderr, one line each."""
+    for notice in notices:
         click.echo(shown(f"warroom: {notice}"), err=True)
 
 
@@ -203,7 +248,7 @@ def print_document(text: str) -> None:
     click.echo(printable_lines(text) if on_terminal else printable_stream(text), nl=False)
 
 
-def parse_at(store: Store, text: str | None, *, allow_future: bool = False) -> datetime | None:
+def parse_at(store: Store | LiteStore, text: str | None, *, allow_future: bool = False) -> datetime | None:
     """A `--at` value as a UTC time (None when not given): the same parser as `@` in a line."""
     if text is None:
         return None
@@ -245,18 +290,25 @@ def _interactive() -> bool:
         return False
 
 
-def confirm_time(store: Store, at: datetime | None, concerns: list[str], *, yes: bool) -> None:
+def confirm_time(store: Clocked, at: datetime | None, concerns: list[str], *, yes: bool) -> None:
     """Go on when the time needs no confirmation or has one (`--yes`, or a yes at the
     terminal); otherwise stop with a message that names the concerns and `--yes`."""
     from storage.errors import InvalidInput
 
     if at is None or not concerns or yes:
         return
-    what = f"{local_time(store, at)} is {'; '.join(concerns)}"
     if not _interactive():
-        raise InvalidInput(f"{what}: add --yes to write it at that time")
+        raise unconfirmed(store, at, concerns)
+    what = f"{local_time(store, at)} is {'; '.join(concerns)}"
     if not click.confirm(shown(f"{what}. Write it at that time?"), default=False, err=True):
         raise InvalidInput("nothing written: the time was not confirmed")
+
+
+def unconfirmed(store: Clocked, at: datetime, concerns: list[str]) -> InvalidInput:
+    """The refusal of a time that needs a confirmation no one can give here."""
+    from storage.errors import InvalidInput
+
+    return InvalidInput(f"{local_time(store, at)} is {'; '.join(concerns)}: add --yes to write it at that time")
 
 
 def checked_at(store: Store, ref: str, text: str | None, *, yes: bool, milestone: str | None = None) -> datetime | None:
@@ -280,6 +332,6 @@ def command(group: click.Group, name: str | None = None, **attrs: Any) -> Callab
     return decorate
 
 
-def local_time(store: Store, at: datetime) -> str:
+def local_time(store: Clocked, at: datetime) -> str:
     """`at` as local time in the policy's time zone, with the zone's name."""
     return at.astimezone(store.policy.tz).strftime("%Y-%m-%d %H:%M:%S %Z")

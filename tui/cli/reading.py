@@ -5,7 +5,9 @@ the default config and incident messages."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +15,7 @@ from tui.cli.common import (
     AUTHOR_HELP,
     command,
     local_time,
+    open_lite_store,
     open_store,
     print_document,
     shown,
@@ -20,17 +23,30 @@ from tui.cli.common import (
 )
 from tui.cli.launch import main
 
+if TYPE_CHECKING:
+    from storage.db import Store
+    from storage.lite import IncidentRow as LiteIncidentRow
+    from storage.lite import LiteStore, TimelineRow
+    from storage.models import Event
+    from storage.ops import IncidentRow
+
 
 @command(main, "list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--open", "open_only", is_flag=True, help="Only unresolved incidents.")
 def list_command(as_json: bool, open_only: bool, db: str | None, config_path: Path | None) -> None:
     """List incidents, most recently active first."""
-    from storage import ops
-    from storage.export import utc_iso
+    from storage.render import utc_iso
 
-    store = open_store(db, config_path)
-    rows = ops.list_incidents(store, open_only=open_only)
+    lite = open_lite_store(db, config_path)
+    if lite is not None:
+        from storage.lite import incident_rows
+
+        rows: Sequence[IncidentRow | LiteIncidentRow] = incident_rows(lite, open_only=open_only)
+    else:
+        from storage import ops
+
+        rows = ops.list_incidents(open_store(db, config_path), open_only=open_only)
     if as_json:
         from storage.text import json_escaped
 
@@ -67,10 +83,19 @@ def list_command(as_json: bool, open_only: bool, db: str | None, config_path: Pa
 @click.argument("ref")
 def timeline(ref: str, db: str | None, config_path: Path | None) -> None:
     """Print REF's timeline."""
-    from storage import ops
+    lite = open_lite_store(db, config_path)
+    store: Store | LiteStore
+    if lite is not None:
+        from storage.lite import timeline_rows
 
-    store = open_store(db, config_path)
-    for event in ops.timeline(store, ref):
+        store = lite
+        events: Sequence[Event | TimelineRow] = timeline_rows(lite, ref)
+    else:
+        from storage import ops
+
+        store = open_store(db, config_path)
+        events = ops.timeline(store, ref)
+    for event in events:
         mark = "!" if event.key else " "
         struck = " (struck)" if event.struck else ""
         click.echo(

@@ -3,8 +3,11 @@ status, roles, milestones, updates, action items, links, resolve and sign-off.""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,12 +18,18 @@ from tui.cli.common import (
     confirm_time,
     event_number,
     local_time,
+    open_lite_store,
     open_store,
     parse_at,
     shown,
+    unconfirmed,
     yes_option,
 )
 from tui.cli.launch import main
+
+if TYPE_CHECKING:
+    from storage.db import Store
+    from storage.lite import LiteStore
 
 
 @command(main)
@@ -99,21 +108,77 @@ def log(
     a URL becomes the event's data link; a leading backslash logs literally.
     A time in the future, before the incident started or long ago is asked about
     (or needs --yes when no one is at the terminal).
-    """
-    from storage import ops
-    from storage.errors import NeedsConfirmation
 
-    store = open_store(db, config_path)
+    With TEXT `-`, each line of standard input is logged as it arrives, one write
+    and one printed line per line (blank lines skipped); a refused line is said on
+    stderr, the rest go on, and the exit status is 1 if any was refused.
+    """
+    from storage.errors import InvalidInput, NeedsConfirmation
+
+    store, write_line = _line_writer(db, config_path)
+    if text == ("-",):
+        if at is not None:
+            raise InvalidInput("--at is not taken with `-`: give a line its own @time")
+        if _log_standard_input(store, write_line, ref, author=author, yes=yes):
+            sys.exit(1)
+        return
     line = " ".join(text)
     entered_at = store.now()
     when = parse_at(store, at, allow_future=True)
     try:
-        event = ops.log(store, ref, line, author=author, at=when, confirmed=yes)
+        event = write_line(store, ref, line, author=author, at=when, confirmed=yes)
     except NeedsConfirmation as exc:
         confirm_time(store, exc.at, exc.concerns, yes=False)
         # relative times count from when the command started, not from the answer
-        event = ops.log(store, ref, line, author=author, at=when, entered_at=entered_at, confirmed=True)
-    click.echo(f"#{event.seq} {event.kind}{' (key)' if event.key else ''} at {local_time(store, event.occurred_at)}")
+        event = write_line(store, ref, line, author=author, at=when, entered_at=entered_at, confirmed=True)
+    click.echo(_logged(store, event))
+
+
+def _line_writer(db: str | None, config_path: Path | None) -> tuple[Store | LiteStore, Callable[..., Any]]:
+    """The open record and the operation that logs a scribe line to it: `storage.lite` on a
+    SQLite file it takes (no SQLAlchemy loaded), else `storage.ops.log`."""
+    lite = open_lite_store(db, config_path)
+    if lite is not None:
+        from storage.lite import log_line
+
+        return lite, log_line
+    from storage import ops
+
+    return open_store(db, config_path), ops.log
+
+
+def _logged(store: Store | LiteStore, event: Any) -> str:
+    """What `warroom log` prints for an event logged: its number, kind and time."""
+    return f"#{event.seq} {event.kind}{' (key)' if event.key else ''} at {local_time(store, event.occurred_at)}"
+
+
+def _log_standard_input(
+    store: Store | LiteStore, write_line: Callable[..., Any], ref: str, *, author: str | None, yes: bool
+) -> bool:
+    """Log each line of standard input as it arrives (`warroom log REF -`); whether any was
+    refused. A time that needs a confirmation is refused unless `yes`: the answers would
+    come from the same input as the lines."""
+    from storage.errors import InvalidInput, NeedsConfirmation, WarroomError
+
+    refused = False
+    stream = sys.stdin.buffer
+    for number, raw in enumerate(stream, start=1):
+        line = raw.decode("utf-8", "surrogateescape").removesuffix("\n").removesuffix("\r")
+        if not line.strip():
+            continue
+        try:
+            if any("\udc80" <= char <= "\udcff" for char in line):
+                raise InvalidInput("it holds bytes that are not UTF-8 text: check the encoding of the input")
+            try:
+                event = write_line(store, ref, line, author=author, confirmed=yes)
+            except NeedsConfirmation as exc:
+                raise unconfirmed(store, exc.at, exc.concerns) from None
+        except WarroomError as exc:
+            click.echo(shown(f"warroom: line {number}: {exc}"), err=True)
+            refused = True
+            continue
+        click.echo(_logged(store, event))
+    return refused
 
 
 @command(main)

@@ -1,0 +1,206 @@
+"""The three operations of the fast path, in plain SQL with the meaning of their
+`storage.ops` counterparts: `log_line` (`ops.log`), `timeline_rows` (`ops.timeline`, as
+`warroom timeline` prints it) and `incident_rows` (`ops.list_incidents`).
+
+The rules come from the modules both paths share (`storage.grammar`, `storage.rules`,
+`storage.lengths`); what is written here is only how the rows are read and written, as
+the ORM reads and writes them. `tests/test_lite.py` runs the same cases through both paths
+and compares the stored rows and the printed lines.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage import rules
+from storage.errors import InvalidInput
+from storage.grammar import parse_scribe_line
+from storage.lengths import EVENT_TEXT, NAME, label_of, too_long
+from storage.lite.connection import LiteStore, from_stored, to_stored
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """An event as `warroom log` reports it."""
+
+    seq: int
+    kind: str
+    key: bool
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """An event as `warroom timeline` prints it."""
+
+    seq: int
+    occurred_at: datetime
+    key: bool
+    kind: str
+    author: str
+    text: str
+    struck: bool
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    """An incident as `warroom list` prints it (the fields of `storage.ops.IncidentRow`)."""
+
+    ref: str
+    title: str
+    severity: int
+    status: str
+    declared_at: datetime
+    updated_at: datetime
+    commander: str | None
+    primary_ref: str | None
+
+
+@dataclass(frozen=True)
+class _Incident:
+    id: int
+    declared_at: datetime
+    change_count: int
+
+
+def _find_incident(db: sqlite3.Connection, ref: str) -> _Incident:
+    """The incident with reference `ref` (as `storage.ops.find_incident`)."""
+    row = db.execute(
+        "SELECT id, declared_at, change_count FROM incident WHERE ref = ? LIMIT 1", (ref.strip(),)
+    ).fetchone()
+    if row is None:
+        raise rules.no_such_incident(ref)
+    return _Incident(row[0], from_stored(row[1]), row[2])
+
+
+def _start_of(db: sqlite3.Connection, incident: _Incident) -> datetime:
+    """When the incident started (`rules.incident_start` of its milestones)."""
+    milestones = {
+        name: from_stored(at)
+        for name, at in db.execute("SELECT name, at FROM milestone WHERE incident_id = ?", (incident.id,))
+    }
+    return rules.incident_start(incident.declared_at, milestones)
+
+
+def _check_lengths(author: str, text: str, link: str | None) -> None:
+    """Refuse what `storage.limits` refuses on a flush of a new event, the first column in
+    its order named."""
+    for name, value, limit in (("event.author", author, NAME), ("event.text", text, EVENT_TEXT),
+                               ("event.link", link, EVENT_TEXT)):
+        if value is not None and len(value) > limit:
+            raise InvalidInput(f"{label_of(name)} is {too_long(len(value), limit)}")
+
+
+def log_line(
+    store: LiteStore,
+    ref: str,
+    line: str,
+    *,
+    author: str | None = None,
+    at: datetime | None = None,
+    entered_at: datetime | None = None,
+    entry_id: str | None = None,
+    confirmed: bool = False,
+) -> LoggedEvent:
+    """Log one scribe line to the incident's timeline: `storage.ops.log`, step for step
+    (see there for `entered_at`, `entry_id` and `confirmed`)."""
+    if entry_id is not None:
+        entry_id = rules.entry_id(entry_id)
+    parsed = parse_scribe_line(line, now=store.now() if entered_at is None else entered_at, tz=store.policy.tz)
+    if parsed.occurred_at is not None and at is not None:
+        raise InvalidInput("the line has its own @time and a separate time was given: keep one")
+    given = parsed.occurred_at or at
+    author = author or store.user
+    with store.write() as db:
+        incident = _find_incident(db, ref)
+        if entry_id is not None:
+            logged = db.execute(
+                "SELECT seq, kind, key, occurred_at FROM event WHERE incident_id = ? AND entry_id = ?",
+                (incident.id, entry_id),
+            ).fetchone()
+            if logged is not None:
+                return LoggedEvent(logged[0], logged[1], bool(logged[2]), from_stored(logged[3]))
+        if given is None:
+            occurred_at = rules.when_given(store, entered_at)
+        else:
+            occurred_at = rules.when_given(store, given, allow_future=True)
+            if not confirmed:
+                now = entered_at if entered_at is not None else store.now()
+                found = rules.concerns(store, occurred_at, now=now, start=_start_of(db, incident))
+                if found:
+                    raise rules.needs_confirmation(store, occurred_at, found)
+        logged_at = store.now()
+        _check_lengths(author, parsed.text, parsed.link)
+        last = db.execute("SELECT max(seq) FROM event WHERE incident_id = ?", (incident.id,)).fetchone()[0]
+        seq = (last or 0) + 1
+        change_number = incident.change_count + 1
+        db.execute(
+            "UPDATE incident SET updated_at = ?, change_count = ? WHERE id = ?",
+            (to_stored(logged_at), change_number, incident.id),
+        )
+        db.execute(
+            "INSERT INTO event (incident_id, seq, occurred_at, logged_at, author, kind, text, link, key, detail,"
+            " struck, revision, entry_id, change_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 1, ?, ?)",
+            (
+                incident.id,
+                seq,
+                to_stored(occurred_at),
+                to_stored(logged_at),
+                author,
+                parsed.kind,
+                parsed.text,
+                parsed.link,
+                int(parsed.key),
+                entry_id,
+                change_number,
+            ),
+        )
+        return LoggedEvent(seq, parsed.kind, parsed.key, occurred_at)
+
+
+def timeline_rows(store: LiteStore, ref: str) -> list[TimelineRow]:
+    """Every event of the incident in the timeline's order (time, then number)."""
+    with store.read() as db:
+        incident = _find_incident(db, ref)
+        return [
+            TimelineRow(seq, from_stored(occurred_at), bool(key), kind, author, text, bool(struck))
+            for seq, occurred_at, key, kind, author, text, struck in db.execute(
+                "SELECT seq, occurred_at, key, kind, author, text, struck FROM event"
+                " WHERE incident_id = ? ORDER BY occurred_at, seq",
+                (incident.id,),
+            )
+        ]
+
+
+def incident_rows(store: LiteStore, *, open_only: bool = False) -> list[IncidentRow]:
+    """Incidents, most recently active first (only unresolved ones when `open_only`), each
+    with its Incident Commander if one holds the role."""
+    with store.read() as db:
+        incidents = db.execute(
+            "SELECT id, ref, functionality, state, audience, severity, status, declared_at, updated_at, primary_ref"
+            " FROM incident WHERE ? = 0 OR status != 'resolved' ORDER BY updated_at DESC, id DESC",
+            (int(open_only),),
+        ).fetchall()
+        commanders = dict(
+            db.execute(
+                "SELECT role_assignment.incident_id, person.name FROM role_assignment"
+                " JOIN person ON person.id = role_assignment.person_id"
+                " WHERE role_assignment.role = 'ic' AND role_assignment.ended_at IS NULL"
+            ).fetchall()
+        )
+    return [
+        IncidentRow(
+            ref=ref,
+            title=store.policy.title(functionality, state, audience),
+            severity=severity,
+            status=status,
+            declared_at=from_stored(declared_at),
+            updated_at=from_stored(updated_at),
+            commander=commanders.get(incident_id),
+            primary_ref=primary_ref,
+        )
+        for incident_id, ref, functionality, state, audience, severity, status, declared_at, updated_at, primary_ref
+        in incidents
+    ]
