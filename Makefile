@@ -52,5 +52,7 @@ define apt_install
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(1)
 endef
 
+# What a person sees, each app in a pty of its own, against baselines run in turn with it
+# (docs/performance.md). BENCH_ARGS=--quick for fewer repetitions, --only SECTION for one part.
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
