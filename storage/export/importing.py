@@ -264,7 +264,7 @@ def stored_time(dialect: sa.Dialect) -> Callable[[datetime], Any]:
     """A time as the driver is given it for a `UTCDateTime` column (`models.UTCDateTime`
     and the dialect's own processing); on SQLite, a UTC time the quick way, as the same
     text (`2026-11-23 14:40:00.000000`)."""
-    process = UTCDateTime().bind_processor(dialect) or (lambda value: value)
+    process = UTCDateTime().dialect_impl(dialect).bind_processor(dialect) or (lambda value: value)
     if dialect.name != "sqlite":
         return process
 
