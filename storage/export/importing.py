@@ -17,7 +17,13 @@ from sqlmodel import Session, col, select
 from storage import ops
 from storage.db import Store
 from storage.errors import InvalidInput
-from storage.export.json_text import import_context, invalid_export, read_export, validate_document
+from storage.export.json_text import (
+    import_context,
+    invalid_export,
+    no_cycle_collection,
+    read_export,
+    validate_document,
+)
 from storage.export.schema import EventDoc, ImpactDoc, IncidentDocument, PostmortemDoc, RevisionDoc
 from storage.models import (
     MILESTONES,
@@ -67,7 +73,13 @@ def _row(event: EventDoc) -> _EventRow:
 
 def import_json(store: Store, text: str | bytes) -> Incident:
     """Import one incident from export JSON text."""
-    raw = read_export(text)
+    with no_cycle_collection():
+        return _import_raw(store, read_export(text))
+
+
+def _import_raw(store: Store, raw: dict[str, Any]) -> Incident:
+    """`raw` (from `read_export`) validated, its timeline a batch at a time into rows
+    (the raw values dropped before writing), and written."""
     now = store.now()
     events = raw.get("timeline")
     if not isinstance(events, list):  # the full validation names what is wrong

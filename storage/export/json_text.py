@@ -3,8 +3,11 @@ what no field can hold with a message naming where."""
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,31 +40,34 @@ def read_export(text: str | bytes) -> dict[str, Any]:
     """JSON text read as an export document not yet validated: refused, naming where, if
     it is not JSON, not a warroom export of this version, or holds a value no field can
     hold (`_refuse_unreadable_values`)."""
-    suspect = False  # a key given twice or a number too long: look for where
+    suspect: list[bool] = []  # a key given twice or a number too long was met: look for where
 
     def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        nonlocal suspect
-        found = _object(pairs)
-        suspect = suspect or isinstance(found, _RepeatedKey)
+        found = dict(pairs)
+        if len(found) != len(pairs):
+            suspect.append(True)
+            return _object(pairs)
         return found
 
     def int_hook(digits: str) -> int | _HugeNumber:
-        nonlocal suspect
-        number = _integer(digits)
-        suspect = suspect or isinstance(number, _HugeNumber)
-        return number
+        if len(digits) <= _LONGEST_NUMBER:
+            return int(digits)
+        suspect.append(True)
+        return _integer(digits)
 
+    was_bytes = isinstance(text, bytes)
     try:
         if isinstance(text, bytes):  # UTF-8 only (json.loads would guess UTF-16 and UTF-32 too)
             text = text.decode("utf-8-sig")
-        raw = json.loads(text, object_pairs_hook=pairs_hook, parse_int=int_hook)
+        with no_cycle_collection():
+            raw = json.loads(text, object_pairs_hook=pairs_hook, parse_int=int_hook)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"not a warroom export: invalid JSON ({exc})") from None
     except RecursionError:
         raise InvalidInput("not a warroom export: the JSON is nested too deeply") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
         raise InvalidInput(f"not a warroom export: the document has no \"format\": \"{FORMAT_NAME}\"")
-    if suspect or _may_hold_unreadable_text(text):
+    if suspect or _may_hold_unreadable_text(text, decoded=was_bytes):
         _refuse_unreadable_values(raw)
     version = raw.get("version")
     if type(version) is not int or version != FORMAT_VERSION:  # `true` equals 1 in Python
@@ -101,12 +107,28 @@ def invalid_export(exc: ValidationError) -> InvalidInput:
 _ESCAPED_NUL_OR_SURROGATE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
-def _may_hold_unreadable_text(text: str) -> bool:
+def _may_hold_unreadable_text(text: str, *, decoded: bool) -> bool:
     """Whether JSON text that parsed may hold a NUL or a lone surrogate in a string: only
     as a `\\u` escape (JSON refuses a raw control character in a string, UTF-8 a
-    surrogate), or as a surrogate in text given as a Python string. Text this says no to
-    needs no walk through every value."""
-    return _ESCAPED_NUL_OR_SURROGATE.search(text) is not None or _LONE_SURROGATE.search(text) is not None
+    surrogate), or as a surrogate in text given as a Python string (not `decoded` from
+    UTF-8). Text this says no to needs no walk through every value."""
+    if _ESCAPED_NUL_OR_SURROGATE.search(text) is not None:
+        return True
+    return not decoded and _LONE_SURROGATE.search(text) is not None
+
+
+@contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused while many objects are made and kept (a
+    document's values, its rows): it would walk them all again and again for no garbage.
+    Reference counting still frees what is dropped."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _RepeatedKey(dict[str, Any]):
