@@ -158,6 +158,17 @@ def test_an_error_past_the_first_batch_names_its_event_as_before(
     assert str(raised.value) == str(whole.value)
     assert str(raised.value).startswith("invalid export: timeline.5.kind: ")
     assert str(raised.value).endswith("(and 1 more)")
+    document["status_updates"] = "not a list"  # after the timeline: named second, counted
+    document["roles"] = [{"surprise": 1}]  # before it: named first
+    for broken in ({**document, "roles": []}, document):
+        text = json.dumps(broken)
+        with pytest.raises(InvalidInput) as raised:
+            import_json(store, text)
+        with pytest.raises(InvalidInput) as whole:
+            parse_document(text, now=store.now())
+        assert str(raised.value) == str(whole.value)
+    assert str(raised.value).startswith("invalid export: roles.0.")
+    del document["status_updates"], document["roles"]
     document["timeline"][5]["kind"] = "note"
     document["timeline"][6]["at"] = "2026-11-23T14:00:00Z"
     document["timeline"][4]["text"] = "a \x00 b"

@@ -88,16 +88,34 @@ def _import_raw(store: Store, raw: dict[str, Any]) -> Incident:
     context = import_context(now)
     try:
         head = IncidentDocument.model_validate({**raw, "timeline": []}, context=context)
-        rows = [
-            _row(event)
-            for start in range(0, len(events), EVENTS_PER_INSERT)
-            for event in _EVENTS.validate_python(events[start : start + EVENTS_PER_INSERT], context=context)
-        ]
     except ValidationError as exc:
         validate_document(raw, now=now)  # the whole document: the message parse_document gives
         raise invalid_export(exc) from None
-    del raw, events
+    del raw
+    rows: list[_EventRow] = []
+    for start in range(0, len(events), EVENTS_PER_INSERT):
+        try:
+            batch = _EVENTS.validate_python(events[start : start + EVENTS_PER_INSERT], context=context)
+        except ValidationError as exc:
+            raise _timeline_error(exc, events, start, context) from None
+        rows.extend(_row(event) for event in batch)
+        events[start : start + len(batch)] = [None] * len(batch)  # its raw values are no longer needed
     return _import(store, head, rows)
+
+
+def _timeline_error(
+    exc: ValidationError, events: list[Any], start: int, context: dict[str, datetime]
+) -> InvalidInput:
+    """The message the whole document's validation gives when everything before event
+    `start` is valid (the events before it were, and everything else in the document):
+    the first error of the batch from `start`, counted with those of every later event."""
+    count = exc.error_count()
+    for later in range(start + EVENTS_PER_INSERT, len(events), EVENTS_PER_INSERT):
+        try:
+            _EVENTS.validate_python(events[later : later + EVENTS_PER_INSERT], context=context)
+        except ValidationError as more:
+            count += more.error_count()
+    return invalid_export(exc, within="timeline", offset=start, count=count)
 
 
 def import_document(store: Store, document: IncidentDocument) -> Incident:

@@ -92,11 +92,19 @@ def import_context(now: datetime | None) -> dict[str, datetime]:
     return {"now": now if now is not None else datetime.now(UTC)}
 
 
-def invalid_export(exc: ValidationError) -> InvalidInput:
-    """A document's validation errors as one line naming where the first is."""
+def invalid_export(
+    exc: ValidationError, *, within: str = "", offset: int = 0, count: int | None = None
+) -> InvalidInput:
+    """A document's validation errors as one line naming where the first is; `exc` may be
+    raised for a slice of the list `within` (`timeline`) from item `offset`, with `count`
+    errors in all (default: those of `exc`)."""
     first = exc.errors()[0]
-    where = ".".join(_path_part(part) for part in first["loc"]) or "document"
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    loc = first["loc"]
+    if within:
+        loc = (within, offset + int(loc[0]), *loc[1:])
+    where = ".".join(_path_part(part) for part in loc) or "document"
+    count = exc.error_count() if count is None else count
+    more = f" (and {count - 1} more)" if count > 1 else ""
     reason = first["msg"]
     limit = (first.get("ctx") or {}).get("max_length")
     if first["type"] == "string_too_long" and isinstance(first["input"], str) and limit is not None:
