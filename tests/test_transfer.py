@@ -99,6 +99,20 @@ def test_an_unknown_ref_is_refused_before_any_piece(store: Store) -> None:
         json_chunks(store, "inc-nope")
 
 
+def test_pieces_left_untaken_close_their_read_session(
+    store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream, "EVENTS_PER_CHUNK", 2)
+    ref = hostile_incident(store, clock)
+    expected = export_json(store, ref)
+    for taken in (0, 1, 2):
+        with json_chunks(store, ref) as pieces:
+            for _, piece in zip(range(taken), pieces, strict=False):
+                assert expected.startswith(piece) or piece in expected
+    ops.log(store, ref, "written after the export stopped half way")
+    assert export_json(store, ref) == old_export(store, ref) != expected
+
+
 def test_export_to_a_file_of_an_unknown_ref_leaves_the_file_alone(warroom: CliInvoke, tmp_path: Path) -> None:
     out = tmp_path / "kept.json"
     out.write_text("keep me")

@@ -51,7 +51,7 @@ from storage.export.schema import (
     UTCTime,
     utc_iso,
 )
-from storage.export.stream import export_json, json_chunks
+from storage.export.stream import JsonPieces, export_json, json_chunks
 
 __all__ = [
     "FORMAT_NAME",
@@ -65,6 +65,7 @@ __all__ = [
     "IncidentDoc",
     "IncidentDocument",
     "ItemState",
+    "JsonPieces",
     "Kind",
     "Label",
     "MetricsDoc",

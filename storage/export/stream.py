@@ -9,11 +9,10 @@ written as `json.dumps(..., indent=2, ensure_ascii=False)` would write it at its
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from itertools import chain
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, Self
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -44,23 +43,44 @@ _REVISION_COLUMNS: tuple[Any, ...] = (
 )
 
 
-def json_chunks(store: Store, ref: str) -> Iterator[str]:
-    """The JSON export of incident `ref` as pieces of text, in order.
+class JsonPieces:
+    """The JSON export of one incident as pieces of text, in order (iterate once).
 
-    The incident and everything but its events are read before this returns (an unknown
-    `ref` raises here, before anything is written); the events are read, in one read
-    session, as the pieces are taken. Take them all (or close the iterator)."""
-    pieces = _pieces(store, ref)
-    first = next(pieces)
-    return chain([first], pieces)
+    The incident and everything but its events are read when this is made (an unknown
+    ref raises then, before anything is written); the events are read, in one read
+    session, as the pieces are taken. Use it in a `with` block: leaving it closes the
+    read session even if not every piece was taken."""
+
+    def __init__(self, store: Store, ref: str) -> None:
+        self._rest = _pieces(store, ref)
+        self._first = next(self._rest)
+
+    def __iter__(self) -> Iterator[str]:
+        yield self._first
+        yield from self._rest
+
+    def close(self) -> None:
+        self._rest.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def json_chunks(store: Store, ref: str) -> JsonPieces:
+    """The JSON export of incident `ref` as pieces of text (`JsonPieces`)."""
+    return JsonPieces(store, ref)
 
 
 def export_json(store: Store, ref: str) -> str:
     """Export one incident as JSON text."""
-    return "".join(json_chunks(store, ref))
+    with json_chunks(store, ref) as pieces:
+        return "".join(pieces)
 
 
-def _pieces(store: Store, ref: str) -> Iterator[str]:
+def _pieces(store: Store, ref: str) -> Generator[str, None, None]:
     with store.read() as session:
         incident = ops.find_incident(session, ref)
         text = to_json(_document(session, store, incident, with_timeline=False))

@@ -93,18 +93,21 @@ def timeline(ref: str, db: str | None, config_path: Path | None) -> None:
 )
 def export(ref: str, fmt: str, output: Path | None, db: str | None, config_path: Path | None) -> None:
     """Export incident REF as Markdown or JSON."""
+    from contextlib import nullcontext
+
     from storage.export import export_markdown, json_chunks
     from storage.outputs import write_output
 
     store = open_store(db, config_path)
     # JSON is written as it is read (memory does not grow with the events); an unknown
     # REF is refused before anything is written.
-    pieces = json_chunks(store, ref) if fmt == "json" else iter([export_markdown(store, ref)])
-    if output is None:
-        for piece in pieces:
-            print_document(piece)
-        return
-    write_output(output, pieces, store.url)
+    exported = json_chunks(store, ref) if fmt == "json" else nullcontext([export_markdown(store, ref)])
+    with exported as pieces:
+        if output is None:
+            for piece in pieces:
+                print_document(piece)
+            return
+        write_output(output, pieces, store.url)
     click.echo(f"wrote {output}", err=True)
 
 
