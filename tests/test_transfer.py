@@ -5,8 +5,10 @@ trip across chunk and batch boundaries, errors named as before."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +16,7 @@ import sqlalchemy as sa
 from storage import ops, postmortem
 from storage.clock import FrozenClock
 from storage.db import Store
-from storage.errors import InvalidInput, NotFound
+from storage.errors import DatabaseError, InvalidInput, NotFound
 from storage.export import (
     build_document,
     export_json,
@@ -208,3 +210,49 @@ def test_a_bulk_inserted_time_is_stored_as_the_orm_stores_it(value: datetime) ->
         process = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
         expected = process(value) if process else UTCDateTime().process_bind_param(value, dialect)
         assert importing.stored_time(dialect)(value) == expected
+
+
+def test_a_spooled_document_is_given_out_whole_or_not_at_all() -> None:
+    pieces = ["{\n", "a\r", "\nb" * 5, "\u00e9\U0001f600\ud800", "}\n"]
+    for in_memory in (0, 3, 1000):
+        with stream.spooled(iter(pieces), in_memory=in_memory) as document:
+            given = list(document)
+        assert "".join(given) == "".join(pieces)
+        if in_memory < 10:  # read back from the file: a CRLF is never parted
+            assert not any(piece.endswith("\r") for piece in given)
+
+    def failing() -> Iterator[str]:
+        yield "written "
+        raise InvalidInput("the database broke half way")
+
+    taken: list[str] = []
+    with pytest.raises(InvalidInput), stream.spooled(failing(), in_memory=1) as document:
+        taken.extend(document)
+    assert taken == []
+
+
+def test_an_export_failing_half_way_writes_nothing(
+    store: Store, clock: FrozenClock, warroom: CliInvoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ref = hostile_incident(store, clock)
+    monkeypatch.setattr(stream, "EVENTS_PER_CHUNK", 1)
+    monkeypatch.setattr(stream, "SPOOL_IN_MEMORY", 10)
+    calls: list[int] = []
+    real = stream._event_text
+
+    def failing_later(row: Any, revisions: list[str]) -> str:
+        calls.append(1)
+        if len(calls) == 5:
+            raise DatabaseError("the record broke half way")
+        return real(row, revisions)
+
+    monkeypatch.setattr(stream, "_event_text", failing_later)
+    out = tmp_path / "kept.json"
+    out.write_text("keep me")
+    out.chmod(0o600)
+    for args in (["-o", str(out)], []):
+        calls.clear()
+        result = warroom("export", ref, "--format", "json", *args)
+        assert result.exit_code == 1 and result.stdout == ""
+        assert "the record broke half way" in result.stderr
+    assert out.read_text() == "keep me"

@@ -51,7 +51,7 @@ from storage.export.schema import (
     UTCTime,
     utc_iso,
 )
-from storage.export.stream import JsonPieces, export_json, json_chunks
+from storage.export.stream import JsonPieces, export_json, json_chunks, spooled
 
 __all__ = [
     "FORMAT_NAME",
@@ -92,6 +92,7 @@ __all__ = [
     "import_json",
     "json_chunks",
     "parse_document",
+    "spooled",
     "to_json",
     "to_markdown",
     "utc_iso",

@@ -9,10 +9,12 @@ written as `json.dumps(..., indent=2, ensure_ascii=False)` would write it at its
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
-from typing import Any, Self
+from typing import IO, Any, Self
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -78,6 +80,48 @@ def export_json(store: Store, ref: str) -> str:
     """Export one incident as JSON text."""
     with json_chunks(store, ref) as pieces:
         return "".join(pieces)
+
+
+SPOOL_IN_MEMORY = 8_000_000
+"""Characters of a document `spooled` keeps in memory before it goes on in a temporary file."""
+
+
+@contextmanager
+def spooled(pieces: Iterable[str], *, in_memory: int = SPOOL_IN_MEMORY) -> Iterator[Iterable[str]]:
+    """All of `pieces` taken before any is given out, so that a failure while they are
+    made (a damaged database) leaves nothing written, as when the document was built
+    whole; kept in memory up to `in_memory` characters, beyond that in an anonymous
+    temporary file (private, unnamed, gone when closed): memory stays flat."""
+    held: list[str] = []
+    size = 0
+    with ExitStack() as stack:
+        spill: IO[str] | None = None
+        for piece in pieces:
+            if spill is not None:
+                spill.write(piece)
+                continue
+            held.append(piece)
+            size += len(piece)
+            if size > in_memory:
+                spill = stack.enter_context(
+                    tempfile.TemporaryFile("w+", encoding="utf-8", errors="surrogatepass", newline="")
+                )
+                spill.writelines(held)
+                held = []
+        if spill is None:
+            yield held
+        else:
+            spill.seek(0)
+            yield _read_back(spill)
+
+
+def _read_back(spill: IO[str]) -> Iterator[str]:
+    """A spooled document in pieces of about a million characters, never parting a CRLF
+    (a terminal shows a lone CR differently)."""
+    while piece := spill.read(1 << 20):
+        if piece.endswith("\r"):
+            piece += spill.read(1)
+        yield piece
 
 
 def _pieces(store: Store, ref: str) -> Generator[str, None, None]:

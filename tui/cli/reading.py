@@ -95,19 +95,19 @@ def export(ref: str, fmt: str, output: Path | None, db: str | None, config_path:
     """Export incident REF as Markdown or JSON."""
     from contextlib import nullcontext
 
-    from storage.export import export_markdown, json_chunks
+    from storage.export import export_markdown, json_chunks, spooled
     from storage.outputs import write_output
 
     store = open_store(db, config_path)
-    # JSON is written as it is read (memory does not grow with the events); an unknown
-    # REF is refused before anything is written.
+    # JSON is read in pieces (memory does not grow with the events), all of them before
+    # any is written: a failure while reading leaves stdout or the file untouched.
     exported = json_chunks(store, ref) if fmt == "json" else nullcontext([export_markdown(store, ref)])
-    with exported as pieces:
+    with exported as pieces, spooled(pieces) as document:
         if output is None:
-            for piece in pieces:
+            for piece in document:
                 print_document(piece)
             return
-        write_output(output, pieces, store.url)
+        write_output(output, document, store.url)
     click.echo(f"wrote {output}", err=True)
 
 
