@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -109,9 +110,10 @@ def _open_checked(path: Path) -> int:
     return fd
 
 
-def write_output(path: str | os.PathLike[str], text: str, database_url: str | None) -> Path:
-    """Write `text` (UTF-8) to the file at `path`, private (0600), after the checks in this
-    module's docstring against the database at `database_url`. Returns the path.
+def write_output(path: str | os.PathLike[str], text: str | Iterable[str], database_url: str | None) -> Path:
+    """Write `text` (UTF-8; a string, or pieces of one written as they come) to the file at
+    `path`, private (0600), after the checks in this module's docstring against the
+    database at `database_url`. Returns the path.
 
     Raises `OutputRefused` (one line, nothing written) when a check fails or the file
     cannot be opened."""
@@ -132,7 +134,10 @@ def write_output(path: str | os.PathLike[str], text: str, database_url: str | No
         raise OutputRefused(f"cannot write {target}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            if isinstance(text, str):
+                handle.write(text)
+            else:
+                handle.writelines(text)
     except OSError as exc:
         raise OutputRefused(f"cannot write {target}: {exc.strerror}") from None
     return target

@@ -3,8 +3,10 @@
 - `schema`: the document (docs/export-format.md), one pydantic schema for both directions,
   so export -> import -> export gives the same document;
 - `load`: `build_document`, the whole incident read in one session (`_document`);
-- `json_text`: the document as JSON text (`to_json`, `export_json`) and JSON text read
-  back as a document (`parse_document`);
+- `json_text`: the document as JSON text (`to_json`) and JSON text read back as a
+  document (`parse_document`);
+- `stream`: the JSON export written as it is read, events a thousand at a time
+  (`json_chunks`, `export_json`): same text as `to_json(build_document(...))`;
 - `importing`: a document written into this database (`import_document`, `import_json`);
 - `report`: the document as a readable Markdown report (`to_markdown`, `export_markdown`),
   written with `storage.render`.
@@ -13,7 +15,7 @@
 from __future__ import annotations
 
 from storage.export.importing import import_document, import_json
-from storage.export.json_text import export_json, parse_document, to_json
+from storage.export.json_text import parse_document, to_json
 from storage.export.load import build_document
 from storage.export.report import export_markdown, to_markdown
 from storage.export.schema import (
@@ -49,6 +51,7 @@ from storage.export.schema import (
     UTCTime,
     utc_iso,
 )
+from storage.export.stream import JsonPieces, export_json, json_chunks, spooled
 
 __all__ = [
     "FORMAT_NAME",
@@ -62,6 +65,7 @@ __all__ = [
     "IncidentDoc",
     "IncidentDocument",
     "ItemState",
+    "JsonPieces",
     "Kind",
     "Label",
     "MetricsDoc",
@@ -86,7 +90,9 @@ __all__ = [
     "export_markdown",
     "import_document",
     "import_json",
+    "json_chunks",
     "parse_document",
+    "spooled",
     "to_json",
     "to_markdown",
     "utc_iso",

@@ -3,16 +3,17 @@ what no field can hold with a message naming where."""
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from storage.db import Store
 from storage.errors import InvalidInput
-from storage.export.load import build_document
 from storage.export.schema import FORMAT_NAME, FORMAT_VERSION, IncidentDocument
 from storage.limits import too_long
 from storage.text import json_escaped
@@ -26,46 +27,116 @@ def to_json(document: IncidentDocument) -> str:
     return json_escaped(text) + "\n"
 
 
-def export_json(store: Store, ref: str) -> str:
-    """Export one incident as JSON text."""
-    return to_json(build_document(store, ref))
-
-
 def parse_document(text: str | bytes, *, now: datetime | None = None) -> IncidentDocument:
     """Validate JSON text as an export document; errors name the field at fault.
 
     Every time must lie in the range warroom accepts as of `now` (default: the system
     clock), see `storage.timeparse.out_of_range`.
     """
+    return validate_document(read_export(text), now=now)
+
+
+def read_export(text: str | bytes) -> dict[str, Any]:
+    """JSON text read as an export document not yet validated: refused, naming where, if
+    it is not JSON, not a warroom export of this version, or holds a value no field can
+    hold (`_refuse_unreadable_values`)."""
+    suspect: list[bool] = []  # a key given twice or a number too long was met: look for where
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found = dict(pairs)
+        if len(found) != len(pairs):
+            suspect.append(True)
+            return _object(pairs)
+        return found
+
+    def int_hook(digits: str) -> int | _HugeNumber:
+        if len(digits) <= _LONGEST_NUMBER:
+            return int(digits)
+        suspect.append(True)
+        return _integer(digits)
+
+    was_bytes = isinstance(text, bytes)
     try:
         if isinstance(text, bytes):  # UTF-8 only (json.loads would guess UTF-16 and UTF-32 too)
             text = text.decode("utf-8-sig")
-        raw = json.loads(text, object_pairs_hook=_object, parse_int=_integer)
+        with no_cycle_collection():
+            raw = json.loads(text, object_pairs_hook=pairs_hook, parse_int=int_hook)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"not a warroom export: invalid JSON ({exc})") from None
     except RecursionError:
         raise InvalidInput("not a warroom export: the JSON is nested too deeply") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
         raise InvalidInput(f"not a warroom export: the document has no \"format\": \"{FORMAT_NAME}\"")
-    _refuse_unreadable_values(raw)
+    if suspect or _may_hold_unreadable_text(text, decoded=was_bytes):
+        _refuse_unreadable_values(raw)
     version = raw.get("version")
     if type(version) is not int or version != FORMAT_VERSION:  # `true` equals 1 in Python
         raise InvalidInput(
             f"export format version {_path_part(json.dumps(version, ensure_ascii=False))} is not supported "
             f"(this warroom reads {FORMAT_VERSION})"
         )
-    context = {"now": now if now is not None else datetime.now(UTC)}
+    return raw
+
+
+def validate_document(raw: dict[str, Any], *, now: datetime | None = None) -> IncidentDocument:
+    """`raw` (from `read_export`) validated as a document, times in range as of `now`
+    (default: the system clock); the error names the first field at fault."""
     try:
-        return IncidentDocument.model_validate(raw, context=context)
+        return IncidentDocument.model_validate(raw, context=import_context(now))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(_path_part(part) for part in first["loc"]) or "document"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        reason = first["msg"]
-        limit = (first.get("ctx") or {}).get("max_length")
-        if first["type"] == "string_too_long" and isinstance(first["input"], str) and limit is not None:
-            reason = too_long(len(first["input"]), limit)
-        raise InvalidInput(f"invalid export: {where}: {reason}{more}") from None
+        raise invalid_export(exc) from None
+
+
+def import_context(now: datetime | None) -> dict[str, datetime]:
+    """The validation context of an import: the time the range of times is measured from."""
+    return {"now": now if now is not None else datetime.now(UTC)}
+
+
+def invalid_export(
+    exc: ValidationError, *, within: str = "", offset: int = 0, count: int | None = None
+) -> InvalidInput:
+    """A document's validation errors as one line naming where the first is; `exc` may be
+    raised for a slice of the list `within` (`timeline`) from item `offset`, with `count`
+    errors in all (default: those of `exc`)."""
+    first = exc.errors()[0]
+    loc = first["loc"]
+    if within:
+        loc = (within, offset + int(loc[0]), *loc[1:])
+    where = ".".join(_path_part(part) for part in loc) or "document"
+    count = exc.error_count() if count is None else count
+    more = f" (and {count - 1} more)" if count > 1 else ""
+    reason = first["msg"]
+    limit = (first.get("ctx") or {}).get("max_length")
+    if first["type"] == "string_too_long" and isinstance(first["input"], str) and limit is not None:
+        reason = too_long(len(first["input"]), limit)
+    return InvalidInput(f"invalid export: {where}: {reason}{more}")
+
+
+_ESCAPED_NUL_OR_SURROGATE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _may_hold_unreadable_text(text: str, *, decoded: bool) -> bool:
+    """Whether JSON text that parsed may hold a NUL or a lone surrogate in a string: only
+    as a `\\u` escape (JSON refuses a raw control character in a string, UTF-8 a
+    surrogate), or as a surrogate in text given as a Python string (not `decoded` from
+    UTF-8). Text this says no to needs no walk through every value."""
+    if _ESCAPED_NUL_OR_SURROGATE.search(text) is not None:
+        return True
+    return not decoded and _LONE_SURROGATE.search(text) is not None
+
+
+@contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused while many objects are made and kept (a
+    document's values, its rows): it would walk them all again and again for no garbage.
+    Reference counting still frees what is dropped."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _RepeatedKey(dict[str, Any]):
@@ -114,16 +185,30 @@ def _path_part(part: object) -> str:
     return text if text.isprintable() and len(text) <= 40 and "." not in text else quote_input(text)
 
 
+Where = tuple[object, "Where"] | None
+"""A path into the document as a chain (parent, key), built into text only for a message."""
+
+
+def _where(chain: Where) -> str:
+    """A path as text: `timeline.3.text`."""
+    parts: list[str] = []
+    while chain is not None:
+        key, chain = chain
+        parts.append(_path_part(key))
+    return ".".join(reversed(parts))
+
+
 def _refuse_unreadable_values(raw: object) -> None:
     """Refuse what no field can hold, naming where: a key given twice in one object, a
     number too long to read, texts with a NUL (PostgreSQL refuses it, and so does every
     other way into the record) or a lone surrogate (not Unicode: no UTF-8 encoding)."""
-    stack: list[tuple[object, str]] = [(raw, "")]
+    stack: list[tuple[object, Where]] = [(raw, None)]
     while stack:
         value, where = stack.pop()
         if isinstance(value, _RepeatedKey):
             raise InvalidInput(
-                f"invalid export: {where or 'the document'}: the key {quote_input(value.repeated)} is given twice"
+                f"invalid export: {_where(where) or 'the document'}: "
+                f"the key {quote_input(value.repeated)} is given twice"
             )
         if isinstance(value, dict):
             items: list[tuple[object, object]] = list(value.items())
@@ -132,17 +217,21 @@ def _refuse_unreadable_values(raw: object) -> None:
         else:
             continue
         for key, item in items:
-            path = f"{where}.{_path_part(key)}" if where else _path_part(key)
             if isinstance(item, _HugeNumber):
                 raise InvalidInput(
-                    f"invalid export: {path}: a number {item.digits:,} digits long, larger than any field holds"
+                    f"invalid export: {_where((key, where))}: a number {item.digits:,} digits long, "
+                    "larger than any field holds"
                 )
             for text in (key, item):
                 if not isinstance(text, str):
                     continue
                 if "\x00" in text:
-                    raise InvalidInput(f"invalid export: {path}: holds a NUL character (\\0), which cannot be stored")
+                    raise InvalidInput(
+                        f"invalid export: {_where((key, where))}: holds a NUL character (\\0), which cannot be stored"
+                    )
                 if _LONE_SURROGATE.search(text):
-                    raise InvalidInput(f"invalid export: {path}: holds a lone surrogate, which is not valid Unicode")
-            stack.append((item, path))
-
+                    raise InvalidInput(
+                        f"invalid export: {_where((key, where))}: holds a lone surrogate, which is not valid Unicode"
+                    )
+            if isinstance(item, (dict, list)):
+                stack.append((item, (key, where)))

@@ -1,6 +1,7 @@
 """Reading one incident completely into an export document (`build_document`).
 
-`_document` reads the whole record in one session; it is the export's only reader.
+`_document` reads the whole record in one session; `storage.export.stream` uses it for
+everything but the events, which it reads and writes a thousand at a time.
 """
 
 from __future__ import annotations
@@ -35,7 +36,11 @@ def build_document(store: Store, ref: str) -> IncidentDocument:
         return _document(session, store, incident)
 
 
-def _document(session: Session, store: Store, incident: Incident) -> IncidentDocument:
+def _document(
+    session: Session, store: Store, incident: Incident, *, with_timeline: bool = True
+) -> IncidentDocument:
+    """The incident's document; without its events if not `with_timeline` (for
+    `storage.export.stream`, which writes them as it reads them)."""
     record = Snapshot(session, incident)
     milestones = record.milestones
     history = record.severity_history
@@ -103,7 +108,7 @@ def _document(session: Session, store: Store, incident: Incident) -> IncidentDoc
                     for r in record.revisions.get(e.id or 0, [])
                 ],
             )
-            for e in record.events
+            for e in (record.events if with_timeline else [])
         ],
         status_updates=[
             UpdateDoc(

@@ -118,14 +118,21 @@ def timeline(ref: str, db: str | None, config_path: Path | None) -> None:
 )
 def export(ref: str, fmt: str, output: Path | None, db: str | None, config_path: Path | None) -> None:
     """Export incident REF as Markdown or JSON."""
-    from storage.export import export_json, export_markdown
+    from contextlib import nullcontext
+
+    from storage.export import export_markdown, json_chunks, spooled
+    from storage.outputs import write_output
 
     store = open_store(db, config_path)
-    text = export_json(store, ref) if fmt == "json" else export_markdown(store, ref)
-    if output is None:
-        print_document(text)
-        return
-    write_output_file(store, output, text)
+    # JSON is read in pieces (memory does not grow with the events), all of them before
+    # any is written: a failure while reading leaves stdout or the file untouched.
+    exported = json_chunks(store, ref) if fmt == "json" else nullcontext([export_markdown(store, ref)])
+    with exported as pieces, spooled(pieces) as document:
+        if output is None:
+            for piece in document:
+                print_document(piece)
+            return
+        write_output(output, document, store.url)
     click.echo(f"wrote {output}", err=True)
 
 
