@@ -46,7 +46,7 @@ class TimelineRow:
 
 @dataclass(frozen=True)
 class IncidentRow:
-    """An incident as `warroom list` prints it (the fields of `storage.ops.IncidentRow`)."""
+    """An incident as the incident list and `warroom list` show it (both paths build these)."""
 
     ref: str
     title: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -10,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from storage.db import Store
 from storage.errors import Conflict, InvalidInput
+from storage.lite.record import IncidentRow
 from storage.models import (
     QUANTITIES,
     STATUSES,
@@ -42,20 +42,6 @@ _UPDATE_LABELS = {"checkin": "Responder check-in", "internal": "Internal update"
 
 
 # --- listing ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IncidentRow:
-    """An incident as the incident list shows it."""
-
-    ref: str
-    title: str
-    severity: int
-    status: str
-    declared_at: datetime
-    updated_at: datetime
-    commander: str | None
-    primary_ref: str | None
 
 
 def list_incidents(

@@ -25,10 +25,8 @@ from tui.cli.launch import main
 
 if TYPE_CHECKING:
     from storage.db import Store
-    from storage.lite import IncidentRow as LiteIncidentRow
-    from storage.lite import LiteStore, TimelineRow
+    from storage.lite import IncidentRow, LiteStore, TimelineRow
     from storage.models import Event
-    from storage.ops import IncidentRow
 
 
 @command(main, "list")
@@ -42,7 +40,7 @@ def list_command(as_json: bool, open_only: bool, db: str | None, config_path: Pa
     if lite is not None:
         from storage.lite import incident_rows
 
-        rows: Sequence[IncidentRow | LiteIncidentRow] = incident_rows(lite, open_only=open_only)
+        rows: Sequence[IncidentRow] = incident_rows(lite, open_only=open_only)
     else:
         from storage import ops
 
