@@ -219,7 +219,8 @@ class CommandScreen(IncidentActionsScreen):
 
     def _tick(self) -> None:
         super()._tick()
-        self._show_waiting()
+        if self._outgoing:  # a line that waits long enough is shown as waiting
+            self._show_waiting()
 
     # --- the scribe line ------------------------------------------------------------
 
@@ -448,8 +449,8 @@ class CommandScreen(IncidentActionsScreen):
         self._forget_outgoing(message.write)
         if self._is_torn_down():
             return
-        self._show_rows(message.rows)
-        self.query_one(TimelineView).scroll_end(animate=False)
+        self.show_written(message.rows, getattr(message.rows, "change_count", None))
+        self.query_one(TimelineView).show_newest()
 
     def on_change_written(self, message: ChangeWritten) -> None:
         """A change is in the record: the watcher reads the incident again at once."""

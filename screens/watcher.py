@@ -15,13 +15,15 @@ from storage.errors import WarroomError
 if TYPE_CHECKING:
     from storage import live
     from storage.db import Store
+    from storage.outbox import ChangeProbe
 
 POLL_SECONDS = 0.5
 """How often the watcher asks whether the incident changed."""
 
 
 class IncidentWatcher:
-    """Every POLL_SECONDS, ask whether incident `ref` changed (one indexed read) and, if so,
+    """Every POLL_SECONDS, ask whether incident `ref` changed (on SQLite a pragma, then one
+    indexed read if the database was written) and, if so,
     read what changed since the view `target` shows and post it as `IncidentChanged`.
 
     The target tells what it shows with `saw`; until it does, a later poll reads from the
@@ -72,9 +74,23 @@ class IncidentWatcher:
         self.target.post_message(TimelineLoaded(rows, mark))
 
     def _poll(self) -> None:
+        from storage.outbox import ChangeProbe
+
+        probe = ChangeProbe(self.store)
+        try:
+            self._poll_with(probe)
+        finally:
+            probe.close()
+
+    def _poll_with(self, probe: ChangeProbe) -> None:
+        """Poll until stopped. The change count is read again only when the probe says the
+        database was written (on SQLite a pragma: an idle poll reads nothing), and the
+        incident only when that count is not the one the target has seen (its own lines,
+        reported by its writer, it has: see `saw`)."""
         from storage import live
 
         worker = get_current_worker()
+        count: int | None = None
         while True:
             self._wake.wait(POLL_SECONDS)
             self._wake.clear()
@@ -84,12 +100,14 @@ class IncidentWatcher:
             if mark is None:
                 continue
             try:
-                count = live.change_count(self.store, self.ref)
+                if probe.changed():
+                    count = live.change_count(self.store, self.ref)
                 if count is None or count == self.seen_changes:
                     continue
                 view = live.incident_view(self.store, self.ref)
                 rows, new_mark = live.events_since(self.store, self.ref, mark)
             except WarroomError:
+                probe.reset()
                 continue  # a busy or briefly unreachable database: try again next time
             try:
                 if worker.is_cancelled or not self.target.post_message(IncidentChanged(view, rows, new_mark)):
