@@ -137,8 +137,9 @@ class Countdown(Widget):
                 self._armed = False
                 self.post_message(self.Expired(self))
         self._update_classes()
-        if self.time_text() != self._shown:
-            self.refresh()
+        if self.display and (shown := self.time_text()) != self._shown:
+            self._shown = shown
+            self.refresh()  # a hidden one is drawn as it is shown again (its layout)
 
     def watch_warn_within(self) -> None:
         self._update_classes()
