@@ -107,6 +107,7 @@ class CommandScreen(IncidentActionsScreen):
         """Lines set aside when entered or written (refused, or their time to confirm),
         oldest first; kept on disk."""
         self._disk_warned = False
+        self._error_shown: str | None = None  # the message above the scribe line, if any
 
     # --- layout ---------------------------------------------------------------------
 
@@ -493,7 +494,8 @@ class CommandScreen(IncidentActionsScreen):
         waiting = self.query_one("#scribe-waiting", Static)
         slow = self._waiting_since is not None and time.monotonic() - self._waiting_since >= SLOW_SAVE_SECONDS
         if not self._outgoing or not (slow or self._send_problem):
-            waiting.display = False
+            if waiting.display:  # setting it, even unchanged, lays the screen out once
+                waiting.display = False
             return
         count = len(self._outgoing)
         lines = f"{count} line{'s' if count > 1 else ''}"
@@ -508,6 +510,10 @@ class CommandScreen(IncidentActionsScreen):
         waiting.display = True
 
     def _show_error(self, message: str | None) -> None:
+        """Show `message` above the scribe line (None hides it); unchanged, do nothing (each key clears it)."""
+        if (message := message or None) == self._error_shown:
+            return
+        self._error_shown = message
         error = self.query_one("#scribe-error", Static)
         error.update(literal(message or ""))
         error.display = bool(message)

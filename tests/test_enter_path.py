@@ -245,3 +245,20 @@ async def test_appending_a_line_repaints_the_timeline_without_a_layout(
         assert timeline.is_vertical_scroll_end and timeline.cursor_entry == entry(200, NOW)
         assert (timeline.size, timeline.region) == (size, region)
         assert "line 200" in timeline.render_line(timeline.scrollable_content_region.height - 1).text
+
+
+async def test_typing_and_entering_lay_out_nothing_but_the_input(
+    store: Store, polls: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    declare(store)
+    app = WarroomApp(store)
+    async with app.run_test(size=(140, 42)) as pilot:
+        screen = await opened(pilot, polls)
+        await pilot.press("x", "backspace")  # the first change shows the hidden panels' state once
+        await pilot.pause()
+        spy = LayoutSpy(monkeypatch)
+        await pilot.press(*"db up", "enter")
+        await until(pilot, lambda: shown(screen, "db up"), what="the line on screen")
+        await polled(pilot, polls)
+        # Textual's Input lays out as its text changes width; nothing of the screen's does.
+        assert {type(widget).__name__ for widget in spy.layouts} <= {"ScribeInput"}
