@@ -155,6 +155,7 @@ class CommandScreen(IncidentActionsScreen):
         self.drafts = Drafts(store.url)
         self.writer = RecordWriter(self, store, ref, self.drafts)
         self.show_incident(store, ref)
+        self.writer.line_counted = self._watcher.wrote_line if self._watcher is not None else None
         scribe = self.query_one(ScribeInput)
         pending = self._take_back_pending(store, ref)
         draft = self.drafts.load(ref)

@@ -114,7 +114,7 @@ class LiveIncidentScreen(Screen[None]):
             timeline.move_cursor(cursor.id)
         if self._mark is not None and mark.change_count < self._mark.change_count and self._watcher is not None:
             # Read before lines written from here since: the watcher reads them again.
-            self._watcher.saw(change_count=mark.change_count)
+            self._watcher.read_again_from(mark.change_count)
         self._set_mark(mark)
 
     # --- reading the record ---------------------------------------------------------

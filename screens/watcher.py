@@ -35,6 +35,8 @@ class IncidentWatcher:
         self.ref = ref
         self.seen_changes = -1
         self.mark: live.Watermark | None = None
+        self._own: set[int] = set()
+        """Change counts of lines this screen's writer wrote (reported from its thread)."""
         self._stop = threading.Event()
         self._wake = threading.Event()
 
@@ -44,6 +46,22 @@ class IncidentWatcher:
             self.seen_changes = change_count
         if mark is not None:
             self.mark = mark
+
+    def wrote_line(self, change_count: int) -> None:
+        """The screen's writer wrote a line as change `change_count` (any thread): the
+        screen shows it from what was written, so a poll does not read it."""
+        self._own.add(change_count)
+
+    def read_again_from(self, change_count: int) -> None:
+        """Read what changed after `change_count` at the next poll, own lines included."""
+        self._own.clear()
+        self.seen_changes = change_count
+
+    def _only_own_lines(self, count: int) -> bool:
+        """Whether every change after the seen count up to `count` is a line written here."""
+        seen = self.seen_changes
+        self._own.difference_update([n for n in self._own if n <= seen])
+        return count > seen and all(n in self._own for n in range(seen + 1, count + 1))
 
     def start(self) -> None:
         """Poll in one long-lived worker of the target (cancelled with it)."""
@@ -102,7 +120,7 @@ class IncidentWatcher:
             try:
                 if probe.changed():
                     count = live.change_count(self.store, self.ref)
-                if count is None or count == self.seen_changes:
+                if count is None or count == self.seen_changes or self._only_own_lines(count):
                     continue
                 view = live.incident_view(self.store, self.ref)
                 rows, new_mark = live.events_since(self.store, self.ref, mark)
