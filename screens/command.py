@@ -107,6 +107,7 @@ class CommandScreen(IncidentActionsScreen):
         """Lines set aside when entered or written (refused, or their time to confirm),
         oldest first; kept on disk."""
         self._disk_warned = False
+        self._error_shown: str | None = None  # the message above the scribe line, if any
 
     # --- layout ---------------------------------------------------------------------
 
@@ -154,6 +155,7 @@ class CommandScreen(IncidentActionsScreen):
         self.drafts = Drafts(store.url)
         self.writer = RecordWriter(self, store, ref, self.drafts)
         self.show_incident(store, ref)
+        self.writer.line_counted = self._watcher.wrote_line if self._watcher is not None else None
         scribe = self.query_one(ScribeInput)
         pending = self._take_back_pending(store, ref)
         draft = self.drafts.load(ref)
@@ -219,7 +221,8 @@ class CommandScreen(IncidentActionsScreen):
 
     def _tick(self) -> None:
         super()._tick()
-        self._show_waiting()
+        if self._outgoing:  # a line that waits long enough is shown as waiting
+            self._show_waiting()
 
     # --- the scribe line ------------------------------------------------------------
 
@@ -448,8 +451,8 @@ class CommandScreen(IncidentActionsScreen):
         self._forget_outgoing(message.write)
         if self._is_torn_down():
             return
-        self._show_rows(message.rows)
-        self.query_one(TimelineView).scroll_end(animate=False)
+        self.show_written(message.rows, getattr(message.rows, "change_count", None))
+        self.query_one(TimelineView).show_newest()
 
     def on_change_written(self, message: ChangeWritten) -> None:
         """A change is in the record: the watcher reads the incident again at once."""
@@ -492,7 +495,8 @@ class CommandScreen(IncidentActionsScreen):
         waiting = self.query_one("#scribe-waiting", Static)
         slow = self._waiting_since is not None and time.monotonic() - self._waiting_since >= SLOW_SAVE_SECONDS
         if not self._outgoing or not (slow or self._send_problem):
-            waiting.display = False
+            if waiting.display:  # setting it, even unchanged, lays the screen out once
+                waiting.display = False
             return
         count = len(self._outgoing)
         lines = f"{count} line{'s' if count > 1 else ''}"
@@ -507,6 +511,10 @@ class CommandScreen(IncidentActionsScreen):
         waiting.display = True
 
     def _show_error(self, message: str | None) -> None:
+        """Show `message` above the scribe line (None hides it); unchanged, do nothing (each key clears it)."""
+        if (message := message or None) == self._error_shown:
+            return
+        self._error_shown = message
         error = self.query_one("#scribe-error", Static)
         error.update(literal(message or ""))
         error.display = bool(message)

@@ -16,7 +16,7 @@ from screens.watcher import IncidentWatcher
 from widgets.countdown import Countdown, CountdownPanel
 from widgets.incident_header import IncidentHeader
 from widgets.roster import RoleRoster, RosterHolder, RosterRole
-from widgets.timeline import TimelineEntry, TimelineView
+from widgets.timeline import RECORD_KINDS, TimelineEntry, TimelineView
 
 if TYPE_CHECKING:
     from storage import live
@@ -61,6 +61,7 @@ class LiveIncidentScreen(Screen[None]):
         self._has_started = False
         self._closing = False
         self._watcher: IncidentWatcher | None = None
+        self._clocks: tuple[IncidentHeader, CountdownPanel] | None = None
 
     def on_unmount(self) -> None:
         self._closing = True
@@ -111,6 +112,9 @@ class LiveIncidentScreen(Screen[None]):
         timeline.set_entries(_entries(rows))
         if cursor is not None:
             timeline.move_cursor(cursor.id)
+        if self._mark is not None and mark.change_count < self._mark.change_count and self._watcher is not None:
+            # Read before lines written from here since: the watcher reads them again.
+            self._watcher.read_again_from(mark.change_count)
         self._set_mark(mark)
 
     # --- reading the record ---------------------------------------------------------
@@ -185,16 +189,53 @@ class LiveIncidentScreen(Screen[None]):
         return self._closing or not self.query_children(IncidentHeader)  # direct child: no walk
 
     def _tick(self) -> None:
-        if self.store is None or self._is_torn_down():
+        """Push the time to the clocks (widgets found once: a tick queries nothing)."""
+        if self.store is None or self._closing:
+            return
+        if self._clocks is None:
+            if self._is_torn_down():
+                return
+            self._clocks = (self.query_one(IncidentHeader), self.query_one(CountdownPanel))
+        header, countdowns = self._clocks
+        if header.parent is None:  # the screen is being taken down
             return
         now = self.store.now()
-        self.query_one(IncidentHeader).now = now
-        self.query_one(CountdownPanel).set_now(now)
+        header.now = now
+        countdowns.set_now(now)
 
     def on_incident_changed(self, message: IncidentChanged) -> None:
         if message.view.change_count < self._seen_changes or self._is_torn_down():
             return  # an older view, or a poll answered while the app closes
+        if (
+            message.view.change_count == self._seen_changes
+            and self._mark is not None
+            and message.mark.change_count <= self._mark.change_count
+        ):
+            return  # nothing this screen lacks: a poll that raced a line written from here
         self._show_changes(message.view, message.rows, message.mark)
+
+    def show_written(self, rows: Sequence[live.EventRow], change_count: int | None) -> None:
+        """Show the rows a write from this screen made, as written (nothing is read back).
+
+        When the write's `change_count` is the one after what the screen has seen, the
+        screen has now seen it too, and tells the watcher, which then reads nothing for it:
+        a line changes nothing but the timeline. Otherwise (another writer came between)
+        the watcher reads what changed as usual, these rows again among it."""
+        self._show_rows(rows)
+        if change_count is None or self._mark is None:
+            return
+        seen = self._seen_changes
+        if (
+            change_count == seen + 1
+            and self._mark.change_count == seen
+            and all(row.kind not in RECORD_KINDS and row.marker is None for row in rows)
+        ):
+            from storage.live import Watermark
+
+            self._seen_changes = change_count
+            self._set_mark(Watermark(change_count))
+            if self._watcher is not None:
+                self._watcher.saw(change_count=change_count)
 
     def _show_changes(self, view: live.IncidentView, rows: list[live.EventRow], mark: live.Watermark) -> None:
         """Show a new view and the events that changed."""

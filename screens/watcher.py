@@ -15,13 +15,15 @@ from storage.errors import WarroomError
 if TYPE_CHECKING:
     from storage import live
     from storage.db import Store
+    from storage.outbox import ChangeProbe
 
 POLL_SECONDS = 0.5
 """How often the watcher asks whether the incident changed."""
 
 
 class IncidentWatcher:
-    """Every POLL_SECONDS, ask whether incident `ref` changed (one indexed read) and, if so,
+    """Every POLL_SECONDS, ask whether incident `ref` changed (on SQLite a pragma, then one
+    indexed read if the database was written) and, if so,
     read what changed since the view `target` shows and post it as `IncidentChanged`.
 
     The target tells what it shows with `saw`; until it does, a later poll reads from the
@@ -33,6 +35,8 @@ class IncidentWatcher:
         self.ref = ref
         self.seen_changes = -1
         self.mark: live.Watermark | None = None
+        self._own: set[int] = set()
+        """Change counts of lines this screen's writer wrote (reported from its thread)."""
         self._stop = threading.Event()
         self._wake = threading.Event()
 
@@ -42,6 +46,22 @@ class IncidentWatcher:
             self.seen_changes = change_count
         if mark is not None:
             self.mark = mark
+
+    def wrote_line(self, change_count: int) -> None:
+        """The screen's writer wrote a line as change `change_count` (any thread): the
+        screen shows it from what was written, so a poll does not read it."""
+        self._own.add(change_count)
+
+    def read_again_from(self, change_count: int) -> None:
+        """Read what changed after `change_count` at the next poll, own lines included."""
+        self._own.clear()
+        self.seen_changes = change_count
+
+    def _only_own_lines(self, count: int) -> bool:
+        """Whether every change after the seen count up to `count` is a line written here."""
+        seen = self.seen_changes
+        self._own.difference_update([n for n in self._own if n <= seen])
+        return count > seen and all(n in self._own for n in range(seen + 1, count + 1))
 
     def start(self) -> None:
         """Poll in one long-lived worker of the target (cancelled with it)."""
@@ -72,9 +92,23 @@ class IncidentWatcher:
         self.target.post_message(TimelineLoaded(rows, mark))
 
     def _poll(self) -> None:
+        from storage.outbox import ChangeProbe
+
+        probe = ChangeProbe(self.store)
+        try:
+            self._poll_with(probe)
+        finally:
+            probe.close()
+
+    def _poll_with(self, probe: ChangeProbe) -> None:
+        """Poll until stopped. The change count is read again only when the probe says the
+        database was written (on SQLite a pragma: an idle poll reads nothing), and the
+        incident only when that count is not the one the target has seen (its own lines,
+        reported by its writer, it has: see `saw`)."""
         from storage import live
 
         worker = get_current_worker()
+        count: int | None = None
         while True:
             self._wake.wait(POLL_SECONDS)
             self._wake.clear()
@@ -84,12 +118,14 @@ class IncidentWatcher:
             if mark is None:
                 continue
             try:
-                count = live.change_count(self.store, self.ref)
-                if count is None or count == self.seen_changes:
+                if probe.changed():
+                    count = live.change_count(self.store, self.ref)
+                if count is None or count == self.seen_changes or self._only_own_lines(count):
                     continue
                 view = live.incident_view(self.store, self.ref)
                 rows, new_mark = live.events_since(self.store, self.ref, mark)
             except WarroomError:
+                probe.reset()
                 continue  # a busy or briefly unreachable database: try again next time
             try:
                 if worker.is_cancelled or not self.target.post_message(IncidentChanged(view, rows, new_mark)):

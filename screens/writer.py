@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual.dom import DOMNode
@@ -90,8 +91,15 @@ class RecordWriter:
             self.outbox.stop()  # the screen is closing: nobody to tell, nothing more to write
         return posted
 
+    line_counted: Callable[[int], None] | None = None
+    """Told (on the writer's thread, before the target hears of it) the change count of
+    each line written: a watcher then knows the change is one the target shows."""
+
     def _written(self, write: Write, result: object) -> None:
         if write.line is not None:
+            count = getattr(result, "change_count", None)  # storage.outbox.LoggedRows
+            if count is not None and self.line_counted is not None:
+                self.line_counted(count)
             self._post(LineWritten(write, result))  # type: ignore[arg-type]  # log_line's rows
         else:
             self._post(ChangeWritten(write, result))

@@ -10,11 +10,16 @@ before it. Nothing here knows about screens: results go to the callbacks given.
 
 from __future__ import annotations
 
+import contextlib
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
+
+import sqlalchemy as sa
 
 from storage import ops
 from storage.db import Store
@@ -65,11 +70,58 @@ def event_row(event: Event) -> EventRow:
                     event.struck, event.link, marker, event.detail)
 
 
-def log_line(store: Store, ref: str, line: PendingLine) -> list[EventRow]:
+class LoggedRows(list[EventRow]):
+    """The timeline rows a line wrote, and `change_count`: the incident's change count its
+    write made (a view that had seen the count before it has, with these rows, seen this
+    one: a logged line changes nothing else a view shows)."""
+
+    def __init__(self, rows: Sequence[EventRow], change_count: int) -> None:
+        super().__init__(rows)
+        self.change_count = change_count
+
+
+def log_line(store: Store, ref: str, line: PendingLine) -> LoggedRows:
     """Log one entered line (once, by its entry id) and return the row it wrote."""
     event = ops.log(store, ref, line.text, entered_at=line.entered_at, entry_id=line.entry_id,
                     author=line.author or None, confirmed=line.confirmed)
-    return [event_row(event)]
+    return LoggedRows([event_row(event)], event.change_number)
+
+
+class ChangeProbe:
+    """Whether anything may have been written to the record since the last look, for a
+    poller to ask before it reads: on SQLite one `PRAGMA data_version` on a connection kept
+    for it (no transaction, no table read; it changes when any other connection commits);
+    on PostgreSQL always yes. Use it from one thread; `close` when done."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._connection: Any = None
+        self._version: int | None = None
+
+    def changed(self) -> bool:
+        """True when the record may have changed since the last call (the first call too)."""
+        if self.store.dialect != "sqlite":
+            return True
+        try:
+            if self._connection is None:
+                self._connection = self.store.engine.raw_connection()
+            (version,) = self._connection.driver_connection.execute("PRAGMA data_version").fetchone()
+        except (sqlite3.Error, sa.exc.SQLAlchemyError):
+            self.close()
+            return True
+        changed = version != self._version
+        self._version = version
+        return changed
+
+    def reset(self) -> None:
+        """Answer yes next time (a read after a yes failed: look again)."""
+        self._version = None
+
+    def close(self) -> None:
+        connection, self._connection, self._version = self._connection, None, None
+        if connection is not None:
+            with contextlib.suppress(sqlite3.Error, sa.exc.SQLAlchemyError):
+                connection.close()
 
 
 def _ignore(*_: object) -> None:

@@ -22,6 +22,8 @@ from widgets.text import printable
 NOT_APPLICABLE = "—"
 """What a countdown without a deadline shows."""
 
+_ZERO = timedelta(0)
+
 
 def countdown_clock(seconds: int) -> str:
     """`mm:ss` under an hour, `h:mm:ss` otherwise (`seconds` must not be negative)."""
@@ -64,8 +66,9 @@ class Countdown(Widget):
 
     due_at: reactive[datetime | None] = reactive(None)
     """The deadline (aware), or None when this countdown does not apply."""
-    now: reactive[datetime | None] = reactive(None)
-    """The current time (aware), pushed in by the parent."""
+    now: reactive[datetime | None] = reactive(None, repaint=False)
+    """The current time (aware), pushed in by the parent; a countdown repaints only when
+    the text it shows changes (its width is fixed: no layout)."""
     warn_within: reactive[timedelta] = reactive(timedelta(minutes=5))
     """How close to the deadline the countdown turns to a warning."""
 
@@ -93,6 +96,10 @@ class Countdown(Widget):
         self.label = label
         self._armed: bool | None = None
         """Whether reaching the deadline posts Expired; None: decide at the next `now`."""
+        self._state: tuple[bool, bool, bool] | None = None
+        """The classes set: no deadline, overdue, warning."""
+        self._shown = ""
+        """The time text last drawn."""
         self._update_classes()
 
     @property
@@ -130,19 +137,27 @@ class Countdown(Widget):
                 self._armed = False
                 self.post_message(self.Expired(self))
         self._update_classes()
+        if self.display and (shown := self.time_text()) != self._shown:
+            self._shown = shown
+            self.refresh()  # a hidden one is drawn as it is shown again (its layout)
 
     def watch_warn_within(self) -> None:
         self._update_classes()
 
     def _update_classes(self) -> None:
         remaining = self.remaining
-        overdue = remaining is not None and remaining <= timedelta(0)
-        self.set_class(remaining is None, "-none")
+        overdue = remaining is not None and remaining <= _ZERO
+        state = (remaining is None, overdue, not overdue and remaining is not None and remaining <= self.warn_within)
+        if state == self._state:
+            return
+        self._state = state
+        none, overdue, warning = state
+        self.set_class(none, "-none")
         self.set_class(overdue, "-overdue")
-        self.set_class(not overdue and remaining is not None and remaining <= self.warn_within, "-warning")
+        self.set_class(warning, "-warning")
 
     def render(self) -> Content:
-        time = self.time_text()
+        time = self._shown = self.time_text()
         width = self.content_size.width
         label_width = max(0, width - len(time) - 1)
         label = Content(printable(self.label)).truncate(label_width, ellipsis=True, pad=True)

@@ -110,8 +110,9 @@ class IncidentHeader(Widget):
     """When the incident started (aware); the clock counts from here."""
     commander: reactive[str | None] = reactive(None, layout=True)
     """The current Incident Commander, None when nobody holds the role."""
-    now: reactive[datetime | None] = reactive(None)
-    """The current time (aware), pushed in by the parent."""
+    now: reactive[datetime | None] = reactive(None, repaint=False)
+    """The current time (aware), pushed in by the parent: the header repaints when the
+    clock it shows changes, and lays out again only when that changes its line count."""
     you: reactive[str] = reactive("", layout=True)
     """Who is at the keyboard (the author of what is logged here); not shown when empty."""
 
@@ -124,9 +125,17 @@ class IncidentHeader(Widget):
         unknown = set(fields) - self.FIELDS
         if unknown:
             raise TypeError(f"IncidentHeader has no field(s) {', '.join(sorted(unknown))}")
+        changed = False
         for name, value in fields.items():
-            self.set_reactive(getattr(IncidentHeader, name), value)
-        self.refresh(layout=True)
+            if getattr(self, name) != value:
+                self.set_reactive(getattr(IncidentHeader, name), value)
+                changed = True
+        if changed:
+            self._clock_shown = self.clock_text()
+            self._refresh_for_change()
+
+    _clock_shown = ""
+    """The clock text last drawn (a tick that does not change it draws nothing)."""
 
     def clock_text(self) -> str:
         """The incident clock as shown, `—` until both `started_at` and `now` are known."""
@@ -135,12 +144,25 @@ class IncidentHeader(Widget):
         return format_elapsed(self.now - self.started_at)
 
     def watch_now(self) -> None:
-        # The clock can grow (10:00:00, 1 day ...): take a second line if it must.
-        if self.is_mounted and self._line_count(self.content_size.width) != self.content_size.height:
-            self.refresh(layout=True)
+        clock = self.clock_text()
+        if clock == self._clock_shown:
+            return
+        grew = len(clock) != len(self._clock_shown)
+        self._clock_shown = clock
+        if grew:  # 9:59:59 to 10:00:00, a day: the facts are wider, the title may wrap
+            self._refresh_for_change()
+        else:
+            self.refresh()
 
     def watch_started_at(self) -> None:
         self.watch_now()
+
+    def _refresh_for_change(self) -> None:
+        """Repaint; lay the screen out again only if the header's height changes."""
+        if self.is_mounted and self._line_count(self.content_size.width) == self.content_size.height:
+            self.refresh()
+        else:
+            self.refresh(layout=True)
 
     def _heading(self) -> Content:
         ref = Content(printable(self.ref)).stylize(self.get_visual_style("incident-header--ref"))

@@ -262,13 +262,34 @@ class TimelineView(ScrollView, can_focus=True):
             assert previous is not None
             self._cursor = self._index_of(self._by_id[previous.id])
         self._find_days(changed_from)
-        self.virtual_size = Size(0, self._line_count)
+        self._set_line_count()
         if was_at_bottom:
             self._scroll_to_end()
         else:
             self._set_scroll_y(self._day_lines.top_row(top, heading))
         self.refresh()
         self._cursor_changed(previous)
+
+    def show_newest(self) -> None:
+        """Scroll to the newest entry (the view follows new entries from then on)."""
+        if not self.is_vertical_scroll_end or not self._following:
+            self._scroll_to_end()
+
+    def _set_line_count(self) -> None:
+        """Make the content as tall as the lines there are, without a layout when the
+        view's own size stays the same: only when its scrollbar comes or goes (once) does
+        the screen lay out again. (Setting `virtual_size` lays out the whole screen.)"""
+        size = Size(0, self._line_count)
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or not self.container_size:
+            self.virtual_size = size  # not laid out yet: the first layout sizes it
+            return
+        had_scrollbar = self.show_vertical_scrollbar
+        self.set_reactive(TimelineView.virtual_size, size)
+        self._scroll_update(size)  # the scrollbar's length and position; scroll kept in range
+        if self.show_vertical_scrollbar != had_scrollbar:
+            self.refresh(layout=True)
 
     def move_cursor(self, entry_id: int) -> bool:
         """Put the cursor on the entry with this id and scroll to it; False if there is none."""

@@ -1,0 +1,264 @@
+"""The Enter path and the idle screen: a line entered is shown from what its write
+returned and never read back, the watcher reads nothing while nothing changes, and neither
+a new line nor a clock tick lays the screen out again."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from textual.geometry import Size
+from textual.pilot import Pilot
+from textual.widget import Widget
+
+import screens.watcher
+from screens.command import CommandScreen
+from storage import ops
+from storage.clock import FrozenClock
+from storage.db import Store
+from storage.outbox import ChangeProbe, Outbox
+from tests.conftest import NOW
+from tests.waiting import until
+from tui.app import WarroomApp
+from widgets.countdown import CountdownPanel
+from widgets.incident_header import IncidentHeader
+from widgets.scribe_input import ScribeInput
+from widgets.timeline import TimelineEntry, TimelineView
+
+
+def declare(store: Store) -> str:
+    return ops.declare(store, severity=2, functionality="checkout", state="slow", audience="all").ref
+
+
+class Statements:
+    """The SQL statements the store's engine runs, with the thread that ran each; the
+    threads that made writes from the outbox are `writers`."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, str]] = []
+        self.writers: set[int] = set()
+
+    def __call__(self, conn: object, cursor: object, statement: str, *_: object) -> None:
+        self.seen.append((threading.get_ident(), statement))
+
+    def reads_outside_the_writer(self) -> list[str]:
+        """SELECTs run by anything but the outbox, other than the change-count check."""
+        return [
+            statement
+            for thread, statement in self.seen
+            if thread not in self.writers
+            and statement.lstrip().upper().startswith("SELECT")
+            and "incident.change_count" not in statement
+        ]
+
+
+@pytest.fixture
+def statements(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[Statements]:
+    found = Statements()
+    original = Outbox._write
+
+    def write(self: Outbox, *args: Any) -> None:
+        found.writers.add(threading.get_ident())
+        original(self, *args)
+
+    monkeypatch.setattr(Outbox, "_write", write)
+    sa.event.listen(store.engine, "before_cursor_execute", found)
+    yield found
+    sa.event.remove(store.engine, "before_cursor_execute", found)
+
+
+@pytest.fixture
+def polls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """What each of the watcher's probes answered, in order."""
+    answers: list[bool] = []
+    original = ChangeProbe.changed
+
+    def changed(self: ChangeProbe) -> bool:
+        answer = original(self)
+        answers.append(answer)
+        return answer
+
+    monkeypatch.setattr(ChangeProbe, "changed", changed)
+    monkeypatch.setattr(screens.watcher, "POLL_SECONDS", 0.05)
+    return answers
+
+
+async def polled(pilot: Pilot[Any], polls: list[bool], times: int = 3) -> None:
+    """Wait for the watcher to poll `times` more times."""
+    target = len(polls) + times
+    await until(pilot, lambda: len(polls) >= target, what=f"{times} more polls")
+    await pilot.pause()
+
+
+def shown(screen: CommandScreen, text: str) -> int:
+    """How many timeline entries have `text`."""
+    return sum(1 for entry in screen.query_one(TimelineView).entries if entry.text == text)
+
+
+async def opened(pilot: Pilot[Any], polls: list[bool]) -> CommandScreen:
+    screen = pilot.app.screen
+    assert isinstance(screen, CommandScreen)
+    await until(pilot, lambda: screen.writer is not None and len(polls) >= 2, what="the incident open and polled")
+    await polled(pilot, polls)
+    return screen
+
+
+async def test_a_line_entered_is_shown_from_its_write_and_never_read_back(
+    store: Store, statements: Statements, polls: list[bool]
+) -> None:
+    ref = declare(store)
+    app = WarroomApp(store)
+    async with app.run_test(size=(140, 42)) as pilot:
+        screen = await opened(pilot, polls)
+        statements.seen.clear()
+        scribe = screen.query_one(ScribeInput)
+        scribe.value = "db restarted"
+        await pilot.press("enter")
+        await until(pilot, lambda: shown(screen, "db restarted"), what="the line on screen")
+        await polled(pilot, polls)
+        assert statements.writers, "the line was written by the outbox"
+        assert statements.reads_outside_the_writer() == []
+        assert shown(screen, "db restarted") == 1
+        assert [e.text for e in ops.timeline(store, ref)][-1] == "db restarted"
+
+
+async def test_an_idle_watcher_reads_nothing(store: Store, statements: Statements, polls: list[bool]) -> None:
+    declare(store)
+    app = WarroomApp(store)
+    async with app.run_test(size=(140, 42)) as pilot:
+        await opened(pilot, polls)
+        statements.seen.clear()
+        await polled(pilot, polls, times=5)
+        ran = [statement for _, statement in statements.seen]
+        if store.dialect == "sqlite":
+            assert ran == []  # one PRAGMA data_version a poll, on the driver's connection
+        else:
+            assert ran and all("incident.change_count" in s or s.startswith("BEGIN") for s in ran)
+
+
+async def test_lines_from_another_writer_still_appear_once_in_order(store: Store, polls: list[bool]) -> None:
+    ref = declare(store)
+    app = WarroomApp(store)
+    async with app.run_test(size=(140, 42)) as pilot:
+        screen = await opened(pilot, polls)
+        ops.log(store, ref, "from the other process")  # a change this screen has not seen
+        scribe = screen.query_one(ScribeInput)
+        scribe.value = "typed here"
+        await pilot.press("enter")
+        await until(pilot, lambda: shown(screen, "typed here"), what="the line typed")
+        await until(pilot, lambda: shown(screen, "from the other process"), what="the other writer's line")
+        ops.log(store, ref, "and another")
+        await until(pilot, lambda: shown(screen, "and another"), what="a later line of the other writer")
+        await polled(pilot, polls)
+        texts = [entry.text for entry in screen.query_one(TimelineView).entries]
+        assert texts[-3:] == ["from the other process", "typed here", "and another"]
+        assert texts == [event.text for event in ops.timeline(store, ref)]
+
+
+class LayoutSpy:
+    """Every `refresh(layout=True)` of any widget, and the widgets repainted."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.layouts: list[Widget] = []
+        self.repainted: list[Widget] = []
+        original = Widget.refresh
+
+        def refresh(widget: Widget, *regions: Any, **kwargs: Any) -> Widget:
+            if kwargs.get("layout"):
+                self.layouts.append(widget)
+            elif kwargs.get("repaint", True):
+                self.repainted.append(widget)
+            return original(widget, *regions, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", refresh)
+
+    def clear(self) -> None:
+        self.layouts.clear()
+        self.repainted.clear()
+
+
+async def test_a_tick_repaints_the_clocks_that_changed_without_a_layout(
+    store: Store, clock: FrozenClock, polls: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    declare(store)
+    app = WarroomApp(store)
+    async with app.run_test(size=(140, 42)) as pilot:
+        screen = await opened(pilot, polls)
+        header = screen.query_one(IncidentHeader)
+        panel = screen.query_one(CountdownPanel)
+        spy = LayoutSpy(monkeypatch)
+        for _ in range(3):
+            clock.advance(seconds=1)
+            screen._tick()
+            await pilot.pause()
+        assert spy.layouts == []
+        assert header in spy.repainted
+        idle = [c for c in panel.countdowns.values() if not c.display or c.due_at is None]
+        running = [c for c in panel.countdowns.values() if c.display and c.due_at is not None]
+        assert running, "the demo policy runs a countdown"
+        assert all(c in spy.repainted for c in running)
+        assert not any(c in spy.repainted for c in idle)  # `—` does not change; hidden is not drawn
+        assert "0:00:03" in header.clock_text()
+
+
+async def test_a_tick_that_widens_the_clock_lays_out_only_if_the_header_wraps(
+    store: Store, clock: FrozenClock, polls: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    declare(store)
+    app = WarroomApp(store)
+    async with app.run_test(size=(140, 42)) as pilot:
+        screen = await opened(pilot, polls)
+        header = screen.query_one(IncidentHeader)
+        spy = LayoutSpy(monkeypatch)
+        clock.set(NOW + timedelta(hours=10))  # 9:59:59 to 10:00:00: one character wider
+        screen._tick()
+        await pilot.pause()
+        assert header.clock_text() == "10:00:00"
+        assert spy.layouts == [] and header.region.height == 1
+
+
+def entry(number: int, at: datetime) -> TimelineEntry:
+    return TimelineEntry(number, number, at + timedelta(seconds=number), "note", "lee", f"line {number}")
+
+
+async def test_appending_a_line_repaints_the_timeline_without_a_layout(
+    store: Store, polls: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    declare(store)
+    app = WarroomApp(store)
+    async with app.run_test(size=(140, 42)) as pilot:
+        screen = await opened(pilot, polls)
+        timeline = screen.query_one(TimelineView)
+        timeline.set_entries([entry(n, NOW) for n in range(1, 200)])
+        await pilot.pause()
+        size, region = timeline.size, timeline.region
+        spy = LayoutSpy(monkeypatch)
+        timeline.upsert([entry(200, NOW)])
+        timeline.show_newest()
+        await pilot.pause()
+        assert spy.layouts == []
+        assert timeline.virtual_size == Size(0, 200)
+        assert timeline.is_vertical_scroll_end and timeline.cursor_entry == entry(200, NOW)
+        assert (timeline.size, timeline.region) == (size, region)
+        assert "line 200" in timeline.render_line(timeline.scrollable_content_region.height - 1).text
+
+
+async def test_typing_and_entering_lay_out_nothing_but_the_input(
+    store: Store, polls: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    declare(store)
+    app = WarroomApp(store)
+    async with app.run_test(size=(140, 42)) as pilot:
+        screen = await opened(pilot, polls)
+        await pilot.press("x", "backspace")  # the first change shows the hidden panels' state once
+        await pilot.pause()
+        spy = LayoutSpy(monkeypatch)
+        await pilot.press(*"db up", "enter")
+        await until(pilot, lambda: shown(screen, "db up"), what="the line on screen")
+        await polled(pilot, polls)
+        # Textual's Input lays out as its text changes width; nothing of the screen's does.
+        assert {type(widget).__name__ for widget in spy.layouts} <= {"ScribeInput"}
