@@ -160,6 +160,8 @@ def _log_standard_input(
     come from the same input as the lines."""
     from storage.errors import InvalidInput, NeedsConfirmation, WarroomError
 
+    if sys.stdin is None:  # started with its standard input closed (`<&-`)
+        raise InvalidInput("standard input is closed: pipe or type the lines into `warroom log REF -`")
     refused = False
     stream = sys.stdin.buffer
     for number, raw in enumerate(stream, start=1):
