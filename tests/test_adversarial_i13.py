@@ -55,3 +55,36 @@ def test_log_writes_the_database_every_other_command_reads_for_a_path_with_perce
             cwd=tmp_path, capture_output=True, text=True, check=False, env=env, timeout=60,
         )
         assert "seen by export" in shown.stdout
+
+
+def test_a_full_disk_met_by_an_insert_is_said_as_a_full_disk_on_the_fast_path(tmp_path: Path, policy: Policy) -> None:
+    """SQLite rolls the whole transaction back itself when a statement meets a full disk
+    (SQLITE_FULL): the fast path must still say the disk is full, not that it could not
+    roll back a transaction that is no longer there."""
+    from storage import lite
+    from storage.clock import FrozenClock
+    from storage.errors import DatabaseError
+    from storage.identity import resolve_identity
+    from tests.conftest import NOW
+
+    path = tmp_path / "full.db"
+    make_record(path, policy)
+    opened = lite.open_lite(str(path), policy=policy, clock=FrozenClock(NOW), identity=resolve_identity("t"),
+                            notices=[])
+    assert opened is not None
+    try:
+        connection = opened._connection
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+        connection.execute(f"PRAGMA max_page_count = {pages}")  # no page more: as a full disk
+        try:
+            lite.log_line(opened, REF, "x" * 20000)
+        except DatabaseError as exc:
+            message = str(exc)
+        else:
+            raise AssertionError("the line was written past the full disk")
+        assert "is full" in message, message
+        assert not connection.in_transaction
+        connection.execute("PRAGMA max_page_count = 1073741823")
+        assert lite.log_line(opened, REF, "after the disk was freed").seq > 1
+    finally:
+        opened.close()

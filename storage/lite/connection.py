@@ -111,7 +111,8 @@ class LiteStore:
             try:
                 yield connection
             finally:
-                connection.execute("ROLLBACK")
+                if connection.in_transaction:  # SQLite may have ended it on an error (a full disk)
+                    connection.execute("ROLLBACK")
         except sqlite3.Error as exc:
             raise failure(exc, self.where) from None
 
@@ -125,7 +126,8 @@ class LiteStore:
             try:
                 yield connection
             except BaseException:
-                connection.execute("ROLLBACK")
+                if connection.in_transaction:  # SQLite may have ended it on an error (a full disk)
+                    connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
         except sqlite3.Error as exc:
