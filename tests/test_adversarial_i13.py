@@ -88,3 +88,39 @@ def test_a_full_disk_met_by_an_insert_is_said_as_a_full_disk_on_the_fast_path(tm
         assert lite.log_line(opened, REF, "after the disk was freed").seq > 1
     finally:
         opened.close()
+
+
+def test_an_import_with_a_thousand_edited_events_in_a_batch_fits_sqlites_oldest_variable_limit(
+    tmp_path: Path, policy: Policy
+) -> None:
+    """SQLite before 3.32 (still the system one on some long-term distributions) takes at
+    most 999 values a statement: an import whose batch of events holds 1,000 edited ones
+    must not ask for more."""
+    import json
+
+    import sqlalchemy as sa
+
+    from storage import ops
+    from storage.clock import FrozenClock
+    from storage.db import Store
+    from storage.export import export_json, import_json
+    from tests.conftest import NOW
+
+    with Store(tmp_path / "from.db", policy=policy, clock=FrozenClock(NOW)) as store:
+        ref = ops.declare(store, severity=2, functionality="login", state="failing", audience="all").ref
+        document = json.loads(export_json(store, ref))
+    event = document["timeline"][0]
+    revision = {"revision": 1, "at": event["at"], "kind": "note", "text": "before", "link": None, "key": False,
+                "struck": False, "replaced_at": event["logged_at"], "replaced_by": "t"}
+    document["timeline"] = [
+        {**event, "seq": seq, "kind": "note", "text": f"line {seq}", "revisions": [revision]}
+        for seq in range(1, 1001)
+    ]
+    with Store(tmp_path / "to.db", policy=policy, clock=FrozenClock(NOW)) as store:
+        oldest_limit = (sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        sa.event.listen(store.engine, "connect", lambda connection, _record: connection.setlimit(*oldest_limit))
+        store.engine.dispose()
+        import_json(store, json.dumps(document))
+        with store.read() as session:
+            count = session.execute(sa.text("SELECT count(*) FROM event_revision")).scalar_one()
+    assert count == 1000
