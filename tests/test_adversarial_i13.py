@@ -124,3 +124,21 @@ def test_an_import_with_a_thousand_edited_events_in_a_batch_fits_sqlites_oldest_
         with store.read() as session:
             count = session.execute(sa.text("SELECT count(*) FROM event_revision")).scalar_one()
     assert count == 1000
+
+
+def test_a_byte_order_mark_before_the_first_line_from_standard_input_is_not_logged(
+    tmp_path: Path, policy: Policy
+) -> None:
+    """A file saved by a Windows editor starts with a UTF-8 byte order mark: the first line
+    keeps its meaning (`!/decision`), and no invisible U+FEFF is stored in its text."""
+    path = tmp_path / "bom.db"
+    make_record(path, policy)
+    done = subprocess.run(
+        [WARROOM, "log", "--db", str(path), REF, "-"],
+        input="\ufeff!/decision roll back\r\nnext\r\n".encode(), capture_output=True, check=False, timeout=60,
+        env={**os.environ, "WARROOM_FROZEN_TIME": "2026-11-23T14:40:00Z"},
+    )
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(path) as db:
+        logged = db.execute("SELECT kind, key, text FROM event ORDER BY id DESC LIMIT 2").fetchall()
+    assert logged == [("note", 0, "next"), ("decision", 1, "roll back")]

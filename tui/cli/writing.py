@@ -166,6 +166,8 @@ def _log_standard_input(
     stream = sys.stdin.buffer
     for number, raw in enumerate(stream, start=1):
         line = raw.decode("utf-8", "surrogateescape").removesuffix("\n").removesuffix("\r")
+        if number == 1:
+            line = line.removeprefix("\ufeff")  # a byte order mark (a file from a Windows editor)
         if not line.strip():
             continue
         try:
