@@ -8,6 +8,9 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import Self
+
+import pytest
 
 from storage.policy import Policy
 from tests.test_lite import REF, WARROOM, make_record
@@ -142,3 +145,55 @@ def test_a_byte_order_mark_before_the_first_line_from_standard_input_is_not_logg
     with sqlite3.connect(path) as db:
         logged = db.execute("SELECT kind, key, text FROM event ORDER BY id DESC LIMIT 2").fetchall()
     assert logged == [("note", 0, "next"), ("decision", 1, "roll back")]
+
+
+def test_an_export_whose_temporary_file_meets_a_full_disk_is_one_line_and_writes_nothing(
+    tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large export is held in a temporary file before it is written: a full temporary
+    folder (TMPDIR) is one line and status 1, the -o file untouched, not a traceback."""
+    import errno
+    import tempfile
+
+    from click.testing import CliRunner
+
+    from storage.export import stream
+    from tui.cli import main
+
+    class FullDisk:
+        def __init__(self, *_args: object, **_kwargs: object) -> None:
+            pass
+
+        def __enter__(self) -> Self:
+            return self
+
+        def __exit__(self, *_exc: object) -> None:
+            pass
+
+        def write(self, _text: str) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        writelines = write
+
+    path = tmp_path / "spill.db"
+    make_record(path, policy)
+    monkeypatch.setattr(tempfile, "TemporaryFile", FullDisk)
+    spooled = stream.spooled
+
+    def small(pieces: object, *, in_memory: int = 10) -> object:
+        return spooled(pieces, in_memory=in_memory)  # type: ignore[arg-type]
+
+    import storage.export
+
+    monkeypatch.setattr(storage.export, "spooled", small)
+    output = tmp_path / "out.json"
+    output.write_text("keep")
+    result = CliRunner().invoke(
+        main, ["export", "--db", str(path), REF, "--format", "json", "-o", str(output)], catch_exceptions=True
+    )
+    assert result.exit_code == 1 and result.exception is not None and isinstance(result.exception, SystemExit), (
+        result.exception
+    )
+    assert result.stderr.startswith("warroom: ") and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "No space left on device" in result.stderr
+    assert output.read_text() == "keep"
