@@ -245,11 +245,17 @@ def _insert_events(session: Session, incident_id: int, timeline: Sequence[_Event
         revised = {entry.seq: entry.revisions for entry in batch if entry.revisions}
         if not revised:
             continue
-        ids = session.execute(
-            sa.select(col(Event.seq), col(Event.id)).where(
-                col(Event.incident_id) == incident_id, col(Event.seq).in_(list(revised))
-            )
-        ).all()
+        numbers = list(revised)
+        ids = [
+            row
+            for part in range(0, len(numbers), _NUMBERS_PER_LOOKUP)
+            for row in session.execute(
+                sa.select(col(Event.seq), col(Event.id)).where(
+                    col(Event.incident_id) == incident_id,
+                    col(Event.seq).in_(numbers[part : part + _NUMBERS_PER_LOOKUP]),
+                )
+            ).all()
+        ]
         revision_insert.rows(
             (event_id, r.revision, time(r.at), r.kind, r.text, r.link, r.key, r.struck, time(r.replaced_at),
              r.replaced_by)
@@ -257,6 +263,9 @@ def _insert_events(session: Session, incident_id: int, timeline: Sequence[_Event
             for r in revised[seq]
         )
 
+
+_NUMBERS_PER_LOOKUP = 500
+"""Event numbers looked up a statement: within the 999 values SQLite before 3.32 takes."""
 
 _EVENT_COLUMNS = (
     "incident_id", "seq", "occurred_at", "logged_at", "author", "kind", "text", "link", "key", "detail",

@@ -21,6 +21,7 @@ from sqlmodel import col
 
 from storage import ops
 from storage.db import Store
+from storage.errors import WarroomError
 from storage.export.json_text import to_json
 from storage.export.load import _document
 from storage.export.schema import utc_iso
@@ -96,23 +97,27 @@ def spooled(pieces: Iterable[str], *, in_memory: int = SPOOL_IN_MEMORY) -> Itera
     size = 0
     with ExitStack() as stack:
         spill: IO[str] | None = None
-        for piece in pieces:
+        try:
+            for piece in pieces:
+                if spill is not None:
+                    spill.write(piece)
+                    continue
+                held.append(piece)
+                size += len(piece)
+                if size > in_memory:
+                    spill = stack.enter_context(
+                        tempfile.TemporaryFile("w+", encoding="utf-8", errors="surrogatepass", newline="")
+                    )
+                    spill.writelines(held)
+                    held = []
             if spill is not None:
-                spill.write(piece)
-                continue
-            held.append(piece)
-            size += len(piece)
-            if size > in_memory:
-                spill = stack.enter_context(
-                    tempfile.TemporaryFile("w+", encoding="utf-8", errors="surrogatepass", newline="")
-                )
-                spill.writelines(held)
-                held = []
-        if spill is None:
-            yield held
-        else:
-            spill.seek(0)
-            yield _read_back(spill)
+                spill.seek(0)
+        except OSError as exc:  # a full or unwritable temporary folder: nothing is written yet
+            raise WarroomError(
+                f"cannot hold the document in a temporary file ({exc.strerror or exc}): nothing was written; "
+                "free space in the temporary folder or set TMPDIR to another"
+            ) from None
+        yield held if spill is None else _read_back(spill)
 
 
 def _read_back(spill: IO[str]) -> Iterator[str]:

@@ -45,11 +45,13 @@ _WRITE_LOCK_POLL_S = (0.0005, 0.002)
 def sqlite_path(db: str | None) -> str | None:
     """The path of the SQLite file `db` (else WARROOM_DB, else the default file) names, as
     `storage.db.resolve_url` resolves it; None for a URL or a name that is not UTF-8 text
-    (the full path says what is wrong with it)."""
+    (the full path says what is wrong with it), and None for a path with `?` or `%`, which
+    `storage.db` reads as a URL (a query, an escape) and so opens another file than the one
+    named: every command must read and write the same one."""
     value = db if db is not None else os.environ.get(DB_ENV) or None
     if value is None:
         value = os.fspath(default_database_path())
-    if "://" in value or not _is_text(value):
+    if "://" in value or "?" in value or "%" in value or not _is_text(value):
         return None
     return os.path.abspath(os.path.expanduser(value))
 
@@ -109,7 +111,8 @@ class LiteStore:
             try:
                 yield connection
             finally:
-                connection.execute("ROLLBACK")
+                if connection.in_transaction:  # SQLite may have ended it on an error (a full disk)
+                    connection.execute("ROLLBACK")
         except sqlite3.Error as exc:
             raise failure(exc, self.where) from None
 
@@ -123,7 +126,8 @@ class LiteStore:
             try:
                 yield connection
             except BaseException:
-                connection.execute("ROLLBACK")
+                if connection.in_transaction:  # SQLite may have ended it on an error (a full disk)
+                    connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
         except sqlite3.Error as exc:

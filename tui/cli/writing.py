@@ -160,10 +160,14 @@ def _log_standard_input(
     come from the same input as the lines."""
     from storage.errors import InvalidInput, NeedsConfirmation, WarroomError
 
+    if sys.stdin is None:  # started with its standard input closed (`<&-`)
+        raise InvalidInput("standard input is closed: pipe or type the lines into `warroom log REF -`")
     refused = False
     stream = sys.stdin.buffer
     for number, raw in enumerate(stream, start=1):
         line = raw.decode("utf-8", "surrogateescape").removesuffix("\n").removesuffix("\r")
+        if number == 1:
+            line = line.removeprefix("\ufeff")  # a byte order mark (a file from a Windows editor)
         if not line.strip():
             continue
         try:
