@@ -4,6 +4,7 @@
     python bench/baseline_apps.py log N            a Log widget holding N lines (scrolling)
     python bench/baseline_apps.py input DB         an Input; Enter commits the line to DB
                                                    (sqlite3, WAL, synchronous=FULL), then shows it
+                                                   in a Log
     python bench/baseline_apps.py click            a click command that prints a line
 """
 
@@ -50,12 +51,12 @@ def scribe(path: str) -> None:
     import sqlite3
 
     from textual.app import App, ComposeResult
-    from textual.widgets import Footer, Header, Input, ListItem, ListView, Static
+    from textual.widgets import Footer, Header, Input, Log
 
     class Scribe(App[None]):
         def compose(self) -> ComposeResult:
             yield Header()
-            yield ListView()
+            yield Log()
             yield Input(placeholder="line")
             yield Footer()
 
@@ -71,9 +72,7 @@ def scribe(path: str) -> None:
             self.db.execute("INSERT INTO line (text) VALUES (?)", (event.value,))
             self.db.execute("COMMIT")
             event.input.value = ""
-            lines = self.query_one(ListView)
-            lines.append(ListItem(Static(event.value)))
-            lines.scroll_end(animate=False)
+            self.query_one(Log).write_line(event.value)  # the cheapest list Textual has
 
     Scribe().run()
 

@@ -185,7 +185,8 @@ def enter(lines: int) -> list[Figure]:
     ]
 
 
-_LINE_NUMBER = re.compile(r"step (\d+):|log line (\d+)")
+_LINE_NUMBER = re.compile(r"#\d+ |log line \d+")
+"""An event's number in our timeline, a line's in the baseline's Log: what a scroll moves."""
 
 
 def _visible_numbers(lines: list[str]) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -271,6 +272,36 @@ def test_a_busy_database_is_the_same_one_line_on_both_paths(
     assert printed[0].stderr.replace("orm.db", "lite.db") == printed[1].stderr
     assert (printed[0].exit_code, printed[0].stdout) == (printed[1].exit_code, printed[1].stdout)
     assert printed[1].exit_code == 1 and "busy: another writer holds it; try again" in printed[1].stderr
+    assert rows_of(two_records[0]) == rows_of(two_records[1])
+
+
+def test_a_piped_line_waits_for_a_busy_database_and_is_written_once_on_both_paths(
+    two_records: tuple[Path, Path], run: Callable[..., Printed], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tail -F app.log | warroom log REF -`: a line that meets another writer holding the
+    database for longer than the wait is written once it is free, not dropped."""
+    from storage import db as orm_db_module
+    from storage.lite import connection
+
+    monkeypatch.setattr(orm_db_module, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 100)
+    printed = []
+    for use_lite, path in zip((False, True), two_records, strict=True):
+        holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.6, lambda holder=holder: (holder.execute("ROLLBACK"), holder.close()))
+        release.start()
+        try:
+            printed.append(run(use_lite, path, "log", REF, "-", stdin="held up\nnext\n"))
+        finally:
+            release.join()
+    assert printed[0].stderr.replace("orm.db", "lite.db") == printed[1].stderr
+    assert (printed[0].exit_code, printed[0].stdout) == (printed[1].exit_code, printed[1].stdout)
+    assert printed[1].exit_code == 0
+    assert printed[1].stderr.count("\n") == 1 and "line 1:" in printed[1].stderr and "once the database is free" in (
+        printed[1].stderr
+    )
+    assert [line.split()[0] for line in printed[1].stdout.splitlines()] == ["#5", "#6"]
     assert rows_of(two_records[0]) == rows_of(two_records[1])
 
 

@@ -93,15 +93,21 @@ def timeline(ref: str, db: str | None, config_path: Path | None) -> None:
 
         store = open_store(db, config_path)
         events = ops.timeline(store, ref)
+    lines: list[str] = []
     for event in events:
         mark = "!" if event.key else " "
         struck = " (struck)" if event.struck else ""
-        click.echo(
+        lines.append(
             shown(
                 f"#{event.seq:<4} {local_time(store, event.occurred_at)} {mark} {event.kind:<9} "
                 f"{event.author}: {event.text}{struck}"
             )
         )
+        if len(lines) == 1000:  # a thousand lines a write: one write a line was a third of the time
+            click.echo("\n".join(lines))
+            lines.clear()
+    if lines:
+        click.echo("\n".join(lines))
 
 
 @command(main)

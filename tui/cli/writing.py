@@ -111,7 +111,8 @@ def log(
 
     With TEXT `-`, each line of standard input is logged as it arrives, one write
     and one printed line per line (blank lines skipped); a refused line is said on
-    stderr, the rest go on, and the exit status is 1 if any was refused.
+    stderr, the rest go on, and the exit status is 1 if any was refused. A line that
+    meets a busy database waits until it is free.
     """
     from storage.errors import InvalidInput, NeedsConfirmation
 
@@ -174,7 +175,7 @@ def _log_standard_input(
             if any("\udc80" <= char <= "\udcff" for char in line):
                 raise InvalidInput("it holds bytes that are not UTF-8 text: check the encoding of the input")
             try:
-                event = write_line(store, ref, line, author=author, confirmed=yes)
+                event = _write_when_free(store, write_line, number, ref, line, author=author, confirmed=yes)
             except NeedsConfirmation as exc:
                 raise unconfirmed(store, exc.at, exc.concerns) from None
         except WarroomError as exc:
@@ -183,6 +184,25 @@ def _log_standard_input(
             continue
         click.echo(_logged(store, event))
     return refused
+
+
+def _write_when_free(
+    store: Store | LiteStore, write_line: Callable[..., Any], number: int, ref: str, line: str, **options: Any
+) -> Any:
+    """Write line `number` of standard input, waiting as long as another writer holds the
+    database (said once on stderr): a piped line is not dropped for being busy. A busy
+    write wrote nothing, and the line happened when it arrived, not when it is written."""
+    from storage.errors import Busy
+
+    arrived = store.now()
+    said = False
+    while True:
+        try:
+            return write_line(store, ref, line, entered_at=arrived, **options)
+        except Busy as exc:
+            if not said:
+                click.echo(shown(f"warroom: line {number}: {exc}; it is written once the database is free"), err=True)
+                said = True
 
 
 @command(main)
