@@ -34,29 +34,26 @@ def test_log_from_a_closed_standard_input_is_one_line(tmp_path: Path, policy: Po
 
 
 def test_log_writes_the_database_every_other_command_reads_for_a_path_with_percent_or_question_mark(
-    tmp_path: Path, policy: Policy
+    tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`--db 'e%41f.db'` or `--db 'a?b.db'`: the full path reads the path as a URL
     (`e%41f.db` is the file `eAf.db`, `a?b.db` the file `a`); `warroom log`, `timeline` and
     `list` must write and read that same file, whatever else is in the folder."""
+    from click.testing import CliRunner
+
+    from tui.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WARROOM_FROZEN_TIME", "2026-11-23T14:40:00Z")
+    runner = CliRunner()
     for given, opened_by_store in (("e%41f.db", "eAf.db"), ("a?b.db", "a")):
         make_record(tmp_path / opened_by_store, policy)
         shutil.copyfile(tmp_path / opened_by_store, tmp_path / given)  # a file with the literal name too
-        env = {**os.environ, "WARROOM_FROZEN_TIME": "2026-11-23T14:40:00Z"}
-        logged = subprocess.run(
-            [WARROOM, "log", "--db", given, REF, "seen by export"],
-            cwd=tmp_path, capture_output=True, text=True, check=False, env=env, timeout=60,
-        )
-        assert logged.returncode == 0, logged.stderr
-        exported = subprocess.run(
-            [WARROOM, "export", "--db", given, REF, "--format", "json"],
-            cwd=tmp_path, capture_output=True, text=True, check=False, env=env, timeout=60,
-        )
+        logged = runner.invoke(main, ["log", "--db", given, REF, "seen by export"])
+        assert logged.exit_code == 0, logged.stderr
+        exported = runner.invoke(main, ["export", "--db", given, REF, "--format", "json"])
         assert "seen by export" in exported.stdout
-        shown = subprocess.run(
-            [WARROOM, "timeline", "--db", given, REF],
-            cwd=tmp_path, capture_output=True, text=True, check=False, env=env, timeout=60,
-        )
+        shown = runner.invoke(main, ["timeline", "--db", given, REF])
         assert "seen by export" in shown.stdout
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -67,12 +68,21 @@ class Printed:
     stderr: str
 
 
+_made: list[Path] = []
+"""The record `make_record` made once in this process, copied for each test."""
+
+
 @pytest.fixture
-def two_records(tmp_path: Path, policy: Policy) -> tuple[Path, Path]:
-    """Two records made alike: one for each path."""
+def two_records(tmp_path: Path, policy: Policy, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two records made alike, one for each path: copies (mode and all) of one made once."""
+    if not _made:
+        made = tmp_path_factory.mktemp("record") / "record.db"
+        make_record(made, policy)
+        assert not made.with_name("record.db-wal").exists()  # the whole record is in the file
+        _made.append(made)
     paths = (tmp_path / "orm.db", tmp_path / "lite.db")
     for path in paths:
-        make_record(path, policy)
+        shutil.copy2(_made[0], path)
     assert rows_of(paths[0]) == rows_of(paths[1])
     return paths
 
