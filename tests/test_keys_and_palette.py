@@ -136,8 +136,12 @@ async def test_bad_keys_get_one_message_and_the_app_starts_with_the_defaults(
             assert "command.milestone: 'ctlr' in 'ctlr+m' is not a modifier" in seen[0]
             assert "no binding has the id 'command.sevrity' (did you mean 'command.severity'?)" in seen[0]
             assert seen[0].endswith("Those actions keep their default keys.")
-            keys = footer_keys(app)
-            assert (keys["Severity"], keys["Milestone"], keys["UTC"]) == ("f2", "f3", "f11")
+            await until(  # the footer is rebuilt after the next refresh
+                pilot,
+                lambda: tuple(footer_keys(app).get(name) for name in ("Severity", "Milestone", "UTC"))
+                == ("f2", "f3", "f11"),
+                what="the footer showing the default keys and F11 for UTC",
+            )
             await pilot.press("f2")
             await until(pilot, lambda: isinstance(app.screen, SeverityPicker), what="the severity picker")
 
