@@ -21,13 +21,7 @@ from textual.widgets import Static
 
 from screens.incident_actions import IncidentActionsScreen
 from screens.live_incident import COUNTDOWNS
-from screens.messages import (
-    CannotContinue,
-    ChangeWritten,
-    LineWritten,
-    WriteFailed,
-    WriteRefused,
-)
+from screens.messages import CannotContinue, ChangeWritten, LineWritten, WriteFailed, WriteRefused
 from screens.writer import RecordWriter
 from storage.drafts import Drafts, HeldLine, PendingLine, new_entry_id
 from storage.errors import Busy, NeedsConfirmation, WarroomError
@@ -155,7 +149,8 @@ class CommandScreen(IncidentActionsScreen):
         self.drafts = Drafts(store.url)
         self.writer = RecordWriter(self, store, ref, self.drafts)
         self.show_incident(store, ref)
-        self.writer.line_counted = self._watcher.wrote_line if self._watcher is not None else None
+        if self._watcher is not None:
+            self.writer.report_lines_to(self._watcher)
         scribe = self.query_one(ScribeInput)
         pending = self._take_back_pending(store, ref)
         draft = self.drafts.load(ref)

@@ -4,6 +4,7 @@ log` from a script) by polling the incident's change counter off the UI thread."
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual.dom import DOMNode
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = 0.5
 """How often the watcher asks whether the incident changed."""
+
+DEFER_POLLS = 2
+"""Polls a change is left unread while the screen's writer has a line unreported: its
+commit comes before its report, and a poll between the two would read the line back. A
+change by someone else then shows up to this many polls later."""
 
 
 class IncidentWatcher:
@@ -37,6 +43,8 @@ class IncidentWatcher:
         self.mark: live.Watermark | None = None
         self._own: set[int] = set()
         """Change counts of lines this screen's writer wrote (reported from its thread)."""
+        self.lines_in_flight: Callable[[], bool] = lambda: False
+        """Whether the screen's writer has a line not yet reported (see `_poll_with`)."""
         self._stop = threading.Event()
         self._wake = threading.Event()
 
@@ -109,6 +117,7 @@ class IncidentWatcher:
 
         worker = get_current_worker()
         count: int | None = None
+        deferred = 0
         while True:
             self._wake.wait(POLL_SECONDS)
             self._wake.clear()
@@ -120,8 +129,14 @@ class IncidentWatcher:
             try:
                 if probe.changed():
                     count = live.change_count(self.store, self.ref)
-                if count is None or count == self.seen_changes or self._only_own_lines(count):
+                # A count below the seen one was read before a write the target has shown.
+                if count is None or count <= self.seen_changes or self._only_own_lines(count):
+                    deferred = 0
                     continue
+                if self.lines_in_flight() and deferred < DEFER_POLLS:
+                    deferred += 1  # most likely that line, committed and about to be reported
+                    continue
+                deferred = 0
                 view = live.incident_view(self.store, self.ref)
                 rows, new_mark = live.events_since(self.store, self.ref, mark)
             except WarroomError:

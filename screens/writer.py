@@ -19,6 +19,7 @@ from widgets.text import printable
 if TYPE_CHECKING:
     from textual.app import App
 
+    from screens.watcher import IncidentWatcher
     from storage.db import Store
     from storage.drafts import Drafts
     from storage.errors import DatabaseError, WarroomError
@@ -94,6 +95,12 @@ class RecordWriter:
     line_counted: Callable[[int], None] | None = None
     """Told (on the writer's thread, before the target hears of it) the change count of
     each line written: a watcher then knows the change is one the target shows."""
+
+    def report_lines_to(self, watcher: IncidentWatcher) -> None:
+        """Tell `watcher` each line's change count, and let it ask whether a line is on its
+        way, so that it reads none of them back."""
+        self.line_counted = watcher.wrote_line
+        watcher.lines_in_flight = self.outbox.lines_in_flight
 
     def _written(self, write: Write, result: object) -> None:
         if write.line is not None:

@@ -159,6 +159,8 @@ class Outbox:
         self._queue: queue.SimpleQueue[Write | None] = queue.SimpleQueue()
         self._finishing = False
         self._stop = threading.Event()
+        self._lines_unreported = 0
+        self._lines_lock = threading.Lock()
 
     # --- queueing (any thread) --------------------------------------------------------
 
@@ -173,9 +175,20 @@ class Outbox:
         written, but a kill before that loses them."""
         kept = on_disk or self.drafts is None or self.drafts.add_pending(self.ref, lines)
         writes = [self.line_write(line) for line in lines]
+        with self._lines_lock:
+            self._lines_unreported += len(writes)
         for write in writes:
             self._queue.put(write)
         return writes, kept
+
+    def lines_in_flight(self) -> bool:
+        """Whether a line queued here is not yet reported written or refused (any thread)."""
+        return self._lines_unreported > 0
+
+    def _reported(self, write: Write) -> None:
+        if write.line is not None:
+            with self._lines_lock:
+                self._lines_unreported -= 1
 
     def send(self, description: str, apply: Callable[[], object]) -> Write:
         """Queue a change: `apply()` is called on the outbox's thread, after what is queued."""
@@ -221,6 +234,7 @@ class Outbox:
             except DatabaseError as exc:  # busy, full, unreachable: keep it, try again
                 if not self.retry:
                     self.on_refused(write, exc)
+                    self._reported(write)
                     return
                 self.on_failed(write, exc)
                 pause = (
@@ -233,8 +247,10 @@ class Outbox:
                 continue
             except WarroomError as exc:
                 self.on_refused(write, exc)  # a line stays on disk until its caller `forget`s it
+                self._reported(write)
                 return
             self.on_written(write, result)
+            self._reported(write)
             # After it is reported: a stop before this leaves the line kept, and its entry id
             # keeps the next start from writing it twice.
             self.forget(write)
