@@ -104,11 +104,13 @@ for args in json.loads(sys.argv[1]):
         main.main(args, prog_name="warroom")
     except SystemExit as done:
         codes.append(done.code or 0)
-loaded = sorted(name for name in sys.modules if name.split(".")[0] in ("textual", "rich"))
+packages = json.loads(sys.argv[2]) if len(sys.argv) > 2 else ["textual", "rich"]
+loaded = sorted(name for name in sys.modules if name.split(".")[0] in packages)
 print("RESULT " + json.dumps({"codes": codes, "loaded": loaded}), file=sys.stderr)
 """
 """Run each command line given (JSON) in this one interpreter, then report the exit codes
-and every Textual or Rich module loaded by any of them."""
+and every module loaded by any of them from Textual or Rich (or from the packages given as a
+second JSON argument)."""
 
 
 def test_cli_commands_load_no_textual_or_rich(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,6 +28,7 @@ from storage.lengths import EVENT_TEXT, NAME
 from storage.migrate import HEAD_REVISION
 from storage.policy import Policy
 from tests.conftest import NOW
+from tests.test_layering import RUN_COMMANDS
 from tui.cli import main, reading, writing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -353,19 +354,8 @@ def test_the_fast_path_opens_sqlite_as_the_full_one_does(tmp_path: Path, policy:
     assert (path.stat().st_mode & 0o777) == 0o600 and notices and "made it 0600" in notices[0]
 
 
-FAST_COMMANDS = """
-import json, sys
-from tui.cli import main
-codes = []
-for args in json.loads(sys.argv[1]):
-    try:
-        main.main(args, prog_name="warroom")
-    except SystemExit as done:
-        codes.append(done.code or 0)
-heavy = ("sqlalchemy", "sqlmodel", "alembic", "pydantic", "textual", "rich")
-loaded = sorted(name for name in sys.modules if name.split(".")[0] in heavy)
-print("RESULT " + json.dumps({"codes": codes, "loaded": loaded}), file=sys.stderr)
-"""
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "pydantic", "textual", "rich")
+"""Packages the fast path must not load."""
 
 
 def test_log_timeline_and_list_on_sqlite_load_no_sqlalchemy(tmp_path: Path, policy: Policy) -> None:
@@ -383,7 +373,7 @@ def test_log_timeline_and_list_on_sqlite_load_no_sqlalchemy(tmp_path: Path, poli
         ["timeline", "--db", db, "inc-no-such"],
     ]
     done = subprocess.run(
-        [sys.executable, "-c", FAST_COMMANDS, json.dumps(commands)],
+        [sys.executable, "-c", RUN_COMMANDS, json.dumps(commands), json.dumps(HEAVY)],
         input="from stdin\n", check=False, cwd=ROOT, capture_output=True, text=True,
         env={**os.environ, "WARROOM_FROZEN_TIME": NOW.isoformat()},
     )
