@@ -230,7 +230,7 @@ class LiveIncidentScreen(Screen[None]):
             and self._mark.change_count == seen
             and all(row.kind not in RECORD_KINDS and row.marker is None for row in rows)
         ):
-            from storage.live import Watermark
+            from storage.rows import Watermark
 
             self._seen_changes = change_count
             self._set_mark(Watermark(change_count))

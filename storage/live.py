@@ -11,9 +11,7 @@ PostgreSQL hands them out at insert, so a lower id can commit after a higher one
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -21,62 +19,8 @@ from sqlmodel import col, select
 from storage import ops
 from storage.db import Store
 from storage.models import Event, Incident, Milestone
-from storage.snapshot import RoleHolding, Snapshot
-
-
-class EventRow(NamedTuple):
-    """One timeline event as a view shows it (a tuple: 100k of them load fast).
-
-    The fields up to `marker` are those of the timeline widget's entries, in the same
-    order, so a screen can hand rows over without copying 100k of them.
-    """
-
-    id: int
-    seq: int
-    at: datetime
-    kind: str
-    author: str
-    text: str
-    key: bool
-    struck: bool
-    link: str | None
-    marker: str | None
-    """"start" on the incident's start (the `started` milestone, else the declaration),
-    "resolved" on its resolution, else None."""
-    detail: str | None
-
-
-class EventStub(NamedTuple):
-    """An event's place in the timeline only; `text` is None to say it is a stub."""
-
-    id: int
-    seq: int
-    at: datetime
-    text: None = None
-
-
-@dataclass(frozen=True)
-class Watermark:
-    """The incident's change count as of the last read: the view has every event written
-    by the changes up to it."""
-
-    change_count: int = 0
-
-
-@dataclass(frozen=True)
-class IncidentView:
-    """Everything but the timeline that the command screen shows."""
-
-    ref: str
-    title: str
-    severity: int
-    status: str
-    declared_at: datetime
-    milestones: dict[str, datetime]
-    roles: list[RoleHolding]
-    updates: list[tuple[str, datetime]]
-    change_count: int
-    customer_impact: str
+from storage.rows import EventRow, EventStub, IncidentView, Watermark
+from storage.snapshot import Snapshot
 
 
 def _event_columns(declared_is_start: bool) -> tuple[sa.ColumnElement[object], ...]:
@@ -87,8 +31,17 @@ def _event_columns(declared_is_start: bool) -> tuple[sa.ColumnElement[object], .
         else_=sa.null(),
     )
     return (
-        Event.id, Event.seq, Event.occurred_at, Event.kind, Event.author, Event.text,  # type: ignore[return-value]
-        Event.key, Event.struck, Event.link, marker.label("marker"), Event.detail,
+        Event.id,
+        Event.seq,
+        Event.occurred_at,
+        Event.kind,
+        Event.author,
+        Event.text,  # type: ignore[return-value]
+        Event.key,
+        Event.struck,
+        Event.link,
+        marker.label("marker"),
+        Event.detail,
     )
 
 

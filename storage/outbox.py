@@ -25,8 +25,8 @@ from storage import ops
 from storage.db import Store
 from storage.drafts import Drafts, PendingLine
 from storage.errors import Busy, DatabaseError, WarroomError
-from storage.live import EventRow
 from storage.models import Event
+from storage.rows import EventRow
 
 WAKE_SECONDS = 0.5
 """How often an idle outbox looks whether it should stop."""

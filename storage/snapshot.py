@@ -15,7 +15,6 @@ can be used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
@@ -38,19 +37,9 @@ from storage.models import (
     SeverityChange,
     StatusUpdate,
 )
+from storage.rows import RoleHolding
 
 __all__ = ["RoleHolding", "Snapshot", "timeline_query"]
-
-
-@dataclass(frozen=True)
-class RoleHolding:
-    """One stretch of a person holding a role."""
-
-    role: str
-    person: str
-    started_at: datetime
-    ended_at: datetime | None
-    note: str
 
 
 def timeline_query(incident_id: int | None) -> SelectOfScalar[Event]:
