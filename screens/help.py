@@ -40,8 +40,9 @@ TIMES = (
     "Times are in the zone named at the bottom of the timeline's border (the policy's "
     "timezone); F7 switches every clock time on the screen, the timeline and the roles' "
     '"since", to UTC (shown with a Z) and back. When the events span more than one day, a '
-    'line with the date heads each day. The countdowns show the time left ("in 12:03", '
-    '"overdue 03:02"), which no zone changes.'
+    'line with the date heads each day. The countdowns show the time left ("in 23m", '
+    '"overdue 1h 05m"; to the second within five minutes of the deadline: "in 04:59"), which '
+    "no zone changes."
 )
 """What the command screen's times mean (shown under a screen that can switch to UTC)."""
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 
@@ -78,22 +79,56 @@ async def test_countdown_reads_as_time_left_in_minutes_hours_and_overdue() -> No
         countdown.now = T0
         countdown.due_at = T0 + timedelta(minutes=4, seconds=59)
         await pilot.pause()
-        assert countdown.time_text() == "in 04:59"
+        assert countdown.time_text() == "in 04:59"  # near the deadline: to the second
         assert shown(countdown).startswith("Status page")
         assert shown(countdown).endswith(" in 04:59")
         countdown.due_at = T0 + timedelta(minutes=12, seconds=3)
         await pilot.pause()
-        assert shown(countdown).endswith(" in 12:03")  # time left, not the clock time 15:52
+        assert shown(countdown).endswith(" in 13m")  # time left, rounded up; not the clock time 15:52
+        countdown.due_at = T0 + timedelta(minutes=5, seconds=1)
+        assert countdown.time_text() == "in 6m"
+        countdown.due_at = T0 + timedelta(minutes=5)
+        assert countdown.time_text() == "in 5m"
         countdown.due_at = T0 + timedelta(hours=1, minutes=2, seconds=3)
-        assert countdown.time_text() == "in 1:02:03"
+        assert countdown.time_text() == "in 1h 03m"
         countdown.due_at = T0 + timedelta(minutes=59, seconds=59)
-        assert countdown.time_text() == "in 59:59"
+        assert countdown.time_text() == "in 1h 00m"
         countdown.due_at = T0 - timedelta(seconds=12)
         assert countdown.time_text() == "overdue 00:12"
+        countdown.due_at = T0 - timedelta(minutes=4, seconds=59)
+        assert countdown.time_text() == "overdue 04:59"
+        countdown.due_at = T0 - timedelta(minutes=5)
+        assert countdown.time_text() == "overdue 5m"
         countdown.due_at = T0 - timedelta(hours=2, seconds=1)
-        assert countdown.time_text() == "overdue 2:00:01"
+        assert countdown.time_text() == "overdue 2h 00m"
         await pilot.pause()
-        assert shown(countdown).endswith(" overdue 2:00:01")
+        assert shown(countdown).endswith(" overdue 2h 00m")
+
+
+async def test_countdown_far_from_its_deadline_is_drawn_once_a_minute() -> None:
+    countdown = Countdown("Status page", name="status_page")
+    async with Harness(countdown).run_test(size=(100, 20)) as pilot:
+        countdown.now = T0
+        countdown.due_at = T0 + timedelta(minutes=30)
+        await pilot.pause()
+        drawn: list[str] = []
+        original = countdown.render
+
+        def counting() -> Content:
+            drawn.append(countdown.time_text())
+            return original()
+
+        countdown.render = counting  # type: ignore[method-assign]
+        for second in range(1, 121):  # two minutes of ticks, 30 minutes out
+            countdown.now = T0 + timedelta(seconds=second)
+            await pilot.pause()
+        assert drawn == ["in 29m", "in 28m"]
+        drawn.clear()
+        countdown.due_at = T0 + timedelta(minutes=2, seconds=5)  # now near: every second
+        for second in range(121, 126):
+            countdown.now = T0 + timedelta(seconds=second)
+            await pilot.pause()
+        assert drawn[-5:] == ["in 00:04", "in 00:03", "in 00:02", "in 00:01", "overdue 00:00"]
 
 
 async def test_countdown_warning_then_overdue_classes() -> None:
@@ -206,7 +241,7 @@ async def test_panel_hides_countdowns_missing_from_due() -> None:
         await pilot.pause()
         assert not panel.countdown("initial").display
         assert panel.countdown("initial").region.height == 0
-        assert panel.countdown("check_in").display and panel.countdown("check_in").time_text() == "in 19:00"
+        assert panel.countdown("check_in").display and panel.countdown("check_in").time_text() == "in 19m"
         panel.set_now(T0 + timedelta(minutes=25))
         await pilot.pause()
         assert panel.countdown("check_in").has_class("-overdue")
@@ -336,14 +371,36 @@ async def test_header_shows_the_incident_at_a_glance() -> None:
             "login is failing for EU customers",
             "SEV1 major",
             "investigating",
-            "1:02:03",
+            "1h 02m",
             "IC Dana Okafor",
         ):
             assert part in text
         header.now = T0 + timedelta(days=2)
         header.commander = None
         await pilot.pause()
-        assert "2 days 1:02:03" in shown(header) and "no IC" in shown(header)
+        assert "2 days 1h 02m" in shown(header) and "no IC" in shown(header)
+
+
+async def test_header_clock_counts_minutes_and_is_drawn_once_a_minute() -> None:
+    header = IncidentHeader()
+    async with Harness(header).run_test(size=(120, 20)) as pilot:
+        header.show(**header_fields(started_at=T0 - timedelta(seconds=59), now=T0))
+        await pilot.pause()
+        assert header.clock_text() == "0m"
+        drawn: list[str] = []
+        original = header.render
+
+        def counting() -> Content:
+            drawn.append(header.clock_text())
+            return original()
+
+        header.render = counting  # type: ignore[method-assign]
+        for second in range(1, 121):
+            header.now = T0 + timedelta(seconds=second)
+            await pilot.pause()
+        assert drawn == ["1m", "2m"]
+        header.now = T0 + timedelta(hours=3, minutes=4, seconds=1)
+        assert header.clock_text() == "3h 05m"
 
 
 async def test_header_shows_user_text_literally() -> None:

@@ -1,6 +1,7 @@
 """Countdowns to the next required update, and a titled panel holding several of them.
 
-The parent pushes both the deadlines and "now" (every second, say): these widgets never
+The parent pushes both the deadlines and "now" (every second, say; a countdown is drawn
+again only when its text changes, once a minute away from its deadline): these widgets never
 read the clock, so tests and replays control time completely.
 """
 
@@ -34,12 +35,20 @@ def countdown_clock(seconds: int) -> str:
     return f"{minutes:02d}:{secs:02d}"
 
 
+def countdown_minutes(minutes: int) -> str:
+    """`23m` under an hour, `1h 05m` otherwise (`minutes` must not be negative)."""
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
+
+
 class Countdown(Widget):
     """One labelled countdown to `due_at`, as seen at `now`.
 
-    Shows the time left, never a clock time: `in mm:ss` (`in h:mm:ss` from an hour up),
-    `overdue mm:ss` once `now` reaches `due_at`, or a muted `—` when there is no deadline
-    (`due_at` None) or no `now` yet. Carries the class `-warning` within `warn_within` of
+    Shows the time left, never a clock time. Within `warn_within` of the deadline, on either
+    side, to the second: `in 04:59`, `overdue 00:12`; further away to the minute, so that it
+    is drawn again once a minute rather than every second: `in 23m` (rounded up, so `in 6m`
+    until five minutes are left), `in 1h 05m`, `overdue 12m`, `overdue 2h 00m`. A muted `—`
+    when there is no deadline (`due_at` None) or no `now` yet. Carries the class `-warning` within `warn_within` of
     the deadline and `-overdue` from the deadline on. Posts `Countdown.Expired` once when a
     running countdown reaches its deadline; changing `due_at` (a reset) re-arms it.
     """
@@ -115,14 +124,17 @@ class Countdown(Widget):
         return self.due_at - self.now
 
     def time_text(self) -> str:
-        """The time part as shown: `in 04:59`, `in 1:02:03`, `overdue 00:12` or `—`."""
+        """The time part as shown: `in 04:59`, `in 23m`, `overdue 00:12`, `overdue 2h 00m` or `—`."""
         remaining = self.remaining
         if remaining is None:
             return NOT_APPLICABLE
         seconds = remaining.total_seconds()
+        to_the_second = abs(seconds) < self.warn_within.total_seconds()
         if seconds <= 0:
-            return f"overdue {countdown_clock(math.floor(-seconds))}"
-        return f"in {countdown_clock(math.ceil(seconds))}"
+            late = math.floor(-seconds)
+            return f"overdue {countdown_clock(late) if to_the_second else countdown_minutes(late // 60)}"
+        left = math.ceil(seconds)
+        return f"in {countdown_clock(left) if to_the_second or left <= 60 else countdown_minutes(math.ceil(left / 60))}"
 
     def watch_due_at(self, due_at: datetime | None) -> None:
         # A new deadline re-arms the countdown unless it is already past.
@@ -143,6 +155,7 @@ class Countdown(Widget):
 
     def watch_warn_within(self) -> None:
         self._update_classes()
+        self.refresh()
 
     def _update_classes(self) -> None:
         remaining = self.remaining

@@ -18,12 +18,13 @@ SEPARATOR = "  "
 
 
 def format_elapsed(elapsed: timedelta) -> str:
-    """`h:mm:ss`, or `d days h:mm:ss` from a day up (negative durations count as zero)."""
-    seconds = max(0, int(elapsed.total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    clock = f"{hours}:{minutes:02d}:{secs:02d}"
+    """The incident's age to the minute: `47m`, `10h 05m`, `2 days 3h 04m` (negative
+    durations count as zero). Minutes, not seconds: the header is drawn again once a
+    minute, not every second, and an incident's age is not read to the second."""
+    minutes = max(0, int(elapsed.total_seconds())) // 60
+    days, rest = divmod(minutes, 1440)
+    hours, minutes = divmod(rest, 60)
+    clock = f"{hours}h {minutes:02d}m" if hours or days else f"{minutes}m"
     if days:
         return f"{days} {'day' if days == 1 else 'days'} {clock}"
     return clock
@@ -149,7 +150,7 @@ class IncidentHeader(Widget):
             return
         grew = len(clock) != len(self._clock_shown)
         self._clock_shown = clock
-        if grew:  # 9:59:59 to 10:00:00, a day: the facts are wider, the title may wrap
+        if grew:  # 59m to 1h 00m, a day: the facts are wider, the title may wrap
             self._refresh_for_change()
         else:
             self.refresh()
