@@ -359,10 +359,50 @@ _DEADLINE = re.compile(
 )
 
 
+ZONE_FILES = (Path("/etc/timezone"), Path("/etc/localtime"))
+"""Where a Unix machine names its zone: a file holding the name (Debian), and a link into
+the zone database whose path ends with the name."""
+
+
+def _zone_name_from_system(environ: Mapping[str, str]) -> str | None:
+    """The machine's zone as `TZ`, `/etc/timezone` or the `/etc/localtime` link name it, or
+    None: read without pendulum, whose import costs every command 15 ms."""
+    named_file, link = ZONE_FILES
+    candidates: list[str] = []
+    tz = environ.get("TZ", "").removeprefix(":")
+    if tz:
+        candidates.append(tz.rpartition("zoneinfo/")[2] if tz.startswith("/") else tz)
+    try:
+        named = named_file.read_text(encoding="utf-8", errors="replace")
+        candidates.append(named.partition("#")[0].strip().partition(" ")[0])  # no comment or host
+    except OSError:
+        pass
+    try:
+        target = str(link.resolve(strict=True)) if link.is_symlink() else ""
+    except OSError:
+        target = ""
+    if "zoneinfo/" in target:
+        candidates.append(target.rpartition("zoneinfo/")[2])
+    for name in candidates:
+        try:
+            ZoneInfo(name)
+        except (ValueError, ZoneInfoNotFoundError):
+            if tz and name == candidates[0]:
+                return None  # a TZ naming no zone (POSIX rules, say): pendulum reads it
+            continue
+        return name
+    return None
+
+
 def _local_timezone_name() -> str:
     """The machine's IANA zone name, or "UTC" when it cannot be determined."""
+    import os
+
+    found = _zone_name_from_system(os.environ)
+    if found is not None:
+        return found
     try:
-        import pendulum  # only to find the machine's zone, when the config names none
+        import pendulum  # when the system files do not name the zone
 
         # Looked up by name: mypy takes `pendulum.local_timezone` for the module of that name
         # or for the function, depending on what its cache holds.

@@ -130,16 +130,51 @@ def test_copied_defaults_load_identically(tmp_path: Path) -> None:
     assert load_policy(write(tmp_path, default_config_text())) == load_policy()
 
 
-def test_default_timezone_is_machine_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_timezone_is_machine_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     class Zone:
         name = "Asia/Tokyo"
 
     import pendulum
 
+    from storage import policy_check
+
+    # The system files name no zone: pendulum is asked.
+    monkeypatch.setattr(policy_check, "ZONE_FILES", (tmp_path / "timezone", tmp_path / "localtime"))
+    monkeypatch.delenv("TZ", raising=False)
     monkeypatch.setattr(pendulum, "local_timezone", lambda: Zone())
     assert load_policy().timezone == "Asia/Tokyo"
     Zone.name = "+05:00"  # a fixed offset with no IANA name
     assert load_policy().timezone == "UTC"
+
+
+def test_machine_zone_is_read_from_tz_then_etc_timezone_then_the_localtime_link(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import pendulum
+
+    from storage import policy_check
+
+    def no_pendulum() -> None:
+        raise AssertionError("pendulum asked although the system names the zone")
+
+    monkeypatch.setattr(pendulum, "local_timezone", no_pendulum)
+    named, link = tmp_path / "timezone", tmp_path / "localtime"
+    monkeypatch.setattr(policy_check, "ZONE_FILES", (named, link))
+    zoneinfo = tmp_path / "usr/share/zoneinfo/America"
+    zoneinfo.mkdir(parents=True)
+    (zoneinfo / "New_York").write_bytes(b"TZif2")
+    link.symlink_to(zoneinfo / "New_York")
+    monkeypatch.delenv("TZ", raising=False)
+    assert load_policy().timezone == "America/New_York"  # the link's name
+    named.write_text("Asia/Tokyo # set by the installer\n")
+    assert load_policy().timezone == "Asia/Tokyo"  # /etc/timezone before the link
+    monkeypatch.setenv("TZ", ":Europe/Berlin")
+    assert load_policy().timezone == "Europe/Berlin"  # TZ first
+    monkeypatch.setenv("TZ", "/usr/share/zoneinfo/Europe/Lisbon")
+    assert load_policy().timezone == "Europe/Lisbon"
+    named.write_text("Not/AZone\n")
+    monkeypatch.delenv("TZ")
+    assert load_policy().timezone == "America/New_York"  # a wrong name is passed over
 
 
 def test_timezone_from_config(tmp_path: Path) -> None:

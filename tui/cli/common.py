@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from storage.text import printable, printable_lines
+
 if TYPE_CHECKING:
     from storage.db import Store
     from storage.errors import InvalidInput
@@ -228,8 +230,6 @@ def _refuse_undecodable(arguments: dict[str, Any]) -> None:
 def shown(text: str, *, lines: bool = False) -> str:
     """Stored text for the terminal: no control character (an escape sequence, a bell)
     reaches it, and a line break shows as `⏎ ` unless `lines` keeps the text's lines."""
-    from storage.text import printable, printable_lines
-
     return printable_lines(text) if lines else printable(text)
 
 
@@ -334,4 +334,5 @@ def command(group: click.Group, name: str | None = None, **attrs: Any) -> Callab
 
 def local_time(store: Clocked, at: datetime) -> str:
     """`at` as local time in the policy's time zone, with the zone's name."""
-    return at.astimezone(store.policy.tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+    local = at.astimezone(store.policy.tz)
+    return f"{local.isoformat(' ', 'seconds')[:19]} {local.tzname()}"  # strftime takes half again as long
