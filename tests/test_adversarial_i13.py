@@ -194,3 +194,52 @@ def test_an_export_whose_temporary_file_meets_a_full_disk_is_one_line_and_writes
     assert result.stderr.startswith("warroom: ") and len(result.stderr.splitlines()) == 1, result.stderr
     assert "No space left on device" in result.stderr
     assert output.read_text() == "keep"
+
+
+def test_log_from_standard_input_to_an_unknown_incident_stops_at_the_first_line(
+    tmp_path: Path, policy: Policy
+) -> None:
+    """A mistyped reference refuses every line: said once, status 1, the rest not read."""
+    path = tmp_path / "unknown.db"
+    make_record(path, policy)
+    done = subprocess.run(
+        [WARROOM, "log", "--db", str(path), "inc-nope", "-"],
+        input="one\ntwo\nthree\n", capture_output=True, text=True, check=False, timeout=60,
+    )
+    assert done.returncode == 1
+    assert len(done.stderr.splitlines()) == 1 and "inc-nope" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_a_line_longer_than_any_event_is_refused_without_being_held_and_the_next_is_logged(
+    tmp_path: Path, policy: Policy
+) -> None:
+    """A line of 64 MB (a binary file piped by mistake): refused by number, read past in
+    pieces, never held whole, and the line after it is logged."""
+    import sys
+
+    from tui.cli.writing import LONGEST_INPUT_LINE
+
+    path = tmp_path / "long.db"
+    make_record(path, policy)
+    long_line = b"x" * (64 << 20)
+    peak_of_child = (  # the peak memory of its one child, on stderr's last line, in kB
+        "import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]);"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(done.returncode)"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", peak_of_child, WARROOM, "log", "--db", str(path), REF, "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    out, err = process.communicate(b"before\n" + long_line + b"\nafter\n", timeout=120)
+    assert process.returncode == 1
+    messages = err.decode().splitlines()
+    assert [m for m in messages if m.startswith("warroom:")] == [
+        f"warroom: line 2: it is longer than {LONGEST_INPUT_LINE:,} bytes: not read, not logged"
+    ]
+    peak_kb = int(messages[-1])
+    assert peak_kb < 64 << 10, peak_kb  # less than the line: it was never held whole
+    with sqlite3.connect(path) as db:
+        texts = [t for (t,) in db.execute("SELECT text FROM event ORDER BY seq")]
+    assert texts[-2:] == ["before", "after"]
+    assert len(out.decode().splitlines()) == 2

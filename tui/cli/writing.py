@@ -4,13 +4,14 @@ status, roles, milestones, updates, action items, links, resolve and sign-off.""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
+from storage.lengths import EVENT_TEXT
 from tui.cli.common import (
     AUTHOR_HELP,
     checked_at,
@@ -153,31 +154,58 @@ def _logged(store: Store | LiteStore, event: Any) -> str:
     return f"#{event.seq} {event.kind}{' (key)' if event.key else ''} at {local_time(store, event.occurred_at)}"
 
 
+LONGEST_INPUT_LINE = 4 * EVENT_TEXT + 4096
+"""The most bytes `log -` reads as one line (the longest event text, four bytes a
+character, and room for the grammar): a longer line is refused, read past in pieces,
+never held whole."""
+
+
+def _input_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+    """Standard input's lines, numbered from 1, as they arrive; None for a line longer than
+    `LONGEST_INPUT_LINE`, whose rest is skipped without being kept."""
+    number = 0
+    while True:
+        raw = stream.readline(LONGEST_INPUT_LINE + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > LONGEST_INPUT_LINE and not raw.endswith(b"\n"):
+            while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield number, None
+            continue
+        yield number, raw
+
+
 def _log_standard_input(
     store: Store | LiteStore, write_line: Callable[..., Any], ref: str, *, author: str | None, yes: bool
 ) -> bool:
     """Log each line of standard input as it arrives (`warroom log REF -`); whether any was
     refused. A time that needs a confirmation is refused unless `yes`: the answers would
-    come from the same input as the lines."""
-    from storage.errors import InvalidInput, NeedsConfirmation, WarroomError
+    come from the same input as the lines. An incident that does not exist stops it at the
+    first line (every line would be refused for it)."""
+    from storage.errors import InvalidInput, NeedsConfirmation, NotFound, WarroomError
 
     if sys.stdin is None:  # started with its standard input closed (`<&-`)
         raise InvalidInput("standard input is closed: pipe or type the lines into `warroom log REF -`")
     refused = False
-    stream = sys.stdin.buffer
-    for number, raw in enumerate(stream, start=1):
-        line = raw.decode("utf-8", "surrogateescape").removesuffix("\n").removesuffix("\r")
-        if number == 1:
-            line = line.removeprefix("\ufeff")  # a byte order mark (a file from a Windows editor)
-        if not line.strip():
-            continue
+    for number, raw in _input_lines(sys.stdin.buffer):
         try:
+            if raw is None:
+                raise InvalidInput(f"it is longer than {LONGEST_INPUT_LINE:,} bytes: not read, not logged")
+            line = raw.decode("utf-8", "surrogateescape").removesuffix("\n").removesuffix("\r")
+            if number == 1:
+                line = line.removeprefix("\ufeff")  # a byte order mark (a file from a Windows editor)
+            if not line.strip():
+                continue
             if any("\udc80" <= char <= "\udcff" for char in line):
                 raise InvalidInput("it holds bytes that are not UTF-8 text: check the encoding of the input")
             try:
                 event = _write_when_free(store, write_line, number, ref, line, author=author, confirmed=yes)
             except NeedsConfirmation as exc:
                 raise unconfirmed(store, exc.at, exc.concerns) from None
+        except NotFound:
+            raise  # the incident: no line can be logged to it
         except WarroomError as exc:
             click.echo(shown(f"warroom: line {number}: {exc}"), err=True)
             refused = True
