@@ -83,7 +83,7 @@ TYPED_KINDS: tuple[str, ...] = ("note", "action", "decision", "todo", "query", "
 """Event kinds a person types."""
 
 RECORD_KINDS: tuple[str, ...] = (
-    "declared", "severity", "status", "role", "milestone", "update", "link", "checklist",
+    "declared", "severity", "status", "role", "milestone", "update", "link", "checklist", "facts",
 )
 """Event kinds written by the record itself when something changes."""
 

@@ -27,6 +27,8 @@ from storage.ops.record import (
     find_incident,
     milestone_name,
     required,
+    storable,
+    title_of,
     when_given,
     writing,
 )
@@ -196,6 +198,77 @@ def declare(
 # --- what it does to customers, how bad it is, where it stands -------------------------
 
 
+FACT_LABELS: dict[str, str] = {
+    "customer_impact": "Customer impact",
+    "quantity_impacted": "Customers impacted",
+    "known_impacted_customers": "Known impacted customers",
+}
+"""The incident's facts other than its title and full outage, as the timeline names them."""
+
+
+def _quoted(value: str) -> str:
+    return f"“{value}”" if value else "(none)"
+
+
+def set_facts(
+    store: Store,
+    ref: str,
+    *,
+    functionality: str | None = None,
+    state: str | None = None,
+    audience: str | None = None,
+    customer_impact: str | None = None,
+    quantity_impacted: str | None = None,
+    known_impacted_customers: str | None = None,
+    full_outage: bool | None = None,
+    at: datetime | None = None,
+    author: str | None = None,
+) -> Incident:
+    """Correct the incident's facts after declaring: its title parts (functionality, state,
+    audience) and what it does to customers. Each fact that changes is an event giving the
+    old and the new value (`facts`, its `detail` the field: `title`, `customer_impact`...);
+    messages and the post-mortem read the current values. Refused when nothing changes."""
+    title_parts = {
+        name: required(value, name)
+        for name, value in (("functionality", functionality), ("state", state), ("audience", audience))
+        if value is not None
+    }
+    facts: dict[str, str] = {}
+    if customer_impact is not None:
+        facts["customer_impact"] = storable(customer_impact, "customer impact").strip()
+    if quantity_impacted is not None:
+        facts["quantity_impacted"] = choice(quantity_impacted, QUANTITIES, "quantity impacted")
+    if known_impacted_customers is not None:
+        facts["known_impacted_customers"] = storable(known_impacted_customers, "known impacted customers").strip()
+    if not title_parts and not facts and full_outage is None:
+        raise InvalidInput("nothing to change: give a new title part, impact, quantity, customers or full outage")
+    with writing(store, ref, at=at, author=author) as w:
+        incident = w.incident
+        changed = False
+        old_title = title_of(store, incident)
+        for name, value in title_parts.items():
+            setattr(incident, name, value)
+        new_title = title_of(store, incident)
+        if new_title != old_title:
+            w.event("facts", f"Title changed from {_quoted(old_title)} to {_quoted(new_title)}", detail="title")
+            changed = True
+        for name, value in facts.items():
+            previous = getattr(incident, name)
+            if previous != value:
+                setattr(incident, name, value)
+                text = f"{FACT_LABELS[name]} changed from {_quoted(previous)} to {_quoted(value)}"
+                w.event("facts", text, key=True, detail=name)
+                changed = True
+        if full_outage is not None and incident.full_outage != full_outage:
+            incident.full_outage = full_outage
+            text = "Marked as a full outage" if full_outage else "No longer marked as a full outage"
+            w.event("facts", text, key=True, detail="full_outage")
+            changed = True
+        if not changed:
+            raise InvalidInput(f"{incident.ref} already has those facts: nothing changed")
+        return incident
+
+
 def set_impact(
     store: Store,
     ref: str,
@@ -205,19 +278,11 @@ def set_impact(
     known_impacted_customers: str | None = None,
     full_outage: bool | None = None,
 ) -> Incident:
-    """Update what the incident does to customers."""
-    with writing(store, ref) as w:
-        incident = w.incident
-        if customer_impact is not None:
-            incident.customer_impact = customer_impact.strip()
-        if quantity_impacted is not None:
-            incident.quantity_impacted = choice(quantity_impacted, QUANTITIES, "quantity impacted")
-        if known_impacted_customers is not None:
-            incident.known_impacted_customers = known_impacted_customers.strip()
-        if full_outage is not None:
-            incident.full_outage = full_outage
-        w.touch()
-        return incident
+    """Update what the incident does to customers (`set_facts`, for those facts only)."""
+    return set_facts(
+        store, ref, customer_impact=customer_impact, quantity_impacted=quantity_impacted,
+        known_impacted_customers=known_impacted_customers, full_outage=full_outage,
+    )
 
 
 def change_severity(
