@@ -57,7 +57,7 @@ class ComposerScreen(Screen[bool]):
         self._confirm_send = False
         self._sending = False
         self.writer = RecordWriter(self, store, ref, retry=False)
-        self.full_outage = ops_full_outage(store, ref)
+        self.lint_context = comms.lint_context(store, ref)
 
     def _suggested_kind(self) -> str:
         view = live.incident_view(self.store, self.ref)
@@ -113,7 +113,7 @@ class ComposerScreen(Screen[bool]):
         )
 
     def _lint(self) -> list[str]:
-        warnings = comms.lint(self.current(), full_outage=self.full_outage)
+        warnings = comms.lint(self.current(), self.lint_context)
         lint = self.query_one("#composer-lint", Static)
         lint.set_class(not warnings, "-clean")
         lint.update(Text("\n".join(f"⚠ {printable(w)}" for w in warnings) if warnings else "✓ no problems found"))
@@ -185,10 +185,3 @@ class ComposerScreen(Screen[bool]):
 
     def action_close(self) -> None:
         self.dismiss(False)
-
-
-def ops_full_outage(store: Store, ref: str) -> bool:
-    """Whether the incident is marked a full outage (public texts may then say so)."""
-    from storage import ops
-
-    return ops.get_incident(store, ref).full_outage

@@ -22,17 +22,19 @@ from storage.errors import InvalidInput
 from storage.models import StatusUpdate
 from storage.policy import MESSAGE_KINDS, MESSAGE_PLACEHOLDERS, MessageKind
 from storage.snapshot import Snapshot
-from storage.templates import render_template
+from storage.templates import render_template, template_pattern
 from storage.timeparse import quote_input
 
 __all__ = [
     "MESSAGE_KINDS",
     "MESSAGE_PLACEHOLDERS",
     "Draft",
+    "LintContext",
     "MessageKind",
     "draft_message",
     "duration_in_words",
     "lint",
+    "lint_context",
     "message_kind",
     "message_values",
     "send_message",
@@ -247,11 +249,62 @@ def _mentions_next_update_time(body: str) -> bool:
     return bool(_CLOCK_TIME.search(rest) or _RELATIVE_TIME.search(rest))
 
 
-def lint(draft: Draft, *, full_outage: bool = False) -> list[str]:
+@dataclass(frozen=True)
+class LintContext:
+    """What `lint` checks a draft against besides its own text: whether the incident is a
+    full outage, who responded (their names must stay out of public text) and what an
+    internal reference looks like."""
+
+    full_outage: bool = False
+    names: tuple[str, ...] = ()
+    reference: str = r"\binc-[0-9A-Za-z-]+"
+
+
+_SEVERITY_LABEL = re.compile(r"\bsev(?:erity)?[\s_-]*[0-9]+\b", re.IGNORECASE)
+
+
+def lint_context(store: Store, ref: str) -> LintContext:
+    """The `LintContext` of incident `ref`: its full-outage mark, the names of everyone who
+    held a role or logged an event, and references as the naming policy makes them."""
+    from sqlmodel import select
+
+    from storage.models import Event, Person, RoleAssignment
+
+    with store.read() as session:
+        incident = ops.find_incident(session, ref)
+        holders = session.exec(
+            select(Person.name).join(RoleAssignment).where(RoleAssignment.incident_id == incident.id)
+        ).all()
+        authors = session.exec(select(Event.author).where(Event.incident_id == incident.id).distinct()).all()
+        full_outage = incident.full_outage
+    names = sorted({name.strip() for name in (*holders, *authors) if name.strip()}, key=str.casefold)
+    ours = template_pattern(store.policy.naming.reference)
+    return LintContext(full_outage, tuple(names), rf"(?:\binc-[0-9A-Za-z-]+|{ours}|{re.escape(ref)})")
+
+
+def _public_leaks(text: str, where: str, context: LintContext) -> list[str]:
+    """Responders' names, internal references and severity labels in public text."""
+    found = [
+        f"the public {where} names {name!r}, who responded: keep people's names out of public text"
+        for name in context.names
+        if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE)
+    ]
+    reference = re.search(context.reference, text, re.IGNORECASE)
+    if reference is not None:
+        found.append(f"the public {where} gives the internal reference {reference[0]!r}: leave it out")
+    label = _SEVERITY_LABEL.search(re.sub(context.reference, " ", text, flags=re.IGNORECASE))  # not in a reference
+    if label is not None:
+        found.append(f"the public {where} gives the severity {label[0]!r}: describe the impact instead")
+    return found
+
+
+def lint(draft: Draft, context: LintContext | None = None, *, full_outage: bool = False) -> list[str]:
     """What to check before sending `draft`, one line each (empty: nothing found).
 
     - public (status-page) text that says "outage"/"outages" (any case, whole word),
-      unless the incident was a full outage;
+      unless the incident was a full outage (`context.full_outage`, or `full_outage`);
+    - public text that names a responder (`context.names`), gives an internal reference
+      (`inc-...` or as the naming policy makes them) or a severity label (`SEV1`);
     - leftovers in the subject or body: `{name}` placeholders, `<...>` markers,
       TBD/TODO/FIXME, and unfilled times or dates such as XX:XX, 14:xx or xx/xx;
     - for every kind but the resolved ones: no next-update time, that is the
@@ -259,9 +312,13 @@ def lint(draft: Draft, *, full_outage: bool = False) -> list[str]:
       "in 30 minutes"-like one (which is what an empty {next_update} leaves);
     - an internal message with an empty subject.
     """
+    context = context or LintContext(full_outage=full_outage)
     warnings: list[str] = []
     parts = (("subject", draft.subject), ("body", draft.body))
-    if draft.channel in PUBLIC_CHANNELS and not full_outage:
+    if draft.channel in PUBLIC_CHANNELS:
+        for where, text in parts:
+            warnings += _public_leaks(text, where, context)
+    if draft.channel in PUBLIC_CHANNELS and not context.full_outage:
         for where, text in parts:
             match = _OUTAGE.search(text)
             if match is not None:

@@ -80,6 +80,12 @@ def placeholders(template: str) -> set[str]:
     return {text for is_name, text in _tokens(template) if is_name}
 
 
+def template_pattern(template: str, placeholder: str = "[0-9]+") -> str:
+    """A regular expression matching what `template` renders to, each placeholder
+    standing for `placeholder` (the reference template gives `inc\\-[0-9]+\\-...`)."""
+    return "".join(placeholder if is_name else re.escape(text) for is_name, text in _tokens(template))
+
+
 def render_template(template: str, values: Mapping[str, str]) -> str:
     """Substitute `{name}` placeholders from `values`.
 

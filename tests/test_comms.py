@@ -86,7 +86,7 @@ def test_draft_matches_golden(store: Store, incident: str, kind: str) -> None:
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(shown(draft), encoding="utf-8")
     assert shown(draft) == golden.read_text(encoding="utf-8")
-    assert comms.lint(draft, full_outage=False) == []
+    assert comms.lint(draft, comms.lint_context(store, incident)) == []  # the templates leak nothing
 
 
 def test_golden_files_cover_every_kind() -> None:
@@ -236,6 +236,33 @@ def test_lint_outage_in_public_text() -> None:
     assert comms.lint(public(f"Checkout had an outage. {NEXT}"), full_outage=True) == []
     assert comms.lint(internal(f"Checkout had an outage. {NEXT}"), full_outage=False) == []
     assert comms.lint(public(f"Requests hit a timeout; outaged is not a word. {NEXT}"), full_outage=False) == []
+
+
+def test_lint_public_text_naming_responders_references_or_severities(store: Store, incident: str) -> None:
+    context = comms.lint_context(store, incident)
+    assert context.names == ("Dana Okafor", "Lee Chen", "Marta Kowalski", "Priya Natarajan")
+    text = (f"Marta kowalski rolled back payments under {incident}; see INC-26-11-20-SEV-2 too. "
+            f"This is a Sev 1. {NEXT}")
+    assert comms.lint(public(text, subject="SEV1: checkout"), context) == [
+        "the public subject gives the severity 'SEV1': describe the impact instead",
+        "the public body names 'Marta Kowalski', who responded: keep people's names out of public text",
+        f"the public body gives the internal reference {incident!r}: leave it out",
+        "the public body gives the severity 'Sev 1': describe the impact instead",
+    ]
+    assert comms.lint(internal(text), context) == []  # internal text may say all of it
+    # Not a name, reference or severity: a part of a word, "incident", "several".
+    assert comms.lint(public(f"Lee Chenault's incident report covers several regions. {NEXT}"), context) == []
+
+
+def test_lint_references_follow_the_naming_policy(tmp_path: Path, db_url: str, clock: FrozenClock) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[naming]\nreference = "OPS-{yyyy}{mm}{dd}-{sev}"\n', encoding="utf-8")
+    store = Store(db_url, policy=load_policy(config), clock=clock)
+    ref = ops.declare(store, severity=2, functionality="search", state="slow", audience="everyone").ref
+    context = comms.lint_context(store, ref)
+    assert comms.lint(public(f"Tracked as OPS-20261101-3. {NEXT}"), context) == [
+        "the public body gives the internal reference 'OPS-20261101-3': leave it out"
+    ]
 
 
 def test_lint_leftovers() -> None:

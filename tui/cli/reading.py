@@ -279,7 +279,7 @@ def comms_command(
     templates are [templates.KIND] in the config. Things to check before sending are
     printed to stderr as `warning:` lines; --send records the message as sent.
     """
-    from storage import comms, ops
+    from storage import comms
 
     spec = comms.message_kind(kind)
     store = open_store(db, config_path)
@@ -288,7 +288,7 @@ def comms_command(
     click.echo(shown(f"Subject: {draft.subject}"))
     click.echo()
     click.echo(shown(draft.body, lines=True))
-    for warning in comms.lint(draft, full_outage=ops.get_incident(store, ref).full_outage):
+    for warning in comms.lint(draft, comms.lint_context(store, ref)):
         click.echo(shown(f"warning: {warning}"), err=True)
     if send:
         update = comms.send_message(store, ref, draft, author=author)
