@@ -144,6 +144,7 @@ class LiveIncidentScreen(Screen[None]):
             severity_name=severity.name if severity else "",
             status=view.status,
             started_at=view.milestones.get("started", view.declared_at),
+            ended_at=view.milestones.get("resolved") if view.status == "resolved" else None,
             commander=commander,
             now=self.store.now(),
             you=self.store.user,

@@ -448,7 +448,9 @@ async def test_the_start_marker_moves_to_the_started_milestone(
                 lambda: ("milestone", "resolved") in {(e.kind, e.marker) for e in timeline.entries},
                 what="the resolved marker",
             )
-            assert command(app).query_one(IncidentHeader).status == "resolved"
+            header = command(app).query_one(IncidentHeader)
+            assert header.status == "resolved"
+            assert header.clock_text().startswith("lasted ")  # the clock stopped at the resolution
 
 
 async def test_live_refresh_on_each_backend(db_url: str, policy: Policy, clock: FrozenClock) -> None:

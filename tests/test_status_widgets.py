@@ -548,3 +548,17 @@ class StatusBoard(App[None]):
 
 def test_status_board_snapshot(snap_compare) -> None:  # noqa: ANN001
     assert snap_compare(StatusBoard(), terminal_size=(100, 20))
+
+
+async def test_header_clock_stops_at_the_resolution_and_says_how_long_it_lasted() -> None:
+    header = IncidentHeader()
+    async with Harness(header).run_test(size=(120, 20)) as pilot:
+        header.show(**header_fields(status="resolved", ended_at=T0 - timedelta(minutes=30)))
+        await pilot.pause()
+        lasted = header.clock_text()
+        assert lasted == "lasted 32m" and "lasted 32m" in shown(header)
+        header.now = T0 + timedelta(hours=5)
+        await pilot.pause()
+        assert header.clock_text() == lasted  # a resolved incident's clock no longer runs
+        header.ended_at = None  # reopened
+        assert header.clock_text() == "6h 02m"

@@ -35,7 +35,8 @@ class IncidentHeader(Widget):
 
     The title is cut with `…` when room runs short; when even that leaves too little room,
     the header takes two lines (reference and title, then the rest). Push `now` every
-    second to run the clock; `show(**fields)` sets several fields with one refresh.
+    second to run the clock; it stops at `ended_at` (the resolution) and shows how long
+    the incident lasted. `show(**fields)` sets several fields with one refresh.
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -109,6 +110,8 @@ class IncidentHeader(Widget):
     """The incident status, e.g. `investigating` or `resolved`."""
     started_at: reactive[datetime | None] = reactive(None)
     """When the incident started (aware); the clock counts from here."""
+    ended_at: reactive[datetime | None] = reactive(None)
+    """When the incident was resolved (aware), or None: the clock stops here."""
     commander: reactive[str | None] = reactive(None, layout=True)
     """The current Incident Commander, None when nobody holds the role."""
     now: reactive[datetime | None] = reactive(None, repaint=False)
@@ -118,7 +121,7 @@ class IncidentHeader(Widget):
     """Who is at the keyboard (the author of what is logged here); not shown when empty."""
 
     FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {"ref", "title", "severity", "severity_name", "status", "started_at", "commander", "now", "you"}
+        {"ref", "title", "severity", "severity_name", "status", "started_at", "ended_at", "commander", "now", "you"}
     )
 
     def show(self, **fields: Any) -> None:
@@ -139,8 +142,13 @@ class IncidentHeader(Widget):
     """The clock text last drawn (a tick that does not change it draws nothing)."""
 
     def clock_text(self) -> str:
-        """The incident clock as shown, `—` until both `started_at` and `now` are known."""
-        if self.started_at is None or self.now is None:
+        """The incident clock as shown, `—` until both `started_at` and `now` are known;
+        from the resolution on, how long the incident lasted (`lasted 1h 05m`)."""
+        if self.started_at is None:
+            return "—"
+        if self.ended_at is not None:
+            return f"lasted {format_elapsed(self.ended_at - self.started_at)}"
+        if self.now is None:
             return "—"
         return format_elapsed(self.now - self.started_at)
 
@@ -156,6 +164,9 @@ class IncidentHeader(Widget):
             self.refresh()
 
     def watch_started_at(self) -> None:
+        self.watch_now()
+
+    def watch_ended_at(self) -> None:
         self.watch_now()
 
     def _refresh_for_change(self) -> None:
