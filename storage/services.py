@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import sqlalchemy as sa
 from sqlmodel import col, delete, select
 
 from storage.db import Store
@@ -79,5 +80,6 @@ def ownership(store: Store, functionality: str | None = None) -> list[ServiceOwn
     with store.read() as session:
         query = select(ServiceOwner).order_by(col(ServiceOwner.functionality), col(ServiceOwner.id))
         if functionality:
-            query = query.where(col(ServiceOwner.functionality).ilike(functionality.strip()))
+            # Compared lower-cased, not with LIKE: a `_` or `%` in a name is itself.
+            query = query.where(sa.func.lower(col(ServiceOwner.functionality)) == functionality.strip().lower())
         return list(session.exec(query).all())

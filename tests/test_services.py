@@ -22,6 +22,14 @@ def test_import_replaces_the_table_and_looks_up(store: Store) -> None:
     assert [(o.functionality, o.team) for o in ownership(store)] == [("search", "Discovery")]
 
 
+def test_a_lookup_matches_the_name_itself_not_as_a_pattern(store: Store) -> None:
+    import_ownership(store, "functionality,team\ncheck_out,Payments\ncheckXout,Other\nsearch%,Discovery\nÄpfel,Fruit\n")
+    assert [o.team for o in ownership(store, "check_out")] == ["Payments"]
+    assert [o.team for o in ownership(store, "search%")] == ["Discovery"]
+    assert ownership(store, "search") == [] and ownership(store, "%") == []
+    assert [o.team for o in ownership(store, " CHECK_OUT ")] == ["Payments"]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
