@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import tzinfo
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.dom import DOMNode
@@ -16,6 +18,7 @@ from storage.errors import WarroomError
 if TYPE_CHECKING:
     from storage import live
     from storage.db import Store
+    from storage.lite.index import RowReader, TimelineIndex
     from storage.outbox import ChangeProbe
 
 POLL_SECONDS = 0.5
@@ -25,6 +28,29 @@ DEFER_POLLS = 2
 """Polls a change is left unread while the screen's writer has a line unreported: its
 commit comes before its report, and a poll between the two would read the line back. A
 change by someone else then shows up to this many polls later."""
+
+
+def _sqlite_file(store: Store) -> str | None:
+    """The SQLite file the store opens, None for another database."""
+    if store.dialect != "sqlite":
+        return None
+    return store.engine.url.database or None
+
+
+def _read_index(sqlite_file: str | None, ref: str, zone: tzinfo) -> tuple[TimelineIndex | None, RowReader | None]:
+    """The index and a row reader from the SQLite file with `sqlite3`; (None, None) when the
+    file cannot be read so (the store reads it, and words a failure)."""
+    if sqlite_file is None:
+        return None, None
+    import sqlite3
+
+    from storage.lite.index import open_index
+
+    try:
+        index, reader = open_index(sqlite_file, ref, zone)
+    except (sqlite3.Error, WarroomError):
+        return None, None
+    return index, reader
 
 
 class IncidentWatcher:
@@ -88,16 +114,26 @@ class IncidentWatcher:
     def stopped(self) -> bool:
         return self._stop.is_set()
 
-    def load_timeline(self) -> None:
-        """Read the whole timeline as stubs in a worker, and post it as `TimelineLoaded`."""
-        self.target.run_worker(self._load_timeline, thread=True, exclusive=True, group="timeline-load",
-                               name="timeline loader")
+    def load_timeline(self, sqlite_file: str | None = None, zone: tzinfo | None = None) -> None:
+        """Read the whole timeline's index in a worker, and post it as `TimelineLoaded`.
 
-    def _load_timeline(self) -> None:
-        from storage import live
+        On SQLite the index is read with the standard library's `sqlite3` from the file
+        (`sqlite_file`, else the store's), without SQLAlchemy, and comes with a reader of
+        whole rows on a read-only connection of its own; days are found in `zone` (else
+        the policy's) and in UTC."""
+        self.target.run_worker(partial(self._load_timeline, sqlite_file, zone), thread=True, exclusive=True,
+                               group="timeline-load", name="timeline loader")
 
-        rows, mark = live.event_index(self.store, self.ref)
-        self.target.post_message(TimelineLoaded(rows, mark))
+    def _load_timeline(self, sqlite_file: str | None, zone: tzinfo | None) -> None:
+        from storage.rows import Watermark
+
+        zone = zone if zone is not None else self.store.policy.tz
+        index, reader = _read_index(sqlite_file or _sqlite_file(self.store), self.ref, zone)
+        if index is None:
+            from storage import live
+
+            index = live.timeline_index(self.store, self.ref, zone)
+        self.target.post_message(TimelineLoaded(index, Watermark(index.change_count), reader))
 
     def _poll(self) -> None:
         from storage.outbox import ChangeProbe
