@@ -181,34 +181,41 @@ def event_index(store: Store, ref: str) -> tuple[list[EventStub], Watermark]:
         return rows, _watermark(incident)
 
 
-def timeline_index(store: Store, ref: str, zone: tzinfo) -> TimelineIndex:
+def timeline_index(store: Store, ref: str, zone: tzinfo, *, driver: bool = True) -> TimelineIndex:
     """Every event's place in the timeline and where its days start in `zone` and in UTC
-    (`storage.lite.index`), read in one snapshot; on SQLite with the driver's cursor."""
-    from storage.lite.index import TimelineIndex, day_starts, index_in
+    (`storage.lite.index`), read in one snapshot; on SQLite with the driver's cursor (unless
+    `driver` is False: the statements PostgreSQL runs)."""
+    from storage.lite.index import index_in
 
     with store.read() as session:
         connection = session.connection()
-        if connection.dialect.name == "sqlite":
+        if driver and connection.dialect.name == "sqlite":
             return index_in(connection.connection.driver_connection, ref, zone)  # type: ignore[arg-type]
-        incident = ops.find_incident(session, ref)
-        mine = col(Event.incident_id) == incident.id
-        query = sa.select(col(Event.id)).where(mine).order_by(col(Event.occurred_at), col(Event.seq))
-        ids: array[int] = array("q", connection.execute(query).scalars())  # type: ignore[arg-type]
+        return _core_index(connection, ops.find_incident(session, ref), zone)
 
-        def count_between(start: datetime, end: datetime) -> int:
-            query = sa.select(sa.func.count()).select_from(Event).where(
-                mine, col(Event.occurred_at) >= start, col(Event.occurred_at) < end
-            )
-            return int(connection.execute(query).scalar_one())
 
-        def first_from(at: datetime) -> datetime | None:
-            query = sa.select(col(Event.occurred_at)).where(mine, col(Event.occurred_at) >= at)
-            return connection.execute(query.order_by(col(Event.occurred_at)).limit(1)).scalar()
+def _core_index(connection: sa.Connection, incident: Incident, zone: tzinfo) -> TimelineIndex:
+    """`timeline_index` with SQLAlchemy Core: the same statements as `storage.lite.index`."""
+    from storage.lite.index import TimelineIndex, day_starts
 
-        first = first_from(datetime(1, 1, 1, tzinfo=UTC)) if ids else None
-        max_seq = connection.execute(sa.select(sa.func.max(col(Event.seq))).where(mine)).scalar() or 0
-        local_days, utc_days = day_starts(first, (zone, UTC), count_between, first_from)
-        return TimelineIndex(ids, local_days, utc_days, max_seq, incident.change_count)
+    mine = col(Event.incident_id) == incident.id
+    query = sa.select(col(Event.id)).where(mine).order_by(col(Event.occurred_at), col(Event.seq))
+    ids: array[int] = array("q", connection.execute(query).scalars())  # type: ignore[arg-type]
+
+    def count_between(start: datetime, end: datetime) -> int:
+        query = sa.select(sa.func.count()).select_from(Event).where(
+            mine, col(Event.occurred_at) >= start, col(Event.occurred_at) < end
+        )
+        return int(connection.execute(query).scalar_one())
+
+    def first_from(at: datetime) -> datetime | None:
+        query = sa.select(col(Event.occurred_at)).where(mine, col(Event.occurred_at) >= at)
+        return connection.execute(query.order_by(col(Event.occurred_at)).limit(1)).scalar()
+
+    first = first_from(datetime(1, 1, 1, tzinfo=UTC)) if ids else None
+    max_seq = connection.execute(sa.select(sa.func.max(col(Event.seq))).where(mine)).scalar() or 0
+    local_days, utc_days = day_starts(first, (zone, UTC), count_between, first_from)
+    return TimelineIndex(ids, local_days, utc_days, max_seq, incident.change_count)
 
 
 def events_by_id(store: Store, ref: str, ids: Sequence[int]) -> dict[int, EventRow]:
