@@ -53,6 +53,32 @@ def _read_index(sqlite_file: str | None, ref: str, zone: tzinfo) -> tuple[Timeli
     return index, reader
 
 
+def load_index(
+    target: DOMNode, ref: str, zone: tzinfo, *, sqlite_file: str | None = None, store: Store | None = None
+) -> None:
+    """Read the index of incident `ref`'s timeline in a worker of `target`, and post it as
+    `TimelineLoaded`. From a SQLite file (`sqlite_file`) it is read with the standard
+    library's `sqlite3` (SQLAlchemy need not be loaded, nor a store open) and comes with a
+    reader of whole rows on a read-only connection of its own; otherwise, or when the file
+    cannot be read so, through `store` (nothing is posted without one). Days are found in
+    `zone` and in UTC."""
+    target.run_worker(partial(_load_index, target, ref, zone, sqlite_file, store), thread=True, exclusive=True,
+                      group="timeline-load", name="timeline loader")
+
+
+def _load_index(target: DOMNode, ref: str, zone: tzinfo, sqlite_file: str | None, store: Store | None) -> None:
+    from storage.rows import Watermark
+
+    index, reader = _read_index(sqlite_file, ref, zone)
+    if index is None:
+        if store is None:
+            return
+        from storage import live
+
+        index = live.timeline_index(store, ref, zone)
+    target.post_message(TimelineLoaded(index, Watermark(index.change_count), reader))
+
+
 class IncidentWatcher:
     """Every POLL_SECONDS, ask whether incident `ref` changed (on SQLite a pragma, then one
     indexed read if the database was written) and, if so,
@@ -115,25 +141,11 @@ class IncidentWatcher:
         return self._stop.is_set()
 
     def load_timeline(self, sqlite_file: str | None = None, zone: tzinfo | None = None) -> None:
-        """Read the whole timeline's index in a worker, and post it as `TimelineLoaded`.
-
-        On SQLite the index is read with the standard library's `sqlite3` from the file
-        (`sqlite_file`, else the store's), without SQLAlchemy, and comes with a reader of
-        whole rows on a read-only connection of its own; days are found in `zone` (else
-        the policy's) and in UTC."""
-        self.target.run_worker(partial(self._load_timeline, sqlite_file, zone), thread=True, exclusive=True,
-                               group="timeline-load", name="timeline loader")
-
-    def _load_timeline(self, sqlite_file: str | None, zone: tzinfo | None) -> None:
-        from storage.rows import Watermark
-
+        """Read the whole timeline's index in a worker, and post it as `TimelineLoaded`
+        (`load_index`, from the store's file unless `sqlite_file` is given, in `zone` else
+        the policy's)."""
         zone = zone if zone is not None else self.store.policy.tz
-        index, reader = _read_index(sqlite_file or _sqlite_file(self.store), self.ref, zone)
-        if index is None:
-            from storage import live
-
-            index = live.timeline_index(self.store, self.ref, zone)
-        self.target.post_message(TimelineLoaded(index, Watermark(index.change_count), reader))
+        load_index(self.target, self.ref, zone, sqlite_file=sqlite_file or _sqlite_file(self.store), store=self.store)
 
     def _poll(self) -> None:
         from storage.outbox import ChangeProbe

@@ -186,3 +186,19 @@ async def test_an_entry_the_loader_does_not_know_is_a_blank_line() -> None:
                           utc_days=day_starts(entries, UTC), max_seq=100)
         await pilot.pause()
         assert lines(indexed)[-1] == "" and indexed.cursor_entry is None
+
+
+async def test_forgotten_entries_are_read_again_as_shown() -> None:
+    entries = spread(1000)
+    app = TwoViews(entries)
+    async with app.run_test(size=SIZE) as pilot:
+        whole, indexed = app.views
+        whole.entry_loader = app.record.load
+        newest = max(entries, key=sort_key)
+        app.record.write(newest._replace(marker="resolved"))
+        for view in app.views:
+            view.forget_entries()
+        await pilot.pause()
+        assert whole.entries[-1].marker == indexed.entries[-1].marker == "resolved"
+        assert lines(whole) == lines(indexed)
+        assert whole.entry_count == indexed.entry_count == 1000 and whole.entries[0].text is None  # not shown: a stub

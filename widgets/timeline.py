@@ -1,10 +1,13 @@
 """The incident timeline: one terminal line per event, rendered with the Line API.
 
-`TimelineView` never creates a widget per event. It keeps a sorted list of immutable
-`TimelineEntry` values, tells Textual how tall the content is (`virtual_size`) and renders
-only the lines on screen (`render_line`), caching rendered strips by entry id, so 100,000
-events cost no more to show than a hundred. When the events span more than one day (in the
-zone shown), a separator line with the date heads each day (`widgets.timeline_days`).
+`TimelineView` never creates a widget per event. It holds either every entry, sorted
+(`set_entries`: `widgets.timeline_list`), or, for a long timeline, its order only: event ids
+in an array, the day starts, and a bounded cache of whole entries read by `entry_loader` for
+the lines shown (`set_index`: `widgets.timeline_index`). It tells Textual how tall the
+content is (`virtual_size`) and renders only the lines on screen (`render_line`), caching
+rendered strips by entry id, so a million events cost no more to show than a hundred. When
+the events span more than one day (in the zone shown), a separator line with the date heads
+each day (`widgets.timeline_days`).
 
 The entry model lives in `widgets.timeline_entry` and the drawing of a line in
 `widgets.timeline_render`; their public names are re-exported here.
@@ -31,10 +34,12 @@ from widgets.timeline_entry import RECORD_KINDS, TimelineEntry
 from widgets.timeline_index import EntryIndex
 from widgets.timeline_list import EntryList, Loader
 from widgets.timeline_render import (
+    COMPONENT_CLASSES,
     CURSOR,
     CURSOR_BLURRED,
     DAY,
     PLAIN,
+    TIMELINE_CSS,
     Palette,
     render_day,
     render_entry,
@@ -69,44 +74,10 @@ class TimelineView(ScrollView, can_focus=True):
         Binding("enter", "select", "Open", show=False, id="timeline.select", tooltip="Open the event under the cursor"),
     ]
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "timeline--meta",
-        "timeline--badge",
-        "timeline--record",
-        "timeline--key",
-        "timeline--struck",
-        "timeline--start",
-        "timeline--start-badge",
-        "timeline--resolved",
-        "timeline--resolved-badge",
-        "timeline--cursor",
-        "timeline--cursor-blurred",
-        "timeline--hint",
-        "timeline--day",
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = COMPONENT_CLASSES
     """Styles of the parts of a line; `--cursor` when focused, `--cursor-blurred` when not."""
 
-    DEFAULT_CSS = """
-    TimelineView {
-        width: 1fr;
-        height: 1fr;
-        overflow-x: hidden;
-        overflow-y: auto;
-        & > .timeline--meta { color: $text-muted; }
-        & > .timeline--badge { color: $primary; text-style: bold; }
-        & > .timeline--record { color: $text-muted; text-style: italic; }
-        & > .timeline--key { color: $accent; text-style: bold; }
-        & > .timeline--struck { color: $text-muted; text-style: strike; }
-        & > .timeline--start { background: $error 20%; }
-        & > .timeline--start-badge { background: $error; color: $text; text-style: bold; }
-        & > .timeline--resolved { background: $success 20%; }
-        & > .timeline--resolved-badge { background: $success; color: $text; text-style: bold; }
-        & > .timeline--cursor { background: $accent 35%; }
-        & > .timeline--cursor-blurred { background: $accent 12%; }
-        & > .timeline--hint { color: $text-muted; text-style: italic; }
-        & > .timeline--day { color: $text-muted; text-style: bold; }
-    }
-    """
+    DEFAULT_CSS = TIMELINE_CSS
 
     show_utc: reactive[bool] = reactive(False)
     """Show times as `HH:MM:SSZ` in UTC instead of local `HH:MM:SS` (days follow too)."""
@@ -288,6 +259,13 @@ class TimelineView(ScrollView, can_focus=True):
             self._set_scroll_y(self._day_lines.top_row(top, heading))
         self.refresh()
         self._cursor_changed(previous)
+
+    def forget_entries(self) -> None:
+        """Read every entry again as it comes on screen (through `entry_loader`): what the
+        record derives for each, such as the start marker, changed for many at once."""
+        self._model.forget()
+        self._cache.clear()
+        self.refresh()
 
     def show_newest(self) -> None:
         """Scroll to the newest entry (the view follows new entries from then on)."""

@@ -101,6 +101,10 @@ class EntryIndex:
             self.cache.move_to_end(entry_id)
         return entry
 
+    def forget(self) -> None:
+        """Drop every whole entry (read anew when shown)."""
+        self.cache.clear()
+
     def key_at(self, position: int) -> Key:
         entry = self.entry_at(position, 0)
         if entry is None:  # not in the record (any more): sorts first

@@ -99,6 +99,13 @@ class EntryList:
         items.insert(inserted, entry)
         return removed, inserted
 
+    def forget(self) -> None:
+        """Make every entry a stub again (read anew when shown), keeping its place."""
+        if self.loader() is None:
+            return
+        self.items = [entry._replace(text=None) for entry in self.items]
+        self.by_id = {entry.id: entry for entry in self.items}
+
     def find_days(self, days: DayLines, zone: tzinfo, utc: bool, changed_from: int) -> None:
         """Place the day separators again, from the day entry `changed_from` falls in."""
         days.find(self.items, zone, changed_from)
