@@ -206,7 +206,8 @@ class TimelineView(ScrollView, can_focus=True):
         """Show a long timeline from its order: event ids sorted by `(at, seq, id)`, and where
         each day with entries starts (position, date) in `tz` and in UTC. Entries are read by
         `entry_loader` as they are shown, and kept (a bounded number); `known` are entries
-        already whole. Scroll to the newest and put the cursor on it."""
+        already whole. Scroll to the newest and put the cursor on it. (Set `tz` first: the
+        local days are those of the zone shown.)"""
         previous = self.cursor_entry
         index = EntryIndex(ids, {False: local_days, True: utc_days}, self._tz, max_seq, self._loader)
         index.remember(known)
