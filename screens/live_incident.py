@@ -120,9 +120,12 @@ class LiveIncidentScreen(Screen[None]):
                 ]
             timeline.set_entries(_entries(rows))
         else:
+            shown = timeline.whole_entries()
             same = self._mark is not None and self._mark.change_count == mark.change_count
             timeline.set_index(rows.ids, local_days=rows.local_days, utc_days=rows.utc_days, max_seq=rows.max_seq,
-                               known=timeline.whole_entries() if same else ())
+                               max_id=rows.max_id, known=shown if same else ())
+            # Events written after the index was read stay in view until the watcher reads them again.
+            timeline.upsert([entry for entry in shown if entry.id > rows.max_id])
         if cursor is not None:
             timeline.move_cursor(cursor.id)
         if self._mark is not None and mark.change_count < self._mark.change_count and self._watcher is not None:

@@ -215,7 +215,7 @@ def _core_index(connection: sa.Connection, incident: Incident, zone: tzinfo) -> 
     first = first_from(datetime(1, 1, 1, tzinfo=UTC)) if ids else None
     max_seq = connection.execute(sa.select(sa.func.max(col(Event.seq))).where(mine)).scalar() or 0
     local_days, utc_days = day_starts(first, (zone, UTC), count_between, first_from)
-    return TimelineIndex(ids, local_days, utc_days, max_seq, incident.change_count)
+    return TimelineIndex(ids, local_days, utc_days, max_seq, max(ids, default=0), incident.change_count)
 
 
 def events_by_id(store: Store, ref: str, ids: Sequence[int]) -> dict[int, EventRow]:

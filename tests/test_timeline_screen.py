@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage import ops
+from storage import live, ops
 from storage.db import Store
+from storage.rows import Watermark
 from tests.conftest import NOW
 from tests.test_command_screen import command, type_line
 from tests.waiting import until
@@ -55,3 +56,22 @@ async def test_a_long_timeline_is_indexed_and_takes_new_backdated_and_moved_line
         entries = list(timeline.entries)
         assert entries == sorted(entries, key=lambda e: (e.at, e.seq))
         assert "moves later" not in texts(timeline)
+
+
+async def test_a_line_written_after_the_index_was_read_stays_in_view(store: Store) -> None:
+    start = NOW - timedelta(hours=3)
+    ref = ops.declare(store, severity=2, functionality="api", state="slow", audience="all", at=start).ref
+    ops.log_many(store, ref, [(f"step {n}", start + timedelta(seconds=10 * n + 1)) for n in range(COUNT)], author="Lee")
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = command(app)
+        timeline = screen.query_one(TimelineView)
+        await until(pilot, lambda: timeline.whole_count < timeline.entry_count == COUNT + 1, what="the index")
+        earlier = live.timeline_index(store, ref, store.policy.tz)
+        await type_line(pilot, "typed while the index was read")
+        screen._show_full_timeline(earlier, Watermark(earlier.change_count))  # the index arrives late
+        assert texts(timeline)[-1] == "typed while the index was read"  # not gone until the next poll
+        screen.poll_now()
+        await pilot.pause(0.6)
+        assert texts(timeline).count("typed while the index was read") == 1
+        assert timeline.entry_count == COUNT + 2 and timeline.is_vertical_scroll_end

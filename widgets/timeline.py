@@ -201,15 +201,16 @@ class TimelineView(ScrollView, can_focus=True):
         local_days: Sequence[tuple[int, date]],
         utc_days: Sequence[tuple[int, date]],
         max_seq: int,
+        max_id: int | None = None,
         known: Iterable[TimelineEntry] = (),
     ) -> None:
         """Show a long timeline from its order: event ids sorted by `(at, seq, id)`, and where
         each day with entries starts (position, date) in `tz` and in UTC. Entries are read by
         `entry_loader` as they are shown, and kept (a bounded number); `known` are entries
-        already whole. Scroll to the newest and put the cursor on it. (Set `tz` first: the
-        local days are those of the zone shown.)"""
+        already whole; `max_id`, the highest id, when known. Scroll to the newest and put the
+        cursor on it. (Set `tz` first: the local days are those of the zone shown.)"""
         previous = self.cursor_entry
-        index = EntryIndex(ids, {False: local_days, True: utc_days}, self._tz, max_seq, self._loader)
+        index = EntryIndex(ids, {False: local_days, True: utc_days}, self._tz, max_seq, self._loader, max_id)
         index.remember(known)
         self._show_model(index, previous)
 

@@ -44,12 +44,13 @@ class EntryIndex:
         tz: tzinfo,
         max_seq: int,
         loader: Callable[[], Loader | None],
+        max_id: int | None = None,
         capacity: int = CACHE_ENTRIES,
     ) -> None:
         self.ids = ids
         self.tz = tz
         self.max_seq = max_seq
-        self._max_id: int | None = None
+        self._max_id = max_id
         self.loader = loader
         self.capacity = capacity
         self.cache: OrderedDict[int, TimelineEntry] = OrderedDict()

@@ -42,6 +42,8 @@ class TimelineIndex:
     """Where each day starts in UTC."""
     max_seq: int
     """The highest event number (0 without events)."""
+    max_id: int
+    """The highest id in `ids` (0 without events): an event with a higher one is not in it."""
     change_count: int
     """The incident's change count the index agrees with (the watermark to poll from)."""
 
@@ -142,7 +144,7 @@ def index_in(db: sqlite3.Connection, ref: str, zone: tzinfo) -> TimelineIndex:
     first = first_from(datetime(1, 1, 1, tzinfo=UTC)) if ids else None
     max_seq = db.execute(_MAX_SEQ, (incident_id,)).fetchone()[0] or 0
     local_days, utc_days = day_starts(first, (zone, UTC), count_between, first_from)
-    return TimelineIndex(ids, local_days, utc_days, max_seq, change_count)
+    return TimelineIndex(ids, local_days, utc_days, max_seq, max(ids, default=0), change_count)
 
 
 def connect(path: str) -> sqlite3.Connection:
