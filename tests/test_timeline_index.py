@@ -92,3 +92,18 @@ def test_rows_by_id_read_only_the_incidents_own(store: Store) -> None:
         assert reader(list(others)) == {}
         mine = list(live.timeline_index(store, ref, BERLIN).ids)
         assert set(reader(mine + list(others))) == set(mine)
+
+
+def test_ids_past_the_longest_text_sqlite_makes_are_read_row_by_row() -> None:
+    import sqlite3
+
+    from storage.lite.index import _ids
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE event (id INTEGER PRIMARY KEY, incident_id, occurred_at, seq)")
+    rows = [(n, f"2026-01-01 00:00:{n % 60:02d}", n) for n in range(1, 101)]
+    db.executemany("INSERT INTO event VALUES (?, 1, ?, ?)", rows)
+    expected = sorted(range(1, 101), key=lambda n: (n % 60, n))
+    assert list(_ids(db, 1)) == expected
+    db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 1000)  # 100 ids make 1,600 characters
+    assert list(_ids(db, 1)) == expected

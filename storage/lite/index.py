@@ -3,9 +3,9 @@
 A view of a long timeline needs every event's place, not every event: the ids in timeline
 order (`occurred_at`, then `seq`) in an `array('q')` (8 MB for a million events, read in a
 third of a second from the covering index `ix_event_incident_occurred`), the position where
-each day starts in the zones it can show (found with one range count per day that has
-events, between the UTC instants of its local midnights: right across DST changes), and the
-change count the read agrees with. Whole events are read for the lines shown (`rows_by_id`).
+each day starts in the zones it can show (range counts between the UTC instants of local
+midnights: right across DST changes; days without events cost nothing), and the change
+count the read agrees with. Whole events are read for the lines shown (`rows_by_id`).
 
 `storage.live.timeline_index` answers the same on PostgreSQL through SQLAlchemy, with the
 same day finding (`day_starts`).
@@ -19,7 +19,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from itertools import pairwise
+from itertools import chain, pairwise
 
 from storage.lite.connection import from_stored, to_stored
 from storage.rows import EventRow
@@ -98,10 +98,17 @@ _COUNT = "SELECT count(*) FROM event WHERE incident_id = ? AND occurred_at >= ? 
 _MAX_SEQ = "SELECT max(seq) FROM event WHERE incident_id = ?"
 
 
+_ID_ROWS = "SELECT id FROM event WHERE incident_id = ? ORDER BY occurred_at, seq"
+
+
 def _ids(db: sqlite3.Connection, incident_id: int) -> array[int]:
-    """The incident's event ids in timeline order (see `_IDS`)."""
+    """The incident's event ids in timeline order (see `_IDS`; row by row past the longest
+    text SQLite makes, 60 million ids)."""
     ids = array("q")
-    text = db.execute(_IDS, (incident_id,)).fetchone()[0]
+    try:
+        text = db.execute(_IDS, (incident_id,)).fetchone()[0]
+    except sqlite3.DataError:  # string or blob too big
+        return array("q", chain.from_iterable(db.execute(_ID_ROWS, (incident_id,))))
     if text:
         ids.frombytes(bytes.fromhex(text))
         if sys.byteorder == "little":
