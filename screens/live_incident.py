@@ -6,7 +6,7 @@ from the `IncidentWatcher` as `IncidentChanged` messages. The command screen bui
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from textual.screen import Screen
@@ -21,6 +21,7 @@ from widgets.timeline import RECORD_KINDS, TimelineEntry, TimelineView
 if TYPE_CHECKING:
     from storage import live
     from storage.db import Store
+    from storage.lite.index import RowReader, TimelineIndex
 
 # The storage modules (SQLAlchemy, SQLModel) are imported where they are first used, so
 # that the screen can paint while the record is still being opened in a worker.
@@ -45,6 +46,11 @@ def _entries(rows: Sequence[live.EventRow | live.EventStub]) -> list[TimelineEnt
 
 def _entries_by_id(rows: dict[int, live.EventRow]) -> dict[int, TimelineEntry]:
     return rows  # type: ignore[return-value]
+
+
+def _entries_reader(reader: RowReader) -> Callable[[Sequence[int]], dict[int, TimelineEntry]]:
+    """A reader of event rows as a loader of timeline entries (the same tuples)."""
+    return reader  # type: ignore[return-value]
 
 
 class LiveIncidentScreen(Screen[None]):
@@ -94,22 +100,32 @@ class LiveIncidentScreen(Screen[None]):
             self._watcher.poll_now()
 
     def on_timeline_loaded(self, message: TimelineLoaded) -> None:
-        self._show_full_timeline(message.rows, message.mark)
+        if message.reader is not None and not self._is_torn_down():
+            self.query_one(TimelineView).entry_loader = _entries_reader(message.reader)
+        self._show_full_timeline(message.index, message.mark)
 
-    def _show_full_timeline(self, rows: list[live.EventStub], mark: live.Watermark) -> None:
-        """Show the whole timeline from stubs; events already read in full are kept (when
-        their place is unchanged), the rest are read as they come on screen."""
+    def _show_full_timeline(self, rows: list[live.EventStub] | TimelineIndex, mark: live.Watermark) -> None:
+        """Show the whole timeline from its index (or stubs); entries are read as they come on
+        screen. Those already read are kept when nothing changed since they were read."""
         if self._is_torn_down():
             return
         timeline = self.query_one(TimelineView)
         cursor = timeline.cursor_entry
-        known = {entry.id: entry for entry in timeline.entries if entry.text is not None}
-        if known:
-            rows = [
-                old if (old := known.get(row.id)) is not None and old.at == row.at else row  # type: ignore[misc]
-                for row in rows
-            ]
-        timeline.set_entries(_entries(rows))
+        if isinstance(rows, list):
+            known = {entry.id: entry for entry in timeline.entries if entry.text is not None}
+            if known:
+                rows = [
+                    old if (old := known.get(row.id)) is not None and old.at == row.at else row  # type: ignore[misc]
+                    for row in rows
+                ]
+            timeline.set_entries(_entries(rows))
+        else:
+            shown = timeline.whole_entries()
+            same = self._mark is not None and self._mark.change_count == mark.change_count
+            timeline.set_index(rows.ids, local_days=rows.local_days, utc_days=rows.utc_days, max_seq=rows.max_seq,
+                               max_id=rows.max_id, known=shown if same else ())
+            # Events written after the index was read stay in view until the watcher reads them again.
+            timeline.upsert([entry for entry in shown if entry.id > rows.max_id])
         if cursor is not None:
             timeline.move_cursor(cursor.id)
         if self._mark is not None and mark.change_count < self._mark.change_count and self._watcher is not None:

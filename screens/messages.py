@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from screens.declare import Declaration
     from storage import live
     from storage.errors import DatabaseError, WarroomError
+    from storage.lite.index import RowReader, TimelineIndex
     from storage.outbox import Write
 
 
@@ -69,10 +70,12 @@ class IncidentChanged(Message, bubble=False):
 
 @dataclass
 class TimelineLoaded(Message, bubble=False):
-    """The whole timeline as stubs (a long one is read after the first frame)."""
+    """The whole timeline's index (a long one is read after the first frame), and on SQLite
+    a reader of whole rows by id for the lines shown."""
 
-    rows: list[live.EventStub]
+    index: TimelineIndex
     mark: live.Watermark
+    reader: RowReader | None = None
 
 
 @dataclass

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import tzinfo
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.dom import DOMNode
@@ -16,6 +18,7 @@ from storage.errors import WarroomError
 if TYPE_CHECKING:
     from storage import live
     from storage.db import Store
+    from storage.lite.index import RowReader, TimelineIndex
     from storage.outbox import ChangeProbe
 
 POLL_SECONDS = 0.5
@@ -25,6 +28,55 @@ DEFER_POLLS = 2
 """Polls a change is left unread while the screen's writer has a line unreported: its
 commit comes before its report, and a poll between the two would read the line back. A
 change by someone else then shows up to this many polls later."""
+
+
+def _sqlite_file(store: Store) -> str | None:
+    """The SQLite file the store opens, None for another database."""
+    if store.dialect != "sqlite":
+        return None
+    return store.engine.url.database or None
+
+
+def _read_index(sqlite_file: str | None, ref: str, zone: tzinfo) -> tuple[TimelineIndex | None, RowReader | None]:
+    """The index and a row reader from the SQLite file with `sqlite3`; (None, None) when the
+    file cannot be read so (the store reads it, and words a failure)."""
+    if sqlite_file is None:
+        return None, None
+    import sqlite3
+
+    from storage.lite.index import open_index
+
+    try:
+        index, reader = open_index(sqlite_file, ref, zone)
+    except (sqlite3.Error, WarroomError):
+        return None, None
+    return index, reader
+
+
+def load_index(
+    target: DOMNode, ref: str, zone: tzinfo, *, sqlite_file: str | None = None, store: Store | None = None
+) -> None:
+    """Read the index of incident `ref`'s timeline in a worker of `target`, and post it as
+    `TimelineLoaded`. From a SQLite file (`sqlite_file`) it is read with the standard
+    library's `sqlite3` (SQLAlchemy need not be loaded, nor a store open) and comes with a
+    reader of whole rows on a read-only connection of its own; otherwise, or when the file
+    cannot be read so, through `store` (nothing is posted without one). Days are found in
+    `zone` and in UTC."""
+    target.run_worker(partial(_load_index, target, ref, zone, sqlite_file, store), thread=True, exclusive=True,
+                      group="timeline-load", name="timeline loader")
+
+
+def _load_index(target: DOMNode, ref: str, zone: tzinfo, sqlite_file: str | None, store: Store | None) -> None:
+    from storage.rows import Watermark
+
+    index, reader = _read_index(sqlite_file, ref, zone)
+    if index is None:
+        if store is None:
+            return
+        from storage import live
+
+        index = live.timeline_index(store, ref, zone)
+    target.post_message(TimelineLoaded(index, Watermark(index.change_count), reader))
 
 
 class IncidentWatcher:
@@ -88,16 +140,12 @@ class IncidentWatcher:
     def stopped(self) -> bool:
         return self._stop.is_set()
 
-    def load_timeline(self) -> None:
-        """Read the whole timeline as stubs in a worker, and post it as `TimelineLoaded`."""
-        self.target.run_worker(self._load_timeline, thread=True, exclusive=True, group="timeline-load",
-                               name="timeline loader")
-
-    def _load_timeline(self) -> None:
-        from storage import live
-
-        rows, mark = live.event_index(self.store, self.ref)
-        self.target.post_message(TimelineLoaded(rows, mark))
+    def load_timeline(self, sqlite_file: str | None = None, zone: tzinfo | None = None) -> None:
+        """Read the whole timeline's index in a worker, and post it as `TimelineLoaded`
+        (`load_index`, from the store's file unless `sqlite_file` is given, in `zone` else
+        the policy's)."""
+        zone = zone if zone is not None else self.store.policy.tz
+        load_index(self.target, self.ref, zone, sqlite_file=sqlite_file or _sqlite_file(self.store), store=self.store)
 
     def _poll(self) -> None:
         from storage.outbox import ChangeProbe

@@ -10,8 +10,10 @@ PostgreSQL hands them out at insert, so a lower id can commit after a higher one
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -21,6 +23,9 @@ from storage.db import Store
 from storage.models import Event, Incident, Milestone
 from storage.rows import EventRow, EventStub, IncidentView, Watermark
 from storage.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from storage.lite.index import TimelineIndex
 
 
 def _event_columns(declared_is_start: bool) -> tuple[sa.ColumnElement[object], ...]:
@@ -176,6 +181,43 @@ def event_index(store: Store, ref: str) -> tuple[list[EventStub], Watermark]:
         return rows, _watermark(incident)
 
 
+def timeline_index(store: Store, ref: str, zone: tzinfo, *, driver: bool = True) -> TimelineIndex:
+    """Every event's place in the timeline and where its days start in `zone` and in UTC
+    (`storage.lite.index`), read in one snapshot; on SQLite with the driver's cursor (unless
+    `driver` is False: the statements PostgreSQL runs)."""
+    from storage.lite.index import index_in
+
+    with store.read() as session:
+        connection = session.connection()
+        if driver and connection.dialect.name == "sqlite":
+            return index_in(connection.connection.driver_connection, ref, zone)  # type: ignore[arg-type]
+        return _core_index(connection, ops.find_incident(session, ref), zone)
+
+
+def _core_index(connection: sa.Connection, incident: Incident, zone: tzinfo) -> TimelineIndex:
+    """`timeline_index` with SQLAlchemy Core: the same statements as `storage.lite.index`."""
+    from storage.lite.index import TimelineIndex, day_starts
+
+    mine = col(Event.incident_id) == incident.id
+    query = sa.select(col(Event.id)).where(mine).order_by(col(Event.occurred_at), col(Event.seq))
+    ids: array[int] = array("q", connection.execute(query).scalars())  # type: ignore[arg-type]
+
+    def count_between(start: datetime, end: datetime) -> int:
+        query = sa.select(sa.func.count()).select_from(Event).where(
+            mine, col(Event.occurred_at) >= start, col(Event.occurred_at) < end
+        )
+        return int(connection.execute(query).scalar_one())
+
+    def first_from(at: datetime) -> datetime | None:
+        query = sa.select(col(Event.occurred_at)).where(mine, col(Event.occurred_at) >= at)
+        return connection.execute(query.order_by(col(Event.occurred_at)).limit(1)).scalar()
+
+    first = first_from(datetime(1, 1, 1, tzinfo=UTC)) if ids else None
+    max_seq = connection.execute(sa.select(sa.func.max(col(Event.seq))).where(mine)).scalar() or 0
+    local_days, utc_days = day_starts(first, (zone, UTC), count_between, first_from)
+    return TimelineIndex(ids, local_days, utc_days, max_seq, max(ids, default=0), incident.change_count)
+
+
 def events_by_id(store: Store, ref: str, ids: Sequence[int]) -> dict[int, EventRow]:
     """Whole events of incident `ref` by id (those a view is about to show)."""
     if not ids:
@@ -183,10 +225,13 @@ def events_by_id(store: Store, ref: str, ids: Sequence[int]) -> dict[int, EventR
     with store.read() as session:
         incident = ops.find_incident(session, ref)
         columns = _event_columns(_declared_is_start(session, incident.id))  # type: ignore[arg-type]
+        # By id alone, then the incident checked here: with the incident in the statement,
+        # SQLite walks the incident's whole (incident, time) index instead of looking ids up.
         result = session.connection().execute(
-            sa.select(*columns).where(col(Event.incident_id) == incident.id, col(Event.id).in_(list(ids)))
+            sa.select(*columns, col(Event.incident_id)).where(col(Event.id).in_(list(ids)))
         )
-        return {row.id: row for row in map(EventRow._make, result.all())}
+        rows = (EventRow._make(found[:-1]) for found in result.all() if found[-1] == incident.id)
+        return {row.id: row for row in rows}
 
 
 def lines_not_logged(store: Store, ref: str, lines: Sequence[tuple[str, datetime]]) -> list[int]:

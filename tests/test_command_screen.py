@@ -520,7 +520,7 @@ async def test_a_long_timeline_loads_as_stubs_and_reads_what_is_shown(
                     break
                 await pilot.pause(0.05)
             assert timeline.entry_count == 1501
-            assert sum(e.text is None for e in timeline.entries) > 1000  # stubs, not read yet
+            assert timeline.whole_count < 500  # the order only: entries are read as they are shown
             assert timeline.entries[-1].text == "step 1499"  # the newest were read first
             timeline.focus()
             await pilot.press("home")

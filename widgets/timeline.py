@@ -1,10 +1,13 @@
 """The incident timeline: one terminal line per event, rendered with the Line API.
 
-`TimelineView` never creates a widget per event. It keeps a sorted list of immutable
-`TimelineEntry` values, tells Textual how tall the content is (`virtual_size`) and renders
-only the lines on screen (`render_line`), caching rendered strips by entry id, so 100,000
-events cost no more to show than a hundred. When the events span more than one day (in the
-zone shown), a separator line with the date heads each day (`widgets.timeline_days`).
+`TimelineView` never creates a widget per event. It holds either every entry, sorted
+(`set_entries`: `widgets.timeline_list`), or, for a long timeline, its order only: event ids
+in an array, the day starts, and a bounded cache of whole entries read by `entry_loader` for
+the lines shown (`set_index`: `widgets.timeline_index`). It tells Textual how tall the
+content is (`virtual_size`) and renders only the lines on screen (`render_line`), caching
+rendered strips by entry id, so a million events cost no more to show than a hundred. When
+the events span more than one day (in the zone shown), a separator line with the date heads
+each day (`widgets.timeline_days`).
 
 The entry model lives in `widgets.timeline_entry` and the drawing of a line in
 `widgets.timeline_render`; their public names are re-exported here.
@@ -12,8 +15,8 @@ The entry model lives in `widgets.timeline_entry` and the drawing of a line in
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Mapping, Sequence
+from array import array
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, tzinfo
 from typing import ClassVar
 
@@ -27,12 +30,16 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from widgets.timeline_days import DayLines
-from widgets.timeline_entry import RECORD_KINDS, EntriesView, TimelineEntry, at_of, id_of, seq_of, sort_key
+from widgets.timeline_entry import RECORD_KINDS, TimelineEntry
+from widgets.timeline_index import EntryIndex
+from widgets.timeline_list import EntryList, Loader
 from widgets.timeline_render import (
+    COMPONENT_CLASSES,
     CURSOR,
     CURSOR_BLURRED,
     DAY,
     PLAIN,
+    TIMELINE_CSS,
     Palette,
     render_day,
     render_entry,
@@ -47,7 +54,8 @@ __all__ = ["RECORD_KINDS", "TimelineEntry", "TimelineView"]
 class TimelineView(ScrollView, can_focus=True):
     """A scrollable, cursor-driven view of timeline entries, one line each, oldest first.
 
-    Data goes in with `set_entries` and `upsert`; `CursorMoved` and `EntrySelected` come out.
+    Data goes in with `set_entries` (every entry) or `set_index` (a long timeline's order,
+    read by `entry_loader` as shown) and `upsert`; `CursorMoved` and `EntrySelected` come out.
     Entries spanning several days get a date line before each day's first entry (the cursor
     skips it); the border subtitle names the zone the times are in (`zone_name`).
     """
@@ -66,44 +74,10 @@ class TimelineView(ScrollView, can_focus=True):
         Binding("enter", "select", "Open", show=False, id="timeline.select", tooltip="Open the event under the cursor"),
     ]
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "timeline--meta",
-        "timeline--badge",
-        "timeline--record",
-        "timeline--key",
-        "timeline--struck",
-        "timeline--start",
-        "timeline--start-badge",
-        "timeline--resolved",
-        "timeline--resolved-badge",
-        "timeline--cursor",
-        "timeline--cursor-blurred",
-        "timeline--hint",
-        "timeline--day",
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = COMPONENT_CLASSES
     """Styles of the parts of a line; `--cursor` when focused, `--cursor-blurred` when not."""
 
-    DEFAULT_CSS = """
-    TimelineView {
-        width: 1fr;
-        height: 1fr;
-        overflow-x: hidden;
-        overflow-y: auto;
-        & > .timeline--meta { color: $text-muted; }
-        & > .timeline--badge { color: $primary; text-style: bold; }
-        & > .timeline--record { color: $text-muted; text-style: italic; }
-        & > .timeline--key { color: $accent; text-style: bold; }
-        & > .timeline--struck { color: $text-muted; text-style: strike; }
-        & > .timeline--start { background: $error 20%; }
-        & > .timeline--start-badge { background: $error; color: $text; text-style: bold; }
-        & > .timeline--resolved { background: $success 20%; }
-        & > .timeline--resolved-badge { background: $success; color: $text; text-style: bold; }
-        & > .timeline--cursor { background: $accent 35%; }
-        & > .timeline--cursor-blurred { background: $accent 12%; }
-        & > .timeline--hint { color: $text-muted; text-style: italic; }
-        & > .timeline--day { color: $text-muted; text-style: bold; }
-    }
-    """
+    DEFAULT_CSS = TIMELINE_CSS
 
     show_utc: reactive[bool] = reactive(False)
     """Show times as `HH:MM:SSZ` in UTC instead of local `HH:MM:SS` (days follow too)."""
@@ -148,9 +122,7 @@ class TimelineView(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self._tz = tz
         self.set_reactive(TimelineView.show_utc, show_utc)
-        self._items: list[TimelineEntry] = []
-        self._by_id: dict[int, TimelineEntry] = {}
-        self._max_seq = 0
+        self._model: EntryList | EntryIndex = EntryList(loader=self._loader)
         self._cursor = -1
         self._day_lines = DayLines()
         """The day separators, when the entries span several days."""
@@ -184,37 +156,68 @@ class TimelineView(ScrollView, can_focus=True):
 
     @property
     def entries(self) -> Sequence[TimelineEntry]:
-        """All entries, sorted by `(at, seq)` (a read-only view, not a copy)."""
-        return EntriesView(self._items)
+        """All entries, sorted by `(at, seq)` (a read-only view, not a copy; indexed, each
+        is read as it is asked for)."""
+        return self._model.entries
 
     @property
     def entry_count(self) -> int:
-        return len(self._items)
+        return len(self._model)
+
+    @property
+    def whole_count(self) -> int:
+        """How many entries are held whole (a long timeline holds those last shown)."""
+        return len(self._model.whole_entries())
 
     @property
     def cursor_index(self) -> int | None:
         """Position of the cursor in `entries`, None when empty."""
-        return self._cursor if self._items else None
+        return self._cursor if len(self._model) else None
 
     @property
     def cursor_entry(self) -> TimelineEntry | None:
-        return self._items[self._cursor] if self._items else None
+        return self._entry(self._cursor) if len(self._model) else None
+
+    def whole_entries(self) -> list[TimelineEntry]:
+        """The entries held whole (not stubs): to hand on to `set_index` as `known`."""
+        return self._model.whole_entries()
+
+    def _entry(self, index: int) -> TimelineEntry | None:
+        """The entry at `index`, read with those around it when not held whole."""
+        return self._model.entry_at(index, max(1, self.scrollable_content_region.height))
+
+    def _loader(self) -> Loader | None:
+        return self.entry_loader
 
     def set_entries(self, entries: Sequence[TimelineEntry]) -> None:
         """Replace every entry; scroll to the newest and put the cursor on it."""
         previous = self.cursor_entry
-        by_id = dict(zip(map(id_of, entries), entries, strict=True))
-        items = list(by_id.values() if len(by_id) != len(entries) else entries)
-        # Three stable sorts on single attributes order by (at, seq, id) in a third of the
-        # time one sort on a tuple key takes, and each is linear when the input is in order.
-        items.sort(key=id_of)
-        items.sort(key=seq_of)
-        items.sort(key=at_of)
-        self._items = items
-        self._by_id = by_id
-        self._max_seq = max(map(seq_of, self._items), default=0)
+        self._show_model(EntryList(entries, self._loader), previous)
+
+    def set_index(
+        self,
+        ids: array[int],
+        *,
+        local_days: Sequence[tuple[int, date]],
+        utc_days: Sequence[tuple[int, date]],
+        max_seq: int,
+        max_id: int | None = None,
+        known: Iterable[TimelineEntry] = (),
+    ) -> None:
+        """Show a long timeline from its order: event ids sorted by `(at, seq, id)`, and where
+        each day with entries starts (position, date) in `tz` and in UTC. Entries are read by
+        `entry_loader` as they are shown, and kept (a bounded number); `known` are entries
+        already whole; `max_id`, the highest id, when known. Scroll to the newest and put the
+        cursor on it. (Set `tz` first: the local days are those of the zone shown.)"""
+        previous = self.cursor_entry
+        index = EntryIndex(ids, {False: local_days, True: utc_days}, self._tz, max_seq, self._loader, max_id)
+        index.remember(known)
+        self._show_model(index, previous)
+
+    def _show_model(self, model: EntryList | EntryIndex, previous: TimelineEntry | None) -> None:
+        self._model = model
         self._cache.clear()
-        self._cursor = len(self._items) - 1
+        self._cursor = len(model) - 1
         self._find_days()
         self.virtual_size = Size(0, self._line_count)
         self._scroll_to_end()
@@ -232,35 +235,24 @@ class TimelineView(ScrollView, can_focus=True):
         was_at_bottom = self.is_vertical_scroll_end
         top, heading = self._top_entry()
         previous = self.cursor_entry
-        cursor_follows = previous is None or (was_at_bottom and self._cursor == len(self._items) - 1)
-        items = self._items
-        changed_from = len(items)  # the lowest index where an entry came or went
+        cursor_follows = previous is None or (was_at_bottom and self._cursor == len(self._model) - 1)
+        model = self._model
+        cursor = self._cursor
+        changed_from = len(model)  # the lowest index where an entry came or went
         for entry in entries:
-            old = self._by_id.get(entry.id)
-            self._by_id[entry.id] = entry
-            if old is not None:
-                for state in (PLAIN, CURSOR, CURSOR_BLURRED):
-                    self._cache.discard((entry.id, state))
-                index = self._index_of(old)
-                if sort_key(old) == sort_key(entry):
-                    items[index] = entry
-                    continue
-                del items[index]
-                changed_from = min(changed_from, index)
-                if index < top:
-                    top -= 1
-            index = bisect_right(items, sort_key(entry), key=sort_key)
-            items.insert(index, entry)
-            changed_from = min(changed_from, index)
-            if index <= top:
-                top += 1
-            if entry.seq > self._max_seq:
-                self._max_seq = entry.seq
-        if cursor_follows:
-            self._cursor = len(items) - 1
-        else:
-            assert previous is not None
-            self._cursor = self._index_of(self._by_id[previous.id])
+            for state in (PLAIN, CURSOR, CURSOR_BLURRED):
+                self._cache.discard((entry.id, state))
+            removed, inserted = model.upsert(entry)
+            moved = removed is not None and removed == cursor
+            if removed is not None:
+                changed_from = min(changed_from, removed)
+                top -= removed < top
+                cursor -= removed < cursor
+            if inserted is not None:
+                changed_from = min(changed_from, inserted)
+                top += inserted <= top
+                cursor = inserted if moved else cursor + (inserted <= cursor)
+        self._cursor = len(model) - 1 if cursor_follows else cursor
         self._find_days(changed_from)
         self._set_line_count()
         if was_at_bottom:
@@ -269,6 +261,13 @@ class TimelineView(ScrollView, can_focus=True):
             self._set_scroll_y(self._day_lines.top_row(top, heading))
         self.refresh()
         self._cursor_changed(previous)
+
+    def forget_entries(self) -> None:
+        """Read every entry again as it comes on screen (through `entry_loader`): what the
+        record derives for each, such as the start marker, changed for many at once."""
+        self._model.forget()
+        self._cache.clear()
+        self.refresh()
 
     def show_newest(self) -> None:
         """Scroll to the newest entry (the view follows new entries from then on)."""
@@ -293,19 +292,11 @@ class TimelineView(ScrollView, can_focus=True):
 
     def move_cursor(self, entry_id: int) -> bool:
         """Put the cursor on the entry with this id and scroll to it; False if there is none."""
-        entry = self._by_id.get(entry_id)
-        if entry is None:
+        position = self._model.position_of(entry_id)
+        if position is None:
             return False
-        self._move_cursor_to(self._index_of(entry))
+        self._move_cursor_to(position)
         return True
-
-    def _index_of(self, entry: TimelineEntry) -> int:
-        """Where an entry that is in the list sits (a binary search)."""
-        key = sort_key(entry)
-        index = bisect_left(self._items, key, key=sort_key)
-        if index < len(self._items) and self._items[index].id == entry.id:
-            return index
-        return next(i for i, item in enumerate(self._items) if item.id == entry.id)  # pragma: no cover
 
     # -- days ------------------------------------------------------------------------------
 
@@ -316,11 +307,11 @@ class TimelineView(ScrollView, can_focus=True):
     @property
     def _line_count(self) -> int:
         """Lines of content: every entry and every day separator."""
-        return len(self._items) + len(self._day_lines.rows)
+        return len(self._model) + len(self._day_lines.rows)
 
     def _find_days(self, changed_from: int = 0) -> None:
         """Place the day separators again, from the day entry `changed_from` falls in."""
-        self._day_lines.find(self._items, self._shown_zone, changed_from)
+        self._model.find_days(self._day_lines, self._shown_zone, self.show_utc, changed_from)
 
     def _top_entry(self) -> tuple[int, bool]:
         """The first entry at the top of the viewport, and whether its separator is shown."""
@@ -347,11 +338,11 @@ class TimelineView(ScrollView, can_focus=True):
             self.post_message(self.CursorMoved(self, current))
 
     def _move_cursor_to(self, index: int) -> None:
-        if not self._items:
+        if not len(self._model):
             return
         previous = self.cursor_entry
         old = self._cursor
-        self._cursor = max(0, min(index, len(self._items) - 1))
+        self._cursor = max(0, min(index, len(self._model) - 1))
         if old != self._cursor:
             self.refresh_line(self._day_lines.row_of(old))
             self.refresh_line(self._day_lines.row_of(self._cursor))
@@ -421,7 +412,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._move_cursor_to(0)
 
     def action_last(self) -> None:
-        self._move_cursor_to(len(self._items) - 1)
+        self._move_cursor_to(len(self._model) - 1)
 
     def action_select(self) -> None:
         entry = self.cursor_entry
@@ -434,7 +425,7 @@ class TimelineView(ScrollView, can_focus=True):
             return
         row = self.scroll_offset.y + offset.y
         index, day = self._day_lines.at_row(row)
-        if day is None and 0 <= index < len(self._items):  # a separator is not an event
+        if day is None and 0 <= index < len(self._model):  # a separator is not an event
             self._move_cursor_to(index)
             if event.chain == 2:
                 self.action_select()
@@ -450,58 +441,36 @@ class TimelineView(ScrollView, can_focus=True):
             self._palette_cache = resolve_palette(self)
         return self._palette_cache
 
-    entry_loader: Callable[[Sequence[int]], Mapping[int, TimelineEntry]] | None = None
-    """Reads whole entries by id, for entries given as stubs (`text` None): a long
-    timeline can be handed over as stubs and read only for the lines shown."""
-
-    def _load_entries_around(self, index: int) -> None:
-        """Read the stubs on and near the screen in full (one call to the loader)."""
-        loader = self.entry_loader
-        if loader is None:
-            return
-        height = max(1, self.scrollable_content_region.height)
-        start = max(0, index - height)
-        stop = min(len(self._items), index + 2 * height)
-        missing = [entry.id for entry in self._items[start:stop] if entry.text is None]
-        if not missing:
-            return
-        loaded = loader(missing)
-        for position in range(start, stop):
-            entry = self._items[position]
-            whole = loaded.get(entry.id) if entry.text is None else None
-            if whole is not None:
-                # Keep the stub's place: a changed time arrives through `upsert`.
-                whole = whole._replace(at=entry.at, seq=entry.seq)
-                self._items[position] = whole
-                self._by_id[entry.id] = whole
+    entry_loader: Loader | None = None
+    """Reads whole entries by id: for entries given as stubs (`text` None) or by `set_index`,
+    a long timeline is read only for the lines shown."""
 
     def render_line(self, y: int) -> Strip:
         """The strip for line `y` of the viewport."""
         width = self.scrollable_content_region.width
         palette = self._palette()
-        if not self._items:
+        if not len(self._model):
             if y == 0 and width > 0:
                 return render_hint(self.empty_text, width, palette, self.app.console)
             return Strip.blank(width, palette.base)
         row = self.scroll_offset.y + y
         if not 0 <= row < self._line_count or width <= 0:
             return Strip.blank(width, palette.base)
-        signature = (width, self.show_utc, self._tz, len(str(self._max_seq)), palette)
+        seq_width = len(str(self._model.max_seq))
+        signature = (width, self.show_utc, self._tz, seq_width, palette)
         if signature != self._cache_signature:
             self._cache.clear()
             self._cache_signature = signature
         index, day = self._day_lines.at_row(row)
         if day is not None:
             return self._render_day(self._day_lines.days[day], width, palette)
-        entry = self._items[index]
-        if entry.text is None and self.entry_loader is not None:
-            self._load_entries_around(index)
-            entry = self._items[index]
+        entry = self._entry(index)
+        if entry is None:  # no longer in the record
+            return Strip.blank(width, palette.base)
         state = PLAIN if index != self._cursor else CURSOR if self.has_focus else CURSOR_BLURRED
         cache_key = (entry.id, state)
         strip = self._cache.get(cache_key)
         if strip is None:
-            seq_width = len(str(self._max_seq))
             strip = render_entry(
                 entry, width, state, palette, self.app.console, tz=self._tz, show_utc=self.show_utc, seq_width=seq_width
             )

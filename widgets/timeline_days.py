@@ -47,6 +47,15 @@ class DayLines:
         self.starts = starts
         self.days = days
 
+    def assign(self, starts: list[int], days: list[date]) -> None:
+        """Take day starts found elsewhere (one per day with entries, the first day's too):
+        separators only when there are several days."""
+        if len(days) < 2:
+            self.starts, self.rows, self.days = [], [], []
+            return
+        self.starts, self.days = list(starts), list(days)
+        self.rows = [start + k for k, start in enumerate(self.starts)]
+
     def row_of(self, index: int) -> int:
         """The line entry `index` is drawn on (below the separators of its day and before)."""
         return index + bisect_right(self.starts, index)

@@ -41,6 +41,47 @@ PLAIN, CURSOR, CURSOR_BLURRED, DAY = 0, 1, 2, 3
 `DAY` keys a day separator's strip (by the day's ordinal) in the same cache."""
 
 
+COMPONENT_CLASSES: set[str] = {
+    "timeline--meta",
+    "timeline--badge",
+    "timeline--record",
+    "timeline--key",
+    "timeline--struck",
+    "timeline--start",
+    "timeline--start-badge",
+    "timeline--resolved",
+    "timeline--resolved-badge",
+    "timeline--cursor",
+    "timeline--cursor-blurred",
+    "timeline--hint",
+    "timeline--day",
+}
+"""The parts of a line `TimelineView` styles (`--cursor` when focused, `--cursor-blurred` when not)."""
+
+TIMELINE_CSS = """
+TimelineView {
+    width: 1fr;
+    height: 1fr;
+    overflow-x: hidden;
+    overflow-y: auto;
+    & > .timeline--meta { color: $text-muted; }
+    & > .timeline--badge { color: $primary; text-style: bold; }
+    & > .timeline--record { color: $text-muted; text-style: italic; }
+    & > .timeline--key { color: $accent; text-style: bold; }
+    & > .timeline--struck { color: $text-muted; text-style: strike; }
+    & > .timeline--start { background: $error 20%; }
+    & > .timeline--start-badge { background: $error; color: $text; text-style: bold; }
+    & > .timeline--resolved { background: $success 20%; }
+    & > .timeline--resolved-badge { background: $success; color: $text; text-style: bold; }
+    & > .timeline--cursor { background: $accent 35%; }
+    & > .timeline--cursor-blurred { background: $accent 12%; }
+    & > .timeline--hint { color: $text-muted; text-style: italic; }
+    & > .timeline--day { color: $text-muted; text-style: bold; }
+}
+"""
+"""`TimelineView`'s default styles: one per part of a line."""
+
+
 class Palette(NamedTuple):
     """The resolved rich styles of every component class (changes only with CSS or theme)."""
 
