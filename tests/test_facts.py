@@ -97,3 +97,11 @@ def test_warroom_set_changes_the_facts_and_prints_them(db_url: str, monkeypatch:
     assert code == 1 and err == f"warroom: {ref} already has those facts: nothing changed\n"
     code, out, err = run("timeline", ref)
     assert "facts" in out and "Known impacted customers changed from “ACME” to (none)" in out
+
+
+def test_the_timeline_shows_facts_events_as_written_by_the_record() -> None:
+    """The widget's list of record kinds (it may not import storage) is storage's."""
+    from storage.models import RECORD_KINDS as STORED
+    from widgets.timeline_entry import RECORD_KINDS as SHOWN
+
+    assert set(STORED) == SHOWN

@@ -12,7 +12,7 @@ from operator import attrgetter
 from typing import NamedTuple, overload
 
 RECORD_KINDS: frozenset[str] = frozenset(
-    {"declared", "severity", "status", "role", "milestone", "update", "link", "checklist"}
+    {"declared", "severity", "status", "role", "milestone", "update", "link", "checklist", "facts"}
 )
 """Kinds written by the system when incident state changes, as opposed to typed notes."""
 
