@@ -17,9 +17,16 @@ from storage import rules
 from storage.lite.connection import LiteStore, from_stored
 from storage.rows import MILESTONES, EventRow, IncidentView, RoleHolding, Watermark
 
-_INCIDENT_COLUMNS = (
-    "id, ref, functionality, state, audience, severity, status, declared_at, change_count, customer_impact"
+_BY_REF = (
+    "SELECT id, ref, functionality, state, audience, severity, status, declared_at, change_count, customer_impact"
+    " FROM incident WHERE ref = ? LIMIT 1"
 )
+_MOST_RECENT_OPEN = (
+    "SELECT id, ref, functionality, state, audience, severity, status, declared_at, change_count, customer_impact"
+    " FROM incident WHERE status != 'resolved' ORDER BY updated_at DESC, id DESC LIMIT 1"
+)
+"""The incident asked for (`storage.ops.find_incident`), and the most recently active open
+one (`storage.ops.most_recent_open`)."""
 
 _NEWEST_EVENTS = (
     "SELECT id, seq, occurred_at, kind, author, text, key, struck, link,"
@@ -47,11 +54,8 @@ def _incident_row(db: sqlite3.Connection, ref: str | None) -> tuple[Any, ...] | 
     """Incident `ref` (as `storage.ops.find_incident`), else the most recently active open
     one (as `storage.ops.most_recent_open`); None when no incident is open."""
     if ref is None:
-        return db.execute(
-            f"SELECT {_INCIDENT_COLUMNS} FROM incident WHERE status != 'resolved'"
-            " ORDER BY updated_at DESC, id DESC LIMIT 1"
-        ).fetchone()
-    row = db.execute(f"SELECT {_INCIDENT_COLUMNS} FROM incident WHERE ref = ? LIMIT 1", (ref.strip(),)).fetchone()
+        return db.execute(_MOST_RECENT_OPEN).fetchone()
+    row = db.execute(_BY_REF, (ref.strip(),)).fetchone()
     if row is None:
         raise rules.no_such_incident(ref)
     return row
