@@ -37,6 +37,7 @@ COUNTDOWNS: tuple[tuple[str, str], ...] = (
 )
 """The countdowns shown (storage.countdowns.COUNTDOWN_LABELS, without importing it)."""
 
+
 class Basis(Protocol):
     """What the screen shows times and names with: the policy, the clock and who is at the
     keyboard (a `Store`, or before it is open the `LiteStore` the first screen was read with)."""
