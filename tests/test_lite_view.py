@@ -352,3 +352,27 @@ def test_an_unknown_ref_loads_neither_textual_nor_sqlalchemy(tmp_path: Path, pol
     assert result is not None, done.stderr[-2000:]
     assert json.loads(result.removeprefix("RESULT ")) == {"codes": [1], "loaded": []}
     assert "no incident 'inc-nope'" in done.stderr
+
+
+def test_a_database_the_first_look_made_private_is_said_once(
+    tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first look makes the file private (as `open_lite` does); the record opened after
+    finds it so: the app says it once, on leaving."""
+    path = tmp_path / "w.db"
+    with Store(path, policy=policy) as store:
+        ref = _declare(store)
+    path.chmod(0o644)
+    opened: list[Store] = []
+
+    def run(app: WarroomApp) -> None:  # no terminal here: open the record as the app would
+        assert app.first_look is not None and app.opener is not None
+        opened.append(app.opener())
+        app.store = opened[0]
+
+    monkeypatch.setattr(WarroomApp, "run", run)
+    result = CliRunner().invoke(main, ["open", "--db", str(path), ref])
+    assert result.exit_code == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "readable by others" in line]
+    assert said == [f"warroom: {path} was readable by others (mode 0644); made it 0600"]
+    assert path.stat().st_mode & 0o777 == 0o600
