@@ -102,6 +102,14 @@ class WarroomApp(App[None]):
             self.push_screen(CommandScreen(None, self.initial_ref))
             self._open_record(self.initial_ref)
 
+    def on_ready(self) -> None:
+        """Draw the first look again once Textual is ready: it drops the frames drawn while it
+        starts, then draws only what changed, so the header and countdowns shown at once
+        would wait for the footer to lay the screen out."""
+        if self.first_look is not None:
+            for widget in self.screen.query("*"):
+                widget.refresh()
+
     @work(thread=True, exit_on_error=False, group="open")
     def _open_record(self, ref: str | None, *, known: bool = False) -> None:
         """Open the store, and find the incident to show (`ref`, else the most recently
