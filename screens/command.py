@@ -35,6 +35,7 @@ from widgets.text import literal, printable
 from widgets.timeline import TimelineView
 
 if TYPE_CHECKING:
+    from screens.live_incident import FirstLook
     from storage.db import Store
     from storage.outbox import Write
 
@@ -84,9 +85,9 @@ class CommandScreen(IncidentActionsScreen):
         ),
     ]
 
-    def __init__(self, store: Store | None, ref: str | None) -> None:
-        """Without a store the screen paints at once and waits for `attach`."""
-        super().__init__(store, ref)
+    def __init__(self, store: Store | None, ref: str | None, first: FirstLook | None = None) -> None:
+        """Without a store the screen paints at once (showing `first`, when given) and waits for `attach`."""
+        super().__init__(store, ref, first)
         self.drafts: Drafts | None = None
         self.writer: RecordWriter | None = None
         self._outgoing: list[Write] = []
@@ -125,6 +126,8 @@ class CommandScreen(IncidentActionsScreen):
         self.query_one(ScribeInput).focus()
         if self.store is not None and self.ref is not None:
             self.attach_or_leave(self.store, self.ref)
+        elif self.first_look is not None:
+            self.show_first(*self.first_look)
         else:
             timeline.empty_text = "Opening the incident record…"
             self.query_one(IncidentHeader).show(title="Opening the incident record…")

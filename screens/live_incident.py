@@ -7,12 +7,14 @@ from the `IncidentWatcher` as `IncidentChanged` messages. The command screen bui
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from textual.screen import Screen
 
 from screens.messages import IncidentChanged, TimelineLoaded
 from screens.watcher import IncidentWatcher
+from storage.rows import FIRST_PAINT_EVENTS
 from widgets.countdown import Countdown, CountdownPanel
 from widgets.incident_header import IncidentHeader
 from widgets.roster import RoleRoster, RosterHolder, RosterRole
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from storage import live
     from storage.db import Store
     from storage.lite.index import RowReader, TimelineIndex
+    from storage.lite.view import FirstScreen
+    from storage.policy import Policy
 
 # The storage modules (SQLAlchemy, SQLModel) are imported where they are first used, so
 # that the screen can paint while the record is still being opened in a worker.
@@ -34,8 +38,22 @@ COUNTDOWNS: tuple[tuple[str, str], ...] = (
 )
 """The countdowns shown (storage.countdowns.COUNTDOWN_LABELS, without importing it)."""
 
-FIRST_PAINT_EVENTS = 400
-"""Events loaded before the first frame; the rest of a long timeline follows in a worker."""
+
+class Basis(Protocol):
+    """What the screen shows times and names with: the policy, the clock and who is at the
+    keyboard (a `Store`, or before it is open the `LiteStore` the first screen was read with)."""
+
+    @property
+    def policy(self) -> Policy: ...
+
+    @property
+    def user(self) -> str: ...
+
+    def now(self) -> datetime: ...
+
+
+FirstLook: TypeAlias = "tuple[Basis, FirstScreen]"
+"""An incident read before the record is open (`storage.lite.view`), and what to show it by."""
 
 
 def _entries(rows: Sequence[live.EventRow | live.EventStub]) -> list[TimelineEntry]:
@@ -56,12 +74,18 @@ def _entries_reader(reader: RowReader) -> Callable[[Sequence[int]], dict[int, Ti
 class LiveIncidentScreen(Screen[None]):
     """Show incident `ref` of `store` and keep it current (a subclass composes the widgets)."""
 
-    def __init__(self, store: Store | None, ref: str | None) -> None:
-        """Without a store the screen paints at once and waits for `attach`."""
+    def __init__(self, store: Store | None, ref: str | None, first: FirstLook | None = None) -> None:
+        """Without a store the screen paints at once (showing `first` when given: see
+        `show_first`) and waits for `attach`."""
         super().__init__()
         self.store: Store | None = store
         self.ref: str | None = ref
+        self.basis: Basis | None = store
+        self.first_look = first
         self.view: live.IncidentView | None = None
+        self._first: FirstScreen | None = None
+        """The first screen shown before the record opened, until `show_incident` takes it."""
+        self._ticking = False
         self._mark: live.Watermark | None = None
         self._seen_changes = -1
         self._has_started = False
@@ -74,25 +98,51 @@ class LiveIncidentScreen(Screen[None]):
         if self._watcher is not None:
             self._watcher.stop()  # the watcher ends at once instead of after its sleep
 
+    def show_first(self, basis: Basis, first: FirstScreen) -> None:
+        """Show the incident as `first` has it (read before the record is open: see
+        `storage.lite.view`); `show_incident` then watches it from there."""
+        self.basis, self._first = basis, first
+        self._set_zone(basis)
+        self._load_view(first.view)
+        self._show_rows(first.rows, first.mark, replace=True)
+        self._start_ticking()
+
     def show_incident(self, store: Store, ref: str) -> None:
-        """Read and show incident `ref` of `store`, then watch it for changes."""
+        """Show incident `ref` of `store`, then watch it for changes: read now, unless the
+        first screen is shown (`show_first`), whose change count the watcher starts from."""
         from storage import live
 
-        self.store, self.ref = store, ref
+        first, self._first = self._first, None
+        self.store, self.ref, self.basis = store, ref, store
         self._watcher = IncidentWatcher(self, store, ref)
         timeline = self.query_one(TimelineView)
-        timeline.tz = store.policy.tz
         timeline.entry_loader = lambda ids: _entries_by_id(live.events_by_id(store, ref, ids))
-        self.query_one(RoleRoster).tz = store.policy.tz
-        timeline.empty_text = "No events yet"
-        self._load_view()
-        rows, mark = live.event_rows(store, ref, newest=FIRST_PAINT_EVENTS)
-        self._show_rows(rows, mark, replace=True)
+        self._set_zone(store)
+        if first is None:
+            self._load_view()
+            rows, mark = live.event_rows(store, ref, newest=FIRST_PAINT_EVENTS)
+            self._show_rows(rows, mark, replace=True)
+        else:  # shown as read; anything written since is newer than its change count
+            self._load_view(first.view)  # who you are may have been asked meanwhile
+            rows, mark = first.rows, first.mark
+            self._set_mark(mark)
         if len(rows) >= FIRST_PAINT_EVENTS:
             self._watcher.load_timeline()
-        self._tick()
-        self.set_interval(1.0, self._tick)
+        self._start_ticking()
         self._watcher.start()
+
+    def _set_zone(self, basis: Basis) -> None:
+        """Times in the policy's zone (the panels were made before it was known)."""
+        timeline = self.query_one(TimelineView)
+        timeline.tz = basis.policy.tz
+        self.query_one(RoleRoster).tz = basis.policy.tz
+        timeline.empty_text = "No events yet"
+
+    def _start_ticking(self) -> None:
+        if not self._ticking:
+            self._ticking = True
+            self._tick()
+            self.set_interval(1.0, self._tick)
 
     def poll_now(self) -> None:
         """Look for changes at once (after a change made from here), not at the next poll."""
@@ -142,15 +192,18 @@ class LiveIncidentScreen(Screen[None]):
 
     def _load_view(self, view: live.IncidentView | None = None) -> None:
         """Show the header, roster and countdowns (read again unless `view` is given)."""
-        from storage import live
+        if view is None:
+            from storage import live
 
-        assert self.store is not None and self.ref is not None
-        self.view = view = view if view is not None else live.incident_view(self.store, self.ref)
+            assert self.store is not None and self.ref is not None
+            view = live.incident_view(self.store, self.ref)
+        assert self.basis is not None
+        self.view = view
         self._seen_changes = view.change_count
         if self._watcher is not None:
             self._watcher.saw(change_count=view.change_count)
         self._has_started = "started" in view.milestones
-        policy = self.store.policy
+        policy = self.basis.policy
         severity = policy.severities.get(view.severity)
         commander = next((h.person for h in view.roles if h.role == "ic"), None)
         self.query_one(IncidentHeader).show(
@@ -162,8 +215,8 @@ class LiveIncidentScreen(Screen[None]):
             started_at=view.milestones.get("started", view.declared_at),
             ended_at=view.milestones.get("resolved") if view.status == "resolved" else None,
             commander=commander,
-            now=self.store.now(),
-            you=self.store.user,
+            now=self.basis.now(),
+            you=self.basis.user,
         )
         roles = []
         for role in policy.roles.values():
@@ -178,17 +231,17 @@ class LiveIncidentScreen(Screen[None]):
         from storage.countdowns import due_times
 
         view = self.view
-        if view is None or self.store is None:
+        if view is None or self.basis is None:
             return
         due = due_times(
-            self.store.policy,
+            self.basis.policy,
             severity=view.severity,
             status=view.status,
             declared_at=view.declared_at,
             milestones=view.milestones,
             updates=view.updates,
         )
-        self.query_one(CountdownPanel).update_countdowns(due, self.store.now())
+        self.query_one(CountdownPanel).update_countdowns(due, self.basis.now())
 
     def _show_rows(self, rows: Sequence[live.EventRow], mark: live.Watermark | None = None, *,
                    replace: bool = False) -> None:
@@ -207,7 +260,7 @@ class LiveIncidentScreen(Screen[None]):
 
     def _tick(self) -> None:
         """Push the time to the clocks (widgets found once: a tick queries nothing)."""
-        if self.store is None or self._closing:
+        if self.basis is None or self._closing:
             return
         if self._clocks is None:
             if self._is_torn_down():
@@ -216,7 +269,7 @@ class LiveIncidentScreen(Screen[None]):
         header, countdowns = self._clocks
         if header.parent is None:  # the screen is being taken down
             return
-        now = self.store.now()
+        now = self.basis.now()
         header.now = now
         countdowns.set_now(now)
 

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from storage.rows import MILESTONES as MILESTONES  # defined without SQLAlchemy, for storage.lite
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """An aware datetime stored in UTC on every backend (SQLite keeps no offset)."""
@@ -61,17 +63,6 @@ def utc_field(*, nullable: bool = False, index: bool = False) -> datetime:
     )
 
 
-MILESTONES: tuple[str, ...] = (
-    "started",
-    "detected",
-    "acknowledged",
-    "investigating",
-    "mitigated",
-    "resolved",
-    "retrospective_prepared",
-    "retrospective_done",
-)
-"""Milestones of an incident, in the order they normally happen."""
 
 STATUSES: tuple[str, ...] = ("investigating", "identified", "mitigated", "resolved")
 """An incident's phase; `resolved` closes it."""

@@ -11,7 +11,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-__all__ = ["EventRow", "EventStub", "IncidentView", "RoleHolding", "Watermark"]
+__all__ = ["FIRST_PAINT_EVENTS", "MILESTONES", "EventRow", "EventStub", "IncidentView", "RoleHolding", "Watermark"]
+
+MILESTONES: tuple[str, ...] = (
+    "started",
+    "detected",
+    "acknowledged",
+    "investigating",
+    "mitigated",
+    "resolved",
+    "retrospective_prepared",
+    "retrospective_done",
+)
+"""Milestones of an incident, in the order they normally happen (and a view lists them);
+`storage.models` re-exports it."""
+
+FIRST_PAINT_EVENTS = 400
+"""Events a view reads before its first frame; the rest of a long timeline follows in a worker."""
 
 
 @dataclass(frozen=True)

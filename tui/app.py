@@ -23,7 +23,9 @@ from tui.theme import WARROOM_THEME
 from widgets.text import printable
 
 if TYPE_CHECKING:
+    from screens.command import CommandScreen
     from screens.declare import Declaration
+    from screens.live_incident import FirstLook
     from storage import waiting
     from storage.db import Store
     from storage.policy import Policy
@@ -39,7 +41,10 @@ class WarroomApp(App[None]):
 
     Given an open `store`, it reads it at once. Given an `opener` instead (the `warroom`
     command does this), it paints the command screen first and opens the record in a
-    worker: importing the database layer takes longer than drawing the screen.
+    worker: importing the database layer takes longer than drawing the screen. Given also
+    a `first_look` (incident `ref`, or the most recently active open one, read without
+    the database layer: `storage.lite.view`), the first frame shows it, and the record is
+    opened once that frame is drawn (the import would hold the interpreter meanwhile).
 
     When nobody has said who is at the keyboard (no `--as`, WARROOM_USER or config `user`),
     the app asks once the record is open, before showing it: nothing is written under the
@@ -59,6 +64,7 @@ class WarroomApp(App[None]):
         store: Store | None = None,
         *,
         opener: Callable[[], Store] | None = None,
+        first_look: FirstLook | None = None,
         ref: str | None = None,
     ) -> None:
         super().__init__()
@@ -66,7 +72,9 @@ class WarroomApp(App[None]):
             raise ValueError("give either an open store or an opener")
         self.store: Store | None = store
         self.opener = opener
+        self.first_look = first_look
         self.initial_ref = ref
+        self._keys_applied = False
         self.failure: str | None = None
         """Why the record could not be opened, when it could not."""
 
@@ -80,26 +88,43 @@ class WarroomApp(App[None]):
             ref = self.initial_ref or ops.most_recent_open(self.store)
             self._once_named(lambda: self._show_first(ref))
             self._write_waiting_lines(self.store, ref)
+        elif self.first_look is not None:
+            from screens.command import CommandScreen
+
+            basis, first = self.first_look
+            self._apply_keys(basis.policy)
+            ref = self.initial_ref or first.view.ref
+            self.push_screen(CommandScreen(None, ref, self.first_look))
+            self.call_after_refresh(self._open_record, ref, known=True)
         else:
             from screens.command import CommandScreen
 
             self.push_screen(CommandScreen(None, self.initial_ref))
-            self._open_record()
+            self._open_record(self.initial_ref)
+
+    def on_ready(self) -> None:
+        """Draw the first look again once Textual is ready: it drops the frames drawn while it
+        starts, then draws only what changed, so the header and countdowns shown at once
+        would wait for the footer to lay the screen out."""
+        if self.first_look is not None:
+            for widget in self.screen.query("*"):
+                widget.refresh()
 
     @work(thread=True, exit_on_error=False, group="open")
-    def _open_record(self) -> None:
-        """Open the store, and find the incident to show, off the UI thread."""
+    def _open_record(self, ref: str | None, *, known: bool = False) -> None:
+        """Open the store, and find the incident to show (`ref`, else the most recently
+        active open one; `known`: already found), off the UI thread."""
         assert self.opener is not None
         store: Store | None = None
         try:
             store = self.opener()
-            from storage import ops
+            if not known:
+                from storage import ops
 
-            ref = self.initial_ref
-            if ref is not None:
-                ops.get_incident(store, ref)
-            else:
-                ref = ops.most_recent_open(store)
+                if ref is not None:
+                    ops.get_incident(store, ref)
+                else:
+                    ref = ops.most_recent_open(store)
         except WarroomError as exc:
             if store is not None:
                 store.close()
@@ -108,7 +133,10 @@ class WarroomApp(App[None]):
         self.call_from_thread(self._record_opened, store, ref)
 
     def _apply_keys(self, policy: Policy) -> None:
-        """The config's `[keys]` over the default keys (`tui.keymap` checks them)."""
+        """The config's `[keys]` over the default keys (`tui.keymap` checks them), once."""
+        if self._keys_applied:
+            return
+        self._keys_applied = True
         if policy.keys:
             from tui.keymap import apply_user_keys
 
@@ -125,16 +153,24 @@ class WarroomApp(App[None]):
         self._once_named(lambda: self._show_record(ref))
 
     def _show_record(self, ref: str | None) -> None:
-        from screens.command import CommandScreen
-
         assert self.store is not None
         store = self.store
-        screen = self.screen
-        if ref is not None and isinstance(screen, CommandScreen) and screen.store is None:
+        screen = self._waiting_screen()
+        if ref is not None and screen is not None:
             screen.attach_or_leave(store, ref)
         else:
             self._show_first(ref)
         self._write_waiting_lines(store, ref)
+
+    def _waiting_screen(self) -> CommandScreen | None:
+        """The command screen shown while the record opens, when it is on top; also under
+        other screens (F1's help) when it shows the incident already."""
+        from screens.command import CommandScreen
+
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, CommandScreen) and screen.store is None:
+                return screen if screen is self.screen or screen.first_look is not None else None
+        return None
 
     @work(thread=True, exit_on_error=False, group="waiting")
     def _write_waiting_lines(self, store: Store, shown_ref: str | None) -> None:

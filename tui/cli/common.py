@@ -101,7 +101,7 @@ def open_store(db: str | None, config_path: Path | None) -> Store:
         identity=identity_for(policy, ctx.meta.get(AS_KEY)),
     )
     ctx.call_on_close(store.close)
-    _announce(ctx.meta.pop(NOTICES_KEY, []))
+    announce(ctx.meta.pop(NOTICES_KEY, []))
     announce_made_private(store)
     _announce_waiting_lines(store)
     return store
@@ -137,7 +137,7 @@ def open_lite_store(db: str | None, config_path: Path | None) -> LiteStore | Non
         ctx.meta[NOTICES_KEY] = notices  # said by `open_store` once the record is open
         return None
     ctx.call_on_close(store.close)
-    _announce(notices)
+    announce(notices)
     return store
 
 
@@ -150,10 +150,10 @@ def write_output_file(store: Store, path: Path, text: str) -> None:
 
 def announce_made_private(store: Store) -> None:
     """Say on stderr which database files were made private on opening (or left open to others)."""
-    _announce(store.notices)
+    announce(store.notices)
 
 
-def _announce(notices: list[str]) -> None:
+def announce(notices: list[str]) -> None:
     """Each of `notices` on stderr, one line each."""
     for notice in notices:
         click.echo(shown(f"warroom: {notice}"), err=True)

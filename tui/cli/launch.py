@@ -12,6 +12,7 @@ import click
 
 from tui.cli.common import (
     AS_KEY,
+    announce,
     announce_made_private,
     command,
     fail_cleanly,
@@ -21,7 +22,12 @@ from tui.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from storage.clock import Clock
     from storage.db import Store
+    from storage.identity import Identity
+    from storage.lite import LiteStore
+    from storage.lite.view import FirstScreen
+    from storage.policy import Policy
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,30 +45,67 @@ def main(ctx: click.Context, db: str | None, config_path: Path | None) -> None:
 
 
 def run_app(db: str | None, config_path: Path | None, ref: str | None) -> None:
-    """Run the TUI; the record is opened inside it, after the first paint."""
+    """Run the TUI. The record is opened inside it, after the first paint; a current SQLite
+    file is read for that paint first, without SQLAlchemy (`first_look`)."""
+    from storage.clock import clock_from_env
     from storage.errors import WarroomError
-    from tui.app import WarroomApp
+    from storage.policy import load_policy
 
     ctx = click.get_current_context()
     root = ctx.find_root().params
-    as_name: str | None = ctx.meta.get(AS_KEY)
+    target: str | None = db or root.get("db")
+    policy = load_policy(config_path or root.get("config_path"))
+    clock = clock_from_env()
+    identity = identity_for(policy, ctx.meta.get(AS_KEY))
+    notices: list[str] = []
+    first = first_look(target, ref, policy=policy, clock=clock, identity=identity, notices=notices)
 
     def opener() -> Store:  # runs in a worker thread, where there is no click context
-        from storage.clock import clock_from_env
         from storage.db import Store
-        from storage.policy import load_policy
 
-        policy = load_policy(config_path or root.get("config_path"))
-        identity = identity_for(policy, as_name)
-        return Store(db or root.get("db"), policy=policy, clock=clock_from_env(), identity=identity)
+        return Store(target, policy=policy, clock=clock, identity=identity)
 
-    app = WarroomApp(opener=opener, ref=ref)
+    from tui.app import WarroomApp
+
+    app = WarroomApp(opener=opener, first_look=first, ref=ref)
     app.run()
+    announce(notices)
     if app.store is not None:
         announce_made_private(app.store)
         app.store.close()
     if app.failure is not None:
         raise WarroomError(app.failure)
+
+
+def first_look(
+    db: str | None, ref: str | None, *, policy: Policy, clock: Clock, identity: Identity, notices: list[str]
+) -> tuple[LiteStore, FirstScreen] | None:
+    """Incident `ref` (else the most recently active open one) read for the app's first
+    frame through the SQLite fast path, with the store it was read by (closed); None when
+    the app must open the record first: not a SQLite file at the current schema, no
+    incident open, or a record that cannot be read this way (opening it says why). An
+    unknown `ref` is refused here (`NotFound`). Files made private are added to `notices`."""
+    from storage.errors import NotFound, WarroomError
+    from storage.lite import open_lite, sqlite_path
+    from storage.lite.view import first_screen
+    from storage.rows import FIRST_PAINT_EVENTS
+
+    path = sqlite_path(db)
+    if path is None:
+        return None
+    lite = open_lite(path, policy=policy, clock=clock, identity=identity, notices=notices)
+    if lite is None:
+        return None
+    try:
+        first = first_screen(lite, ref, newest=FIRST_PAINT_EVENTS)
+    except NotFound:
+        announce(notices)
+        raise
+    except WarroomError:
+        return None
+    finally:
+        lite.close()
+    return None if first is None else (lite, first)
 
 
 @command(main, "open")
