@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from textual.screen import Screen
 
-from screens.messages import IncidentChanged, TimelineLoaded
-from screens.watcher import IncidentWatcher
+from screens.messages import IncidentChanged, TimelineLoaded, TimelineUnread
+from screens.watcher import IncidentWatcher, load_index
 from storage.rows import FIRST_PAINT_EVENTS
 from widgets.countdown import Countdown, CountdownPanel
 from widgets.incident_header import IncidentHeader
@@ -56,7 +56,7 @@ FirstLook: TypeAlias = "tuple[Basis, FirstScreen]"
 """An incident read before the record is open (`storage.lite.view`), and what to show it by."""
 
 
-def _entries(rows: Sequence[live.EventRow | live.EventStub]) -> list[TimelineEntry]:
+def _entries(rows: Sequence[live.EventRow]) -> list[TimelineEntry]:
     """Rows as timeline entries: an event row has the entry's fields, in its order, and a
     stub the fields the timeline needs to place it (it reads the rest when shown)."""
     return rows  # type: ignore[return-value]
@@ -86,6 +86,8 @@ class LiveIncidentScreen(Screen[None]):
         self._first: FirstScreen | None = None
         """The first screen shown before the record opened, until `show_incident` takes it."""
         self._ticking = False
+        self._index = "none"
+        """The whole timeline's index: "none" asked for, "reading", "shown" or "unread"."""
         self._mark: live.Watermark | None = None
         self._seen_changes = -1
         self._has_started = False
@@ -106,6 +108,11 @@ class LiveIncidentScreen(Screen[None]):
         self._load_view(first.view)
         self._show_rows(first.rows, first.mark, replace=True)
         self._start_ticking()
+        where = getattr(basis, "where", None)  # the SQLite file the first screen was read from
+        if len(first.rows) >= FIRST_PAINT_EVENTS and isinstance(where, str):
+            # Read beside SQLAlchemy's import (almost all of it inside SQLite), not after it.
+            self._index = "reading"
+            load_index(self, first.view.ref, basis.policy.tz, sqlite_file=where)
 
     def show_incident(self, store: Store, ref: str) -> None:
         """Show incident `ref` of `store`, then watch it for changes: read now, unless the
@@ -125,8 +132,12 @@ class LiveIncidentScreen(Screen[None]):
         else:  # shown as read; anything written since is newer than its change count
             self._load_view(first.view)  # who you are may have been asked meanwhile
             rows, mark = first.rows, first.mark
-            self._set_mark(mark)
-        if len(rows) >= FIRST_PAINT_EVENTS:
+            if self._mark is None or self._mark.change_count < mark.change_count:
+                self._set_mark(mark)
+            else:  # the index came first, read later than the first screen
+                self._set_mark(self._mark)
+        if len(rows) >= FIRST_PAINT_EVENTS and self._index in ("none", "unread"):
+            self._index = "reading"
             self._watcher.load_timeline()
         self._start_ticking()
         self._watcher.start()
@@ -149,33 +160,31 @@ class LiveIncidentScreen(Screen[None]):
         if self._watcher is not None:
             self._watcher.poll_now()
 
+    def on_timeline_unread(self, message: TimelineUnread) -> None:
+        self._index = "unread"
+        if self._watcher is not None and not self._is_torn_down():  # else `show_incident` asks
+            self._index = "reading"
+            self._watcher.load_timeline()
+
     def on_timeline_loaded(self, message: TimelineLoaded) -> None:
+        self._index = "shown"
         if message.reader is not None and not self._is_torn_down():
             self.query_one(TimelineView).entry_loader = _entries_reader(message.reader)
         self._show_full_timeline(message.index, message.mark)
 
-    def _show_full_timeline(self, rows: list[live.EventStub] | TimelineIndex, mark: live.Watermark) -> None:
-        """Show the whole timeline from its index (or stubs); entries are read as they come on
-        screen. Those already read are kept when nothing changed since they were read."""
+    def _show_full_timeline(self, index: TimelineIndex, mark: live.Watermark) -> None:
+        """Show the whole timeline from its index; entries are read as they come on screen.
+        Those already read are kept when nothing changed since they were read."""
         if self._is_torn_down():
             return
         timeline = self.query_one(TimelineView)
         cursor = timeline.cursor_entry
-        if isinstance(rows, list):
-            known = {entry.id: entry for entry in timeline.entries if entry.text is not None}
-            if known:
-                rows = [
-                    old if (old := known.get(row.id)) is not None and old.at == row.at else row  # type: ignore[misc]
-                    for row in rows
-                ]
-            timeline.set_entries(_entries(rows))
-        else:
-            shown = timeline.whole_entries()
-            same = self._mark is not None and self._mark.change_count == mark.change_count
-            timeline.set_index(rows.ids, local_days=rows.local_days, utc_days=rows.utc_days, max_seq=rows.max_seq,
-                               max_id=rows.max_id, known=shown if same else ())
-            # Events written after the index was read stay in view until the watcher reads them again.
-            timeline.upsert([entry for entry in shown if entry.id > rows.max_id])
+        shown = timeline.whole_entries()
+        same = self._mark is not None and self._mark.change_count == mark.change_count
+        timeline.set_index(index.ids, local_days=index.local_days, utc_days=index.utc_days, max_seq=index.max_seq,
+                           max_id=index.max_id, known=shown if same else ())
+        # Events written after the index was read stay in view until the watcher reads them again.
+        timeline.upsert([entry for entry in shown if entry.id > index.max_id])
         if cursor is not None:
             timeline.move_cursor(cursor.id)
         if self._mark is not None and mark.change_count < self._mark.change_count and self._watcher is not None:
@@ -311,15 +320,9 @@ class LiveIncidentScreen(Screen[None]):
         """Show a new view and the events that changed."""
         had_started = self._has_started
         self._load_view(view)
-        if self._has_started != had_started:  # the start marker moves: mark every row again
-            from storage import live
-
-            assert self.store is not None and self.ref is not None
-            self.query_one(TimelineView).set_entries([])  # every marker may change: read again
-            stubs, mark = live.event_index(self.store, self.ref)
-            self._show_full_timeline(stubs, mark)
-        else:
-            self._show_rows(rows, mark)
+        self._show_rows(rows, mark)  # a new `started` milestone comes with the declaration again
+        if self._has_started != had_started:  # the start marker moved: entries read anew as shown
+            self.query_one(TimelineView).forget_entries()
 
     # --- countdowns and clock -------------------------------------------------------
 

@@ -79,6 +79,12 @@ class TimelineLoaded(Message, bubble=False):
 
 
 @dataclass
+class TimelineUnread(Message, bubble=False):
+    """The timeline's index could not be read without a store (`load_index` given only a
+    file): the screen reads it through the store instead."""
+
+
+@dataclass
 class OpenIncident(Message):
     """Ask the app to show the command screen of incident `ref`."""
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from textual.dom import DOMNode
 from textual.worker import get_current_worker
 
-from screens.messages import IncidentChanged, TimelineLoaded
+from screens.messages import IncidentChanged, TimelineLoaded, TimelineUnread
 from storage.errors import WarroomError
 
 if TYPE_CHECKING:
@@ -60,8 +60,8 @@ def load_index(
     `TimelineLoaded`. From a SQLite file (`sqlite_file`) it is read with the standard
     library's `sqlite3` (SQLAlchemy need not be loaded, nor a store open) and comes with a
     reader of whole rows on a read-only connection of its own; otherwise, or when the file
-    cannot be read so, through `store` (nothing is posted without one). Days are found in
-    `zone` and in UTC."""
+    cannot be read so, through `store` (without one `TimelineUnread` is posted). Days are
+    found in `zone` and in UTC."""
     target.run_worker(partial(_load_index, target, ref, zone, sqlite_file, store), thread=True, exclusive=True,
                       group="timeline-load", name="timeline loader")
 
@@ -72,6 +72,7 @@ def _load_index(target: DOMNode, ref: str, zone: tzinfo, sqlite_file: str | None
     index, reader = _read_index(sqlite_file, ref, zone)
     if index is None:
         if store is None:
+            target.post_message(TimelineUnread())
             return
         from storage import live
 

@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from storage import ops
 from storage.db import Store
 from storage.models import Event, Incident, Milestone
-from storage.rows import EventRow, EventStub, IncidentView, Watermark
+from storage.rows import EventRow, IncidentView, Watermark
 from storage.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -154,30 +154,6 @@ def events_since(store: Store, ref: str, mark: Watermark) -> tuple[list[EventRow
             ).all()
             rows += [row for row in map(EventRow._make, declared) if row.id not in seen]
         rows.sort(key=lambda row: (row.at, row.seq))
-        return rows, _watermark(incident)
-
-
-def event_index(store: Store, ref: str) -> tuple[list[EventStub], Watermark]:
-    """Every event of the timeline as a stub (`id`, `seq`, `at`), in time order.
-
-    Reading 100k whole events costs about a second, most of it in making Python values of
-    every column; a view lists the stubs and reads whole events for the lines it shows
-    (`events_by_id`)."""
-    with store.read() as session:
-        incident = ops.find_incident(session, ref)
-        connection = session.connection()
-        new = tuple.__new__
-        if connection.dialect.name == "sqlite":
-            parse = datetime.fromisoformat
-            cursor = connection.connection.driver_connection.execute(_SQLITE_INDEX, (incident.id,))  # type: ignore[union-attr]
-            rows = [new(EventStub, (id_, seq, parse(at + "+00:00"), None)) for id_, seq, at in cursor.fetchall()]
-        else:
-            result = connection.execute(
-                sa.select(col(Event.id), col(Event.seq), col(Event.occurred_at))
-                .where(col(Event.incident_id) == incident.id)
-                .order_by(col(Event.occurred_at), col(Event.seq))
-            )
-            rows = [new(EventStub, (id_, seq, at, None)) for id_, seq, at in result.all()]
         return rows, _watermark(incident)
 
 

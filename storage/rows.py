@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-__all__ = ["FIRST_PAINT_EVENTS", "MILESTONES", "EventRow", "EventStub", "IncidentView", "RoleHolding", "Watermark"]
+__all__ = ["FIRST_PAINT_EVENTS", "MILESTONES", "EventRow", "IncidentView", "RoleHolding", "Watermark"]
 
 MILESTONES: tuple[str, ...] = (
     "started",
@@ -61,15 +61,6 @@ class EventRow(NamedTuple):
     """"start" on the incident's start (the `started` milestone, else the declaration),
     "resolved" on its resolution, else None."""
     detail: str | None
-
-
-class EventStub(NamedTuple):
-    """An event's place in the timeline only; `text` is None to say it is a stub."""
-
-    id: int
-    seq: int
-    at: datetime
-    text: None = None
 
 
 @dataclass(frozen=True)

@@ -207,9 +207,12 @@ async def test_the_first_frame_then_the_record_and_nothing_written_in_between_is
         screen = app.screen
         assert isinstance(screen, CommandScreen)
         timeline = screen.query_one(TimelineView)
-        await until(pilot, lambda: timeline.entry_count == 400, what="the newest 400 events")
+        await until(pilot, lambda: timeline.entry_count >= 400, what="the newest 400 events")
         assert screen.ref == ref and screen.store is None
         assert timeline.entries[-1].text == "line 449"
+        # The whole timeline's index is read beside the opening, not after it.
+        await until(pilot, lambda: timeline.entry_count > 450, what="the whole timeline, before the record opens")
+        assert screen.store is None and timeline.entries[0].kind == "declared"
         assert ref in screen.query_one(IncidentHeader).render().plain
         scribe = screen.query_one(ScribeInput)
         scribe.value = "typed while opening"
@@ -241,6 +244,47 @@ async def test_the_first_frame_then_the_record_and_nothing_written_in_between_is
             assert texts.count("written in between") == 1 and texts.count("typed while opening") == 1
             logged = [(event.author, event.text) for event in ops.timeline(other, ref)]
             assert [entry for entry in logged if entry[1] == "typed while opening"] == [("Dana", "typed while opening")]
+    opened[0].close()
+
+
+async def test_an_index_the_first_look_cannot_read_is_read_through_the_record_once_open(
+    tmp_path: Path, policy: Policy, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.lite.index
+
+    path = tmp_path / "w.db"
+    with Store(path, policy=policy, clock=clock, identity=DANA) as seed:
+        ref = _declare(seed, ic="Dana")
+        ops.log_many(seed, ref, [(f"line {number}", None) for number in range(450)])
+    look = first_look(str(path), None, policy=policy, clock=clock, identity=DANA, notices=[])
+    assert look is not None
+    real_open_index = storage.lite.index.open_index
+    calls: list[str] = []
+
+    def unreadable_once(*args: object, **kwargs: object) -> object:
+        calls.append("asked")
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return real_open_index(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(storage.lite.index, "open_index", unreadable_once)
+    release = threading.Event()
+    opened: list[Store] = []
+
+    def opener() -> Store:
+        assert release.wait(30)
+        opened.append(Store(path, policy=policy, clock=clock, identity=DANA))
+        return opened[0]
+
+    app = WarroomApp(opener=opener, first_look=look)
+    async with app.run_test(size=(140, 42)) as pilot:
+        timeline = app.screen.query_one(TimelineView)
+        await until(pilot, lambda: calls == ["asked"], what="the early index read")
+        await pilot.pause(0.3)
+        assert timeline.entry_count == 400  # the newest events only, for now
+        release.set()
+        await until(pilot, lambda: timeline.entry_count > 450, what="the whole timeline through the record")
+        assert len(calls) == 2
     opened[0].close()
 
 
