@@ -316,7 +316,7 @@ class CommandScreen(IncidentActionsScreen):
         assert self.writer is not None
         if not self._outgoing:
             self._waiting_since = time.monotonic()
-        writes, kept = self.writer.outbox.send_lines(lines)
+        writes, kept = self.writer.send_lines(lines)
         if not kept:
             self._warn_not_on_disk()
         self._outgoing.extend(writes)

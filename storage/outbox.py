@@ -3,8 +3,10 @@ database is busy or unreachable, and reported with what they wrote.
 
 A scribe line is kept on disk (`Drafts.add_pending`) before it is queued and forgotten there
 once written, so a line acknowledged on screen survives a kill; its entry id keeps a line
-written twice (a retry, a replay after a crash) from being logged twice. Any other write is
-a callable (`functools.partial(ops.change_severity, store, ref, 1)`) queued after the lines
+written twice (a retry, a replay after a crash) from being logged twice. On a SQLite record
+a line is written with the standard library's `sqlite3` (`storage.lite.log_line`, the
+meaning of `ops.log`; see `LiteLines`), elsewhere through the ORM. Any other write is a
+callable (`functools.partial(ops.change_severity, store, ref, 1)`) queued after the lines
 before it. Nothing here knows about screens: results go to the callbacks given.
 """
 
@@ -16,8 +18,9 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 
@@ -25,8 +28,10 @@ from storage import ops
 from storage.db import Store
 from storage.drafts import Drafts, PendingLine
 from storage.errors import Busy, DatabaseError, WarroomError
-from storage.models import Event
 from storage.rows import EventRow
+
+if TYPE_CHECKING:
+    from storage.lite import LiteStore
 
 WAKE_SECONDS = 0.5
 """How often an idle outbox looks whether it should stop."""
@@ -56,7 +61,35 @@ class Write:
         return self.line.text if self.line is not None else self.description
 
 
-def event_row(event: Event) -> EventRow:
+class WrittenEvent(Protocol):
+    """An event as a write hands it back: `storage.models.Event` (the ORM) or
+    `storage.lite.LoggedEvent` (the SQLite fast path)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def author(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def key(self) -> bool: ...
+    @property
+    def struck(self) -> bool: ...
+    @property
+    def link(self) -> str | None: ...
+    @property
+    def detail(self) -> str | None: ...
+    @property
+    def change_number(self) -> int: ...
+
+
+def event_row(event: WrittenEvent) -> EventRow:
     """The timeline row of an event just written (what `storage.live` would read back).
 
     A logged line is never the declaration, so its marker depends on itself alone."""
@@ -81,10 +114,98 @@ class LoggedRows(list[EventRow]):
 
 
 def log_line(store: Store, ref: str, line: PendingLine) -> LoggedRows:
-    """Log one entered line (once, by its entry id) and return the row it wrote."""
+    """Log one entered line through the ORM (once, by its entry id) and return the row it wrote."""
     event = ops.log(store, ref, line.text, entered_at=line.entered_at, entry_id=line.entry_id,
                     author=line.author or None, confirmed=line.confirmed)
     return LoggedRows([event_row(event)], event.change_number)
+
+
+def lite_log_line(store: LiteStore, ref: str, line: PendingLine) -> LoggedRows:
+    """`log_line` through `storage.lite.log_line` (the same rules, rows and result)."""
+    from storage.lite import log_line as write_line
+
+    event = write_line(store, ref, line.text, entered_at=line.entered_at, entry_id=line.entry_id,
+                       author=line.author or None, confirmed=line.confirmed)
+    return LoggedRows([event_row(event)], event.change_number)
+
+
+def sqlite_file(store: Store) -> str | None:
+    """The file a SQLite store's engine opens; None for PostgreSQL, a database in memory, or
+    a URL with options (`?mode=ro`, `uri=true`): those keep to the ORM."""
+    url = store.engine.url
+    if url.get_backend_name() != "sqlite" or url.query or url.database in (None, "", ":memory:"):
+        return None
+    return url.database
+
+
+def lock_wait_ms(store: Store) -> int | None:
+    """How long the store's own connections wait for another writer's lock (its busy timeout),
+    so that a line meets a busy database as the ORM would; None if it cannot be read."""
+    try:
+        connection = store.engine.raw_connection()
+    except sa.exc.SQLAlchemyError:
+        return None
+    try:
+        (value,) = connection.driver_connection.execute("PRAGMA busy_timeout").fetchone()  # type: ignore[union-attr]
+        return int(value)
+    except (sqlite3.Error, TypeError, ValueError):
+        return None
+    finally:
+        with contextlib.suppress(sqlite3.Error, sa.exc.SQLAlchemyError):
+            connection.close()
+
+
+class LiteLines:
+    """Scribe lines written with the standard library's `sqlite3` on a connection of their
+    own (`lite_log_line`): on the writer's thread the ORM's Python work for a line, several
+    times the SQL's, holds the GIL the UI thread needs to show it.
+
+    The connection is opened on first use (on the thread that writes) and again after a
+    failure other than a busy database; `log` returns None when the store is not one the
+    fast path takes (PostgreSQL, a file in memory, another schema): the ORM writes it.
+    Safe from any thread, one write at a time; `close` when done."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._path = sqlite_file(store)
+        self._lite: LiteStore | None = None
+        self._lock = threading.Lock()
+
+    def log(self, ref: str, line: PendingLine) -> LoggedRows | None:
+        """Log `line` (see `log_line`) through the fast path; None: use the ORM."""
+        with self._lock:
+            lite = self._open()
+            if lite is None:
+                return None
+            try:
+                return lite_log_line(lite, ref, line)
+            except Busy:
+                raise
+            except DatabaseError:
+                self._close()  # a damaged or vanished file, a full disk: start afresh next time
+                raise
+
+    def _open(self) -> LiteStore | None:
+        if self._lite is None and self._path is not None:
+            from storage.lite import open_lite
+
+            store = self.store
+            self._lite = open_lite(self._path, policy=store.policy, clock=store.clock, identity=store.identity,
+                                   notices=[], shared=True, lock_wait_ms=lock_wait_ms(store))
+            if self._lite is None:
+                self._path = None  # not one the fast path takes: it will not become one
+        return self._lite
+
+    def _close(self) -> None:
+        lite, self._lite = self._lite, None
+        if lite is not None:
+            with contextlib.suppress(sqlite3.Error):
+                lite.close()
+
+    def close(self) -> None:
+        """Close the connection (opened again if a line is logged after)."""
+        with self._lock:
+            self._close()
 
 
 class ChangeProbe:
@@ -161,12 +282,17 @@ class Outbox:
         self._stop = threading.Event()
         self._lines_unreported = 0
         self._lines_lock = threading.Lock()
+        self._lite = LiteLines(store)
 
     # --- queueing (any thread) --------------------------------------------------------
 
     def line_write(self, line: PendingLine) -> Write:
         """The write that logs `line`."""
-        return Write(line.text, partial(log_line, self.store, self.ref, line), line)
+        return Write(line.text, partial(self._log_line, line), line)
+
+    def _log_line(self, line: PendingLine) -> LoggedRows:
+        rows = self._lite.log(self.ref, line)
+        return rows if rows is not None else log_line(self.store, self.ref, line)
 
     def send_lines(self, lines: Sequence[PendingLine], *, on_disk: bool = False) -> tuple[list[Write], bool]:
         """Keep `lines` on disk (unless they are there already, `on_disk`), then queue them.
@@ -215,15 +341,18 @@ class Outbox:
     def run(self, cancelled: Callable[[], bool] = lambda: False) -> None:
         """Write what is queued, in order, until `stop` (or `cancelled()` turns true), or
         until the queue is empty after `finish`."""
-        while not self._stop.is_set() and not cancelled():
-            try:
-                write = self._queue.get(timeout=WAKE_SECONDS)
-            except queue.Empty:
-                continue
-            if write is not None:
-                self._write(write, cancelled)
-            elif self._finishing:
-                return
+        try:
+            while not self._stop.is_set() and not cancelled():
+                try:
+                    write = self._queue.get(timeout=WAKE_SECONDS)
+                except queue.Empty:
+                    continue
+                if write is not None:
+                    self._write(write, cancelled)
+                elif self._finishing:
+                    return
+        finally:
+            self._lite.close()
 
     def _write(self, write: Write, cancelled: Callable[[], bool]) -> None:
         """Make one write, retrying it while the database fails; report how it went."""

@@ -11,6 +11,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+import storage.outbox
 from screens.command import CommandScreen
 from storage import db, live, ops
 from storage.clock import FrozenClock
@@ -141,6 +142,7 @@ async def test_a_line_refused_when_written_is_set_aside_with_the_reason(
         screen = app.screen
         assert isinstance(screen, CommandScreen)
         monkeypatch.setattr(ops, "log", refuse)
+        monkeypatch.setattr(storage.outbox, "lite_log_line", refuse)  # SQLite's writer
         await pilot.press(*"late note", "enter")
         await until(pilot, lambda: not screen.unsaved_lines)
         await pilot.pause()

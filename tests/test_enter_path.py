@@ -5,6 +5,7 @@ a new line nor a clock tick lays the screen out again."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 
 import screens.watcher
+import screens.writer
 from screens.command import CommandScreen
 from storage import ops
 from storage.clock import FrozenClock
@@ -260,5 +262,55 @@ async def test_typing_and_entering_lay_out_nothing_but_the_input(
         await pilot.press(*"db up", "enter")
         await until(pilot, lambda: shown(screen, "db up"), what="the line on screen")
         await polled(pilot, polls)
-        # Textual's Input lays out as its text changes width; nothing of the screen's does.
-        assert {type(widget).__name__ for widget in spy.layouts} <= {"ScribeInput"}
+        assert spy.layouts == []  # not even the input, whose text changes width (see ScribeInput)
+
+
+@pytest.mark.parametrize(("write_seconds", "hold_seconds"), [(0.01, 0.5), (0.3, 0.05)])
+async def test_drawing_waits_for_the_line_entered_a_moment_at_most(
+    store: Store, polls: list[bool], monkeypatch: pytest.MonkeyPatch, write_seconds: float, hold_seconds: float
+) -> None:
+    """From Enter, the app draws nothing until the line's write is reported and shown, so
+    the line and the input emptied are drawn in one frame (the emptied input alone would
+    take one, and Textual draws the next 17 to 33 ms after it); a write slower than
+    `PAINT_HOLD_SECONDS` (here `hold_seconds`, the loaded test machine's) holds nothing
+    longer."""
+    monkeypatch.setattr(screens.writer, "PAINT_HOLD_SECONDS", hold_seconds)
+    declare(store)
+    app = WarroomApp(store)
+    async with app.run_test(size=(140, 42)) as pilot:
+        screen = await opened(pilot, polls)
+        scribe = screen.query_one(ScribeInput)
+        log_line = Outbox._log_line
+
+        def slow_log_line(outbox: Outbox, line: Any) -> Any:
+            time.sleep(write_seconds)
+            return log_line(outbox, line)
+
+        monkeypatch.setattr(Outbox, "_log_line", slow_log_line)
+        held_when_shown: list[bool] = []
+        on_line_written = CommandScreen.on_line_written
+
+        def line_written(shown_on: CommandScreen, message: Any) -> None:
+            on_line_written(shown_on, message)
+            held_when_shown.append(app._batch_count > 0)
+
+        monkeypatch.setattr(CommandScreen, "on_line_written", line_written)
+        held_when_entered: list[bool] = []
+        on_input_submitted = CommandScreen.on_input_submitted
+
+        def input_submitted(entered_on: CommandScreen, message: Any) -> None:
+            on_input_submitted(entered_on, message)
+            held_when_entered.append(app._batch_count > 0)
+
+        monkeypatch.setattr(CommandScreen, "on_input_submitted", input_submitted)
+        scribe.value = "db up"
+        await pilot.press("enter")
+        assert scribe.value == ""
+        if write_seconds > hold_seconds:
+            await pilot.pause(hold_seconds + 0.05)
+            assert app._batch_count == 0 and not shown(screen, "db up")  # drawn meanwhile, emptied
+        await until(pilot, lambda: shown(screen, "db up"), what="the line on screen")
+        await pilot.pause()
+        assert held_when_entered == [True]
+        assert held_when_shown == [write_seconds < hold_seconds]
+        assert app._batch_count == 0

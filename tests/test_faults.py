@@ -181,11 +181,22 @@ def test_a_full_disk_is_one_clear_line_and_loses_nothing_stored(
 
 class PageCap:
     """A full disk on demand: SQLite's `max_page_count` set at the start of every transaction
-    of `store` (the pages already used plus `spare`), or lifted again."""
+    of `store` (the pages already used plus `spare`), or lifted again; with `monkeypatch`,
+    of every write of `storage.lite` too (the app's scribe lines on SQLite)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, monkeypatch: pytest.MonkeyPatch | None = None) -> None:
         self.limit: int | None = None
         event.listen(store.engine, "begin", self._apply)  # after the store's own BEGIN
+        if monkeypatch is not None:
+            from storage.lite.connection import LiteStore
+
+            begin = LiteStore._begin_immediate
+
+            def begin_capped(lite: LiteStore) -> None:
+                begin(lite)
+                lite._connection.execute(f"PRAGMA max_page_count = {self.limit or 1_073_741_823:d}")
+
+            monkeypatch.setattr(LiteStore, "_begin_immediate", begin_capped)
 
     def _apply(self, connection: sa.Connection) -> None:
         connection.exec_driver_sql(f"PRAGMA max_page_count = {self.limit or 1_073_741_823:d}")
@@ -218,7 +229,7 @@ def test_a_full_database_refuses_a_line_in_one_line_and_keeps_everything_before(
 
 
 async def test_the_app_keeps_a_line_a_full_disk_refuses_says_why_and_saves_it_later(
-    tmp_path: Path, policy: Policy, clock: FrozenClock
+    tmp_path: Path, policy: Policy, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from screens.command import CommandScreen
 
@@ -226,7 +237,7 @@ async def test_the_app_keeps_a_line_a_full_disk_refuses_says_why_and_saves_it_la
     ref = filled(path, policy, clock)
     line = "rolled back the deploy " + "z" * 20_000
     with Store(path, policy=policy, clock=clock) as store:
-        cap = PageCap(store)
+        cap = PageCap(store, monkeypatch)
         cap.fill(store, spare=0)
         app = WarroomApp(store, ref=ref)
         async with app.run_test(size=(140, 40)) as pilot:

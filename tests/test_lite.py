@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from storage import lite, ops
 from storage.clock import FrozenClock
 from storage.db import Store
-from storage.errors import InvalidInput, NeedsConfirmation
+from storage.errors import InvalidInput, NeedsConfirmation, WarroomError
 from storage.lengths import EVENT_TEXT, NAME
 from storage.migrate import HEAD_REVISION
 from storage.policy import Policy
@@ -422,3 +422,103 @@ def test_each_line_from_a_pipe_is_in_the_record_before_the_next_is_sent(
     process.stdin.close()
     assert process.wait(timeout=30) == 1
     assert process.stdout.read() == ""
+
+
+# --- the app's writer: scribe lines through storage.outbox on each path ----------------------
+
+APP_LINES: list[tuple[str, dict[str, Any]]] = [
+    ("plain", {"text": "pager fired"}),
+    ("key", {"text": "!db failover done"}),
+    ("decision with a link", {"text": "/decision roll back https://grafana.example.com/d/x?a=1"}),
+    ("comms, key", {"text": "! /comms status page posted"}),
+    ("backdated within the incident", {"text": "@-5m error rate back"}),
+    ("before the start, refused", {"text": "@13:00 too early"}),
+    ("before the start, confirmed", {"text": "@13:00 too early", "confirmed": True}),
+    ("in the future, refused", {"text": "@16:50 later"}),
+    ("long ago, refused", {"text": "@2026-11-01T10:00 long ago"}),
+    ("entered half an hour ago", {"text": "@-20m x", "entered_minutes_ago": 30}),
+    ("not a time", {"text": "@25:99 never"}),
+    ("too long", {"text": "x" * (EVENT_TEXT + 1)}),
+    ("an author over the limit", {"text": "pager fired", "author": "L" * (NAME + 1)}),
+    ("no author: the store's user", {"text": "pager fired", "author": ""}),
+    ("hostile text", {"text": HOSTILE}),
+    ("unknown incident", {"text": "pager fired", "ref": "inc-no-such"}),
+    ("the started milestone moves the start earlier", {"milestone": "started"}),
+    ("before the new start, refused", {"text": "@12:30 before it started"}),
+    ("after the new start", {"text": "@12:50 after it started", "confirmed": True}),
+    ("an entry id written again", {"text": "second try, other text", "entry": "plain"}),
+    ("a struck line's entry id written again", {"strike": "key", "text": "again", "entry": "key"}),
+]
+"""Steps of the writer parity test: a line (`text`, with `ref`, `author`, `confirmed`,
+`entered_minutes_ago`; `entry` reuses the entry id of an earlier step), a milestone set, or
+an earlier step's event struck first."""
+
+
+def test_the_app_writer_stores_and_returns_the_same_on_both_paths(
+    two_records: tuple[Path, Path], policy: Policy
+) -> None:
+    """`storage.outbox.lite_log_line` (the app's writer on SQLite) against the ORM's
+    `log_line`: each step stores the same rows and hands back the same timeline rows and
+    change count, or the same refusal; the rows are those `storage.live` reads back."""
+    from storage import live
+    from storage.drafts import PendingLine
+    from storage.outbox import LoggedRows, lite_log_line, log_line
+
+    orm_db, lite_db = two_records
+    clock = FrozenClock(NOW)
+    entries: dict[str, str] = {}
+    seqs: dict[str, int] = {}
+    kinds: list[str] = []
+    with Store(orm_db, policy=policy, clock=clock) as orm, Store(lite_db, policy=policy, clock=clock) as full:
+        opened = lite.open_lite(str(lite_db), policy=policy, clock=clock, identity=full.identity, notices=[])
+        assert opened is not None
+        with Closing(opened):
+            for number, (name, step) in enumerate(APP_LINES):
+                outcomes: list[object] = []
+                ref = step.get("ref", REF)
+                for store, write in ((orm, lambda line, ref=ref: log_line(orm, ref, line)),
+                                     (full, lambda line, ref=ref: lite_log_line(opened, ref, line))):
+                    clock.set(NOW + timedelta(seconds=number))
+                    if "milestone" in step:
+                        ops.set_milestone(store, REF, step["milestone"], at=NOW - timedelta(hours=3))
+                    if "strike" in step:
+                        ops.strike_event(store, REF, seqs[step["strike"]])
+                    if "text" not in step:
+                        outcomes.append(None)
+                        continue
+                    entry = entries.setdefault(step.get("entry", name), f"entry-{number}")
+                    entered = NOW - timedelta(minutes=step.get("entered_minutes_ago", 0))
+                    line = PendingLine(step["text"], entered, entry, step.get("author", "Lee"),
+                                       step.get("confirmed", False))
+                    try:
+                        rows = write(line)
+                    except WarroomError as exc:  # refused: the same reason on both
+                        outcomes.append((type(exc).__name__, str(exc)))
+                        continue
+                    assert isinstance(rows, LoggedRows)
+                    assert {row.id: row for row in rows} == live.events_by_id(store, REF, [row.id for row in rows])
+                    outcomes.append((list(rows), rows.change_count))
+                    seqs.setdefault(name, rows[0].seq)
+                assert outcomes[0] == outcomes[1], name
+                assert rows_of(orm_db) == rows_of(lite_db), name
+                kinds.append(outcome_kind(outcomes[1]))
+    assert kinds == [
+        "written", "written", "written", "written", "written", "NeedsConfirmation", "written", "NeedsConfirmation",
+        "NeedsConfirmation", "written", "ScribeLineError", "ScribeLineError", "InvalidInput", "written", "written",
+        "NotFound", "none", "NeedsConfirmation", "written", "written", "written",
+    ]
+    counts = dict(_texts_counted(lite_db))
+    assert counts["pager fired"] == 2 and "second try, other text" not in counts and "again" not in counts
+
+
+def outcome_kind(outcome: object) -> str:
+    """"written", "none" (no line in the step) or the name of the error refusing it."""
+    if outcome is None:
+        return "none"
+    assert isinstance(outcome, tuple)
+    return outcome[0] if isinstance(outcome[0], str) else "written"
+
+
+def _texts_counted(path: Path) -> list[tuple[str, int]]:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT text, count(*) FROM event GROUP BY text").fetchall()

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from time import monotonic
 from typing import ClassVar
 
 from textual import events, on
 from textual.binding import Binding, BindingType
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
+from textual.timer import Timer
 from textual.widgets import Input
 
 from widgets.literal_input import LiteralInput
@@ -16,6 +20,11 @@ from widgets.literal_input import LiteralInput
 PLACEHOLDER = "Log an event: text, !key, /action /decision /todo /query /comms, @14:32 or @-5m"
 
 _LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+
+STILL_AFTER_SECONDS = 10.0
+"""The cursor stops blinking (drawn solid) this long after the last key, as GTK's does, and
+blinks again at the next key: a blinking cursor repaints the input twice a second, about
+half of what the app spends idle."""
 
 
 def pasted_lines(text: str) -> list[str]:
@@ -32,7 +41,7 @@ class ScribeInput(LiteralInput):
     typed in: it posts `LinesPasted` with them, for the parent to confirm. The parent
     may still call `show_error(message)` on a line it puts back, which marks the widget
     with the `-error` class until the next edit. The line being typed is kept while
-    browsing history.
+    browsing history. The cursor holds still after `STILL_AFTER_SECONDS` without a key.
     """
 
     class LinesPasted(Message):
@@ -56,6 +65,7 @@ class ScribeInput(LiteralInput):
 
     DEFAULT_CSS = """
     ScribeInput {
+        overflow-x: hidden;  /* Input's horizontal bar is zero cells high: never shown, never laid out */
         &.-error {
             border: tall $error 60%;
         }
@@ -64,6 +74,16 @@ class ScribeInput(LiteralInput):
         }
     }
     """
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+    """As `Input`'s, but a new width (every key, and Enter emptying the line) lays nothing
+    out: the input's own size is fixed and a scroll view sizes its content itself, so the
+    layout of the whole screen Textual would run changes nothing but the scroll range,
+    updated here (`watch_virtual_size`)."""
+
+    def watch_virtual_size(self, size: Size) -> None:
+        if self.is_mounted:
+            self._scroll_update(size)
 
     def __init__(
         self,
@@ -87,6 +107,10 @@ class ScribeInput(LiteralInput):
         self._error_value: str | None = None
         self.error: str | None = None
         """The error last shown with `show_error`, None once cleared."""
+        self.cursor_still = False
+        """True while the cursor holds still (see `STILL_AFTER_SECONDS`)."""
+        self._last_key_at = monotonic()
+        self._still_timer: Timer | None = None
         self.add_history(history)
 
     async def action_submit(self) -> None:
@@ -98,7 +122,32 @@ class ScribeInput(LiteralInput):
         self.post_message(self.Submitted(self, line))  # before the Changed that empties it
         self.value = ""
 
+    def _key_pressed(self) -> None:
+        """A key (or a paste): the cursor blinks, and holds still again once keys stop."""
+        self._last_key_at = monotonic()
+        if self.cursor_still:
+            self.cursor_still = False
+            self._restart_blink()
+        if self._still_timer is None:
+            self._still_timer = self.set_timer(STILL_AFTER_SECONDS, self._hold_cursor_still, name="cursor still")
+
+    def _hold_cursor_still(self) -> None:
+        """Stop the blink, cursor shown, if no key came for `STILL_AFTER_SECONDS` (else wait
+        out the rest: one timer at a time, not one a key)."""
+        self._still_timer = None
+        quiet = monotonic() - self._last_key_at
+        if quiet < STILL_AFTER_SECONDS:
+            self._still_timer = self.set_timer(STILL_AFTER_SECONDS - quiet, self._hold_cursor_still,
+                                               name="cursor still")
+        elif self.has_focus:
+            self._pause_blink(visible=True)
+            self.cursor_still = True
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self._key_pressed()  # Input's own handler starts the blink again
+
     async def _on_key(self, event: events.Key) -> None:
+        self._key_pressed()
         # Enter is taken here, in order with the keys typed before and after it: as a
         # binding it would run only once the keys already queued behind it were typed in
         # (a burst of lines from a terminal without bracketed paste, type-ahead).
@@ -110,6 +159,7 @@ class ScribeInput(LiteralInput):
         # Other keys go on to Input's own handler (Textual calls each class's in turn).
 
     def _on_paste(self, event: events.Paste) -> None:
+        self._key_pressed()
         lines = pasted_lines(event.text)
         if len(lines) > 1:
             event.stop()

@@ -1,4 +1,5 @@
-"""The SQLite fast path: `warroom log`, `timeline` and `list` without loading SQLAlchemy.
+"""The SQLite fast path: `warroom log`, `timeline` and `list` without loading SQLAlchemy,
+and the app's scribe lines without the ORM (`storage.outbox.LiteLines`).
 
 Importing SQLAlchemy and SQLModel costs about half a second, more than the rest of a
 command together; a person typing `warroom log` waits for it every time. This package

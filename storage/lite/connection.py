@@ -84,13 +84,23 @@ class LiteStore:
     who is at the keyboard (the parts of `storage.db.Store` the fast path needs)."""
 
     def __init__(
-        self, path: str, connection: sqlite3.Connection, *, policy: Policy, clock: Clock, identity: Identity
+        self,
+        path: str,
+        connection: sqlite3.Connection,
+        *,
+        policy: Policy,
+        clock: Clock,
+        identity: Identity,
+        lock_wait_ms: int | None = None,
     ) -> None:
         self.where = path
         self.url = "sqlite:///" + path
         self.policy = policy
         self.clock = clock
         self.identity = identity
+        self.lock_wait_ms = lock_wait_ms
+        """How long a write waits for another writer's lock before it fails as busy
+        (None: `BUSY_TIMEOUT_MS`)."""
         self._connection = connection
 
     @property
@@ -139,7 +149,8 @@ class LiteStore:
         """Take the write lock, trying again every millisecond or two until the busy timeout
         has passed (SQLite's own handler backs off to 100 ms and lets newcomers win)."""
         connection = self._connection
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        wait_ms = BUSY_TIMEOUT_MS if self.lock_wait_ms is None else self.lock_wait_ms
+        deadline = time.monotonic() + wait_ms / 1000
         connection.execute("PRAGMA busy_timeout = 0")
         try:
             while True:
@@ -159,16 +170,28 @@ class LiteStore:
 
 
 def open_lite(
-    path: str, *, policy: Policy, clock: Clock, identity: Identity, notices: list[str]
+    path: str,
+    *,
+    policy: Policy,
+    clock: Clock,
+    identity: Identity,
+    notices: list[str],
+    shared: bool = False,
+    lock_wait_ms: int | None = None,
 ) -> LiteStore | None:
     """The record in the SQLite file at `path`, or None when `storage.db.Store` must open it
     (not there yet, not at `SCHEMA_REVISION`, not readable). The file and its side files
-    are made private first, as `storage.db` does: a line for each is added to `notices`."""
+    are made private first, as `storage.db` does: a line for each is added to `notices`.
+
+    `shared`: the store may be used from any thread, one at a time (the caller sees to
+    that), and closed from any; `lock_wait_ms`: see `LiteStore.lock_wait_ms`."""
     if not os.path.isfile(path):
         return None
     notices.extend(_prepare_sqlite_file(path))
     try:
-        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        connection = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=not shared
+        )
     except sqlite3.Error:
         return None
     try:
@@ -183,4 +206,4 @@ def open_lite(
     if versions != [(SCHEMA_REVISION,)]:
         connection.close()
         return None
-    return LiteStore(path, connection, policy=policy, clock=clock, identity=identity)
+    return LiteStore(path, connection, policy=policy, clock=clock, identity=identity, lock_wait_ms=lock_wait_ms)

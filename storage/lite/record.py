@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from storage import rules
 from storage.errors import InvalidInput
@@ -23,12 +24,31 @@ from storage.lite.connection import LiteStore, from_stored, to_stored
 
 @dataclass(frozen=True)
 class LoggedEvent:
-    """An event as `warroom log` reports it."""
+    """An event `log_line` wrote (or found by its entry id), with the columns a timeline row
+    is made of (named as `storage.models.Event` names them): `warroom log` reports its
+    number, kind and time, the app shows it without reading it back."""
 
     seq: int
     kind: str
     key: bool
     occurred_at: datetime
+    id: int
+    author: str
+    text: str
+    link: str | None
+    detail: str | None
+    struck: bool
+    change_number: int
+    """The incident's change count the write made (for an event found by its entry id, the
+    one its first write made)."""
+
+
+def _logged(row: tuple[Any, ...]) -> LoggedEvent:
+    """The `LoggedEvent` of a row of `seq, kind, key, occurred_at, id, author, text, link,
+    detail, struck, change_number`."""
+    seq, kind, key, occurred_at, event_id, author, text, link, detail, struck, change_number = row
+    return LoggedEvent(seq, kind, bool(key), from_stored(occurred_at), event_id, author, text, link, detail,
+                       bool(struck), change_number)
 
 
 @dataclass(frozen=True)
@@ -117,11 +137,12 @@ def log_line(
         incident = _find_incident(db, ref)
         if entry_id is not None:
             logged = db.execute(
-                "SELECT seq, kind, key, occurred_at FROM event WHERE incident_id = ? AND entry_id = ?",
+                "SELECT seq, kind, key, occurred_at, id, author, text, link, detail, struck, change_number"
+                " FROM event WHERE incident_id = ? AND entry_id = ?",
                 (incident.id, entry_id),
             ).fetchone()
             if logged is not None:
-                return LoggedEvent(logged[0], logged[1], bool(logged[2]), from_stored(logged[3]))
+                return _logged(logged)
         if given is None:
             occurred_at = rules.when_given(store, entered_at)
         else:
@@ -140,7 +161,7 @@ def log_line(
             "UPDATE incident SET updated_at = ?, change_count = ? WHERE id = ?",
             (to_stored(logged_at), change_number, incident.id),
         )
-        db.execute(
+        inserted = db.execute(
             "INSERT INTO event (incident_id, seq, occurred_at, logged_at, author, kind, text, link, key, detail,"
             " struck, revision, entry_id, change_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 1, ?, ?)",
             (
@@ -157,7 +178,9 @@ def log_line(
                 change_number,
             ),
         )
-        return LoggedEvent(seq, parsed.kind, parsed.key, occurred_at)
+        assert inserted.lastrowid is not None
+        return LoggedEvent(seq, parsed.kind, parsed.key, occurred_at, inserted.lastrowid, author, parsed.text,
+                           parsed.link, None, False, change_number)
 
 
 def timeline_rows(store: LiteStore, ref: str) -> list[TimelineRow]:
