@@ -6,6 +6,7 @@ from the `IncidentWatcher` as `IncidentChanged` messages. The command screen bui
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, TypeAlias
@@ -141,6 +142,17 @@ class LiveIncidentScreen(Screen[None]):
             self._watcher.load_timeline()
         self._start_ticking()
         self._watcher.start()
+        self._settle_heap()
+
+    def _settle_heap(self) -> None:
+        """Leave what start-up made (modules, the record's classes, the panels) out of the
+        garbage collector's later full passes, when the app asks for it (`settles_heap`,
+        set by the `warroom` command, not by tests, which run many apps in one process):
+        one such pass, 110-180 ms, used to fall while the scribe typed, a second or two
+        after start. Frozen without a collection first, which would take as long at once
+        (what start-up left as garbage stays: a few MB at most)."""
+        if getattr(self.app, "settles_heap", False):
+            self.call_after_refresh(gc.freeze)
 
     def _set_zone(self, basis: Basis) -> None:
         """Times in the policy's zone (the panels were made before it was known)."""
@@ -168,6 +180,7 @@ class LiveIncidentScreen(Screen[None]):
 
     def on_timeline_loaded(self, message: TimelineLoaded) -> None:
         self._index = "shown"
+        self._settle_heap()
         if message.reader is not None and not self._is_torn_down():
             self.query_one(TimelineView).entry_loader = _entries_reader(message.reader)
         self._show_full_timeline(message.index, message.mark)

@@ -314,3 +314,25 @@ async def test_drawing_waits_for_the_line_entered_a_moment_at_most(
         assert held_when_entered == [True]
         assert held_when_shown == [write_seconds < hold_seconds]
         assert app._batch_count == 0
+
+
+@pytest.mark.parametrize("settles", [False, True])
+async def test_the_warroom_app_leaves_start_up_out_of_later_garbage_collections(
+    store: Store, polls: list[bool], settles: bool
+) -> None:
+    """The `warroom` command's app freezes what start-up made once the incident is shown (a
+    full collection over it fell while the scribe typed); an app made by a test does not
+    (tests run many apps in one process, which would then never be collected)."""
+    import gc
+
+    declare(store)
+    app = WarroomApp(store)
+    app.settles_heap = settles
+    before = gc.get_freeze_count()
+    try:
+        async with app.run_test(size=(140, 42)) as pilot:
+            await opened(pilot, polls)
+            await pilot.pause()
+            assert (gc.get_freeze_count() > before) == settles
+    finally:
+        gc.unfreeze()

@@ -77,6 +77,9 @@ class WarroomApp(App[None]):
         self._keys_applied = False
         self.failure: str | None = None
         """Why the record could not be opened, when it could not."""
+        self.settles_heap = False
+        """Whether the incident screen freezes the garbage collector's view of what start-up
+        made once it is shown (the `warroom` command's app does; see `LiveIncidentScreen`)."""
 
     def on_mount(self) -> None:
         self.register_theme(WARROOM_THEME)

@@ -68,6 +68,7 @@ def run_app(db: str | None, config_path: Path | None, ref: str | None) -> None:
     from tui.app import WarroomApp
 
     app = WarroomApp(opener=opener, first_look=first, ref=ref)
+    app.settles_heap = True
     app.run()
     announce(notices)
     if app.store is not None:
