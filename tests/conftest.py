@@ -104,11 +104,29 @@ def pg_url(pg_server: object, pg_template: str) -> Iterator[str]:
     pg_server.drop_database(name)  # type: ignore[attr-defined]
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the current schema, copied for each test (migrating a new
+    file takes 50-150 ms, a copy well under one)."""
+    from storage.db import Store
+
+    path = tmp_path_factory.mktemp("template") / "warroom.db"
+    Store(path).close()
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A database URL on each backend: a fresh SQLite file, or a fresh PostgreSQL database."""
+    """A database URL on each backend: a new SQLite file (private, at the current schema),
+    or a new PostgreSQL database."""
     if request.param == "sqlite":
-        return str(tmp_path / "warroom.db")
+        import shutil
+
+        path = tmp_path / "warroom.db"
+        template: Path = request.getfixturevalue("sqlite_template")
+        shutil.copyfile(template, path)
+        path.chmod(0o600)
+        return str(path)
     return request.getfixturevalue("pg_url")
 
 

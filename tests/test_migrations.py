@@ -66,13 +66,20 @@ def test_migrations_produce_exactly_the_models(db_url: str, policy: Policy, cloc
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
 
 
+def start_empty(db_url: str) -> None:
+    """The fixture's database is already at head (a copy, a clone): start from nothing."""
+    if "postgresql" not in db_url:
+        Path(db_url).unlink()
+        return
+    engine = create_engine_for(db_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
 def test_upgrade_from_the_first_revision_keeps_the_data(db_url: str, policy: Policy, clock: FrozenClock) -> None:
-    if "postgresql" in db_url:  # the shared fixture database is already at head: start from empty
-        engine = create_engine_for(db_url)
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
+    start_empty(db_url)
     _fill_first_revision(db_url)
     with Store(db_url, policy=policy, clock=clock) as store:
         assert current_revision(store.engine) == HEAD_REVISION
@@ -126,12 +133,7 @@ def test_a_corrupt_file_gets_one_clear_error(tmp_path: Path, policy: Policy, clo
 def test_upgrade_from_0005_stamps_no_event_and_the_live_view_follows_new_changes(
     db_url: str, policy: Policy, clock: FrozenClock
 ) -> None:
-    if "postgresql" in db_url:  # the shared fixture database is already at head: start from empty
-        engine = create_engine_for(db_url)
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
+    start_empty(db_url)
     engine = create_engine_for(resolve_url(db_url))
     with engine.connect() as connection:
         with connection.begin():
