@@ -43,10 +43,6 @@ SLOW_SAVE_SECONDS = 1.0
 """A line not written after this long is shown as waiting, with its text."""
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 class CommandScreen(IncidentActionsScreen):
     """Run one incident: watch the timeline and roles, log events, keep updates on time."""
 
@@ -222,6 +218,9 @@ class CommandScreen(IncidentActionsScreen):
         if self._outgoing:  # a line that waits long enough is shown as waiting
             self._show_waiting()
 
+    def _tick_within(self) -> float | None:
+        return 1.0 if self._outgoing else None
+
     # --- the scribe line ------------------------------------------------------------
 
     def on_input_changed(self, event: ScribeInput.Changed) -> None:
@@ -275,9 +274,8 @@ class CommandScreen(IncidentActionsScreen):
             _, concerns = ops.line_concerns(self.store, line, start=start, entered_at=now)
         except WarroomError as exc:
             return str(exc), False
-        if concerns:
-            return _sentence("; ".join(concerns)) + ": Ctrl+Y logs it at that time", True
-        return None
+        said = "; ".join(concerns)
+        return (said[:1].upper() + said[1:] + ": Ctrl+Y logs it at that time", True) if concerns else None
 
     def _enter_lines(self, lines: Sequence[str], entered_at: datetime | None = None) -> None:
         """Take entered lines, in order: each is queued to be written (on disk first) or,
@@ -321,6 +319,7 @@ class CommandScreen(IncidentActionsScreen):
             self._warn_not_on_disk()
         self._outgoing.extend(writes)
         self._show_waiting()
+        self._tick_soon(1.0)
 
     # --- lines set aside --------------------------------------------------------------
 
@@ -429,6 +428,7 @@ class CommandScreen(IncidentActionsScreen):
             self._refusal_titles[write] = refused_title
         self._outgoing.append(write)
         self._show_waiting()
+        self._tick_soon(1.0)
 
     def _forget_outgoing(self, write: Write) -> None:
         """No longer waiting: `write` is written or set aside."""

@@ -7,11 +7,13 @@ from the `IncidentWatcher` as `IncidentChanged` messages. The command screen bui
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from textual.screen import Screen
+from textual.timer import Timer
 
 from screens.messages import IncidentChanged, TimelineLoaded, TimelineUnread
 from screens.watcher import IncidentWatcher, load_index
@@ -38,6 +40,9 @@ COUNTDOWNS: tuple[tuple[str, str], ...] = (
     ("status_page", "Status page"),
 )
 """The countdowns shown (storage.countdowns.COUNTDOWN_LABELS, without importing it)."""
+
+MAX_TICK_SECONDS = 60.0
+"""The longest wait between two ticks (the wall clock may have jumped meanwhile)."""
 
 
 class Basis(Protocol):
@@ -87,6 +92,9 @@ class LiveIncidentScreen(Screen[None]):
         self._first: FirstScreen | None = None
         """The first screen shown before the record opened, until `show_incident` takes it."""
         self._ticking = False
+        self._tick_timer: Timer | None = None
+        self._tick_due = 0.0
+        """When the next tick comes (`time.monotonic`)."""
         self._index = "none"
         """The whole timeline's index: "none" asked for, "reading", "shown" or "unread"."""
         self._mark: live.Watermark | None = None
@@ -165,7 +173,6 @@ class LiveIncidentScreen(Screen[None]):
         if not self._ticking:
             self._ticking = True
             self._tick()
-            self.set_interval(1.0, self._tick)
 
     def poll_now(self) -> None:
         """Look for changes at once (after a change made from here), not at the next poll."""
@@ -264,6 +271,7 @@ class LiveIncidentScreen(Screen[None]):
             updates=view.updates,
         )
         self.query_one(CountdownPanel).update_countdowns(due, self.basis.now())
+        self._tick_soon()  # the deadlines moved: so may the next change
 
     def _show_rows(self, rows: Sequence[live.EventRow], mark: live.Watermark | None = None, *,
                    replace: bool = False) -> None:
@@ -281,7 +289,9 @@ class LiveIncidentScreen(Screen[None]):
         return self._closing or not self.query_children(IncidentHeader)  # direct child: no walk
 
     def _tick(self) -> None:
-        """Push the time to the clocks (widgets found once: a tick queries nothing)."""
+        """Push the time to the clocks (widgets found once: a tick queries nothing), and
+        come back when what they show next changes: once a minute, every second only near
+        a deadline (`_next_tick`)."""
         if self.basis is None or self._closing:
             return
         if self._clocks is None:
@@ -294,6 +304,24 @@ class LiveIncidentScreen(Screen[None]):
         now = self.basis.now()
         header.now = now
         countdowns.set_now(now)
+        waits = (header.next_change(now), countdowns.next_change(now), self._tick_within(), MAX_TICK_SECONDS)
+        self._tick_in(min(wait for wait in waits if wait is not None))
+
+    def _tick_within(self) -> float | None:
+        """How soon the next tick must come whatever the clocks show (None: no sooner)."""
+        return None
+
+    def _tick_in(self, seconds: float) -> None:
+        """Tick `seconds` from now (instead of when the next tick was due)."""
+        if self._tick_timer is not None:
+            self._tick_timer.stop()
+        self._tick_timer = self.set_timer(max(0.01, seconds), self._tick, name="clock tick")
+        self._tick_due = time.monotonic() + seconds
+
+    def _tick_soon(self, seconds: float = 0.0) -> None:
+        """Tick within `seconds` (what the clocks show, or how soon they change, changed)."""
+        if self._ticking and self._tick_due - time.monotonic() > seconds:
+            self._tick_in(seconds)
 
     def on_incident_changed(self, message: IncidentChanged) -> None:
         if message.view.change_count < self._seen_changes or self._is_torn_down():

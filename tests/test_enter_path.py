@@ -336,3 +336,27 @@ async def test_the_warroom_app_leaves_start_up_out_of_later_garbage_collections(
             assert (gc.get_freeze_count() > before) == settles
     finally:
         gc.unfreeze()
+
+
+async def test_the_clocks_tick_when_what_they_show_changes_not_every_second(
+    store: Store, clock: FrozenClock, polls: list[bool]
+) -> None:
+    """Far from any deadline the next tick is the next minute; a line waiting to be written
+    brings it within a second; near a deadline it is every second."""
+    ref = declare(store)
+    app = WarroomApp(store)
+    async with app.run_test(size=(140, 42)) as pilot:
+        screen = await opened(pilot, polls)
+        panel = screen.query_one(CountdownPanel)
+        soonest = panel.next_change(clock.now())
+        assert soonest is not None and soonest > 5  # the demo policy's deadlines are minutes away
+        assert screen._tick_due - time.monotonic() > 5
+        screen._queue_lines([])  # nothing to write: nothing changes
+        screen.send_change("Severity SEV1", ops.change_severity, 1)
+        assert screen._tick_due - time.monotonic() <= 1.01  # a change waiting shows as waiting
+        await until(pilot, lambda: not screen.unsaved_changes, what="the change written")
+        due = min(c.due_at for c in panel.countdowns.values() if c.display and c.due_at is not None)
+        clock.set(due - timedelta(seconds=90))  # now near a deadline
+        screen._tick()
+        assert screen._tick_due - time.monotonic() <= 1.01
+        assert ops.get_incident(store, ref).severity == 1

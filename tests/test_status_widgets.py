@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -563,3 +564,29 @@ async def test_header_clock_stops_at_the_resolution_and_says_how_long_it_lasted(
         assert header.clock_text() == lasted  # a resolved incident's clock no longer runs
         header.ended_at = None  # reopened
         assert header.clock_text() == "6h 02m"
+
+
+def test_a_countdown_says_when_what_it_shows_changes_next() -> None:
+    countdown = Countdown("Status page", name="status_page")
+    countdown.now = T0
+    assert countdown.next_change(T0) is None  # no deadline
+    countdown.due_at = T0 + timedelta(minutes=30, seconds=20)
+    assert countdown.next_change(T0) == pytest.approx(20.001)  # "in 31m" becomes "in 30m"
+    countdown.due_at = T0 + timedelta(minutes=5, seconds=40)
+    assert countdown.next_change(T0) == pytest.approx(40.001)  # into the last five minutes, to the second
+    countdown.due_at = T0 + timedelta(minutes=3, seconds=10, milliseconds=250)
+    assert countdown.next_change(T0) == pytest.approx(0.251)
+    countdown.due_at = T0 - timedelta(minutes=2, milliseconds=400)
+    assert countdown.next_change(T0) == pytest.approx(0.601)  # overdue to the second at first
+    countdown.due_at = T0 - timedelta(minutes=12, seconds=15)
+    assert countdown.next_change(T0) == pytest.approx(45.001)  # then to the minute
+
+
+def test_the_header_clock_says_when_its_minute_changes() -> None:
+    header = IncidentHeader()
+    header.started_at = T0 - timedelta(minutes=3, seconds=15)
+    assert header.next_change(T0) == pytest.approx(45.001)
+    header.started_at = T0 + timedelta(seconds=30)  # a start backdated into the future
+    assert header.next_change(T0) == pytest.approx(30.001)
+    header.ended_at = T0
+    assert header.next_change(T0) is None  # stopped at the resolution

@@ -136,6 +136,25 @@ class Countdown(Widget):
         left = math.ceil(seconds)
         return f"in {countdown_clock(left) if to_the_second or left <= 60 else countdown_minutes(math.ceil(left / 60))}"
 
+    def next_change(self, now: datetime) -> float | None:
+        """Seconds from `now` until what this countdown shows changes (its text or its
+        warning/overdue class), None without a deadline: to the next second near the
+        deadline, else to the next minute or to the start of the warning window."""
+        if self.due_at is None or not self.display:
+            return None
+        remaining = (self.due_at - now).total_seconds()
+        window = self.warn_within.total_seconds()
+        if remaining > 0:
+            seconds_from = max(window, 60.0)  # `time_text` counts seconds from here down
+            if remaining <= seconds_from:
+                step = remaining % 1 or 1.0
+            else:
+                step = min(remaining % 60 or 60.0, remaining - seconds_from)
+        else:
+            late = -remaining
+            step = 1.0 - late % 1 if late < window else 60.0 - late % 60
+        return step + 0.001  # just past the change
+
     def watch_due_at(self, due_at: datetime | None) -> None:
         # A new deadline re-arms the countdown unless it is already past.
         self._armed = None if self.now is None else (due_at is not None and self.now < due_at)
@@ -235,3 +254,8 @@ class CountdownPanel(Vertical):
         """Tick: push the current time to every countdown."""
         for countdown in self._countdowns.values():
             countdown.now = now
+
+    def next_change(self, now: datetime) -> float | None:
+        """Seconds from `now` until any countdown shown changes (None: none will)."""
+        steps = [step for countdown in self._countdowns.values() if (step := countdown.next_change(now)) is not None]
+        return min(steps, default=None)

@@ -152,6 +152,13 @@ class IncidentHeader(Widget):
             return "—"
         return format_elapsed(self.now - self.started_at)
 
+    def next_change(self, now: datetime) -> float | None:
+        """Seconds from `now` until the clock shows another minute (None: it is stopped)."""
+        if self.started_at is None or self.ended_at is not None:
+            return None
+        elapsed = (now - self.started_at).total_seconds()
+        return (60.0 - elapsed % 60 if elapsed >= 0 else -elapsed) + 0.001
+
     def watch_now(self) -> None:
         clock = self.clock_text()
         if clock == self._clock_shown:
