@@ -18,11 +18,20 @@ from storage.errors import WarroomError
 if TYPE_CHECKING:
     from storage import live
     from storage.db import Store
+    from storage.file_watch import FileWrites
     from storage.lite.index import RowReader, TimelineIndex
     from storage.outbox import ChangeProbe
 
 POLL_SECONDS = 0.5
 """How often the watcher asks whether the incident changed."""
+
+QUIET_POLL_SECONDS = 2.0
+"""How often the watcher looks when the kernel says when the SQLite file is written
+(`storage.file_watch`): a write wakes it at once, this is only a safety net."""
+
+SETTLE_SECONDS = 0.05
+"""After a write to the file, how long it must stay quiet before the watcher looks again: a
+commit's last write to the WAL comes just before the commit can be read."""
 
 DEFER_POLLS = 2
 """Polls a change is left unread while the screen's writer has a line unreported: its
@@ -100,6 +109,8 @@ class IncidentWatcher:
         """Whether the screen's writer has a line not yet reported (see `_poll_with`)."""
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._writes: FileWrites | None = None
+        """The SQLite file's writes as the kernel reports them, while polling (Linux)."""
 
     def saw(self, change_count: int | None = None, mark: live.Watermark | None = None) -> None:
         """The target now shows the incident as of `change_count` and events up to `mark`."""
@@ -130,12 +141,18 @@ class IncidentWatcher:
 
     def poll_now(self) -> None:
         """Poll at once instead of after the current sleep."""
-        self._wake.set()
+        self._wake_up()
 
     def stop(self) -> None:
         """Stop polling at once instead of after the current sleep."""
         self._stop.set()
+        self._wake_up()
+
+    def _wake_up(self) -> None:
         self._wake.set()
+        writes = self._writes
+        if writes is not None:
+            writes.wake()
 
     @property
     def stopped(self) -> bool:
@@ -149,13 +166,34 @@ class IncidentWatcher:
         load_index(self.target, self.ref, zone, sqlite_file=sqlite_file or _sqlite_file(self.store), store=self.store)
 
     def _poll(self) -> None:
+        from storage.file_watch import FileWrites
         from storage.outbox import ChangeProbe
 
         probe = ChangeProbe(self.store)
+        sqlite_file = _sqlite_file(self.store)
+        self._writes = FileWrites.open(sqlite_file) if sqlite_file else None
         try:
-            self._poll_with(probe)
+            if not self._stop.is_set():  # (`stop` wakes the file watch once it is set)
+                self._poll_with(probe)
         finally:
             probe.close()
+            writes, self._writes = self._writes, None
+            if writes is not None:
+                writes.close()
+
+    def _sleep(self, deferred: int, settling: bool) -> bool:
+        """Until the next look: a write to the SQLite file where the kernel says when (else,
+        or for a deferred change, the poll interval), at most the quiet poll's safety net;
+        `settling` after a write, until the file is quiet for a moment. A wake ends it. True
+        when the file was written."""
+        writes = self._writes
+        written = False
+        if writes is None or deferred:
+            self._wake.wait(POLL_SECONDS)
+        elif not self._wake.is_set():
+            written = writes.wait(SETTLE_SECONDS if settling else QUIET_POLL_SECONDS)
+        self._wake.clear()
+        return written
 
     def _poll_with(self, probe: ChangeProbe) -> None:
         """Poll until stopped. The change count is read again only when the probe says the
@@ -167,9 +205,9 @@ class IncidentWatcher:
         worker = get_current_worker()
         count: int | None = None
         deferred = 0
+        settling = False
         while True:
-            self._wake.wait(POLL_SECONDS)
-            self._wake.clear()
+            settling = self._sleep(deferred, settling)  # after a write, look once more when quiet
             if self._stop.is_set() or worker.is_cancelled:
                 return
             mark = self.mark
