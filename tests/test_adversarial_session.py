@@ -119,3 +119,31 @@ def test_log_from_standard_input_to_an_unknown_incident_says_so_before_any_line(
     stderr = done.stderr.decode()
     assert done.returncode == 1
     assert len(stderr.splitlines()) == 1 and "inc-nope" in stderr, stderr
+
+
+async def test_keys_read_in_one_burst_edit_the_scribe_line_in_their_order() -> None:
+    """End then characters, read together (type-ahead while the app is busy, a fast
+    typist): the characters go at the end, not where the cursor was before End. Stock
+    Textual runs End's binding after the characters queued behind it."""
+    from textual import events
+    from textual.app import App, ComposeResult
+
+    from widgets.scribe_input import ScribeInput
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ScribeInput()
+
+    app = One()
+    async with app.run_test() as pilot:
+        scribe = app.query_one(ScribeInput)
+        scribe.focus()
+        scribe.value = "db failover done"
+        scribe.cursor_position = 0
+        await pilot.pause()
+        for key, character in (("end", None), ("backspace", None), ("E", "E"), ("!", "!"), ("home", None),
+                               ("x", "x"), ("right", None), ("delete", None)):
+            app.post_message(events.Key(key, character))
+        await pilot.pause()
+        await pilot.pause()
+        assert scribe.value == "xd failover donE!"
