@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import threading
 from datetime import timedelta
 from pathlib import Path
-
-import pytest
 
 from screens.command import CommandScreen
 from storage import ops
@@ -46,8 +45,6 @@ async def test_two_events_moved_across_midnight_in_one_poll_land_as_with_every_e
         assert [e.id for e in indexed.entries] == [e.id for e in whole.entries]
 
 
-@pytest.mark.xfail(strict=True, reason="placing a moved event bisects on the record's new times of other "
-                   "moved events still at their old places (off screen, not cached): misplaced until restart")
 async def test_two_off_screen_events_moved_in_one_poll_land_as_with_every_entry() -> None:
     """The bisection that places the first moved event probes the old place of the second,
     and reads (through the loader) the second's new time, far earlier: it goes right of
@@ -61,6 +58,24 @@ async def test_two_off_screen_events_moved_in_one_poll_land_as_with_every_entry(
         )
         await same(app, pilot, lambda v: v.upsert(moved))
         whole, indexed = app.views
+        assert [e.id for e in indexed.entries] == [e.id for e in whole.entries]
+        assert indexed._day_lines.starts == whole._day_lines.starts
+
+
+async def test_many_events_moved_in_one_poll_land_as_with_every_entry_and_the_cursor_goes_with_its_own() -> None:
+    entries = sorted(spread(2000), key=sort_key)
+    app = TwoViews(entries)
+    async with app.run_test(size=SIZE) as pilot:
+        await same(app, pilot, lambda v: v.move_cursor(entries[999].id))
+        rng = random.Random(7)
+        picks = [999, *rng.sample(range(2000), 300)]
+        moved = app.record.write(*{
+            entries[i].id: entries[i]._replace(at=entries[i].at + timedelta(minutes=rng.randrange(-3000, 3000)))
+            for i in picks
+        }.values())
+        await same(app, pilot, lambda v: v.upsert(moved))
+        whole, indexed = app.views
+        assert indexed.cursor_entry is not None and indexed.cursor_entry.id == entries[999].id
         assert [e.id for e in indexed.entries] == [e.id for e in whole.entries]
         assert indexed._day_lines.starts == whole._day_lines.starts
 
