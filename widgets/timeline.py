@@ -239,11 +239,20 @@ class TimelineView(ScrollView, can_focus=True):
         model = self._model
         cursor = self._cursor
         changed_from = len(model)  # the lowest index where an entry came or went
+        taken: dict[int, bool] = {}  # entries taken out first (id: whether the cursor was on it)
+        if isinstance(model, EntryIndex) and len(entries) > 1:
+            for entry in entries:
+                removed = model.take_out(entry.id)
+                if removed is not None:
+                    taken[entry.id] = removed == cursor
+                    changed_from = min(changed_from, removed)
+                    top -= removed < top
+                    cursor -= removed < cursor
         for entry in entries:
             for state in (PLAIN, CURSOR, CURSOR_BLURRED):
                 self._cache.discard((entry.id, state))
             removed, inserted = model.upsert(entry)
-            moved = removed is not None and removed == cursor
+            moved = taken.pop(entry.id, False) or (removed is not None and removed == cursor)
             if removed is not None:
                 changed_from = min(changed_from, removed)
                 top -= removed < top

@@ -148,6 +148,16 @@ class EntryIndex:
         self._insert(position, entry)
         return old, position
 
+    def take_out(self, entry_id: int) -> int | None:
+        """Take the entry with this id out of the order (its cached version stays): where it
+        was, None if nowhere. A batch of entries is taken out before any is placed again:
+        the record already holds their new times, and a bisection probing the old place of
+        one not yet moved would read its new time there."""
+        position = self.position_of(entry_id)
+        if position is not None:
+            self._remove(position)
+        return position
+
     def _fits(self, position: int, key: Key, entry: TimelineEntry) -> bool:
         """Whether `entry` belongs where its older version is: between its neighbours, on
         the same days."""

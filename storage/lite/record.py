@@ -95,6 +95,12 @@ def _find_incident(db: sqlite3.Connection, ref: str) -> _Incident:
     return _Incident(row[0], from_stored(row[1]), row[2])
 
 
+def check_incident(store: LiteStore, ref: str) -> None:
+    """Refuse `ref` as `storage.ops` does when no incident has it (`NotFound`)."""
+    with store.read() as db:
+        _find_incident(db, ref)
+
+
 def _start_of(db: sqlite3.Connection, incident: _Incident) -> datetime:
     """When the incident started (`rules.incident_start` of its milestones)."""
     milestones = {

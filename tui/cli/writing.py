@@ -183,11 +183,12 @@ def _log_standard_input(
     """Log each line of standard input as it arrives (`warroom log REF -`); whether any was
     refused. A time that needs a confirmation is refused unless `yes`: the answers would
     come from the same input as the lines. An incident that does not exist stops it at the
-    first line (every line would be refused for it)."""
+    start, before any line is read (every line would be refused for it)."""
     from storage.errors import InvalidInput, NeedsConfirmation, NotFound, WarroomError
 
     if sys.stdin is None:  # started with its standard input closed (`<&-`)
         raise InvalidInput("standard input is closed: pipe or type the lines into `warroom log REF -`")
+    _check_incident(store, ref)  # before any line: one that is refused would not say it
     refused = False
     for number, raw in _input_lines(sys.stdin.buffer):
         try:
@@ -212,6 +213,20 @@ def _log_standard_input(
             continue
         click.echo(_logged(store, event))
     return refused
+
+
+def _check_incident(store: Store | LiteStore, ref: str) -> None:
+    """Refuse an incident that does not exist (`NotFound`), before standard input is read."""
+    from storage.lite import LiteStore
+
+    if isinstance(store, LiteStore):
+        from storage.lite.record import check_incident
+
+        check_incident(store, ref)
+    else:
+        from storage import ops
+
+        ops.get_incident(store, ref)
 
 
 def _write_when_free(
