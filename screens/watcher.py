@@ -25,9 +25,10 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.5
 """How often the watcher asks whether the incident changed."""
 
-QUIET_POLL_SECONDS = 2.0
+QUIET_POLL_SECONDS = 5.0
 """How often the watcher looks when the kernel says when the SQLite file is written
-(`storage.file_watch`): a write wakes it at once, this is only a safety net."""
+(`storage.file_watch`): a write wakes it at once, this is only a safety net (a file
+system the kernel cannot watch, such as a network share)."""
 
 SETTLE_SECONDS = 0.05
 """After a write to the file, how long it must stay quiet before the watcher looks again: a

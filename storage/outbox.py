@@ -33,7 +33,7 @@ from storage.rows import EventRow
 if TYPE_CHECKING:
     from storage.lite import LiteStore
 
-WAKE_SECONDS = 2.0
+WAKE_SECONDS = 5.0
 """How often an idle outbox looks whether it should stop."""
 
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)

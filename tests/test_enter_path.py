@@ -86,6 +86,7 @@ def polls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
     monkeypatch.setattr(ChangeProbe, "changed", changed)
     monkeypatch.setattr(screens.watcher, "POLL_SECONDS", 0.05)
+    monkeypatch.setattr(screens.watcher, "QUIET_POLL_SECONDS", 0.05)  # where the kernel says when written
     return answers
 
 
