@@ -8,8 +8,6 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from screens.command import CommandScreen
 from storage import ops
 from storage.clock import FrozenClock
@@ -166,8 +164,6 @@ async def test_keys_read_in_one_burst_edit_the_scribe_line_in_their_order() -> N
         assert scribe.value == "xd failover donE!"
 
 
-@pytest.mark.xfail(strict=True, reason="a bisection reads the record's new time of an event moved there but not "
-                   "yet polled, at its old place: a line placed meanwhile goes to the wrong side and stays")
 async def test_a_line_placed_while_a_move_is_not_yet_polled_lands_as_with_every_entry() -> None:
     """Another terminal moves an off-screen event; before the watcher reads that change, a
     backdated line is placed (the scribe's own, shown at once). Once the move is read too,

@@ -16,6 +16,7 @@ The entry model lives in `widgets.timeline_entry` and the drawing of a line in
 from __future__ import annotations
 
 from array import array
+from collections import deque
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, tzinfo
 from typing import ClassVar
@@ -49,6 +50,8 @@ from widgets.timeline_render import (
 )
 
 __all__ = ["RECORD_KINDS", "TimelineEntry", "TimelineView"]
+
+PLACED_KEPT = 64  # entries placed between others looked at again when an event moves
 
 
 class TimelineView(ScrollView, can_focus=True):
@@ -127,6 +130,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._day_lines = DayLines()
         """The day separators, when the entries span several days."""
         self._following = True
+        self._placed_between: deque[int] = deque(maxlen=PLACED_KEPT)  # see `_place_one`
         self._cache: LRUCache[tuple[int, int], Strip] = LRUCache(1024)
         self._cache_signature: tuple[object, ...] = ()
         self._palette_cache: Palette | None = None
@@ -216,6 +220,7 @@ class TimelineView(ScrollView, can_focus=True):
 
     def _show_model(self, model: EntryList | EntryIndex, previous: TimelineEntry | None) -> None:
         self._model = model
+        self._placed_between.clear()
         self._cache.clear()
         self._cursor = len(model) - 1
         self._find_days()
@@ -248,19 +253,16 @@ class TimelineView(ScrollView, can_focus=True):
                     changed_from = min(changed_from, removed)
                     top -= removed < top
                     cursor -= removed < cursor
+        known_changed = False  # an event shown already changed (it may have moved)
         for entry in entries:
-            for state in (PLAIN, CURSOR, CURSOR_BLURRED):
-                self._cache.discard((entry.id, state))
-            removed, inserted = model.upsert(entry)
-            moved = taken.pop(entry.id, False) or (removed is not None and removed == cursor)
-            if removed is not None:
-                changed_from = min(changed_from, removed)
-                top -= removed < top
-                cursor -= removed < cursor
-            if inserted is not None:
-                changed_from = min(changed_from, inserted)
-                top += inserted <= top
-                cursor = inserted if moved else cursor + (inserted <= cursor)
+            if isinstance(model, EntryIndex) and (entry.id in taken or model.position_of(entry.id) is not None):
+                known_changed = True
+            cursor, top, changed_from = self._place_one(model, entry, taken, cursor, top, changed_from)
+        if known_changed and isinstance(model, EntryIndex):
+            batch = {entry.id for entry in entries}
+            again = [model.cache[i] for i in self._placed_between if i not in batch and i in model.cache]
+            for entry in again:
+                cursor, top, changed_from = self._place_one(model, entry, taken, cursor, top, changed_from)
         self._cursor = len(model) - 1 if cursor_follows else cursor
         self._find_days(changed_from)
         self._set_line_count()
@@ -270,6 +272,28 @@ class TimelineView(ScrollView, can_focus=True):
             self._set_scroll_y(self._day_lines.top_row(top, heading))
         self.refresh()
         self._cursor_changed(previous)
+
+    def _place_one(
+        self, model: EntryList | EntryIndex, entry: TimelineEntry, taken: dict[int, bool], cursor: int, top: int,
+        changed_from: int) -> tuple[int, int, int]:
+        """Put `entry` in its place: the cursor, top entry and lowest index changed, after. One
+        an index bisects in among others is kept in `_placed_between`: an event moved in the
+        record, not yet here, read its new time at its old place; once here, they go again."""
+        for state in (PLAIN, CURSOR, CURSOR_BLURRED):
+            self._cache.discard((entry.id, state))
+        removed, inserted = model.upsert(entry)
+        moved = taken.pop(entry.id, False) or (removed is not None and removed == cursor)
+        if removed is not None:
+            changed_from = min(changed_from, removed)
+            top -= removed < top
+            cursor -= removed < cursor
+        if inserted is not None:
+            changed_from = min(changed_from, inserted)
+            top += inserted <= top
+            cursor = inserted if moved else cursor + (inserted <= cursor)
+            if isinstance(model, EntryIndex) and inserted < len(model) - 1:
+                self._placed_between.append(entry.id)
+        return cursor, top, changed_from
 
     def forget_entries(self) -> None:
         """Read every entry again as it comes on screen (through `entry_loader`): what the
