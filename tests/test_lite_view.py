@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -181,6 +181,22 @@ def test_first_look_leaves_postgresql_and_older_files_to_the_record(
 # --- the app -------------------------------------------------------------------------------
 
 
+def opened_when_released(
+    path: Path, policy: Policy, clock: FrozenClock
+) -> tuple[threading.Event, list[Store], Callable[[], Store]]:
+    """An opener of the record that waits for the event to be set (the app's first frame
+    shows meanwhile), and the stores it opened (to close)."""
+    release = threading.Event()
+    opened: list[Store] = []
+
+    def opener() -> Store:
+        assert release.wait(30)
+        opened.append(Store(path, policy=policy, clock=clock, identity=DANA))
+        return opened[0]
+
+    return release, opened, opener
+
+
 async def test_the_first_frame_then_the_record_and_nothing_written_in_between_is_missed(
     tmp_path: Path, policy: Policy, clock: FrozenClock
 ) -> None:
@@ -194,14 +210,7 @@ async def test_the_first_frame_then_the_record_and_nothing_written_in_between_is
             ops.log(seed, ref, f"line {number}")
     look = first_look(str(path), None, policy=policy, clock=clock, identity=DANA, notices=[])
     assert look is not None
-    release = threading.Event()
-    opened: list[Store] = []
-
-    def opener() -> Store:
-        assert release.wait(30)
-        opened.append(Store(path, policy=policy, clock=clock, identity=DANA))
-        return opened[0]
-
+    release, opened, opener = opened_when_released(path, policy, clock)
     app = WarroomApp(opener=opener, first_look=look)
     async with app.run_test(size=(140, 42)) as pilot:
         screen = app.screen
@@ -268,14 +277,7 @@ async def test_an_index_the_first_look_cannot_read_is_read_through_the_record_on
         return real_open_index(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(storage.lite.index, "open_index", unreadable_once)
-    release = threading.Event()
-    opened: list[Store] = []
-
-    def opener() -> Store:
-        assert release.wait(30)
-        opened.append(Store(path, policy=policy, clock=clock, identity=DANA))
-        return opened[0]
-
+    release, opened, opener = opened_when_released(path, policy, clock)
     app = WarroomApp(opener=opener, first_look=look)
     async with app.run_test(size=(140, 42)) as pilot:
         timeline = app.screen.query_one(TimelineView)

@@ -163,6 +163,8 @@ def test_milestones_set_status_and_can_be_corrected(store: Store, clock: FrozenC
     assert ops.get_incident(store, ref).status == "mitigated"
     ops.set_milestone(store, ref, "started", at=NOW - timedelta(minutes=25))
     assert ops.milestones(store, ref) == {"started": NOW - timedelta(minutes=25), "mitigated": NOW}
+    corrected = [e.text for e in ops.timeline(store, ref) if "corrected" in e.text]
+    assert corrected == ["Milestone: started (corrected from 2026-11-23 15:20 CET)"]  # local, not ISO
     ops.set_milestone(store, ref, "Retrospective-Done")
     assert "retrospective_done" in ops.milestones(store, ref)
     with pytest.raises(InvalidInput, match="unknown milestone"):

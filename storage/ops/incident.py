@@ -33,6 +33,7 @@ from storage.ops.record import (
     writing,
 )
 from storage.ops.roles import assign
+from storage.render import local_minute
 
 UPDATE_CHANNELS: tuple[str, ...] = ("checkin", "internal", "status_page")
 """Where an update goes; each resets the countdown of the same name."""
@@ -348,7 +349,7 @@ def set_milestone(
             )
             text = f"Milestone: {label}"
         else:
-            text = f"Milestone: {label} (corrected from {milestone.at.isoformat(timespec='seconds')})"
+            text = f"Milestone: {label} (corrected from {local_minute(milestone.at, store.policy.tz)})"
             milestone.at = w.when
             milestone.set_at = store.now()
             milestone.set_by = w.author
