@@ -154,6 +154,10 @@ def test_role_handover_keeps_history(store: Store, clock: FrozenClock) -> None:
         ops.assign_role(store, ref, "janitor", "Sam")
     ops.release_role(store, ref, "sme", "Sam")
     assert [h.person for h in ops.role_history(store, ref) if h.role == "sme" and h.ended_at is None] == ["Marta"]
+    with pytest.raises(InvalidInput) as refused:  # said in the policy's zone, not as an ISO time
+        ops.assign_role(store, ref, "ic", "Lee", at=later - timedelta(hours=1))
+    took = later.astimezone(store.policy.tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+    assert str(refused.value) == f"Priya took Incident Commander at {took}: a handover cannot be earlier"
 
 
 def test_milestones_set_status_and_can_be_corrected(store: Store, clock: FrozenClock) -> None:

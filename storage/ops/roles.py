@@ -59,9 +59,9 @@ def assign(w: Writing, role_key: str, person_name: str, *, note: str = "") -> Ro
     if not role.many:
         for assignment, previous in holders:
             if w.when < assignment.started_at:
+                took = assignment.started_at.astimezone(w.store.policy.tz)
                 raise InvalidInput(
-                    f"{previous.name} took {role.name} at {assignment.started_at.isoformat(timespec='seconds')}: "
-                    "a handover cannot be earlier"
+                    f"{previous.name} took {role.name} at {took:%Y-%m-%d %H:%M:%S %Z}: a handover cannot be earlier"
                 )
             assignment.ended_at = w.when
             w.session.add(assignment)
