@@ -253,16 +253,16 @@ class TimelineView(ScrollView, can_focus=True):
                     changed_from = min(changed_from, removed)
                     top -= removed < top
                     cursor -= removed < cursor
-        known_changed = False  # an event shown already changed (it may have moved)
+        moved = False  # an event shown already moved
         for entry in entries:
-            if isinstance(model, EntryIndex) and (entry.id in taken or model.position_of(entry.id) is not None):
-                known_changed = True
-            cursor, top, changed_from = self._place_one(model, entry, taken, cursor, top, changed_from)
-        if known_changed and isinstance(model, EntryIndex):
+            moved |= entry.id in taken
+            cursor, top, changed_from, removed = self._place_one(model, entry, taken, cursor, top, changed_from)
+            moved |= removed
+        if moved and isinstance(model, EntryIndex):
             batch = {entry.id for entry in entries}
             again = [model.cache[i] for i in self._placed_between if i not in batch and i in model.cache]
             for entry in again:
-                cursor, top, changed_from = self._place_one(model, entry, taken, cursor, top, changed_from)
+                cursor, top, changed_from, _ = self._place_one(model, entry, taken, cursor, top, changed_from)
         self._cursor = len(model) - 1 if cursor_follows else cursor
         self._find_days(changed_from)
         self._set_line_count()
@@ -275,10 +275,10 @@ class TimelineView(ScrollView, can_focus=True):
 
     def _place_one(
         self, model: EntryList | EntryIndex, entry: TimelineEntry, taken: dict[int, bool], cursor: int, top: int,
-        changed_from: int) -> tuple[int, int, int]:
-        """Put `entry` in its place: the cursor, top entry and lowest index changed, after. One
-        an index bisects in among others is kept in `_placed_between`: an event moved in the
-        record, not yet here, read its new time at its old place; once here, they go again."""
+        changed_from: int) -> tuple[int, int, int, bool]:
+        """Place `entry`: the cursor, top entry and lowest index changed, and whether it left
+        another place. One bisected in among others is kept in `_placed_between`: an event
+        moved in the record, not yet here, read its new time at its old place."""
         for state in (PLAIN, CURSOR, CURSOR_BLURRED):
             self._cache.discard((entry.id, state))
         removed, inserted = model.upsert(entry)
@@ -293,7 +293,7 @@ class TimelineView(ScrollView, can_focus=True):
             cursor = inserted if moved else cursor + (inserted <= cursor)
             if isinstance(model, EntryIndex) and inserted < len(model) - 1:
                 self._placed_between.append(entry.id)
-        return cursor, top, changed_from
+        return cursor, top, changed_from, removed is not None
 
     def forget_entries(self) -> None:
         """Read every entry again as it comes on screen (through `entry_loader`): what the
