@@ -18,6 +18,7 @@ from storage.errors import InvalidInput, NeedsConfirmation, NotFound
 from storage.timeparse import out_of_range, quote_input, time_concerns
 
 if TYPE_CHECKING:
+    from storage.grammar import ScribeLine
     from storage.policy import Policy
 
 FUTURE_TOLERANCE = timedelta(seconds=60)
@@ -101,3 +102,16 @@ def entry_id(value: str) -> str:
     if not ENTRY_ID_RE.fullmatch(value):
         raise InvalidInput(f"{quote_input(value)} is not an entry id: use 1 to 64 letters, digits, - or _")
     return value
+
+
+def scribe_line(
+    store: Clocked, line: str, *, at: datetime | None, entered_at: datetime | None
+) -> tuple[ScribeLine, datetime | None]:
+    """A scribe line as logged: parsed as of when it was entered (now when not said), and
+    the time given for it (its `@time`, else `at`, else None); refused when it has both."""
+    from storage.grammar import parse_scribe_line
+
+    parsed = parse_scribe_line(line, now=store.now() if entered_at is None else entered_at, tz=store.policy.tz)
+    if parsed.occurred_at is not None and at is not None:
+        raise InvalidInput("the line has its own @time and a separate time was given: keep one")
+    return parsed, parsed.occurred_at or at

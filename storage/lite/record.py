@@ -17,7 +17,6 @@ from typing import Any
 
 from storage import rules
 from storage.errors import InvalidInput
-from storage.grammar import parse_scribe_line
 from storage.lengths import EVENT_TEXT, NAME, label_of, too_long
 from storage.lite.connection import LiteStore, from_stored, to_stored
 
@@ -134,10 +133,7 @@ def log_line(
     (see there for `entered_at`, `entry_id` and `confirmed`)."""
     if entry_id is not None:
         entry_id = rules.entry_id(entry_id)
-    parsed = parse_scribe_line(line, now=store.now() if entered_at is None else entered_at, tz=store.policy.tz)
-    if parsed.occurred_at is not None and at is not None:
-        raise InvalidInput("the line has its own @time and a separate time was given: keep one")
-    given = parsed.occurred_at or at
+    parsed, given = rules.scribe_line(store, line, at=at, entered_at=entered_at)
     author = author or store.user
     with store.write() as db:
         incident = _find_incident(db, ref)

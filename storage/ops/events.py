@@ -26,6 +26,7 @@ from storage.ops.record import (
     writing,
 )
 from storage.rules import entry_id as checked_entry_id
+from storage.rules import scribe_line
 
 # --- scribe lines ----------------------------------------------------------------------
 
@@ -91,13 +92,7 @@ def log(
     """
     if entry_id is not None:
         entry_id = checked_entry_id(entry_id)
-    if entered_at is None:
-        parsed = parse_line(store, line)
-    else:
-        parsed = parse_scribe_line(line, now=entered_at, tz=store.policy.tz)
-    if parsed.occurred_at is not None and at is not None:
-        raise InvalidInput("the line has its own @time and a separate time was given: keep one")
-    given = parsed.occurred_at or at
+    parsed, given = scribe_line(store, line, at=at, entered_at=entered_at)
     with writing(store, ref, author=author) as w:
         if entry_id is not None:
             logged_id = w.session.execute(
