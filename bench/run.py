@@ -39,7 +39,7 @@ def main() -> int:
         "launch": lambda: visible.launch(runs),
         "enter": lambda: visible.enter(20 if quick else 40),
         "scroll": lambda: visible.scroll(35 if quick else 70),
-        "idle": lambda: visible.idle(10 if quick else 30),
+        "idle": lambda: visible.idle(20 if quick else 60),
         "cli": lambda: cli_timing.commands(runs),
         "io": lambda: cli_timing.import_export(1 if quick else 3),
         "refresh": lambda: visible.refresh(8 if quick else 20),

@@ -233,7 +233,8 @@ def scroll(presses: int) -> list[Figure]:
 
 def idle(seconds: float) -> list[Figure]:
     """CPU used with the 10k-event incident open and nothing happening, the minimal app idling
-    beside it over the same seconds."""
+    beside it over the same seconds. The app's clocks change once a minute when no deadline
+    is near: a full run idles a minute, so that one such change falls in it whatever its phase."""
     path, ref = database(10_000)
     with Terminal(_warroom(path, ref), cwd=ROOT, env=bench_env()) as ours, Terminal(MINIMAL, cwd=ROOT) as base:
         ours.wait_for(*_on_screen(path, ref), timeout=300)

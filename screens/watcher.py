@@ -4,6 +4,7 @@ log` from a script) by polling the incident's change counter off the UI thread."
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import tzinfo
 from functools import partial
@@ -25,14 +26,19 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.5
 """How often the watcher asks whether the incident changed."""
 
-QUIET_POLL_SECONDS = 5.0
+QUIET_POLL_SECONDS = 30.0
 """How often the watcher looks when the kernel says when the SQLite file is written
-(`storage.file_watch`): a write wakes it at once, this is only a safety net (a file
-system the kernel cannot watch, such as a network share)."""
+(`storage.file_watch`): a write wakes it at once, this is only a safety net. If that look
+finds a change the kernel did not report (a file system it cannot watch, such as a network
+share), the watcher stops trusting it and polls every `POLL_SECONDS`."""
 
 SETTLE_SECONDS = 0.05
 """After a write to the file, how long it must stay quiet before the watcher looks again: a
 commit's last write to the WAL comes just before the commit can be read."""
+
+VISIBLE_WITHIN_SECONDS = 2.0
+"""After a write to the file, how long the watcher keeps looking every `SETTLE_SECONDS` for
+a change it cannot read yet (a commit waits for its WAL to reach the disk)."""
 
 DEFER_POLLS = 2
 """Polls a change is left unread while the screen's writer has a line unreported: its
@@ -112,6 +118,8 @@ class IncidentWatcher:
         self._wake = threading.Event()
         self._writes: FileWrites | None = None
         """The SQLite file's writes as the kernel reports them, while polling (Linux)."""
+        self._trust_writes = True
+        """False once the safety net found a change the kernel did not report."""
 
     def saw(self, change_count: int | None = None, mark: live.Watermark | None = None) -> None:
         """The target now shows the incident as of `change_count` and events up to `mark`."""
@@ -182,33 +190,59 @@ class IncidentWatcher:
             if writes is not None:
                 writes.close()
 
-    def _sleep(self, deferred: int, settling: bool) -> bool:
+    def _sleep(self, on_timer: bool, settling: bool) -> str:
         """Until the next look: a write to the SQLite file where the kernel says when (else,
-        or for a deferred change, the poll interval), at most the quiet poll's safety net;
-        `settling` after a write, until the file is quiet for a moment. A wake ends it. True
-        when the file was written."""
-        writes = self._writes
-        written = False
-        if writes is None or deferred:
+        or `on_timer`, the poll interval), at most the quiet poll's safety net;
+        `settling` after a write, for a moment. A wake ends it. Says why it ended:
+        "written" (the kernel reported a write), "settled" (quiet for the moment),
+        "quiet" (the safety net's time ran out), "woken", or "timer" (no kernel watch
+        trusted, or `on_timer`)."""
+        writes = self._writes if self._trust_writes else None
+        ended = "timer"
+        if writes is None or on_timer:
             self._wake.wait(POLL_SECONDS)
         elif not self._wake.is_set():
-            written = writes.wait(SETTLE_SECONDS if settling else QUIET_POLL_SECONDS)
+            ended = "settled" if settling else "quiet"
+            deadline = time.monotonic() + (SETTLE_SECONDS if settling else QUIET_POLL_SECONDS)
+            while (left := deadline - time.monotonic()) > 0 and not self._wake.is_set():
+                if writes.wait(left):  # (False early: another file of the folder, or a wake)
+                    ended = "written"
+                    break
+        if self._wake.is_set() and ended != "written":
+            ended = "woken"
         self._wake.clear()
-        return written
+        return ended
 
     def _poll_with(self, probe: ChangeProbe) -> None:
         """Poll until stopped. The change count is read again only when the probe says the
         database was written (on SQLite a pragma: an idle poll reads nothing), and the
         incident only when that count is not the one the target has seen (its own lines,
-        reported by its writer, it has: see `saw`)."""
+        reported by its writer, it has: see `saw`).
+
+        After the kernel reports a write the watcher looks again once the file is quiet for
+        `SETTLE_SECONDS`, and goes on looking so until the change can be read (a commit is
+        readable only after its WAL is synced), for `VISIBLE_WITHIN_SECONDS` at most. A
+        change that only the safety net's look finds means the kernel does not report
+        this file's writes: from then on the watcher polls on the timer."""
         from storage import live
 
         worker = get_current_worker()
         count: int | None = None
         deferred = 0
         settling = False
+        unread_since: float | None = None  # when the kernel reported a write not yet readable
+        looked = False
+        first = True
         while True:
-            settling = self._sleep(deferred, settling)  # after a write, look once more when quiet
+            # The first look is at once (a write before the watch began was not reported);
+            # until the target shows the incident, and for a deferred change, on the timer.
+            ended = "woken" if first else self._sleep(bool(deferred) or self.mark is None, settling)
+            first = False
+            if ended == "written":
+                unread_since = time.monotonic()
+            elif unread_since is not None and time.monotonic() - unread_since > VISIBLE_WITHIN_SECONDS:
+                unread_since = None
+            settling = ended == "written" or unread_since is not None
             if self._stop.is_set() or worker.is_cancelled:
                 return
             mark = self.mark
@@ -216,7 +250,11 @@ class IncidentWatcher:
                 continue
             try:
                 if probe.changed():
+                    if ended == "quiet" and looked:
+                        self._trust_writes = False  # written, and the kernel did not say
+                    unread_since = None
                     count = live.change_count(self.store, self.ref)
+                looked = True
                 # A count below the seen one was read before a write the target has shown.
                 if count is None or count <= self.seen_changes or self._only_own_lines(count):
                     deferred = 0
