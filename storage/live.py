@@ -30,8 +30,10 @@ if TYPE_CHECKING:
 
 def _event_columns(declared_is_start: bool) -> tuple[sa.ColumnElement[object], ...]:
     marker = sa.case(
-        (sa.and_(col(Event.kind) == "milestone", col(Event.detail) == "resolved"), sa.literal("resolved")),
-        (sa.and_(col(Event.kind) == "milestone", col(Event.detail) == "started"), sa.literal("start")),
+        (sa.and_(col(Event.kind) == "milestone", col(Event.detail) == "resolved", sa.not_(col(Event.struck))),
+         sa.literal("resolved")),
+        (sa.and_(col(Event.kind) == "milestone", col(Event.detail) == "started", sa.not_(col(Event.struck))),
+         sa.literal("start")),
         (sa.and_(col(Event.kind) == "declared", sa.literal(declared_is_start)), sa.literal("start")),
         else_=sa.null(),
     )
@@ -90,8 +92,8 @@ def _watermark(incident: Incident) -> Watermark:
 
 _SQLITE_TIMELINE = (
     "SELECT id, seq, occurred_at, kind, author, text, key, struck, link,"
-    " CASE WHEN kind = 'milestone' AND detail = 'resolved' THEN 'resolved'"
-    " WHEN kind = 'milestone' AND detail = 'started' THEN 'start'"
+    " CASE WHEN kind = 'milestone' AND detail = 'resolved' AND NOT struck THEN 'resolved'"
+    " WHEN kind = 'milestone' AND detail = 'started' AND NOT struck THEN 'start'"
     " WHEN kind = 'declared' AND ? THEN 'start' END, detail"
     " FROM event WHERE incident_id = ? ORDER BY occurred_at, seq"
 )

@@ -94,9 +94,9 @@ def event_row(event: WrittenEvent) -> EventRow:
 
     A logged line is never the declaration, so its marker depends on itself alone."""
     marker = None
-    if event.kind == "milestone" and event.detail == "resolved":
+    if event.kind == "milestone" and event.detail == "resolved" and not event.struck:
         marker = "resolved"
-    elif event.kind == "milestone" and event.detail == "started":
+    elif event.kind == "milestone" and event.detail == "started" and not event.struck:
         marker = "start"
     assert event.id is not None
     return EventRow(event.id, event.seq, event.occurred_at, event.kind, event.author, event.text, event.key,

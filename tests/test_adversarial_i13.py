@@ -240,6 +240,7 @@ def test_a_line_longer_than_any_event_is_refused_without_being_held_and_the_next
     peak_kb = int(messages[-1])
     assert peak_kb < 64 << 10, peak_kb  # less than the line: it was never held whole
     with sqlite3.connect(path) as db:
-        texts = [t for (t,) in db.execute("SELECT text FROM event ORDER BY seq")]
+        texts = [t for (t,) in db.execute(
+            "SELECT text FROM event WHERE incident_id = (SELECT id FROM incident WHERE ref = ?) ORDER BY seq", (REF,))]
     assert texts[-2:] == ["before", "after"]
     assert len(out.decode().splitlines()) == 2

@@ -202,7 +202,7 @@ def test_resolve_checks_the_criteria(run) -> None:  # noqa: ANN001
 
 def test_postmortem_exports_and_due_list(run, tmp_path: Path) -> None:  # noqa: ANN001
     ref = declare(run)
-    run("milestone", ref, "resolved")
+    run("milestone", ref, "resolved", "--force")
     assert run("postmortem", ref).stdout.startswith("# Post-mortem")
     refused = run("postmortem", ref, "--ics", ok=False)
     assert refused.exit_code == 1 and "meeting" in refused.stderr

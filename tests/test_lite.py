@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from storage import lite, ops
+from storage import checklists, lite, ops
 from storage.clock import FrozenClock
 from storage.db import Store
 from storage.errors import InvalidInput, NeedsConfirmation, WarroomError
@@ -47,7 +47,7 @@ def make_record(path: Path, policy: Policy) -> None:
         other = ops.declare(store, severity=1, functionality="pay\u202ements", state="down", audience="EU")
         ops.link_incidents(store, other.ref, old.ref)
         clock.advance(minutes=10)
-        ops.set_status(store, old.ref, "resolved")
+        checklists.resolve(store, old.ref, force=True)
         clock.advance(minutes=10)
         ref = ops.declare(store, severity=2, functionality="login", state="failing", audience="all", ic="Dana")
         assert ref.ref == REF

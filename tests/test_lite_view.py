@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from screens.command import CommandScreen
 from screens.identity import NameDialog
-from storage import live, ops
+from storage import checklists, live, ops
 from storage.clock import FrozenClock
 from storage.db import Store
 from storage.errors import NotFound
@@ -131,7 +131,7 @@ def test_no_events_the_asked_ref_and_the_most_recent_open_one(sqlite_store: Stor
     newer = _declare(store, "payments")
     clock.advance(minutes=1)
     resolved = _declare(store, "email")
-    ops.set_status(store, resolved, "resolved")  # the most recently changed, but not open
+    checklists.resolve(store, resolved, force=True)  # the most recently changed, but not open
     with sqlite3.connect(store.url.removeprefix("sqlite:///")) as db:
         db.execute("DELETE FROM event WHERE incident_id = (SELECT id FROM incident WHERE ref = ?)", (newer,))
     first = _same_as_the_orm(store, None, 400)
@@ -152,7 +152,7 @@ def test_an_unknown_ref_is_refused_and_no_open_incident_is_none(sqlite_store: St
         _lite_read(store, "inc-nope", 400)
     assert str(lite.value) == str(orm.value)
     ref = _declare(store)
-    ops.set_status(store, ref, "resolved")
+    checklists.resolve(store, ref, force=True)
     assert _lite_read(store, None, 400) is None and ops.most_recent_open(store) is None
 
 

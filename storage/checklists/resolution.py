@@ -22,6 +22,7 @@ from storage.checklists.record import (
 from storage.db import Store
 from storage.errors import InvalidInput
 from storage.models import Event
+from storage.postmortem.load import worst_level
 
 _TYPED_FOR_DURABLE = ("note", "action", "decision")
 _NEGATED_DURABLE = re.compile(r"\b(?:not|isn't|isnt|is not|no longer)\s+durable\b|\bnon-?\s*durable\b", re.IGNORECASE)
@@ -82,10 +83,13 @@ def criteria_of(store: Store, record: ChecklistRecord) -> list[Criterion]:
         met, detail = True, f"signed off by {signed.done_by} at {render.local_minute(signed.done_at, store.policy.tz)}"
     results.append(Criterion("ic_signoff", labels["ic_signoff"], met, detail))
 
-    # retrospective
+    # retrospective (only where the worst severity reached has a post-mortem deadline)
     meeting = record.postmortem.meeting_at if record.postmortem is not None else None
+    worst = worst_level(record.session, record.incident)
     if meeting is not None:
         met, detail = True, f"retrospective at {render.local_minute(meeting, store.policy.tz)}"
+    elif store.policy.severity(worst).postmortem_deadline is None:
+        met, detail = True, f"not needed: the policy sets no post-mortem meeting for SEV{worst}"
     else:
         met, detail = False, "the post-mortem has no meeting time"
     results.append(Criterion("retrospective_scheduled", labels["retrospective_scheduled"], met, detail))

@@ -190,8 +190,8 @@ def open_index(path: str, ref: str, zone: tzinfo) -> tuple[TimelineIndex, RowRea
 
 _ROWS = (
     "SELECT id, seq, occurred_at, kind, author, text, key, struck, link,"
-    " CASE WHEN kind = 'milestone' AND detail = 'resolved' THEN 'resolved'"
-    " WHEN kind = 'milestone' AND detail = 'started' THEN 'start'"
+    " CASE WHEN kind = 'milestone' AND detail = 'resolved' AND NOT struck THEN 'resolved'"
+    " WHEN kind = 'milestone' AND detail = 'started' AND NOT struck THEN 'start'"
     " WHEN kind = 'declared' AND ? THEN 'start' END, detail"
     " FROM event WHERE id = ? AND +incident_id = ?"
 )

@@ -30,8 +30,8 @@ one (`storage.ops.most_recent_open`)."""
 
 _NEWEST_EVENTS = (
     "SELECT id, seq, occurred_at, kind, author, text, key, struck, link,"
-    " CASE WHEN kind = 'milestone' AND detail = 'resolved' THEN 'resolved'"
-    " WHEN kind = 'milestone' AND detail = 'started' THEN 'start'"
+    " CASE WHEN kind = 'milestone' AND detail = 'resolved' AND NOT struck THEN 'resolved'"
+    " WHEN kind = 'milestone' AND detail = 'started' AND NOT struck THEN 'start'"
     " WHEN kind = 'declared' AND ? THEN 'start' END, detail"
     " FROM event WHERE incident_id = ? ORDER BY occurred_at DESC, seq DESC LIMIT ?"
 )

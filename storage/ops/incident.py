@@ -11,8 +11,10 @@ from storage.db import Store
 from storage.errors import Conflict, InvalidInput
 from storage.lite.record import IncidentRow
 from storage.models import (
+    MILESTONES,
     QUANTITIES,
     STATUSES,
+    Event,
     Incident,
     Milestone,
     Person,
@@ -314,8 +316,14 @@ def change_severity(
 def set_status(
     store: Store, ref: str, status: str, *, at: datetime | None = None, author: str | None = None
 ) -> Incident:
-    """Set the incident's phase (investigating, identified, mitigated, resolved)."""
+    """Set the incident's phase (investigating, identified, mitigated). Resolving goes
+    through the resolution criteria (`storage.checklists.resolve`): refused here."""
     status = choice(status, STATUSES, "status")
+    if status == "resolved":
+        raise InvalidInput(
+            f"{ref} is resolved through its resolution criteria, which are checked first "
+            "(resolve it, and force it to resolve with criteria unmet)"
+        )
     with writing(store, ref, at=at, author=author) as w:
         _set_status(w, status)
         return w.incident
@@ -332,7 +340,9 @@ def _set_status(w: Writing, status: str) -> None:
 def set_milestone(
     store: Store, ref: str, name: str, *, at: datetime | None = None, author: str | None = None
 ) -> Milestone:
-    """Mark a milestone reached at `at` (now by default); setting it again corrects it."""
+    """Mark a milestone reached at `at` (now by default). Setting it again corrects it:
+    the earlier mark's event is struck (its history kept) and a new one says what changed.
+    Whether the time is out of order is `milestone_order_concerns`, asked before."""
     key = milestone_name(name)
     label = key.replace("_", " ")
     with writing(store, ref, at=at, author=author) as w:
@@ -353,12 +363,63 @@ def set_milestone(
             milestone.at = w.when
             milestone.set_at = store.now()
             milestone.set_by = w.author
+            _strike_marks(w, key)
         w.session.add(milestone)
         w.event("milestone", text, key=True, detail=key)
         if key in MILESTONE_STATUS:
             _set_status(w, MILESTONE_STATUS[key])
         w.session.flush()
         return milestone
+
+
+def _strike_marks(w: Writing, key: str) -> None:
+    """Strike the standing events that marked milestone `key` (it is being marked again)."""
+    from storage.ops.events import _keep_revision as keep_revision
+
+    marks = w.session.exec(
+        select(Event).where(
+            Event.incident_id == w.incident.id,
+            Event.kind == "milestone",
+            Event.detail == key,
+            sa.not_(col(Event.struck)),
+        )
+    ).all()
+    for event in marks:
+        keep_revision(w.session, event, replaced_at=w.store.now(), replaced_by=w.author)
+        event.struck = True
+        event.change_number = w.touch()
+        w.session.add(event)
+
+
+def milestone_order_concerns(store: Store, ref: str, name: str, at: datetime | None = None) -> list[str]:
+    """Why marking milestone `name` at `at` (now by default) is out of the usual order, each
+    as a clause ("after mitigated (2026-11-23 15:10 CET)"); empty when it is in order. The
+    order is `MILESTONES`; a start later than the declaration is one too (a start is
+    usually backdated). Interfaces ask before they mark (`set_milestone` does not)."""
+    key = milestone_name(name)
+    when = when_given(store, at, allow_future=True) if at is not None else store.now()
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        declared = incident.declared_at
+        reached = {
+            row.name: row.at
+            for row in session.exec(select(Milestone).where(Milestone.incident_id == incident.id)).all()
+        }
+    tz = store.policy.tz
+    position = MILESTONES.index(key)
+    concerns: list[str] = []
+    for other in MILESTONES:
+        other_at = reached.get(other)
+        if other == key or other_at is None:
+            continue
+        label = other.replace("_", " ")
+        if MILESTONES.index(other) < position and other_at > when:
+            concerns.append(f"before {label} ({local_minute(other_at, tz)})")
+        elif MILESTONES.index(other) > position and other_at < when:
+            concerns.append(f"after {label} ({local_minute(other_at, tz)})")
+    if key == "started" and when > declared:
+        concerns.append(f"after the incident was declared ({local_minute(declared, tz)}): give the time it began")
+    return concerns
 
 
 # --- updates sent ----------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The commands that write to an incident's record: declare, log, edit, strike, severity,
-status, roles, milestones, updates, action items, links, resolve and sign-off."""
+roles, updates, action items and links (its phase, `tui.cli.phase`)."""
 
 from __future__ import annotations
 
@@ -321,24 +321,6 @@ def sev(
 
 @command(main)
 @click.argument("ref")
-@click.argument("status")
-@click.option("--at", "at", default=None, help="When it changed (14:32, -5m, ISO time).")
-@click.option("--author", default=None, help=AUTHOR_HELP)
-@yes_option
-def status(
-    ref: str, status: str, at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
-) -> None:
-    """Set REF's status: investigating, identified, mitigated, resolved."""
-    from storage import ops
-
-    store = open_store(db, config_path)
-    when = checked_at(store, ref, at, yes=yes)
-    incident = ops.set_status(store, ref, status, at=when, author=author)
-    click.echo(shown(f"{incident.ref} is {incident.status}"))
-
-
-@command(main)
-@click.argument("ref")
 @click.argument("role")
 @click.argument("person")
 @click.option("--at", "at", default=None, help="When the handover happened.")
@@ -369,25 +351,6 @@ def role(
     else:
         ops.assign_role(store, ref, role, person, at=when, note=note, author=author)
         click.echo(shown(f"{person} is {store.policy.role(role).name}"))
-
-
-@command(main)
-@click.argument("ref")
-@click.argument("name")
-@click.option("--at", "at", default=None, help="When it was reached (14:32, -5m, ISO time).")
-@click.option("--author", default=None, help=AUTHOR_HELP)
-@yes_option
-def milestone(
-    ref: str, name: str, at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
-) -> None:
-    """Mark milestone NAME (started, detected, acknowledged, investigating, mitigated, resolved,
-    retrospective-prepared, retrospective-done)."""
-    from storage import ops
-
-    store = open_store(db, config_path)
-    when = checked_at(store, ref, at, yes=yes, milestone=ops.milestone_name(name))
-    reached = ops.set_milestone(store, ref, name, at=when, author=author)
-    click.echo(f"{reached.name} at {local_time(store, reached.at)}")
 
 
 @command(main)
@@ -466,37 +429,3 @@ def link(primary: str, ref: str, db: str | None, config_path: Path | None) -> No
     store = open_store(db, config_path)
     ops.link_incidents(store, primary, ref)
     click.echo(shown(f"{ref} is grouped under {primary}"))
-
-
-@command(main)
-@click.argument("ref")
-@click.option("--force", is_flag=True, help="Resolve even with unmet criteria (recorded on the timeline).")
-@click.option("--at", "at", default=None, help="When it was resolved (14:32, -5m, ISO time).")
-@click.option("--author", default=None, help=AUTHOR_HELP)
-@yes_option
-def resolve(
-    ref: str, force: bool, at: str | None, author: str | None, yes: bool, db: str | None, config_path: Path | None
-) -> None:
-    """Resolve REF after checking the resolution criteria."""
-    from storage import checklists
-
-    store = open_store(db, config_path)
-    when = checked_at(store, ref, at, yes=yes)
-    criteria = checklists.resolve(store, ref, force=force, at=when, author=author)
-    for criterion in criteria:
-        click.echo(shown(f"{'met' if criterion.met else 'UNMET':>5}  {criterion.label}: {criterion.detail}"))
-    click.echo(shown(f"{ref} is resolved"))
-
-
-@command(main)
-@click.argument("ref")
-@click.option("--at", "at", default=None, help="When the record was signed off (14:32, -5m, ISO time).")
-@yes_option
-def signoff(ref: str, at: str | None, yes: bool, db: str | None, config_path: Path | None) -> None:
-    """Sign off REF's record as its Incident Commander (run as the IC: see --as)."""
-    from storage import checklists
-
-    store = open_store(db, config_path)
-    when = checked_at(store, ref, at, yes=yes)
-    criterion = checklists.sign_off(store, ref, at=when)
-    click.echo(shown(f"{criterion.label}: {criterion.detail}"))

@@ -1,0 +1,148 @@
+"""An incident's phase: one resolution rule for `status resolved`, `milestone resolved` and
+`resolve`; milestones in order (asked about when not); a milestone marked again replaces
+the earlier mark in every view; a severity without a post-mortem needs no retrospective."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from storage import checklists, live, ops
+from storage.clock import FrozenClock
+from storage.db import Store
+from storage.errors import InvalidInput
+from storage.lite.view import FirstScreen
+from storage.policy import Policy
+from tests.conftest import NOW
+from tui.cli import main
+
+
+def _declare(store: Store, severity: int = 2) -> str:
+    return ops.declare(store, severity=severity, functionality="login", state="failing", audience="all", ic="Dana").ref
+
+
+# --- one resolution rule ------------------------------------------------------------------
+
+
+def test_the_status_alone_cannot_resolve(store: Store) -> None:
+    ref = _declare(store)
+    with pytest.raises(InvalidInput, match="resolved through its resolution criteria"):
+        ops.set_status(store, ref, "resolved")
+    assert ops.get_incident(store, ref).status != "resolved"
+
+
+@pytest.fixture
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    monkeypatch.setenv("WARROOM_FROZEN_TIME", NOW.isoformat())
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(main, [args[0], "--db", db_url, *args[1:]], catch_exceptions=False)
+
+    return invoke
+
+
+def test_status_resolved_milestone_resolved_and_resolve_refuse_alike_and_force_alike(cli, store: Store) -> None:  # noqa: ANN001
+    refusals = []
+    for command in (("status", "{ref}", "resolved"), ("milestone", "{ref}", "resolved"), ("resolve", "{ref}")):
+        ref = _declare(store)
+        refused = cli(*(part.format(ref=ref) for part in command))
+        assert refused.exit_code == 1
+        assert "cannot be resolved yet, 4 of 4 criteria unmet" in refused.stderr
+        refusals.append(refused.stderr.replace(ref, "REF"))
+        assert ops.get_incident(store, ref).status != "resolved"
+        forced = cli(*(part.format(ref=ref) for part in command), "--force")
+        assert forced.exit_code == 0, forced.stderr
+        assert forced.stdout.splitlines()[-1] == f"{ref} is resolved"
+        assert "UNMET  Mitigation is durable" in forced.stdout
+        assert ops.get_incident(store, ref).status == "resolved"
+        assert any(e.text.startswith("Resolved with unmet criteria") for e in ops.timeline(store, ref))
+    assert len(set(refusals)) == 1
+
+
+def test_status_other_than_resolved_is_set_as_before(cli, store: Store) -> None:  # noqa: ANN001
+    ref = _declare(store)
+    changed = cli("status", ref, "identified")
+    assert changed.exit_code == 0 and changed.stdout == f"{ref} is identified\n"
+
+
+def test_a_severity_without_a_post_mortem_needs_no_retrospective(store: Store) -> None:
+    minor = _declare(store, severity=3)
+    criterion = next(c for c in checklists.resolution_criteria(store, minor) if c.key == "retrospective_scheduled")
+    assert criterion.met and "not needed" in criterion.detail and "SEV3" in criterion.detail
+    major = _declare(store, severity=2)
+    assert not next(c for c in checklists.resolution_criteria(store, major) if c.key == "retrospective_scheduled").met
+
+
+def test_a_minor_incident_that_was_major_still_needs_its_retrospective(store: Store) -> None:
+    ref = _declare(store, severity=2)
+    ops.change_severity(store, ref, 3)
+    assert not next(c for c in checklists.resolution_criteria(store, ref) if c.key == "retrospective_scheduled").met
+
+
+# --- milestones in order ------------------------------------------------------------------
+
+
+def test_out_of_order_milestones_are_named_with_local_times(store: Store, clock: FrozenClock) -> None:
+    ref = _declare(store)
+    ops.set_milestone(store, ref, "mitigated", at=NOW - timedelta(minutes=5))
+    assert ops.milestone_order_concerns(store, ref, "acknowledged") == ["after mitigated (2026-11-23 15:35 CET)"]
+    assert ops.milestone_order_concerns(store, ref, "acknowledged", NOW - timedelta(minutes=20)) == []
+    assert ops.milestone_order_concerns(store, ref, "resolved", NOW - timedelta(minutes=9)) == [
+        "before mitigated (2026-11-23 15:35 CET)"
+    ]
+    clock.advance(minutes=5)
+    started = ops.milestone_order_concerns(store, ref, "started")
+    assert started == [
+        "after mitigated (2026-11-23 15:35 CET)",
+        "after the incident was declared (2026-11-23 15:40 CET): give the time it began",
+    ]
+    assert ops.milestone_order_concerns(store, ref, "started", NOW - timedelta(hours=1)) == []
+
+
+def test_the_cli_asks_about_an_out_of_order_milestone_and_a_script_needs_yes(cli, store: Store) -> None:  # noqa: ANN001
+    ref = _declare(store)
+    ops.set_milestone(store, ref, "mitigated", at=NOW - timedelta(minutes=5))
+    refused = cli("milestone", ref, "acknowledged")
+    assert refused.exit_code == 1
+    assert "after mitigated (2026-11-23 15:35 CET)" in refused.stderr and "--yes" in refused.stderr
+    assert "acknowledged" not in ops.milestones(store, ref)
+    assert cli("milestone", ref, "acknowledged", "--yes").exit_code == 0
+    assert "acknowledged" in ops.milestones(store, ref)
+
+
+# --- marking again --------------------------------------------------------------------------
+
+
+def test_marking_a_milestone_again_strikes_the_earlier_mark_everywhere(store: Store, clock: FrozenClock) -> None:
+    ref = _declare(store)
+    ops.set_milestone(store, ref, "started", at=NOW - timedelta(minutes=30))
+    first = next(e for e in ops.timeline(store, ref) if e.kind == "milestone")
+    ops.set_milestone(store, ref, "started", at=NOW - timedelta(minutes=40))
+    marks = {e.seq: e for e in ops.timeline(store, ref) if e.kind == "milestone"}
+    assert marks[first.seq].struck and len(marks) == 2
+    (again,) = [e for e in marks.values() if not e.struck]
+    assert again.text == "Milestone: started (corrected from 2026-11-23 15:10 CET)"
+    assert [revision.struck for revision in ops.event_history(store, ref, first.seq)] == [False]  # as it stood
+    assert ops.milestones(store, ref)["started"] == NOW - timedelta(minutes=40)
+    rows, _ = live.event_rows(store, ref)
+    assert [row.seq for row in rows if row.marker == "start"] == [again.seq]  # one start line, the new one
+
+
+def test_the_first_look_marks_only_the_standing_mark(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
+    from tests.test_lite_view import _same_as_the_orm
+
+    with Store(tmp_path / "first.db", policy=policy, clock=clock) as store:
+        _marked_twice_read_both_ways(store, _same_as_the_orm)
+
+
+def _marked_twice_read_both_ways(store: Store, same_as_the_orm: Callable[..., FirstScreen]) -> None:
+    ref = _declare(store)
+    ops.set_milestone(store, ref, "started", at=NOW - timedelta(minutes=30))
+    ops.set_milestone(store, ref, "started", at=NOW - timedelta(minutes=40))
+    first = same_as_the_orm(store, ref, 400)  # the sqlite3 read agrees with the record's, row for row
+    assert len([row for row in first.rows if row.marker == "start"]) == 1
