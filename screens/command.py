@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from storage.db import Store
     from storage.outbox import Write
 
+SPARED_ON_NARROW_TERMINALS = ("toggle_utc", "incidents", "update_sent", "handover", "milestone", "severity")
+"""Keys the footer leaves out first when short of room (F8, F9, F12 stay; F1 lists all)."""
+
 SLOW_SAVE_SECONDS = 1.0
 """A line not written after this long is shown as waiting, with its text."""
 
@@ -49,6 +52,7 @@ class CommandScreen(IncidentActionsScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "severity", "Severity", id="command.severity", tooltip="Change the incident's severity"),
         Binding("f3", "milestone", "Milestone", id="command.milestone", tooltip="Mark a milestone reached"),
+        Binding("shift+f3", "status", "Status", id="command.status", tooltip="Change the status", show=False),
         Binding("f4", "handover", "Roles", id="command.handover", tooltip="Hand over or add a role"),
         Binding("f5", "update_sent", "Update sent", id="command.update", tooltip="Record an update as sent"),
         Binding("f6", "incidents", "Incidents", id="command.incidents", tooltip="Open the incident list"),
@@ -61,9 +65,7 @@ class CommandScreen(IncidentActionsScreen):
             id="command.checklist",
             tooltip="Process checklist, resolution and follow-ups",
         ),
-        Binding(
-            "f12", "postmortem", "Post-mortem", id="command.postmortem", tooltip="Write this incident's post-mortem"
-        ),
+        Binding("f12", "postmortem", "Post-mortem", id="command.postmortem", tooltip="Write the post-mortem"),
         Binding("escape", "focus_input", "Type", id="command.type", tooltip="Back to the scribe line", show=False),
         Binding(
             "ctrl+y",
@@ -114,7 +116,7 @@ class CommandScreen(IncidentActionsScreen):
         yield Static(id="scribe-waiting")
         yield HeldLines(id="scribe-held")
         yield ScribeInput(id="scribe")
-        yield KeysFooter()
+        yield KeysFooter(spare_first=SPARED_ON_NARROW_TERMINALS)
 
     def on_mount(self) -> None:
         timeline = self.query_one(TimelineView)

@@ -39,21 +39,60 @@ class IncidentActionsScreen(LiveIncidentScreen):
 
     def action_milestone(self) -> None:
         from screens.pickers import MilestonePicker
-        from storage import ops
 
         if self.store is None or self.view is None:
             return
 
         def chosen(result: tuple[str, datetime] | None) -> None:
-            if result is None:
-                return
-            name, at = result
-            if name == "resolved":
+            if result is not None:
+                self._mark_milestone(*result)
+
+        self.app.push_screen(MilestonePicker(self.store, self.view.milestones), chosen)
+
+    def action_status(self) -> None:
+        from screens.pickers import StatusPicker
+
+        def chosen(status: str | None) -> None:
+            if status is not None:
+                self.set_status(status)
+
+        if self.store is not None and self.view is not None:
+            self.app.push_screen(StatusPicker(self.view.status), chosen)
+
+    def set_status(self, status: str) -> None:
+        """Change the status now (resolved: through the resolution criteria), as the status
+        picker does."""
+        from storage import ops
+
+        if self.store is None:
+            return
+        if status == "resolved":
+            self._mark_milestone("resolved", self.store.now())
+        else:
+            self.send_change(f"Status {status}", ops.set_status, status)
+
+    def _mark_milestone(self, name: str, at: datetime) -> None:
+        """Mark milestone `name` at `at`, asking first when that is out of the usual order;
+        resolving checks the resolution criteria."""
+        from screens.pickers import Confirm
+        from storage import ops
+        from storage.render import local_minute
+
+        assert self.store is not None and self.ref is not None
+        concerns = ops.milestone_order_concerns(self.store, self.ref, name, at)
+
+        def mark() -> None:
+            if name == "resolved" and (self.view is None or "resolved" not in self.view.milestones):
                 self._resolve(at)
             else:
                 self.send_change(f"Milestone {name}", ops.set_milestone, name, at=at)
 
-        self.app.push_screen(MilestonePicker(self.store, self.view.milestones), chosen)
+        if not concerns:
+            mark()
+            return
+        label = name.replace("_", " ")
+        question = f"Mark {label} at {local_minute(at, self.store.policy.tz)}? That is {'; '.join(concerns)}."
+        self.app.push_screen(Confirm(question), lambda yes: mark() if yes else None)
 
     def action_handover(self, role_key: str | None = None) -> None:
         from screens.pickers import HandoverDialog
@@ -94,14 +133,8 @@ class IncidentActionsScreen(LiveIncidentScreen):
     def mark_milestone(self, name: str) -> None:
         """Mark milestone `name` reached now, as the milestone picker does (resolving checks
         the resolution criteria first)."""
-        from storage import ops
-
-        if self.store is None:
-            return
-        if name == "resolved":
-            self._resolve(self.store.now())
-        else:
-            self.send_change(f"Milestone {name}", ops.set_milestone, name)
+        if self.store is not None:
+            self._mark_milestone(name, self.store.now())
 
     def on_timeline_view_entry_selected(self, event: TimelineView.EntrySelected) -> None:
         from screens.event import EventChange, EventDialog

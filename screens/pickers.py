@@ -1,4 +1,4 @@
-"""Dialogs of the command screen: severity, milestone, role handover, update sent."""
+"""Dialogs of the command screen: severity, status, milestone, role handover, update sent."""
 
 from __future__ import annotations
 
@@ -71,6 +71,51 @@ class SeverityPicker(Dialog[int]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is not None:
             self.dismiss(int(event.option.id))
+
+
+STATUS_HINTS: dict[str, str] = {
+    "investigating": "the cause is not known yet",
+    "identified": "the cause is known; a fix or mitigation is under way",
+    "mitigated": "customers are no longer affected; the fix may not be durable yet",
+    "resolved": "the incident is over (the resolution criteria are checked first)",
+}
+"""What each status tells the people reading the updates."""
+
+
+class StatusPicker(Dialog[str]):
+    """Choose the incident's status; the current one is shown and cannot be chosen."""
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box") as box:
+            box.border_title = "Change status"
+            options = [
+                Option(
+                    Text.assemble(
+                        (status + ("  (current)" if status == self.current else ""), "bold"), "\n", (hint, "dim")
+                    ),
+                    id=status,
+                    disabled=status == self.current,
+                )
+                for status, hint in STATUS_HINTS.items()
+            ]
+            yield OptionList(*options, id="statuses")
+            yield Static(classes="dialog-error")
+            yield Label("Enter chooses · Esc cancels", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        order = list(STATUS_HINTS)
+        after = order.index(self.current) + 1 if self.current in order else 0
+        options.highlighted = min(after, len(order) - 1) if after < len(order) else 0
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is not None:
+            self.dismiss(event.option.id)
 
 
 class MilestonePicker(Dialog[tuple[str, datetime]]):

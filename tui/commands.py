@@ -1,10 +1,10 @@
 """Context commands for the command palette (Ctrl+P): open any incident, and on an
 incident's command screen hand a role over to someone in its roster, set the severity or
-mark a milestone, without a dialog.
+the status, or mark a milestone, without a dialog.
 
 The provider reads the incident list off the UI thread when the palette opens, and reaches
 the command screen only through its public methods (`hand_over`, `set_severity`,
-`mark_milestone`) and its roster widget.
+`set_status`, `mark_milestone`) and its roster widget.
 """
 
 from __future__ import annotations
@@ -86,6 +86,7 @@ class IncidentCommands(Provider):
     def _incident_commands(self, store: Store, rows: list[ops.IncidentRow]) -> list[PaletteCommand]:
         """On a command screen: hand over, set severity, mark milestone."""
         from screens.command import CommandScreen
+        from screens.pickers import STATUS_HINTS
         from storage.models import MILESTONES
         from widgets.roster import RoleRoster
 
@@ -121,6 +122,16 @@ class IncidentCommands(Provider):
                         partial(screen.set_severity, level),
                     )
                 )
+        status = next((row.status for row in rows if row.ref == screen.ref), None)
+        commands.extend(
+            PaletteCommand(
+                f"Set status {name}",
+                "Checks the resolution criteria first" if name == "resolved" else STATUS_HINTS[name].capitalize(),
+                partial(screen.set_status, name),
+            )
+            for name in STATUS_HINTS
+            if name != status
+        )
         commands.extend(
             PaletteCommand(
                 f"Mark milestone {name.replace('_', ' ')}",
