@@ -22,6 +22,16 @@ from widgets.timeline_entry import RECORD_KINDS, TimelineEntry
 BADGE_WIDTH = 9
 """Cells for the kind inside its badge (`milestone` fits); the badge adds a space each side."""
 
+SHORT_BADGE_WIDTH = 4
+"""Cells for the kind on a timeline narrower than `WIDE`, with no space around it."""
+
+SHORT_KINDS = {
+    "decision": "dec", "action": "act", "query": "qry", "comms": "comm", "milestone": "mile",
+    "severity": "sev", "update": "upd", "status": "stat", "declared": "decl", "checklist": "chk",
+    "facts": "fact",
+}
+"""The kinds in four cells (`note`, `todo`, `role` are already short)."""
+
 AUTHOR_WIDTH = 16
 """Longest author name shown in full."""
 
@@ -171,14 +181,19 @@ def render_entry(
         body += palette.struck
         badge += palette.struck
 
+    narrow = width < WIDE  # minutes and a short kind: the text gets the room
     if show_utc:
-        at = entry.at.astimezone(UTC).strftime("%H:%M:%SZ")
+        at = entry.at.astimezone(UTC).strftime("%H:%MZ" if narrow else "%H:%M:%SZ")
     else:
-        at = entry.at.astimezone(tz).strftime("%H:%M:%S")
+        at = entry.at.astimezone(tz).strftime("%H:%M" if narrow else "%H:%M:%S")
     text = Text(style=row, no_wrap=True, end="")
     text.append(f"#{entry.seq}".rjust(seq_width + 1), palette.meta)
     text.append(f" {at} ")
-    text.append(f" {fit_cells(printable(entry.kind), BADGE_WIDTH)} ", badge)
+    if narrow:
+        kind = SHORT_KINDS.get(entry.kind) or clip_cells(printable(entry.kind), SHORT_BADGE_WIDTH)
+        text.append(f"{fit_cells(kind, SHORT_BADGE_WIDTH)}", badge)
+    else:
+        text.append(f" {fit_cells(printable(entry.kind), BADGE_WIDTH)} ", badge)
     text.append(" ")
     author_width = AUTHOR_WIDTH if width >= WIDE else NARROW_AUTHOR_WIDTH
     if width >= NARROWEST and entry.author:
