@@ -468,7 +468,7 @@ class CommandScreen(IncidentActionsScreen):
         title = self._refusal_titles.get(write, "Not done")
         text = f"{write.description}: {error}" if write in self._delayed else str(error)
         self._forget_outgoing(write)
-        self.notify(text, title=title, severity="error", markup=False)
+        self.show_refusal(error, text, title)
 
     def _line_refused(self, write: Write, line: PendingLine, message: str, confirmable: bool) -> None:
         """A line the record refused when written: set aside with the reason, to fix (or

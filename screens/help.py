@@ -46,6 +46,16 @@ TIMES = (
 )
 """What the command screen's times mean (shown under a screen that can switch to UTC)."""
 
+ASKING_FIRST = (
+    "Asking first: Delete on a role (releasing its holder; for the IC, the incident is left "
+    "without one) and Ctrl+T on an event (striking it; on a struck event, restoring it) say "
+    "what will change and wait: y confirms, n or Esc cancels, and Cancel has the focus. The "
+    "change is recorded as yours, and a strike stays in the event's history after a restore. "
+    "An edit saved after someone else changed the same event is refused with their text and "
+    "yours: Enter opens the event again with yours."
+)
+"""The keys that ask before changing the record (shown under a screen that has them)."""
+
 SOURCES = {
     "--as": "from --as",
     "WARROOM_USER": "from WARROOM_USER",
@@ -71,7 +81,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen {
         align: center middle;
     }
-    #help-times {
+    #help-times, #help-asking-first {
         margin-top: 1;
     }
     HelpScreen > VerticalScroll {
@@ -103,6 +113,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(self._keys(), id="help-keys")
             if hasattr(self.under, "action_toggle_utc"):
                 yield Static(Text(TIMES), id="help-times")
+            if hasattr(self.under, "open_event"):
+                yield Static(Text(ASKING_FIRST), id="help-asking-first")
             yield Static(self._grammar(), id="help-grammar")
             yield Static(self._who(), id="help-identity")
 

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from screens.live_incident import LiveIncidentScreen
 from screens.messages import ShowIncidentList
-from widgets.roster import RoleRoster
+from storage.errors import EditConflict, WarroomError
+from widgets.roster import COMMANDER_KEY, RoleRoster
 from widgets.scribe_input import ScribeInput
 from widgets.timeline import TimelineView
 
@@ -137,6 +138,11 @@ class IncidentActionsScreen(LiveIncidentScreen):
             self._mark_milestone(name, self.store.now())
 
     def on_timeline_view_entry_selected(self, event: TimelineView.EntrySelected) -> None:
+        self.open_event(event.entry.seq)
+
+    def open_event(self, seq: int, draft: str | None = None) -> None:
+        """The event dialog of event `seq` (with `draft` in its edit input, when given);
+        the change asked for is written as of the revision the dialog showed."""
         from screens.event import EventChange, EventDialog
         from storage import ops
 
@@ -146,20 +152,63 @@ class IncidentActionsScreen(LiveIncidentScreen):
         def chosen(change: EventChange | None) -> None:
             if change is None:
                 return
-            if change.text is None:
-                self.send_change(f"Strike event #{change.seq}", ops.strike_event, change.seq, stamped=False)
+            revision = change.revision
+            if change.action == "strike":
+                self.send_change(f"Strike event #{change.seq}", ops.strike_event, change.seq,
+                                 expected_revision=revision, stamped=False)
+            elif change.action == "restore":
+                self.send_change(f"Restore event #{change.seq}", ops.restore_event, change.seq,
+                                 expected_revision=revision, stamped=False)
             else:
-                self.send_change(f"Edit event #{change.seq}", ops.edit_event, change.seq, change.text, stamped=False)
+                self.send_change(f"Edit event #{change.seq}", ops.edit_event, change.seq, change.text,
+                                 expected_revision=revision, stamped=False)
 
-        self.app.push_screen(EventDialog(self.store, self.ref, event.entry.seq), chosen)
+        self.app.push_screen(EventDialog(self.store, self.ref, seq, draft=draft), chosen)
+
+    def show_refusal(self, error: WarroomError, text: str, title: str) -> None:
+        """A change the record refused: an edit that met a later version shows both texts
+        (Enter takes yours back into the event to apply again); any other, a notification."""
+        from screens.event import ConflictDialog
+
+        if isinstance(error, EditConflict) and error.yours is not None:
+            yours = error.yours
+
+            def again(edit_again: bool | None) -> None:
+                if edit_again:
+                    self.open_event(error.seq, draft=yours)
+
+            self.app.push_screen(ConflictDialog(error), again)
+            return
+        self.notify(text, title=title, severity="error", markup=False)
 
     def on_role_roster_handover_requested(self, event: RoleRoster.HandoverRequested) -> None:
         self.action_handover(event.role_key)
 
     def on_role_roster_release_requested(self, event: RoleRoster.ReleaseRequested) -> None:
+        """Ask, naming the person and the role (and, for the IC, that the incident will have
+        none), then release them; the timeline credits whoever pressed the key."""
+        from screens.confirm import ConfirmDialog
         from storage import ops
 
-        self.send_change(f"Release {event.person} ({event.role_key})", ops.release_role, event.role_key, event.person)
+        if self.store is None or self.ref is None:
+            return
+        role = next((r for r in self.query_one(RoleRoster).roles if r.key == event.role_key), None)
+        name = role.name if role is not None else event.role_key
+        others = [h.person for h in role.holders if h.person != event.person] if role is not None else []
+        lines = [f"{event.person} steps down as {name} on {self.ref}."]
+        if others:
+            lines.append(f"{', '.join(others)} still {'holds' if len(others) == 1 else 'hold'} it.")
+        lines.append(f"The timeline records the release as yours ({self.store.user}).")
+        warning = None
+        if event.role_key == COMMANDER_KEY and not others:
+            warning = f"The incident will have no {name} until someone takes the role (F4 hands it over)."
+
+        def answered(release: bool | None) -> None:
+            if release:
+                self.send_change(f"Release {event.person} ({event.role_key})", ops.release_role,
+                                 event.role_key, event.person)
+
+        self.app.push_screen(ConfirmDialog(f"Release {name}?", lines, "Release", warning=warning), answered)
 
     def action_update_sent(self) -> None:
         from screens.pickers import UpdatePicker

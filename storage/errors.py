@@ -41,3 +41,23 @@ class NeedsConfirmation(InvalidInput):
         super().__init__(message)
         self.concerns = concerns
         self.at = at
+
+
+class EditConflict(InvalidInput):
+    """A change made from revision `expected` of event `seq` that finds a later one saved
+    (another terminal changed it meanwhile): nothing is written. `theirs` is the current
+    version as a scribe line (`struck` if it is struck), `by` who made it; `yours` is the
+    line refused (None for a strike or a restore)."""
+
+    def __init__(
+        self, message: str, *, seq: int, expected: int, revision: int, theirs: str, struck: bool, by: str,
+        yours: str | None,
+    ) -> None:
+        super().__init__(message)
+        self.seq = seq
+        self.expected = expected
+        self.revision = revision
+        self.theirs = theirs
+        self.struck = struck
+        self.by = by
+        self.yours = yours

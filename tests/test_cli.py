@@ -87,6 +87,13 @@ def test_edit_strike_history(run) -> None:  # noqa: ANN001
         "r2 note: first note  [replaced 2026-11-23 15:40:00 CET by tester]",
         "r3 note (struck): first note  [current]",
     ]
+    assert run("timeline", ref).stdout.splitlines()[-1].endswith("tester: first note (struck)")
+    assert run("strike", ref, "3", "--undo", "--as", "Dana Okafor").stdout == "#3 restored\n"
+    assert run("history", ref, "3").stdout.splitlines()[2:] == [
+        "r3 note (struck): first note  [replaced 2026-11-23 15:40:00 CET by Dana Okafor]",
+        "r4 note: first note  [current]",
+    ]
+    assert not run("timeline", ref).stdout.splitlines()[-1].endswith("(struck)")
 
 
 @pytest.mark.parametrize(

@@ -497,7 +497,9 @@ async def test_edit_and_strike_an_event_from_the_timeline(demo: tuple[Store, str
         assert (last.text, last.key) == ("gateway restarted", True)
         await pilot.press("enter")
         await pilot.pause()
-        await pilot.press("ctrl+t")
+        await pilot.press("ctrl+t")  # asks first (tests/test_confirmations.py): y strikes
+        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog", what="the confirmation")
+        await pilot.press("y")
         await until(pilot, lambda: timeline.entries[-1].struck, what="the strike shown")
         history = ops.event_history(store, ref, last.seq)
         assert [r.text for r in history] == ["gatway restarted", "gateway restarted"]

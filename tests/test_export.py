@@ -162,3 +162,4 @@ def test_markdown_follows_the_template_order(store: Store, clock: FrozenClock) -
     assert "Expired intermediate certificate." in text
     assert "| P0 | Pin processor certificates | Sam Whitfield |" in text
     assert "~~" in text and "🔴 " in text
+    assert "~~ (struck) |" in text  # in words too: not every viewer draws the strike

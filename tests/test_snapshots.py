@@ -113,6 +113,27 @@ async def name_asked(pilot: Pilot[Any]) -> None:
     await steady(pilot)
 
 
+async def ic_release_asked(pilot: Pilot[Any]) -> None:
+    """Delete on the Incident Commander in the roster: its confirmation."""
+    await steady(pilot)
+    pilot.app.screen.query_one("#roster").focus()
+    await pilot.press("delete")  # the cursor starts on the first role, the IC
+    await until(pilot, lambda: type(pilot.app.screen).__name__ == "ConfirmDialog", what="the confirmation")
+    await steady(pilot)
+
+
+async def edit_conflict(pilot: Pilot[Any]) -> None:
+    """An edit saved from the event dialog after another terminal saved the event's next
+    revision: refused, with both texts."""
+    await timeline_entry_opened(pilot)
+    dialog = pilot.app.screen
+    ops.edit_event(dialog.store, dialog.ref, dialog.seq, "!/action fail over to eu-west-2 now", author="Ana Souza")  # type: ignore[attr-defined]
+    dialog.query_one("#edit").value = "/action fail over to eu-west-2 (Sam)"  # type: ignore[attr-defined]
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: type(pilot.app.screen).__name__ == "ConflictDialog", what="the conflict")
+    await steady(pilot)
+
+
 FLOWS: dict[str, Steps] = {
     "help": keys("f1", screen="HelpScreen"),
     "severity picker": keys("f2", screen="SeverityPicker"),
@@ -125,6 +146,13 @@ FLOWS: dict[str, Steps] = {
     "declare dialog with a field missing": chain(keys("f6", "n", screen="DeclareDialog"), typed("login", "ctrl+s")),
     "postmortems due": keys("f6", "d", screen="PostmortemsDueScreen"),
     "event dialog": timeline_entry_opened,
+    "strike confirmation": chain(timeline_entry_opened, keys("ctrl+t", screen="ConfirmDialog")),
+    "release of the IC confirmation": ic_release_asked,
+    "edit conflict": edit_conflict,
+    "struck event dialog": chain(
+        timeline_entry_opened, keys("ctrl+t", screen="ConfirmDialog"), keys("y", screen="CommandScreen"),
+        timeline_entry_opened,
+    ),
     "paste dialog with a refused line": lines_pasted,
     "name dialog": name_asked,
     "name dialog with an invalid name": chain(name_asked, typed("", "ctrl+u", "enter")),
@@ -138,7 +166,7 @@ def test_snapshot_120x40(snap_compare: Any, demo: tuple[Store, str], flow: str) 
     assert snap_compare(WarroomApp(store), terminal_size=(120, 40), run_before=FLOWS[flow])
 
 
-SMALL = ["help", "handover dialog"]
+SMALL = ["help", "handover dialog", "strike confirmation", "release of the IC confirmation", "edit conflict"]
 """At 80x24 too. (Not yet the declare dialog, whose error line falls below a 24-row screen,
 nor a refused line, cut at 80 columns: both need the screens changed first.)"""
 

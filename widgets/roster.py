@@ -154,7 +154,7 @@ class RoleRoster(VerticalScroll):
 
     Enter asks for a handover of the role under the cursor (`HandoverRequested`);
     Delete asks to release its holder (`ReleaseRequested`): for a role held by several
-    people (SMEs), the one who took it most recently.
+    people (SMEs), the one who took it most recently. (The screen confirms before it does.)
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -165,7 +165,7 @@ class RoleRoster(VerticalScroll):
         Binding("enter", "handover", "Hand over", id="role_roster.handover",
                 tooltip="Hand the selected role over to someone"),
         Binding("delete", "release", "Release", id="role_roster.release",
-                tooltip="Release the selected role (its most recent holder)"),
+                tooltip="Release the selected role's most recent holder (asks first)"),
     ]
 
     DEFAULT_CSS = """

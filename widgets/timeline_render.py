@@ -46,6 +46,9 @@ WIDE = 72
 NARROWEST = 56
 """Below this width the author is left out: the text matters more."""
 
+STRUCK_MARK = "✗ struck "
+"""Before a struck entry's text, unstruck: the strike in words."""
+
 PLAIN, CURSOR, CURSOR_BLURRED, DAY = 0, 1, 2, 3
 """How a line is drawn: as itself, under the focused cursor, under the unfocused cursor;
 `DAY` keys a day separator's strip (by the day's ordinal) in the same cache."""
@@ -57,6 +60,7 @@ COMPONENT_CLASSES: set[str] = {
     "timeline--record",
     "timeline--key",
     "timeline--struck",
+    "timeline--struck-mark",
     "timeline--start",
     "timeline--start-badge",
     "timeline--resolved",
@@ -79,6 +83,7 @@ TimelineView {
     & > .timeline--record { color: $text-muted; text-style: italic; }
     & > .timeline--key { color: $accent; text-style: bold; }
     & > .timeline--struck { color: $text-muted; text-style: strike; }
+    & > .timeline--struck-mark { color: $error; text-style: bold; }
     & > .timeline--start { background: $error 20%; }
     & > .timeline--start-badge { background: $error; color: $text; text-style: bold; }
     & > .timeline--resolved { background: $success 20%; }
@@ -101,6 +106,7 @@ class Palette(NamedTuple):
     record: Style
     key: Style
     struck: Style
+    struck_mark: Style
     start: Style
     start_badge: Style
     resolved: Style
@@ -156,7 +162,8 @@ def render_entry(
     show_utc: bool,
     seq_width: int,
 ) -> Strip:
-    """One entry's line: `#seq time  kind  author: text`, in the style of its `state`.
+    """One entry's line: `#seq time  kind  author: text` (`author: ✗ struck text` when
+    struck), in the style of its `state`.
 
     Times are shown in `tz`, or as `HH:MM:SSZ` in UTC when `show_utc`; `seq_width` is the
     digits of the largest event number, so the numbers line up.
@@ -198,6 +205,8 @@ def render_entry(
     author_width = AUTHOR_WIDTH if width >= WIDE else NARROW_AUTHOR_WIDTH
     if width >= NARROWEST and entry.author:
         text.append(f"{clip_cells(printable(entry.author), author_width)}: ", palette.meta)
+    if entry.struck:  # in words too: some terminals draw no strike-through
+        text.append(STRUCK_MARK, palette.struck_mark)
     text.append(printable((entry.text if entry.text is not None else "…").rstrip("\r\n")), body)
     if entry.link and entry.text is not None and entry.link not in entry.text:
         text.append(" ↗ ", palette.meta)

@@ -120,7 +120,8 @@ def _responder_lines(document: IncidentDocument) -> list[str]:
 
 
 def _timeline_lines(document: IncidentDocument) -> list[str]:
-    """Every event as a table row (UTC), struck ones struck through, key ones in bold."""
+    """Every event as a table row (UTC), struck ones struck through and marked `(struck)`
+    in words (a viewer may not draw the strike), key ones in bold."""
     lines = ["| Time (UTC) | Event | Data |", "| --- | --- | --- |"]
     for event in document.timeline:
         marker = ""
@@ -130,7 +131,7 @@ def _timeline_lines(document: IncidentDocument) -> list[str]:
             marker = "🟢 "
         text = render.cell(event.text)
         if event.struck:
-            text = f"~~{text}~~"
+            text = f"~~{text}~~ (struck)"
         elif event.key:
             text = f"**{text}**"
         lines.append(f"| {render.utc_stamp(event.at)} | {marker}{text} | {render.cell(event.link) or ''} |")

@@ -19,6 +19,7 @@ The post-mortem's own writer is `storage.postmortem.update_postmortem`.
 
 from storage.ops.action_items import action_items, add_action_item, update_action_item
 from storage.ops.events import (
+    as_line,
     edit_event,
     event_history,
     line_concerns,
@@ -26,6 +27,7 @@ from storage.ops.events import (
     log_many,
     logged_entries,
     parse_line,
+    restore_event,
     strike_event,
     time_concerns_for,
 )
@@ -82,6 +84,7 @@ __all__ = [
     "action_items",
     "add_action_item",
     "add_event",
+    "as_line",
     "assign_role",
     "change_severity",
     "declare",
@@ -105,6 +108,7 @@ __all__ = [
     "record_status_update",
     "related_incidents",
     "release_role",
+    "restore_event",
     "role_history",
     "set_facts",
     "set_impact",

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from storage.db import Store
-from storage.errors import InvalidInput, NotFound
+from storage.errors import EditConflict, InvalidInput, NotFound
 from storage.grammar import ScribeLine, parse_scribe_line
 from storage.limits import check_text
 from storage.models import TYPED_KINDS, Event, EventRevision, Incident
@@ -218,13 +218,49 @@ def _keep_revision(session: Session, event: Event, *, replaced_at: datetime, rep
     event.revision += 1
 
 
-def edit_event(store: Store, ref: str, seq: int, line: str, *, author: str | None = None) -> Event:
-    """Replace an event's content with a new scribe line; the earlier version is kept."""
+def as_line(kind: str, text: str, *, key: bool) -> str:
+    """An event's content as the scribe line that would log it (`!/decision roll back`)."""
+    return ("!" if key else "") + (f"/{kind} " if kind != "note" else "") + text
+
+
+def _check_revision(session: Session, event: Event, expected: int | None, yours: str | None) -> None:
+    """Refuse a change made from revision `expected` when the event is at a later one
+    (inside the write transaction, with the incident locked: no change slips between)."""
+    if expected is None or event.revision == expected:
+        return
+    by = session.exec(
+        select(EventRevision.replaced_by).where(
+            EventRevision.event_id == event.id, EventRevision.revision == event.revision - 1
+        )
+    ).first()
+    theirs = as_line(event.kind, event.text, key=event.key)
+    state = " (struck)" if event.struck else ""
+    raise EditConflict(
+        f"event #{event.seq} changed since you opened it (revision {expected}; now {event.revision}, "
+        f"by {by or event.author}): {theirs}{state}",
+        seq=event.seq,
+        expected=expected,
+        revision=event.revision,
+        theirs=theirs,
+        struck=event.struck,
+        by=by or event.author,
+        yours=yours,
+    )
+
+
+def edit_event(
+    store: Store, ref: str, seq: int, line: str, *, author: str | None = None, expected_revision: int | None = None
+) -> Event:
+    """Replace an event's content with a new scribe line; the earlier version is kept.
+
+    `expected_revision`: the revision the edit was made from; a later one saved meanwhile
+    refuses it with EditConflict (nothing written) instead of overwriting it."""
     parsed = parse_line(store, line)
     with writing(store, ref, author=author) as w:
         event = _find_event(w.session, w.incident, seq)
         if event.kind not in TYPED_KINDS:
             raise InvalidInput(f"event #{seq} was written by the record ({event.kind}) and cannot be edited")
+        _check_revision(w.session, event, expected_revision, line)
         _keep_revision(w.session, event, replaced_at=store.now(), replaced_by=w.author)
         event.text = parsed.text
         event.kind = parsed.kind
@@ -238,14 +274,32 @@ def edit_event(store: Store, ref: str, seq: int, line: str, *, author: str | Non
         return event
 
 
-def strike_event(store: Store, ref: str, seq: int, *, author: str | None = None) -> Event:
-    """Strike an event through (it stays in the record, marked struck)."""
+def strike_event(
+    store: Store, ref: str, seq: int, *, author: str | None = None, expected_revision: int | None = None
+) -> Event:
+    """Strike an event through (it stays in the record, marked struck); the version before
+    is kept, credited to `author` (the store's user by default), not to the event's author."""
+    return _set_struck(store, ref, seq, True, author=author, expected_revision=expected_revision)
+
+
+def restore_event(
+    store: Store, ref: str, seq: int, *, author: str | None = None, expected_revision: int | None = None
+) -> Event:
+    """Take a strike back: the event counts again. The struck version is kept too, so the
+    history shows the strike and its revert, each with who made it."""
+    return _set_struck(store, ref, seq, False, author=author, expected_revision=expected_revision)
+
+
+def _set_struck(
+    store: Store, ref: str, seq: int, struck: bool, *, author: str | None, expected_revision: int | None
+) -> Event:
     with writing(store, ref, author=author) as w:
         event = _find_event(w.session, w.incident, seq)
-        if event.struck:
-            raise InvalidInput(f"event #{seq} is already struck")
+        if event.struck == struck:
+            raise InvalidInput(f"event #{seq} is {'already struck' if struck else 'not struck'}")
+        _check_revision(w.session, event, expected_revision, None)
         _keep_revision(w.session, event, replaced_at=store.now(), replaced_by=w.author)
-        event.struck = True
+        event.struck = struck
         event.change_number = w.touch()
         w.session.add(event)
         w.session.flush()

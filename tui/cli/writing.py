@@ -268,15 +268,20 @@ def edit(
 @command(main)
 @click.argument("ref")
 @click.argument("seq")
+@click.option("--undo", is_flag=True, help="Take the strike back (the struck version is kept).")
 @click.option("--author", default=None, help=AUTHOR_HELP)
-def strike(ref: str, seq: str, author: str | None, db: str | None, config_path: Path | None) -> None:
-    """Strike event SEQ of REF through (it stays in the record)."""
+def strike(ref: str, seq: str, undo: bool, author: str | None, db: str | None, config_path: Path | None) -> None:
+    """Strike event SEQ of REF through (it stays in the record); --undo restores it."""
     from storage import ops
 
     number = event_number(seq)
     store = open_store(db, config_path)
-    event = ops.strike_event(store, ref, number, author=author)
-    click.echo(f"#{event.seq} struck")
+    if undo:
+        event = ops.restore_event(store, ref, number, author=author)
+        click.echo(f"#{event.seq} restored")
+    else:
+        event = ops.strike_event(store, ref, number, author=author)
+        click.echo(f"#{event.seq} struck")
 
 
 @command(main)
