@@ -48,6 +48,7 @@ class CommandScreen(IncidentActionsScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "severity", "Severity", id="command.severity", tooltip="Change the incident's severity"),
+        Binding("shift+f2", "facts", "Facts", id="command.facts", tooltip="Correct the incident's facts", show=False),
         Binding("f3", "milestone", "Milestone", id="command.milestone", tooltip="Mark a milestone reached"),
         Binding("f4", "handover", "Roles", id="command.handover", tooltip="Hand over or add a role"),
         Binding("f5", "update_sent", "Update sent", id="command.update", tooltip="Record an update as sent"),
