@@ -11,7 +11,15 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Label, Select, Static
 
 from screens.dialog import Dialog
-from screens.facts import Facts, OneLineInput, fact_rows, refused_fact, show_preview, typed_facts
+from screens.facts import (
+    Facts,
+    OneLineInput,
+    close_unless_edited,
+    fact_rows,
+    refused_fact,
+    show_preview,
+    typed_facts,
+)
 from storage.db import Store
 from widgets.text import literal
 
@@ -55,6 +63,7 @@ class DeclareDialog(Dialog[Declaration]):
         facts = Facts(*(getattr(given, name) for name in Facts._fields)) if given is not None else Facts()
         with VerticalScroll(classes="dialog-box") as box:
             box.border_title = "Declare an incident"
+            box.can_focus = False  # Tab goes from field to field; a focused field scrolls into view
             yield Horizontal(
                 Label("Severity", classes="fact-label"),
                 Select(
@@ -103,6 +112,11 @@ class DeclareDialog(Dialog[Declaration]):
         level = self.query_one("#severity", Select).value
         if isinstance(level, int):
             self.query_one("#definition", Static).update(literal(self.store.policy.severity(level).definition))
+
+    def action_cancel(self) -> None:
+        """Close; when something was typed, only once the user says to discard it."""
+        typed = typed_facts(self)._replace(quantity_impacted="Unknown", full_outage=False)
+        close_unless_edited(self, typed != Facts() or bool(self.query_one("#ic", Input).value.strip()))
 
     def action_declare(self) -> None:
         facts = typed_facts(self)

@@ -195,6 +195,7 @@ class FactsDialog(Dialog[FactsEdit]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog-box facts-box") as box:
             box.border_title = "Incident facts"
+            box.can_focus = False  # Tab goes from field to field; a focused field scrolls into view
             yield from fact_rows(self.opened_with)
             yield Static(classes="dialog-error")
             with Horizontal(classes="fact-buttons"):
@@ -240,14 +241,20 @@ class FactsDialog(Dialog[FactsEdit]):
 
     def action_cancel(self) -> None:
         """Close; when something was edited, only once the IC says to discard it."""
-        from screens.pickers import Confirm
+        close_unless_edited(self, typed_facts(self) != self.opened_with or self.refusal is not None)
 
-        if typed_facts(self) == self.opened_with and not self.refusal:
-            self.dismiss(None)
-            return
 
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
+def close_unless_edited(dialog: Dialog[Any], edited: bool) -> None:
+    """Close `dialog` (its result None); when something was typed in it, only once the user
+    says to discard it (Esc on the question keeps the dialog open, as it was)."""
+    from screens.pickers import Confirm
 
-        self.app.push_screen(Confirm("Discard what you typed? The facts stay as they are in the record."), answered)
+    if not edited:
+        dialog.dismiss(None)
+        return
+
+    def answered(discard: bool | None) -> None:
+        if discard:
+            dialog.dismiss(None)
+
+    dialog.app.push_screen(Confirm("Discard what you typed? Nothing of it is saved."), answered)

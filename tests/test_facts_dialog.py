@@ -44,6 +44,7 @@ async def facts_dialog(pilot: Pilot[Any]) -> FactsDialog:
         pilot, lambda: pilot.app.screen if isinstance(pilot.app.screen, FactsDialog) else None, what="the facts dialog"
     )
     await pilot.pause()
+    assert dialog is not None
     return dialog
 
 
@@ -173,6 +174,7 @@ async def test_a_refusal_when_written_opens_the_dialog_again_with_what_was_typed
             what="the dialog opened again",
         )
         await pilot.pause()
+        assert again is not None
         assert again.query_one("#functionality", Input).value == "payments"
         assert again.query_one("#customers", Input).value == "Acme, Globex"
         assert "refused once" in error_of(again)
@@ -223,6 +225,7 @@ async def test_the_declare_dialog_takes_every_fact(tmp_path: Path, policy: Polic
             app.action_declare()
             dialog = await until(pilot, lambda: app.screen if isinstance(app.screen, DeclareDialog) else None)
             await pilot.pause()
+            assert dialog is not None
             for name, value in (
                 ("functionality", "checkout"), ("state", "failing"), ("audience", "everyone"),
                 ("impact", "Card payments fail"), ("customers", "Acme"), ("ic", "Dana"),
@@ -230,6 +233,11 @@ async def test_the_declare_dialog_takes_every_fact(tmp_path: Path, policy: Polic
                 dialog.query_one(f"#{name}", Input).value = value
             dialog.query_one("#quantity", Select).value = "All"
             dialog.query_one("#full-outage", Checkbox).value = True
+            await pilot.press("escape")  # something typed: asked, and Esc on the question keeps it
+            await until(pilot, lambda: isinstance(app.screen, Confirm), what="the question")
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is dialog, what="the dialog again")
+            assert dialog.query_one("#impact", Input).value == "Card payments fail"
             await pilot.press("ctrl+s")
             await until(pilot, lambda: isinstance(app.screen, CommandScreen), what="the new incident")
             (row,) = ops.list_incidents(store)
