@@ -62,6 +62,9 @@ OUTAGE_LABELS = {False: "no", True: "yes: public messages may say so"}
 PARAGRAPHS = ("customer_impact", "known_impacted_customers")
 """Facts whose text may hold line breaks and tabs (a list of customers, pasted)."""
 
+LAYOUT = str.maketrans({"\n": " ", "\t": " ", "\r": " "})
+"""Line breaks and tabs, as spaces: a paragraph may hold them."""
+
 
 class Facts(NamedTuple):
     """An incident's facts, as stored or as typed."""
@@ -127,16 +130,12 @@ def fact_rows(facts: Facts) -> Iterator[Widget]:
 
 def typed_facts(dialog: Dialog[Any]) -> Facts:
     """The facts as typed in `dialog`'s `fact_rows`."""
-    values: list[str | bool] = []
-    for name in Facts._fields:
-        field = dialog.query_one(f"#{FIELD_IDS[name]}")
-        if isinstance(field, Input):
-            values.append(field.value)
-        elif isinstance(field, Select):
-            values.append(str(field.value))
-        else:
-            values.append(bool(field.value))  # type: ignore[attr-defined]  # the Checkbox
-    return Facts(*values)  # type: ignore[arg-type]
+    text = {name: dialog.query_one(f"#{FIELD_IDS[name]}", Input).value for name in PLACEHOLDERS}
+    return Facts(
+        **text,
+        quantity_impacted=str(dialog.query_one("#quantity", Select).value),
+        full_outage=dialog.query_one("#full-outage", Checkbox).value,
+    )
 
 
 def show_preview(dialog: Dialog[Any], store: Store) -> None:
@@ -157,10 +156,6 @@ def show_preview(dialog: Dialog[Any], store: Store) -> None:
     controls = dialog.query_one("#controls", Static)
     controls.update(literal(f"Control characters in {', '.join(odd)}, shown as ␛ ⏎ …: they are kept as typed."))
     controls.display = bool(odd)
-
-
-LAYOUT = str.maketrans({"\n": " ", "\t": " ", "\r": " "})
-"""Line breaks and tabs, as spaces: a paragraph may hold them."""
 
 
 def refused_fact(dialog: Dialog[Any], changes: dict[str, str | bool]) -> bool:
