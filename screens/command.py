@@ -15,10 +15,11 @@ from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from screens.command_keys import COMMAND_KEYS, SPARED_ON_NARROW_TERMINALS
 from screens.incident_actions import IncidentActionsScreen
 from screens.live_incident import COUNTDOWNS
 from screens.messages import CannotContinue, ChangeWritten, LineWritten, WriteFailed, WriteRefused
@@ -39,9 +40,6 @@ if TYPE_CHECKING:
     from storage.db import Store
     from storage.outbox import Write
 
-SPARED_ON_NARROW_TERMINALS = ("toggle_utc", "incidents", "update_sent", "handover", "milestone", "severity")
-"""Keys the footer leaves out first when short of room (F8, F9, F12 stay; F1 lists all)."""
-
 SLOW_SAVE_SECONDS = 1.0
 """A line not written after this long is shown as waiting, with its text."""
 
@@ -49,39 +47,7 @@ SLOW_SAVE_SECONDS = 1.0
 class CommandScreen(IncidentActionsScreen):
     """Run one incident: watch the timeline and roles, log events, keep updates on time."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f2", "severity", "Severity", id="command.severity", tooltip="Change the incident's severity"),
-        Binding("f3", "milestone", "Milestone", id="command.milestone", tooltip="Mark a milestone reached"),
-        Binding("shift+f3", "status", "Status", id="command.status", tooltip="Change the status", show=False),
-        Binding("f4", "handover", "Roles", id="command.handover", tooltip="Hand over or add a role"),
-        Binding("f5", "update_sent", "Update sent", id="command.update", tooltip="Record an update as sent"),
-        Binding("f6", "incidents", "Incidents", id="command.incidents", tooltip="Open the incident list"),
-        Binding("f7", "toggle_utc", "UTC", id="command.utc", tooltip="Show times in UTC or local time"),
-        Binding("f8", "compose", "Compose", id="command.compose", tooltip="Compose a status update from the templates"),
-        Binding(
-            "f9",
-            "checklist",
-            "Checklist",
-            id="command.checklist",
-            tooltip="Process checklist, resolution and follow-ups",
-        ),
-        Binding("f12", "postmortem", "Post-mortem", id="command.postmortem", tooltip="Write the post-mortem"),
-        Binding("escape", "focus_input", "Type", id="command.type", tooltip="Back to the scribe line", show=False),
-        Binding(
-            "ctrl+y",
-            "confirm_held",
-            "Confirm time",
-            id="command.confirm_held",
-            tooltip="Log the oldest line set aside for its time, at that time",
-        ),
-        Binding(
-            "ctrl+r",
-            "recall_held",
-            "Fix line",
-            id="command.recall_held",
-            tooltip="Take the oldest line set aside back into the input to fix it",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = COMMAND_KEYS
 
     def __init__(self, store: Store | None, ref: str | None, first: FirstLook | None = None) -> None:
         """Without a store the screen paints at once (showing `first`, when given) and waits for `attach`."""

@@ -1,5 +1,5 @@
-"""Declare a new incident: severity (with its definition), name parts, impact, IC (the
-dialog returns the declaration; its caller writes it)."""
+"""Declare a new incident: severity (with its definition), title parts, impact, customers,
+full outage, IC (the dialog returns the declaration; its caller writes it)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,20 @@ from typing import Any, ClassVar, NamedTuple
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Label, Select, Static
 
 from screens.dialog import Dialog
+from screens.facts import (
+    Facts,
+    OneLineInput,
+    close_unless_edited,
+    fact_rows,
+    refused_fact,
+    show_preview,
+    typed_facts,
+)
 from storage.db import Store
-from storage.models import QUANTITIES
-from widgets.literal_input import LiteralInput
 from widgets.text import literal
 
 
@@ -27,20 +34,18 @@ class Declaration(NamedTuple):
     customer_impact: str
     quantity_impacted: str
     ic: str | None
+    known_impacted_customers: str = ""
+    full_outage: bool = False
 
     def fields(self) -> dict[str, Any]:
         """The keyword arguments of `ops.declare`."""
         return self._asdict()
 
 
-REQUIRED = ("functionality", "state", "audience")
-"""The name parts a declaration cannot go without."""
-
-
 class DeclareDialog(Dialog[Declaration]):
-    """Fill in the incident; Ctrl+S returns the `Declaration` (a missing name part is
-    refused here). Given `declaration` and `error`, it opens filled in, showing why the
-    record refused it."""
+    """Fill in the incident; Ctrl+S returns the `Declaration` (a missing title part, or one
+    the record cannot hold, is refused here). Given `declaration` and `error`, it opens
+    filled in, showing why the record refused it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "declare", "Declare", id="declare.submit", tooltip="Declare the incident"),
@@ -54,50 +59,48 @@ class DeclareDialog(Dialog[Declaration]):
 
     def compose(self) -> ComposeResult:
         severities = self.store.policy.severities
-        with Vertical(classes="dialog-box") as box:
+        given = self.declaration
+        facts = Facts(*(getattr(given, name) for name in Facts._fields)) if given is not None else Facts()
+        with VerticalScroll(classes="dialog-box") as box:
             box.border_title = "Declare an incident"
-            yield Select(
-                [(f"SEV{level} {sev.name}", level) for level, sev in severities.items()],
-                value=next(iter(severities)),
-                allow_blank=False,
-                id="severity",
+            box.can_focus = False  # Tab goes from field to field; a focused field scrolls into view
+            yield Horizontal(
+                Label("Severity", classes="fact-label"),
+                Select(
+                    [(f"SEV{level} {sev.name}", level) for level, sev in severities.items()],
+                    value=given.severity if given is not None else next(iter(severities)),
+                    allow_blank=False,
+                    id="severity",
+                    compact=True,
+                ),
+                classes="fact-row",
             )
-            yield Static(id="definition", classes="dialog-hint")
-            yield LiteralInput(placeholder="functionality, e.g. login", id="functionality")
-            yield LiteralInput(placeholder="state, e.g. failing", id="state")
-            yield LiteralInput(placeholder="audience, e.g. EU customers", id="audience")
-            yield Static(id="preview", classes="dialog-hint")
-            yield LiteralInput(placeholder="customer impact (optional)", id="impact")
-            yield Select([(q, q) for q in QUANTITIES], value="Unknown", allow_blank=False, id="quantity")
-            yield LiteralInput(placeholder="incident commander (optional)", id="ic")
+            yield Static(id="definition", classes="dialog-hint fact-note")
+            yield from fact_rows(facts)
+            yield Horizontal(
+                Label("Commander", classes="fact-label"),
+                OneLineInput((given.ic or "") if given is not None else "", placeholder="incident commander (optional)",
+                             id="ic", compact=True),
+                classes="fact-row",
+            )
             yield Static(classes="dialog-error")
             yield Label("Tab moves · Ctrl+S declares · Esc cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:
-        given = self.declaration
-        if given is not None:
-            self.query_one("#severity", Select).value = given.severity
-            for name, value in (
-                ("functionality", given.functionality),
-                ("state", given.state),
-                ("audience", given.audience),
-                ("impact", given.customer_impact),
-                ("ic", given.ic or ""),
-            ):
-                self.query_one(f"#{name}", Input).value = value
-            self.query_one("#quantity", Select).value = given.quantity_impacted
         self.show_error(self.refusal)
         self._describe()
+        show_preview(self, self.store)
         self.query_one("#functionality", Input).focus()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "severity":
             self._describe()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        parts = [self.query_one(f"#{name}", Input).value.strip() for name in ("functionality", "state", "audience")]
-        preview = self.store.policy.title(*parts) if all(parts) else ""
-        self.query_one("#preview", Static).update(literal(preview))
+    def on_input_changed(self) -> None:
+        show_preview(self, self.store)
+
+    def on_checkbox_changed(self) -> None:
+        show_preview(self, self.store)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "ic":
@@ -110,23 +113,19 @@ class DeclareDialog(Dialog[Declaration]):
         if isinstance(level, int):
             self.query_one("#definition", Static).update(literal(self.store.policy.severity(level).definition))
 
-    def _field_value(self, name: str) -> str:
-        """The text typed in the field with id `name`."""
-        return self.query_one(f"#{name}", Input).value
+    def action_cancel(self) -> None:
+        """Close; when something was typed, only once the user says to discard it."""
+        typed = typed_facts(self)._replace(quantity_impacted="Unknown", full_outage=False)
+        close_unless_edited(self, typed != Facts() or bool(self.query_one("#ic", Input).value.strip()))
 
     def action_declare(self) -> None:
-        missing = next((name for name in REQUIRED if not self._field_value(name).strip()), None)
-        if missing is not None:
-            self.show_error(f"{missing} is required")
+        facts = typed_facts(self)
+        if refused_fact(self, facts._asdict()):
             return
         self.dismiss(
             Declaration(
                 severity=self.query_one("#severity", Select).value,  # type: ignore[arg-type]
-                functionality=self._field_value("functionality"),
-                state=self._field_value("state"),
-                audience=self._field_value("audience"),
-                customer_impact=self._field_value("impact"),
-                quantity_impacted=str(self.query_one("#quantity", Select).value),
-                ic=self._field_value("ic").strip() or None,
+                ic=self.query_one("#ic", Input).value.strip() or None,
+                **facts._asdict(),
             )
         )

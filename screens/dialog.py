@@ -44,6 +44,31 @@ class Dialog(ModalScreen[ResultT]):
     Dialog Input, Dialog Select {
         margin: 0 0 0 0;
     }
+    Dialog .fact-row {
+        height: auto;
+    }
+    Dialog .fact-label {
+        width: 17;
+        color: $text-muted;
+    }
+    Dialog .fact-row > Input, Dialog .fact-row > Select {
+        width: 1fr;
+        background: $boost;
+    }
+    Dialog .fact-note {
+        margin: 0 0 0 17;
+    }
+    Dialog #controls {
+        color: $warning;
+        display: none;
+    }
+    Dialog .fact-buttons {
+        height: auto;
+        margin: 1 0 0 0;
+    }
+    Dialog .fact-buttons Button {
+        margin: 0 2 0 0;
+    }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [

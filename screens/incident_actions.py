@@ -5,13 +5,42 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING, NamedTuple
 
 from screens.live_incident import LiveIncidentScreen
-from screens.messages import ShowIncidentList
+from screens.messages import ChangeWritten, ShowIncidentList
 from storage.errors import EditConflict, WarroomError
 from widgets.roster import COMMANDER_KEY, RoleRoster
 from widgets.scribe_input import ScribeInput
 from widgets.timeline import TimelineView
+
+if TYPE_CHECKING:
+    from screens.facts import Facts
+    from storage.db import Store
+    from storage.models import Incident
+
+
+class FactsRefused(NamedTuple):
+    """What a facts change hands back when the record refuses it: the facts as typed, to
+    open the dialog again with, and why."""
+
+    typed: Facts
+    reason: str
+
+
+def set_facts_or_refusal(
+    store: Store, ref: str, typed: Facts, changes: dict[str, str | bool], *, at: datetime
+) -> Incident | FactsRefused:
+    """`ops.set_facts` on the writer's thread; a refusal comes back as `FactsRefused` (so
+    the dialog opens again with what was typed) instead of a notice. A busy database
+    still raises: the writer tries again."""
+    from storage import ops
+    from storage.errors import InvalidInput
+
+    try:
+        return ops.set_facts(store, ref, at=at, **changes)  # type: ignore[arg-type]
+    except InvalidInput as exc:
+        return FactsRefused(typed, str(exc))
 
 
 class IncidentActionsScreen(LiveIncidentScreen):
@@ -114,6 +143,46 @@ class IncidentActionsScreen(LiveIncidentScreen):
 
         holders = [h.person for h in role.holders]
         self.app.push_screen(HandoverDialog(self.store, role.name, role.many, holders, sorted(people)), chosen)
+
+    def action_facts(self, typed: Facts | None = None, error: str | None = None) -> None:
+        """Correct the facts: the record is read off the UI thread, then the dialog opens
+        filled in (with `typed` and `error` when the record refused what was typed)."""
+        if self.store is not None and self.ref is not None:
+            self.run_worker(lambda: self._read_facts(typed, error), thread=True, group="facts", exclusive=True)
+
+    def _read_facts(self, typed: Facts | None, error: str | None) -> None:
+        from screens.facts import Facts
+        from storage import ops
+        from storage.errors import WarroomError
+
+        assert self.store is not None and self.ref is not None
+        try:
+            current = Facts.of(ops.get_incident(self.store, self.ref))
+        except WarroomError as exc:
+            self.app.call_from_thread(self.notify, f"The facts could not be read: {exc}", title="Facts",
+                                      severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._edit_facts, current, typed, error)
+
+    def _edit_facts(self, current: Facts, typed: Facts | None, error: str | None) -> None:
+        from screens.facts import LABELS, FactsDialog, FactsEdit
+
+        def chosen(edit: FactsEdit | None) -> None:
+            if edit is None:
+                return
+            if not edit.changes:
+                self.notify("Nothing changed: the facts are as in the record.", title="Facts", markup=False)
+                return
+            names = ", ".join(LABELS[name].lower() or "full outage" for name in edit.changes)
+            self.send_change(f"Facts: {names}", set_facts_or_refusal, edit.typed, edit.changes)
+
+        if self.is_attached:
+            self.app.push_screen(FactsDialog(self.store, current, typed, error), chosen)  # type: ignore[arg-type]
+
+    def on_change_written(self, message: ChangeWritten) -> None:
+        """A facts change the record refused: the dialog again, with what was typed."""
+        if isinstance(message.result, FactsRefused):
+            self.action_facts(message.result.typed, message.result.reason)
 
     # --- without a dialog, for the command palette (tui.commands) -------------------
 

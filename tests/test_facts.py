@@ -97,6 +97,11 @@ def test_warroom_set_changes_the_facts_and_prints_them(db_url: str, monkeypatch:
     assert code == 1 and err == f"warroom: {ref} already has those facts: nothing changed\n"
     code, out, err = run("timeline", ref)
     assert "facts" in out and "Known impacted customers changed from “ACME” to (none)" in out
+    code, out, err = run("declare", "--sev", "1", "--functionality", "api", "--state", "down", "--audience", "all",
+                         "--full-outage")
+    assert code == 0, err
+    code, out, err = run("set", out.split()[0], "--full-outage")  # declared as one already
+    assert code == 1 and "already has those facts" in err
 
 
 def test_the_timeline_shows_facts_events_as_written_by_the_record() -> None:

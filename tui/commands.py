@@ -1,6 +1,6 @@
 """Context commands for the command palette (Ctrl+P): open any incident, and on an
 incident's command screen hand a role over to someone in its roster, set the severity or
-the status, or mark a milestone, without a dialog.
+the status, or mark a milestone, without a dialog, or open the facts dialog.
 
 The provider reads the incident list off the UI thread when the palette opens, and reaches
 the command screen only through its public methods (`hand_over`, `set_severity`,
@@ -131,6 +131,13 @@ class IncidentCommands(Provider):
             )
             for name in STATUS_HINTS
             if name != status
+        )
+        commands.append(
+            PaletteCommand(
+                "Correct the facts: title, impact, customers, full outage",
+                "Opens the facts dialog; each change is on the timeline with the old value",
+                screen.action_facts,
+            )
         )
         commands.extend(
             PaletteCommand(

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from storage.db import Store
 from storage.errors import Conflict, InvalidInput
+from storage.limits import check_text
 from storage.lite.record import IncidentRow
 from storage.models import (
     MILESTONES,
@@ -139,14 +140,16 @@ def declare(
     customer_impact: str = "",
     quantity_impacted: str = "Unknown",
     known_impacted_customers: str = "",
+    full_outage: bool = False,
     author: str | None = None,
 ) -> Incident:
     """Declare a new incident; the reference follows the naming policy and is unique."""
     level = store.policy.severity(severity).level
-    functionality = required(functionality, "functionality")
-    state = required(state, "state")
-    audience = required(audience, "audience")
-    quantity = choice(quantity_impacted, QUANTITIES, "quantity impacted")
+    facts = checked_facts(
+        functionality=functionality, state=state, audience=audience, customer_impact=customer_impact,
+        quantity_impacted=quantity_impacted, known_impacted_customers=known_impacted_customers,
+    )
+    functionality, state, audience = (str(facts[name]) for name in TITLE_PARTS)
     declared_at = when_given(store, at)
     author = author or store.user
     logged_at = store.now()
@@ -161,9 +164,10 @@ def declare(
                     audience=audience,
                     severity=level,
                     status="investigating",
-                    customer_impact=customer_impact.strip(),
-                    quantity_impacted=quantity,
-                    known_impacted_customers=known_impacted_customers.strip(),
+                    customer_impact=str(facts["customer_impact"]),
+                    quantity_impacted=str(facts["quantity_impacted"]),
+                    known_impacted_customers=str(facts["known_impacted_customers"]),
+                    full_outage=full_outage,
                     declared_at=declared_at,
                     updated_at=logged_at,
                 )
@@ -209,6 +213,28 @@ FACT_LABELS: dict[str, str] = {
 """The incident's facts other than its title and full outage, as the timeline names them."""
 
 
+TITLE_PARTS = ("functionality", "state", "audience")
+"""The parts of an incident's title, in the order the naming policy takes them."""
+
+
+def checked_fact(name: str, value: str) -> str:
+    """Fact `name` (`functionality`, `customer_impact`...) as the record stores it: stripped,
+    the quantity one of `QUANTITIES`. Refused (InvalidInput, naming the fact) when a title
+    part is empty, when it holds a NUL, or when it is longer than the record holds. Pure: a
+    dialog checks what was typed with it before anything is written."""
+    what = name.replace("_", " ")
+    if name == "quantity_impacted":
+        return choice(value, QUANTITIES, what)
+    cleaned = required(value, what) if name in TITLE_PARTS else storable(value, what).strip()
+    check_text(f"incident.{name}", cleaned)
+    return cleaned
+
+
+def checked_facts(**facts: str | None) -> dict[str, str]:
+    """`checked_fact` of each fact given (None: not given, left out)."""
+    return {name: checked_fact(name, value) for name, value in facts.items() if value is not None}
+
+
 def _quoted(value: str) -> str:
     return f"“{value}”" if value else "(none)"
 
@@ -231,18 +257,11 @@ def set_facts(
     audience) and what it does to customers. Each fact that changes is an event giving the
     old and the new value (`facts`, its `detail` the field: `title`, `customer_impact`...);
     messages and the post-mortem read the current values. Refused when nothing changes."""
-    title_parts = {
-        name: required(value, name)
-        for name, value in (("functionality", functionality), ("state", state), ("audience", audience))
-        if value is not None
-    }
-    facts: dict[str, str] = {}
-    if customer_impact is not None:
-        facts["customer_impact"] = storable(customer_impact, "customer impact").strip()
-    if quantity_impacted is not None:
-        facts["quantity_impacted"] = choice(quantity_impacted, QUANTITIES, "quantity impacted")
-    if known_impacted_customers is not None:
-        facts["known_impacted_customers"] = storable(known_impacted_customers, "known impacted customers").strip()
+    title_parts = checked_facts(functionality=functionality, state=state, audience=audience)
+    facts = checked_facts(
+        customer_impact=customer_impact, quantity_impacted=quantity_impacted,
+        known_impacted_customers=known_impacted_customers,
+    )
     if not title_parts and not facts and full_outage is None:
         raise InvalidInput("nothing to change: give a new title part, impact, quantity, customers or full outage")
     with writing(store, ref, at=at, author=author) as w:

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 @click.option("--impact", default="", help="Description of the customer impact.")
 @click.option("--quantity", default="Unknown", help="Customers impacted: Unknown, All, Some, Few.")
 @click.option("--customers", default="", help="Known impacted customers.")
+@click.option("--full-outage", is_flag=True, help="It is a full outage (public messages may say so).")
 @click.option("--author", default=None, help=AUTHOR_HELP)
 @yes_option
 def declare(
@@ -55,6 +56,7 @@ def declare(
     impact: str,
     quantity: str,
     customers: str,
+    full_outage: bool,
     author: str | None,
     yes: bool,
     db: str | None,
@@ -82,6 +84,7 @@ def declare(
         customer_impact=impact,
         quantity_impacted=quantity,
         known_impacted_customers=customers,
+        full_outage=full_outage,
         author=author,
     )
     click.echo(shown(f"{incident.ref} {ops.title_of(store, incident)}"))
