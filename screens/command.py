@@ -25,10 +25,12 @@ from screens.messages import CannotContinue, ChangeWritten, LineWritten, WriteFa
 from screens.writer import RecordWriter
 from storage.drafts import Drafts, HeldLine, PendingLine, new_entry_id
 from storage.errors import Busy, NeedsConfirmation, WarroomError
+from storage.reminders import REMIND_COMMAND
 from widgets.countdown import CountdownPanel
 from widgets.footer import KeysFooter
 from widgets.held_lines import HeldEntry, HeldLines
 from widgets.incident_header import IncidentHeader
+from widgets.reminders import ReminderPanel
 from widgets.roster import RoleRoster
 from widgets.scribe_input import ScribeInput
 from widgets.text import literal, printable
@@ -54,31 +56,17 @@ class CommandScreen(IncidentActionsScreen):
         Binding("f6", "incidents", "Incidents", id="command.incidents", tooltip="Open the incident list"),
         Binding("f7", "toggle_utc", "UTC", id="command.utc", tooltip="Show times in UTC or local time"),
         Binding("f8", "compose", "Compose", id="command.compose", tooltip="Compose a status update from the templates"),
-        Binding(
-            "f9",
-            "checklist",
-            "Checklist",
-            id="command.checklist",
-            tooltip="Process checklist, resolution and follow-ups",
-        ),
-        Binding(
-            "f12", "postmortem", "Post-mortem", id="command.postmortem", tooltip="Write this incident's post-mortem"
-        ),
+        Binding("f9", "checklist", "Checklist", id="command.checklist",
+                tooltip="Process checklist, resolution and follow-ups"),
+        Binding("f12", "postmortem", "Post-mortem", id="command.postmortem",
+                tooltip="Write this incident's post-mortem"),
+        Binding("ctrl+b", "remind", "Remind", id="command.remind",
+                tooltip="Set a reminder (the same as /remind 10m text)"),
         Binding("escape", "focus_input", "Type", id="command.type", tooltip="Back to the scribe line", show=False),
-        Binding(
-            "ctrl+y",
-            "confirm_held",
-            "Confirm time",
-            id="command.confirm_held",
-            tooltip="Log the oldest line set aside for its time, at that time",
-        ),
-        Binding(
-            "ctrl+r",
-            "recall_held",
-            "Fix line",
-            id="command.recall_held",
-            tooltip="Take the oldest line set aside back into the input to fix it",
-        ),
+        Binding("ctrl+y", "confirm_held", "Confirm time", id="command.confirm_held",
+                tooltip="Log the oldest line set aside for its time, at that time"),
+        Binding("ctrl+r", "recall_held", "Fix line", id="command.recall_held",
+                tooltip="Take the oldest line set aside back into the input to fix it"),
     ]
 
     def __init__(self, store: Store | None, ref: str | None, first: FirstLook | None = None) -> None:
@@ -110,6 +98,7 @@ class CommandScreen(IncidentActionsScreen):
             with Vertical(id="sidebar"):
                 yield RoleRoster(tz=tz, id="roster")
                 yield CountdownPanel(COUNTDOWNS, id="countdowns")
+                yield ReminderPanel(id="reminders")
         yield Static(id="scribe-error")
         yield Static(id="scribe-waiting")
         yield HeldLines(id="scribe-held")
@@ -231,8 +220,20 @@ class CommandScreen(IncidentActionsScreen):
                 self._show_error(None)
 
     def on_input_submitted(self, event: ScribeInput.Submitted) -> None:
-        if event.input.id == "scribe":
+        if event.input.id == "scribe" and not self.refused_in_input(event.value):
             self._enter_lines([event.value])
+
+    def refused_in_input(self, line: str) -> bool:
+        """Put a `/remind` line that cannot be logged back in the (empty) input with the reason."""
+        if self.store is None or not line.lstrip(" !").lower().startswith(REMIND_COMMAND):
+            return False
+        scribe, problem = self.query_one(ScribeInput), self._problem(line, self.store.now())
+        if problem is None or problem[1] or scribe.value:
+            return False
+        scribe.value, scribe.cursor_position = line, len(line)
+        scribe.show_error(problem[0])
+        self._show_error(problem[0])
+        return True
 
     def on_scribe_input_lines_pasted(self, event: ScribeInput.LinesPasted) -> None:
         """A paste of several lines: one confirmation showing them, then one event each."""
