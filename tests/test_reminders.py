@@ -179,10 +179,10 @@ def test_the_fast_path_writes_and_reads_the_same_reminders(tmp_path: Path, polic
 
 
 def test_the_reminder_kind_is_the_one_the_partial_index_names() -> None:
-    from storage.ops import reminders
+    from storage.ops.reminders import _KIND
     from storage.reminders import REMINDER_KIND
 
-    assert f"'{REMINDER_KIND}'" == reminders._KIND
+    assert f"'{REMINDER_KIND}'" == _KIND
 
 
 def test_reminder_events_this_version_does_not_know_are_skipped() -> None:
