@@ -373,6 +373,9 @@ class LiveIncidentScreen(Screen[None]):
         a line changes nothing but the timeline. Otherwise (another writer came between)
         the watcher reads what changed as usual, these rows again among it."""
         self._show_rows(rows)
+        if self._watcher is not None and any(row.kind == "reminder" for row in rows):
+            self._watcher.read_again_from(self._seen_changes)  # the reminders box reads the view
+            self._watcher.poll_now()
         if change_count is None or self._mark is None:
             return
         seen = self._seen_changes

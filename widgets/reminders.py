@@ -47,8 +47,10 @@ class ReminderPanel(Vertical, can_focus=True):
                 tooltip="Move to the previous reminder"),
         Binding("down", "cursor_down", "Next reminder", show=False, id="reminders.cursor_down",
                 tooltip="Move to the next reminder"),
-        Binding("d", "done", "Done", id="reminders.done", tooltip="Dismiss the selected reminder"),
-        Binding("s", "snooze", "Snooze 5m", id="reminders.snooze", tooltip="Remind again in 5 minutes"),
+        Binding("d", "done", "Done", id="reminders.done",
+                tooltip="In the reminders box: dismiss the selected reminder"),
+        Binding("s", "snooze", "Snooze 5m", id="reminders.snooze",
+                tooltip="In the reminders box: remind of the selected one again in 5 minutes"),
     ]
 
     DEFAULT_CSS = """
