@@ -333,7 +333,7 @@ class LiveIncidentScreen(Screen[None]):
         due, wait = self._nags.due_now(countdowns.countdowns.values(), now, every, quiet)
         for countdown in due:
             late = countdown.time_text()
-            self.notify(f"{countdown.label} is still not sent ({late}).", title="Update overdue",
+            self.notify(f"{countdown.label} is still due ({late}).", title="Update overdue",
                         severity="warning", timeout=10, markup=False)
             self.app.bell()
         return wait

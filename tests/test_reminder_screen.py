@@ -195,7 +195,7 @@ async def test_an_overdue_update_reminds_again_every_five_minutes_until_snoozed(
         await at(pilot, clock, due + timedelta(minutes=5, seconds=1))
         await at(pilot, clock, due + timedelta(minutes=5, seconds=2))
         assert about_internal()[1:] == [
-            ("Update overdue", "Internal update is still not sent (overdue 5m).", "warning")
+            ("Update overdue", "Internal update is still due (overdue 5m).", "warning")
         ]
         await at(pilot, clock, due + timedelta(minutes=10))
         assert len(about_internal()) == 3
