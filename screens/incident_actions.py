@@ -39,7 +39,7 @@ class IncidentActionsScreen(LiveIncidentScreen):
             if line is not None:
                 self._enter_lines([line])
 
-        self.app.push_screen(ReminderDialog(self.store.now(), self.store.policy.tz), chosen)
+        self.app.push_screen(ReminderDialog(self.store.now, self.store.policy.tz), chosen)
 
     def reminder_done(self, seq: int) -> None:
         """Dismiss reminder #`seq` (recorded)."""

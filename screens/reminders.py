@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, tzinfo
 from typing import ClassVar
 
@@ -38,7 +38,8 @@ class ReminderDialog(Dialog[str]):
         Binding("ctrl+s", "submit", "Remind", id="reminder.submit", tooltip="Set the reminder"),
     ]
 
-    def __init__(self, now: datetime, tz: tzinfo) -> None:
+    def __init__(self, now: Callable[[], datetime], tz: tzinfo) -> None:
+        """`now` is the record's clock: the answer is checked as of when it is given."""
         super().__init__()
         self.now = now
         self.tz = tz
@@ -65,7 +66,7 @@ class ReminderDialog(Dialog[str]):
     def action_submit(self) -> None:
         line = reminder_line(self.query_one("#when", Input).value, self.query_one("#what", Input).value)
         try:
-            parse_scribe_line(line, now=self.now, tz=self.tz)
+            parse_scribe_line(line, now=self.now(), tz=self.tz)
         except WarroomError as exc:
             self.show_error(str(exc))
             return
