@@ -26,10 +26,12 @@ from screens.messages import CannotContinue, ChangeWritten, LineWritten, WriteFa
 from screens.writer import RecordWriter
 from storage.drafts import Drafts, HeldLine, PendingLine, new_entry_id
 from storage.errors import Busy, NeedsConfirmation, WarroomError
+from storage.reminders import REMIND_COMMAND
 from widgets.countdown import CountdownPanel
 from widgets.footer import KeysFooter
 from widgets.held_lines import HeldEntry, HeldLines
 from widgets.incident_header import IncidentHeader
+from widgets.reminders import ReminderPanel
 from widgets.roster import RoleRoster
 from widgets.scribe_input import ScribeInput
 from widgets.text import literal, printable
@@ -78,6 +80,7 @@ class CommandScreen(IncidentActionsScreen):
             with Vertical(id="sidebar"):
                 yield RoleRoster(tz=tz, id="roster")
                 yield CountdownPanel(COUNTDOWNS, id="countdowns")
+                yield ReminderPanel(id="reminders")
         yield Static(id="scribe-error")
         yield Static(id="scribe-waiting")
         yield HeldLines(id="scribe-held")
@@ -199,8 +202,20 @@ class CommandScreen(IncidentActionsScreen):
                 self._show_error(None)
 
     def on_input_submitted(self, event: ScribeInput.Submitted) -> None:
-        if event.input.id == "scribe":
+        if event.input.id == "scribe" and not self.refused_in_input(event.value):
             self._enter_lines([event.value])
+
+    def refused_in_input(self, line: str) -> bool:
+        """Put a `/remind` line that cannot be logged back in the (empty) input with the reason."""
+        if self.store is None or not line.lstrip(" !").lower().startswith(REMIND_COMMAND):
+            return False
+        scribe, problem = self.query_one(ScribeInput), self._problem(line, self.store.now())
+        if problem is None or problem[1] or scribe.value:
+            return False
+        scribe.value, scribe.cursor_position = line, len(line)
+        scribe.show_error(problem[0])
+        self._show_error(problem[0])
+        return True
 
     def on_scribe_input_lines_pasted(self, event: ScribeInput.LinesPasted) -> None:
         """A paste of several lines: one confirmation showing them, then one event each."""

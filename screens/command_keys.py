@@ -23,6 +23,7 @@ COMMAND_KEYS: list[BindingType] = [
         tooltip="Process checklist, resolution and follow-ups",
     ),
     Binding("f12", "postmortem", "Post-mortem", id="command.postmortem", tooltip="Write the post-mortem"),
+    Binding("ctrl+b", "remind", "Remind", id="command.remind", tooltip="Set a reminder (the same as /remind 10m text)"),
     Binding("escape", "focus_input", "Type", id="command.type", tooltip="Back to the scribe line", show=False),
     Binding(
         "ctrl+y",
@@ -40,5 +41,7 @@ COMMAND_KEYS: list[BindingType] = [
     ),
 ]
 
-SPARED_ON_NARROW_TERMINALS = ("toggle_utc", "incidents", "update_sent", "handover", "milestone", "severity")
+SPARED_ON_NARROW_TERMINALS = (
+    "remind", "toggle_utc", "incidents", "update_sent", "handover", "milestone", "severity",
+)
 """Keys the footer leaves out first when short of room (F8, F9, F12 stay; F1 lists all)."""

@@ -28,6 +28,7 @@ GRAMMAR: tuple[tuple[str, str], ...] = (
     ("@14:32 text", "happened at 14:32 today (yesterday's, to confirm, if 14:32 is still ahead)"),
     ("@-5m text", "happened 5 minutes ago (also -1h30m, -90s)"),
     ("@2026-11-23T14:32 text", "a full time, in your zone unless it has an offset"),
+    ("/remind 10m text", "a reminder in 10 minutes (or 1h30m, or 14:32 today), under the countdowns; Ctrl+B asks"),
     ("\\text", "log the rest exactly as typed"),
     ("a URL in the text", "becomes the event's data link"),
     ("Up / Down", "recall earlier lines"),
@@ -42,7 +43,8 @@ TIMES = (
     '"since", to UTC (shown with a Z) and back. When the events span more than one day, a '
     'line with the date heads each day. The countdowns show the time left ("in 23m", '
     '"overdue 1h 05m"; to the second within five minutes of the deadline: "in 04:59"), which '
-    "no zone changes."
+    "no zone changes. An overdue update is reminded of again every few minutes until it is "
+    "sent or snoozed (Ctrl+P). The IC's row says when to offer a handover, and when it is overdue."
 )
 """What the command screen's times mean (shown under a screen that can switch to UTC)."""
 

@@ -3,13 +3,14 @@ its answer becomes a write (`send_change`); dialogs never write."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from screens.live_incident import LiveIncidentScreen
 from screens.messages import ChangeWritten, ShowIncidentList
 from storage.errors import EditConflict, WarroomError
+from widgets.reminders import ReminderPanel
 from widgets.roster import COMMANDER_KEY, RoleRoster
 from widgets.scribe_input import ScribeInput
 from widgets.timeline import TimelineView
@@ -50,6 +51,49 @@ class IncidentActionsScreen(LiveIncidentScreen):
                     refused_title: str = "Not done", stamped: bool = True, **kwargs: object) -> None:
         """Change the incident with `apply(store, ref, *args, at=now, **kwargs)` (see CommandScreen)."""
         raise NotImplementedError
+
+    def _enter_lines(self, lines: Sequence[str], entered_at: datetime | None = None) -> None:
+        """Take lines as the scribe line does (see CommandScreen)."""
+        raise NotImplementedError
+
+    # --- reminders ------------------------------------------------------------------
+
+    def action_remind(self) -> None:
+        """Ask when and of what, then log it as the `/remind` line it is."""
+        from screens.reminders import ReminderDialog
+
+        if self.store is None:
+            return
+
+        def chosen(line: str | None) -> None:
+            if line is not None:
+                self._enter_lines([line])
+
+        self.app.push_screen(ReminderDialog(self.store.now, self.store.policy.tz), chosen)
+
+    def reminder_done(self, seq: int) -> None:
+        """Dismiss reminder #`seq` (recorded)."""
+        from storage import ops
+
+        self.send_change(f"Reminder #{seq} done", ops.reminder_done, seq)
+
+    def snooze_reminder(self, seq: int) -> None:
+        """Move reminder #`seq` a few minutes on (recorded)."""
+        from storage import ops
+
+        self.send_change(f"Snooze reminder #{seq}", ops.snooze_reminder, seq)
+
+    def snooze_update_reminders(self, countdown: str) -> None:
+        """No reminders of the overdue update `countdown` for a while (recorded)."""
+        from storage import ops
+
+        self.send_change(f"Snooze reminders: {countdown}", ops.snooze_update_reminders, countdown)
+
+    def on_reminder_panel_done_requested(self, event: ReminderPanel.DoneRequested) -> None:
+        self.reminder_done(event.seq)
+
+    def on_reminder_panel_snooze_requested(self, event: ReminderPanel.SnoozeRequested) -> None:
+        self.snooze_reminder(event.seq)
 
     def action_focus_input(self) -> None:
         self.query_one(ScribeInput).focus()

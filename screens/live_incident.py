@@ -16,11 +16,14 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from screens.messages import IncidentChanged, TimelineLoaded, TimelineUnread
+from screens.reminders import UpdateNags
 from screens.watcher import IncidentWatcher, load_index
 from storage.rows import FIRST_PAINT_EVENTS
 from widgets.countdown import Countdown, CountdownPanel
 from widgets.incident_header import IncidentHeader
-from widgets.roster import RoleRoster, RosterHolder, RosterRole
+from widgets.reminders import ReminderItem, ReminderPanel
+from widgets.roster import HandoverTimes, RoleRoster, RosterHolder, RosterRole
+from widgets.text import printable
 from widgets.timeline import RECORD_KINDS, TimelineEntry, TimelineView
 
 if TYPE_CHECKING:
@@ -102,7 +105,8 @@ class LiveIncidentScreen(Screen[None]):
         self._has_started = False
         self._closing = False
         self._watcher: IncidentWatcher | None = None
-        self._clocks: tuple[IncidentHeader, CountdownPanel] | None = None
+        self._clocks: tuple[IncidentHeader, CountdownPanel, RoleRoster, ReminderPanel | None] | None = None
+        self._nags = UpdateNags()
 
     def on_unmount(self) -> None:
         self._closing = True
@@ -253,7 +257,12 @@ class LiveIncidentScreen(Screen[None]):
                 RosterHolder(h.person, h.started_at, h.note) for h in view.roles if h.role == role.key
             )
             roles.append(RosterRole(role.key, role.name, role.many, holders))
-        self.query_one(RoleRoster).set_roles(roles)
+        roster = self.query_one(RoleRoster)
+        roster.handover_times = HandoverTimes(policy.process.offer_handover_after, policy.process.hand_over_by)
+        roster.set_roles(roles)
+        for panel in self.query(ReminderPanel):
+            items = [ReminderItem(r.seq, r.text, r.due_at) for r in view.reminders.open]
+            panel.show_reminders(items, self.basis.now())
         self._update_countdowns()
 
     def _update_countdowns(self) -> None:
@@ -297,15 +306,37 @@ class LiveIncidentScreen(Screen[None]):
         if self._clocks is None:
             if self._is_torn_down():
                 return
-            self._clocks = (self.query_one(IncidentHeader), self.query_one(CountdownPanel))
-        header, countdowns = self._clocks
+            panels = self.query(ReminderPanel)
+            self._clocks = (self.query_one(IncidentHeader), self.query_one(CountdownPanel), self.query_one(RoleRoster),
+                            panels.first() if panels else None)
+        header, countdowns, roster, reminders = self._clocks
         if header.parent is None:  # the screen is being taken down
             return
         now = self.basis.now()
         header.now = now
         countdowns.set_now(now)
-        waits = (header.next_change(now), countdowns.next_change(now), self._tick_within(), MAX_TICK_SECONDS)
+        roster.set_now(now)
+        if reminders is not None:
+            reminders.set_now(now)
+        waits = (header.next_change(now), countdowns.next_change(now), roster.next_change(now),
+                 reminders.next_change(now) if reminders is not None else None, self._nag(countdowns, now),
+                 self._tick_within(), MAX_TICK_SECONDS)
         self._tick_in(min(wait for wait in waits if wait is not None))
+
+    def _nag(self, countdowns: CountdownPanel, now: datetime) -> float | None:
+        """Remind again of each update still overdue (`UpdateNags`, at the policy's
+        `remind_overdue_every`); the seconds until the next such reminder."""
+        if self.basis is None:
+            return None
+        quiet = self.view.reminders.quiet_until if self.view is not None else {}
+        every = self.basis.policy.process.remind_overdue_every
+        due, wait = self._nags.due_now(countdowns.countdowns.values(), now, every, quiet)
+        for countdown in due:
+            late = countdown.time_text()
+            self.notify(f"{countdown.label} is still due ({late}).", title="Update overdue",
+                        severity="warning", timeout=10, markup=False)
+            self.app.bell()
+        return wait
 
     def _tick_within(self) -> float | None:
         """How soon the next tick must come whatever the clocks show (None: no sooner)."""
@@ -342,6 +373,9 @@ class LiveIncidentScreen(Screen[None]):
         a line changes nothing but the timeline. Otherwise (another writer came between)
         the watcher reads what changed as usual, these rows again among it."""
         self._show_rows(rows)
+        if self._watcher is not None and any(row.kind == "reminder" for row in rows):
+            self._watcher.read_again_from(self._seen_changes)  # the reminders box reads the view
+            self._watcher.poll_now()
         if change_count is None or self._mark is None:
             return
         seen = self._seen_changes
@@ -370,6 +404,11 @@ class LiveIncidentScreen(Screen[None]):
     def on_countdown_expired(self, event: Countdown.Expired) -> None:
         label = event.countdown.label
         self.notify(f"{label} is due now.", title="Update overdue", severity="error", timeout=10, markup=False)
+        self.app.bell()
+
+    def on_reminder_panel_due(self, event: ReminderPanel.Due) -> None:
+        self.notify(printable(f"#{event.item.seq} {event.item.text}"), title="Reminder", severity="warning", timeout=15,
+                    markup=False)
         self.app.bell()
 
     def action_toggle_utc(self) -> None:

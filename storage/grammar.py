@@ -1,6 +1,7 @@
 """The scribe-line grammar: one typed line becomes one timeline event (pure, no I/O).
 
     [@TIME] [!] [/kind] text        prefixes in any order, each at most once
+    [!] /remind WHEN text           a reminder: WHEN is 10m, 1h30m, 14:32 (today) or an ISO time
     \\text                           a backslash ends the prefixes: the rest is logged as typed
 
 Shared by the TUI input line and `warroom log`.
@@ -14,11 +15,13 @@ from datetime import datetime, tzinfo
 
 from storage.errors import InvalidInput
 from storage.lengths import EVENT_TEXT, too_long
-from storage.timeparse import parse_when, quote_input
+from storage.reminders import REMIND_COMMAND, due_detail, reminder_text
+from storage.timeparse import parse_duration, parse_when, quote_input
 
 __all__ = [
     "EVENT_KINDS_TYPED",
     "KIND_COMMANDS",
+    "REMIND_COMMAND",
     "ScribeLine",
     "ScribeLineError",
     "find_link",
@@ -36,7 +39,12 @@ _LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _URL_RE = re.compile(r"https?://[^\s<>\"`\\\x00-\x1f\x7f]+", re.IGNORECASE)
 _URL_TRAILING = frozenset(".,;:!?)]}'\"")
 _URL_PAIRS = {")": "(", "]": "[", "}": "{"}
-_COMMAND_LIST = ", ".join(KIND_COMMANDS[:-1]) + f" or {KIND_COMMANDS[-1]}"
+_COMMAND_LIST = ", ".join(KIND_COMMANDS) + f" or {REMIND_COMMAND}"
+_CLOCK_ONLY_RE = re.compile(
+    r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?", re.IGNORECASE | re.ASCII
+)
+_DATE_START_RE = re.compile(r"[0-9]{4}-", re.ASCII)
+_REMIND_HINT = f"write {REMIND_COMMAND} 10m check the canary, or {REMIND_COMMAND} 14:32 …"
 _LITERAL_HINT = "start the line with \\ to log it as typed"
 
 
@@ -49,6 +57,8 @@ class ScribeLine:
     key: bool = False
     occurred_at: datetime | None = None
     link: str | None = None
+    detail: str | None = None
+    """What the record keeps beside the text: a reminder's `due …` time."""
 
 
 class ScribeLineError(InvalidInput):
@@ -71,6 +81,7 @@ def parse_scribe_line(line: str, *, now: datetime, tz: tzinfo) -> ScribeLine:
     logged, see `storage.timeparse.time_concerns`),
     `!` (key event, may be glued to the next token) and `/note`, `/action`, `/decision`,
     `/todo`, `/query`, `/comms` (case-insensitive). A `\\` ends the prefixes and is dropped.
+    `/remind WHEN text` sets a reminder (see `_reminder`): after it comes no other prefix.
     The text is kept verbatim apart from surrounding whitespace; its first http(s) URL
     becomes `link`; it holds at most `storage.limits.EVENT_TEXT` characters. Raises
     ScribeLineError with a message for the user.
@@ -123,6 +134,14 @@ def parse_scribe_line(line: str, *, now: datetime, tz: tzinfo) -> ScribeLine:
                 raise ScribeLineError(message, line) from None
         else:
             kind = token[1:].lower()
+            if token.lower() == REMIND_COMMAND:
+                if kind_token is not None:
+                    raise ScribeLineError(f"kind given twice ({quote_input(kind_token)} and {token}): keep one", line)
+                if time_token is not None:
+                    raise ScribeLineError(
+                        f"a reminder is set now: give its time after {REMIND_COMMAND} ({_REMIND_HINT})", line
+                    )
+                return _reminder(body[_match_end(_SPACE_RE, body, end):], line, key=key, now=now, tz=tz)
             if kind not in EVENT_KINDS_TYPED:
                 raise ScribeLineError(
                     f"unknown command {quote_input(token)}: use {_COMMAND_LIST}; "
@@ -149,6 +168,40 @@ def parse_scribe_line(line: str, *, now: datetime, tz: tzinfo) -> ScribeLine:
         occurred_at=occurred_at,
         link=find_link(text),
     )
+
+
+def _reminder(rest: str, line: str, *, key: bool, now: datetime, tz: tzinfo) -> ScribeLine:
+    """The reminder `rest` (`WHEN text`, after `/remind`) sets: due at WHEN, a time to come."""
+    when, _, text = rest.strip().partition(" ")
+    text = text.strip()
+    if not when:
+        raise ScribeLineError(f"{REMIND_COMMAND} needs a time and what to remind of: {_REMIND_HINT}", line)
+    typed = when.removeprefix("@")
+    try:
+        if _CLOCK_ONLY_RE.fullmatch(typed):  # a clock time today (not the latest past one)
+            today = now.astimezone(tz).date().isoformat()
+            due = parse_when(f"{today}T{typed}", now=now, tz=tz, allow_future=True)
+        elif _DATE_START_RE.match(typed):
+            due = parse_when(typed, now=now, tz=tz, allow_future=True)
+        elif typed[:1].isdigit() or typed.startswith("+"):
+            due = now + parse_duration(typed.removeprefix("+"))
+            due = parse_when(due.isoformat(), now=now, tz=tz, allow_future=True)  # in range
+        else:
+            raise InvalidInput(f"{quote_input(when)} is not a time")
+    except InvalidInput as err:
+        raise ScribeLineError(f"{REMIND_COMMAND}: {err}; {_REMIND_HINT}", line) from None
+    if due <= now:
+        raise ScribeLineError(
+            f"{REMIND_COMMAND}: {quote_input(when)} has passed ({now.astimezone(tz):%H:%M} now): "
+            "give a time to come, like 10m or a later time",
+            line,
+        )
+    if not text:
+        raise ScribeLineError(f"{REMIND_COMMAND} {when}: say what to remind of after the time", line)
+    full = reminder_text(due, text, tz=tz, now=now)
+    if len(full) > EVENT_TEXT:
+        raise ScribeLineError(f"the reminder is {too_long(len(full), EVENT_TEXT)}: shorten it", line)
+    return ScribeLine(text=full, kind="reminder", key=key, link=find_link(text), detail=due_detail(due))
 
 
 def _match_end(pattern: re.Pattern[str], text: str, pos: int) -> int:

@@ -76,6 +76,7 @@ def incident_view(store: Store, ref: str) -> IncidentView:
             updates=record.update_times,
             change_count=incident.change_count,
             customer_impact=incident.customer_impact,
+            reminders=ops.read_reminders(session, incident),
         )
 
 

@@ -14,7 +14,7 @@ from storage.timeparse import quote_input
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 """The newest revision this version knows (a test keeps it equal to the scripts' head)."""
 
 _PG_LOCK_KEY = 0x57A8_800D  # serialises concurrent upgrades of one PostgreSQL database

@@ -74,7 +74,7 @@ TYPED_KINDS: tuple[str, ...] = ("note", "action", "decision", "todo", "query", "
 """Event kinds a person types."""
 
 RECORD_KINDS: tuple[str, ...] = (
-    "declared", "severity", "status", "role", "milestone", "update", "link", "checklist", "facts",
+    "declared", "severity", "status", "role", "milestone", "update", "link", "checklist", "facts", "reminder",
 )
 """Event kinds written by the record itself when something changes."""
 
@@ -147,6 +147,10 @@ class Event(SQLModel, table=True):
         sa.UniqueConstraint("incident_id", "entry_id", name="uq_event_incident_entry"),
         sa.Index("ix_event_incident_occurred", "incident_id", "occurred_at", "seq"),
         sa.Index("ix_event_incident_change", "incident_id", "change_number"),
+        sa.Index(
+            "ix_event_incident_reminder", "incident_id", "seq",
+            sqlite_where=sa.text("kind = 'reminder'"), postgresql_where=sa.text("kind = 'reminder'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

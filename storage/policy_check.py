@@ -30,7 +30,7 @@ from .policy_model import (
     role_alias,
 )
 from .templates import TemplateError, render_template
-from .timeparse import parse_duration, quote_input
+from .timeparse import compact_duration, parse_duration, quote_input
 
 _MAX_DEADLINE_DAYS = 3650
 _MAX_DURATION = timedelta(days=_MAX_DEADLINE_DAYS)
@@ -44,6 +44,7 @@ _TOP_KEYS = (
 )
 _NAMING_KEYS = ("reference", "title")
 _PROCESS_KEYS = ("decide_within", "declare_within")
+_PROCESS_OPTIONAL = ("offer_handover_after", "hand_over_by", "remind_overdue_every")
 _SEVERITY_KEYS = (
     "name",
     "definition",
@@ -264,11 +265,23 @@ class PolicyBuilder:
         return Naming(reference=reference, title=self.template(table["title"], "naming.title", TITLE_PLACEHOLDERS))
 
     def process(self, table: Mapping[str, Any]) -> Process:
-        self.check_keys(table, _PROCESS_KEYS, "process")
+        self.check_keys(table, _PROCESS_KEYS + _PROCESS_OPTIONAL, "process")
         self.require(table, _PROCESS_KEYS, "process", "[process]")
+        offer = self.duration(table.get("offer_handover_after", "1h"), "process.offer_handover_after")
+        latest = self.duration(table.get("hand_over_by", "3h"), "process.hand_over_by")
+        if latest <= offer:
+            self.fail(
+                "process.hand_over_by",
+                f"{compact_duration(latest)} must be longer than offer_handover_after ({compact_duration(offer)})",
+            )
         return Process(
             decide_within=self.duration(table["decide_within"], "process.decide_within"),
             declare_within=self.duration(table["declare_within"], "process.declare_within"),
+            offer_handover_after=offer,
+            hand_over_by=latest,
+            remind_overdue_every=self.optional_duration(
+                table.get("remind_overdue_every", "5m"), "process.remind_overdue_every"
+            ),
         )
 
     def severities(self, table: Mapping[str, Any]) -> dict[int, SeverityPolicy]:

@@ -126,10 +126,17 @@ class Naming:
 
 @dataclass(frozen=True)
 class Process:
-    """How quickly the first steps of a response must happen."""
+    """How quickly the first steps of a response must happen, and the reminders that keep
+    it going: the IC's handover and overdue updates."""
 
     decide_within: timedelta
     declare_within: timedelta
+    offer_handover_after: timedelta = timedelta(hours=1)
+    """The IC's row suggests offering a handover once the IC has held the role this long."""
+    hand_over_by: timedelta = timedelta(hours=3)
+    """Past this the IC's row warns: nobody should hold the role longer."""
+    remind_overdue_every: timedelta | None = timedelta(minutes=5)
+    """An overdue update is reminded of again this often until sent or snoozed (None: never)."""
 
 
 @dataclass(frozen=True)

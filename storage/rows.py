@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+from storage.reminders import NO_REMINDERS, ReminderState
+
 __all__ = ["FIRST_PAINT_EVENTS", "MILESTONES", "EventRow", "IncidentView", "RoleHolding", "Watermark"]
 
 MILESTONES: tuple[str, ...] = (
@@ -85,3 +87,5 @@ class IncidentView:
     updates: list[tuple[str, datetime]]
     change_count: int
     customer_impact: str
+    reminders: ReminderState = NO_REMINDERS
+    """The open reminders and the overdue updates' snoozes (`storage.reminders`)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,8 @@ async def test_countdown_expires_once_and_recording_an_update_resets_it(
     demo: tuple[Store, str], clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store, ref = demo
+    # Only the expiry rings here: the reminders of updates left overdue are in test_reminder_screen.py.
+    store.policy = replace(store.policy, process=replace(store.policy.process, remind_overdue_every=None))
     app = WarroomApp(store)
     bells: list[bool] = []
     monkeypatch.setattr(app, "bell", lambda: bells.append(True))

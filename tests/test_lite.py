@@ -156,6 +156,14 @@ LOG_CASES: list[tuple[str, list[str]]] = [
     ("an author at the limit", ["pager fired", "--author", "L" * NAME]),
     ("an author over the limit", ["pager fired", "--author", "L" * (NAME + 1)]),
     ("--as", ["pager fired", "--as", "Marta Kowalski"]),
+    ("a reminder", ["/remind 10m check the canary"]),
+    ("a key reminder at a clock time, with a link", ["!/remind @16:30 roll back? https://grafana.example.com/d/x"]),
+    ("a reminder tomorrow", ["/remind 2026-11-24T09:00 call the vendor"]),
+    ("a reminder without a time", ["/remind"]),
+    ("a reminder that is not a time", ["/remind soon check"]),
+    ("a reminder in the past", ["/remind 15:20 too late"]),
+    ("a reminder without a text", ["/remind 10m"]),
+    ("a reminder with an @time first", ["@-5m /remind 10m x"]),
 ]
 
 
@@ -448,6 +456,9 @@ APP_LINES: list[tuple[str, dict[str, Any]]] = [
     ("after the new start", {"text": "@12:50 after it started", "confirmed": True}),
     ("an entry id written again", {"text": "second try, other text", "entry": "plain"}),
     ("a struck line's entry id written again", {"strike": "key", "text": "again", "entry": "key"}),
+    ("a reminder", {"text": "/remind 10m check the canary"}),
+    ("a reminder entered half an hour ago", {"text": "/remind 40m x", "entered_minutes_ago": 30}),
+    ("a reminder in the past", {"text": "/remind 15:00 late"}),
 ]
 """Steps of the writer parity test: a line (`text`, with `ref`, `author`, `confirmed`,
 `entered_minutes_ago`; `entry` reuses the entry id of an earlier step), a milestone set, or
@@ -505,7 +516,8 @@ def test_the_app_writer_stores_and_returns_the_same_on_both_paths(
     assert kinds == [
         "written", "written", "written", "written", "written", "NeedsConfirmation", "written", "NeedsConfirmation",
         "NeedsConfirmation", "written", "ScribeLineError", "ScribeLineError", "InvalidInput", "written", "written",
-        "NotFound", "none", "NeedsConfirmation", "written", "written", "written",
+        "NotFound", "none", "NeedsConfirmation", "written", "written", "written", "written", "written",
+        "ScribeLineError",
     ]
     counts = dict(_texts_counted(lite_db))
     assert counts["pager fired"] == 2 and "second try, other text" not in counts and "again" not in counts

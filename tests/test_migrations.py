@@ -159,3 +159,34 @@ def test_upgrade_from_0005_stamps_no_event_and_the_live_view_follows_new_changes
         assert [(row.seq, row.text) for row in rows] == [(2, "pager fired at 10:05"), (3, "after the upgrade")]
         assert mark == live.Watermark(9)
         assert live.events_since(store, ref, mark) == ([], mark)
+
+
+def test_upgrade_from_0006_finds_the_reminders_already_logged(db_url: str, policy: Policy, clock: FrozenClock) -> None:
+    """0007 indexes the reminder events: one logged before the upgrade is open after it, and
+    the open reminders are read through the index."""
+    start_empty(db_url)
+    engine = create_engine_for(resolve_url(db_url))
+    with engine.connect() as connection:
+        with connection.begin():
+            command.upgrade(alembic_config(connection), "0006")
+        with connection.begin():
+            for statement in FIRST_REVISION_ROWS:
+                connection.execute(sa.text(statement))
+            connection.execute(sa.text(
+                "INSERT INTO event (incident_id, seq, occurred_at, logged_at, author, kind, text, link, key, detail,"
+                " struck, revision, change_number) VALUES (1, 3, '2026-11-20 10:06:00', '2026-11-20 10:06:00', 'lee',"
+                " 'reminder', 'Remind at 11:16: check the canary', NULL, false, 'due 2026-11-20T10:16:00+00:00',"
+                " false, 1, 0)"
+            ))
+    assert current_revision(engine) == "0006"
+    engine.dispose()
+    with Store(db_url, policy=policy, clock=clock) as store:
+        assert current_revision(store.engine) == HEAD_REVISION
+        (reminder,) = ops.reminders(store, "inc-26-11-20-SEV-1").open
+        assert (reminder.seq, reminder.text, reminder.author) == (3, "check the canary", "lee")
+        if store.dialect == "sqlite":
+            with store.read() as session:
+                plan = session.execute(sa.text(
+                    "EXPLAIN QUERY PLAN SELECT seq FROM event WHERE incident_id = 1 AND kind = 'reminder' ORDER BY seq"
+                )).all()
+            assert "ix_event_incident_reminder" in str(plan)

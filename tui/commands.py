@@ -25,6 +25,7 @@ from storage.errors import WarroomError
 from storage.text import printable
 
 if TYPE_CHECKING:
+    from screens.command import CommandScreen
     from storage import ops
     from storage.db import Store
 
@@ -147,7 +148,7 @@ class IncidentCommands(Provider):
             )
             for name in MILESTONES
         )
-        return commands
+        return commands + _reminder_commands(screen)
 
     async def discover(self) -> Hits:
         for command in self.commands:
@@ -159,6 +160,31 @@ class IncidentCommands(Provider):
             score = matcher.match(command.text)
             if score > 0:
                 yield Hit(score, highlighted(matcher, command.text), command.run, text=command.text, help=command.help)
+
+
+def _reminder_commands(screen: CommandScreen) -> list[PaletteCommand]:
+    """Set a reminder; dismiss or snooze each one shown; snooze an overdue update's reminders."""
+    from storage.reminders import REMINDER_SNOOZE, UPDATE_SNOOZE
+    from widgets.countdown import CountdownPanel
+    from widgets.reminders import ReminderPanel
+
+    commands = [PaletteCommand("Remind me…", "A reminder in some minutes, as /remind 10m text", screen.action_remind)]
+    for item in screen.query_one(ReminderPanel).items:
+        commands += [
+            PaletteCommand(printable(f"Reminder done: #{item.seq} {item.text}"), "Dismiss it (kept in the record)",
+                           partial(screen.reminder_done, item.seq)),
+            PaletteCommand(printable(f"Snooze reminder #{item.seq} {item.text}"),
+                           f"Remind again in {REMINDER_SNOOZE.seconds // 60} minutes",
+                           partial(screen.snooze_reminder, item.seq)),
+        ]
+    for name, countdown in screen.query_one(CountdownPanel).countdowns.items():
+        if countdown.display and countdown.overdue:
+            commands.append(PaletteCommand(
+                f"Snooze reminders: {countdown.label} overdue",
+                f"No reminder of it for {UPDATE_SNOOZE.seconds // 60} minutes (until it is sent, or after)",
+                partial(screen.snooze_update_reminders, name),
+            ))
+    return commands
 
 
 def _incidents(store: Store) -> list[ops.IncidentRow]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import ClassVar
 
 from textual import events, on
@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from widgets.countdown import countdown_minutes
 from widgets.text import printable
 
 COMMANDER_KEY = "ic"
@@ -47,6 +48,26 @@ STACK_BELOW_ROOM = 1 + 20 + 1 + len("since 00:00Z")
 """Cells a holder needs beside the role name; with less, holders are listed below it."""
 
 
+@dataclass(frozen=True)
+class HandoverTimes:
+    """When the IC's row suggests offering a handover, and when it warns (time held)."""
+
+    offer_after: timedelta
+    latest: timedelta
+
+
+def held_mark(since: datetime, now: datetime, times: HandoverTimes) -> tuple[str, bool] | None:
+    """The IC's handover line once held `times.offer_after` (`held 1h 05m · offer a
+    handover`), and whether it warns (held past `times.latest`); None before."""
+    held = now - since
+    if held < times.offer_after:
+        return None
+    shown = countdown_minutes(int(held.total_seconds()) // 60)
+    if held >= times.latest:
+        return f"held {shown} · hand over now", True
+    return f"held {shown} · offer a handover", False
+
+
 class RosterRow(Widget):
     """One role of a `RoleRoster`: a line per holder, or one `vacant` line."""
 
@@ -55,6 +76,8 @@ class RosterRow(Widget):
         "roster-row--note",
         "roster-row--since",
         "roster-row--vacant",
+        "roster-row--offer",
+        "roster-row--hand-over",
     }
 
     DEFAULT_CSS = """
@@ -81,6 +104,13 @@ class RosterRow(Widget):
             color: $warning 80%;
             text-style: italic;
         }
+        & > .roster-row--offer {
+            color: $accent;
+            text-style: not bold italic;
+        }
+        & > .roster-row--hand-over {
+            color: $error;
+        }
     }
     """
 
@@ -91,6 +121,8 @@ class RosterRow(Widget):
         self.name_width = name_width
         self.show_utc = show_utc
         """Times as `HH:MMZ` in UTC instead of local `HH:MM`."""
+        self.handover_mark: tuple[str, bool] | None = None
+        """The IC's handover line and whether it warns (`held_mark`), None when not shown."""
         self._sync_classes()
 
     def show(self, role: RosterRole, name_width: int) -> None:
@@ -117,7 +149,7 @@ class RosterRow(Widget):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if not self.role.holders:
             return 1
-        return len(self.role.holders) + (1 if self._stacked(width) else 0)
+        return len(self.role.holders) + (1 if self._stacked(width) else 0) + (self.handover_mark is not None)
 
     def render(self) -> Content:
         width = self.content_size.width
@@ -146,6 +178,11 @@ class RosterRow(Widget):
             else:
                 column = name.stylize(name_style) if index == 0 else blank
             lines.append(Content.assemble(column, " ", who, " ", (since, since_style)))
+        if self.handover_mark is not None:
+            text, warns = self.handover_mark
+            style = self.get_visual_style("roster-row--hand-over" if warns else "roster-row--offer")
+            mark = Content(text).truncate(max(0, width - indent), ellipsis=True)
+            lines.append(Content.assemble(" " * indent, mark.stylize(style)))
         return Content("\n").join(lines)
 
 
@@ -225,6 +262,9 @@ class RoleRoster(VerticalScroll):
         self.tz = tz
         self.border_title = "Roles"
         self._roles: tuple[RosterRole, ...] = ()
+        self.handover_times: HandoverTimes | None = None
+        """When the IC's row suggests and then urges a handover; None: it never does."""
+        self._now: datetime | None = None
 
     @property
     def roles(self) -> tuple[RosterRole, ...]:
@@ -251,10 +291,37 @@ class RoleRoster(VerticalScroll):
         ]
         if new_rows:
             self.mount_all(new_rows)
+        if self._now is not None:
+            self.set_now(self._now)
         keys = [role.key for role in self._roles]
         index = keys.index(previous.key) if previous is not None and previous.key in keys else self.cursor
         self.set_reactive(RoleRoster.cursor, self.validate_cursor(index))
         self.call_after_refresh(self._show_cursor)
+
+    def _commander_since(self) -> datetime | None:
+        role = next((role for role in self._roles if role.key == COMMANDER_KEY), None)
+        return min((holder.since for holder in role.holders), default=None) if role is not None else None
+
+    def set_now(self, now: datetime) -> None:
+        """Tick: the IC's handover line as of `now` (drawn again only when it changes)."""
+        self._now = now
+        since = self._commander_since()
+        times = self.handover_times
+        mark = held_mark(since, now, times) if since is not None and times is not None else None
+        for row in self.query_children(RosterRow):
+            shown = mark if row.role.key == COMMANDER_KEY else None
+            if shown != row.handover_mark:
+                row.handover_mark = shown
+                row.refresh(layout=True)
+
+    def next_change(self, now: datetime) -> float | None:
+        """Seconds from `now` until the IC's handover line changes (None: it never will)."""
+        since = self._commander_since()
+        if since is None or self.handover_times is None:
+            return None
+        held = (now - since).total_seconds()
+        offer = self.handover_times.offer_after.total_seconds()
+        return (offer - held if held < offer else 60.0 - held % 60) + 0.001
 
     def validate_cursor(self, cursor: int) -> int:
         return max(0, min(cursor, len(self._roles) - 1))

@@ -12,7 +12,7 @@ from operator import attrgetter
 from typing import NamedTuple, overload
 
 RECORD_KINDS: frozenset[str] = frozenset(
-    {"declared", "severity", "status", "role", "milestone", "update", "link", "checklist", "facts"}
+    {"declared", "severity", "status", "role", "milestone", "update", "link", "checklist", "facts", "reminder"}
 )
 """Kinds written by the system when incident state changes, as opposed to typed notes."""
 

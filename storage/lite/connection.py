@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from storage.identity import Identity
     from storage.policy import Policy
 
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 """The schema revision this path reads and writes (a test keeps it equal to
 `storage.migrate.HEAD_REVISION`)."""
 

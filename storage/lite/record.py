@@ -165,7 +165,7 @@ def log_line(
         )
         inserted = db.execute(
             "INSERT INTO event (incident_id, seq, occurred_at, logged_at, author, kind, text, link, key, detail,"
-            " struck, revision, entry_id, change_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 1, ?, ?)",
+            " struck, revision, entry_id, change_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1, ?, ?)",
             (
                 incident.id,
                 seq,
@@ -176,13 +176,14 @@ def log_line(
                 parsed.text,
                 parsed.link,
                 int(parsed.key),
+                parsed.detail,
                 entry_id,
                 change_number,
             ),
         )
         assert inserted.lastrowid is not None
         return LoggedEvent(seq, parsed.kind, parsed.key, occurred_at, inserted.lastrowid, author, parsed.text,
-                           parsed.link, None, False, change_number)
+                           parsed.link, parsed.detail, False, change_number)
 
 
 def timeline_rows(store: LiteStore, ref: str) -> list[TimelineRow]:

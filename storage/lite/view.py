@@ -15,6 +15,7 @@ from typing import Any
 
 from storage import rules
 from storage.lite.connection import LiteStore, from_stored
+from storage.reminders import reminder_state
 from storage.rows import MILESTONES, EventRow, IncidentView, RoleHolding, Watermark
 
 _BY_REF = (
@@ -92,6 +93,14 @@ def first_screen(store: LiteStore, ref: str | None, *, newest: int) -> FirstScre
                 (incident_id,),
             )
         ]
+        reminders = reminder_state(
+            (seq, author, text, detail, struck == 1)
+            for seq, author, text, detail, struck in db.execute(
+                "SELECT seq, author, text, detail, struck FROM event WHERE incident_id = ? AND kind = 'reminder'"
+                " ORDER BY seq",
+                (incident_id,),
+            )
+        )
         declared_is_start = "started" not in reached
         rows = [
             EventRow(id_, seq, from_stored(at), kind, author, text, key == 1, struck == 1, link, marker, detail)
@@ -111,5 +120,6 @@ def first_screen(store: LiteStore, ref: str | None, *, newest: int) -> FirstScre
         updates=updates,
         change_count=changes,
         customer_impact=impact,
+        reminders=reminders,
     )
     return FirstScreen(view, rows, Watermark(view.change_count))

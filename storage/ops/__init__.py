@@ -12,7 +12,8 @@ The operations live by subject and are all importable from here (`ops.log(...)`)
 - `events`: scribe lines, corrections, event history;
 - `incident`: listing, declaring, impact, severity, status, milestones, updates, grouping;
 - `roles`: role assignments and handovers;
-- `action_items`: follow-up work.
+- `action_items`: follow-up work;
+- `reminders`: reminders and the snoozes of overdue updates' reminders.
 
 The post-mortem's own writer is `storage.postmortem.update_postmortem`.
 """
@@ -72,6 +73,13 @@ from storage.ops.record import (
     touch,
     writing,
 )
+from storage.ops.reminders import (
+    read_reminders,
+    reminder_done,
+    reminders,
+    snooze_reminder,
+    snooze_update_reminders,
+)
 from storage.ops.roles import assign_role, person_named, release_role
 
 __all__ = [
@@ -111,9 +119,12 @@ __all__ = [
     "most_recent_open",
     "parse_line",
     "person_named",
+    "read_reminders",
     "record_status_update",
     "related_incidents",
     "release_role",
+    "reminder_done",
+    "reminders",
     "restore_event",
     "role_history",
     "set_facts",
@@ -121,6 +132,8 @@ __all__ = [
     "set_milestone",
     "set_status",
     "severity_history",
+    "snooze_reminder",
+    "snooze_update_reminders",
     "status_updates",
     "strike_event",
     "time_concerns_for",

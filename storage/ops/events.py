@@ -112,7 +112,8 @@ def log(
                 if found:
                     raise needs_confirmation(store, occurred_at, found)
         return w.event(
-            parsed.kind, parsed.text, occurred_at=occurred_at, link=parsed.link, key=parsed.key, entry_id=entry_id
+            parsed.kind, parsed.text, occurred_at=occurred_at, link=parsed.link, key=parsed.key, entry_id=entry_id,
+            detail=parsed.detail,
         )
 
 
@@ -176,7 +177,7 @@ def log_many(
                 "text": item.text,
                 "link": item.link,
                 "key": item.key,
-                "detail": None,
+                "detail": item.detail,
                 "struck": False,
                 "revision": 1,
                 "change_number": change_number,
@@ -260,6 +261,8 @@ def edit_event(
         event = _find_event(w.session, w.incident, seq)
         if event.kind not in TYPED_KINDS:
             raise InvalidInput(f"event #{seq} was written by the record ({event.kind}) and cannot be edited")
+        if parsed.kind not in TYPED_KINDS:
+            raise InvalidInput(f"an edit cannot make event #{seq} a {parsed.kind}: log that as a new line")
         _check_revision(w.session, event, expected_revision, line)
         _keep_revision(w.session, event, replaced_at=store.now(), replaced_by=w.author)
         event.text = parsed.text
