@@ -6,6 +6,7 @@ from the `IncidentWatcher` as `IncidentChanged` messages. The command screen bui
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
 from collections.abc import Callable, Sequence
@@ -107,6 +108,8 @@ class LiveIncidentScreen(Screen[None]):
         self._watcher: IncidentWatcher | None = None
         self._clocks: tuple[IncidentHeader, CountdownPanel, RoleRoster, ReminderPanel | None] | None = None
         self._nags = UpdateNags()
+        self._owner_of: str | None = None
+        """The title whose owning team the header shows (looked up again when it changes)."""
 
     def on_unmount(self) -> None:
         self._closing = True
@@ -251,6 +254,7 @@ class LiveIncidentScreen(Screen[None]):
             now=self.basis.now(),
             you=self.basis.user,
         )
+        self._look_up_owner(view)
         roles = []
         for role in policy.roles.values():
             holders = tuple(
@@ -264,6 +268,33 @@ class LiveIncidentScreen(Screen[None]):
             items = [ReminderItem(r.seq, r.text, r.due_at) for r in view.reminders.open]
             panel.show_reminders(items, self.basis.now())
         self._update_countdowns()
+
+    def _look_up_owner(self, view: live.IncidentView) -> None:
+        """Show the team that owns the incident's functionality (the service-ownership
+        table), read in a worker whenever the title (and so the functionality) changes."""
+        if self.store is None or view.title == self._owner_of:
+            return
+        self._owner_of = view.title
+        store, ref = self.store, view.ref
+
+        def read() -> None:
+            from storage import services
+            from storage.errors import WarroomError
+
+            try:
+                owner = services.owner_of(store, ref)
+            except WarroomError:
+                return
+            team = (owner.team or owner.service) if owner is not None else ""
+            link = owner.paging_url if owner is not None else ""
+            with contextlib.suppress(RuntimeError):  # the app has closed meanwhile
+                self.app.call_from_thread(self._show_owner, team, link)
+
+        self.run_worker(read, thread=True, group="owner", exclusive=True, exit_on_error=False, name="owner")
+
+    def _show_owner(self, team: str, link: str) -> None:
+        if not self._is_torn_down():
+            self.query_one(IncidentHeader).show(owner=team, owner_link=link)
 
     def _update_countdowns(self) -> None:
         from storage.countdowns import due_times

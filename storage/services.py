@@ -83,3 +83,13 @@ def ownership(store: Store, functionality: str | None = None) -> list[ServiceOwn
             # Compared lower-cased, not with LIKE: a `_` or `%` in a name is itself.
             query = query.where(sa.func.lower(col(ServiceOwner.functionality)) == functionality.strip().lower())
         return list(session.exec(query).all())
+
+
+def owner_of(store: Store, ref: str) -> ServiceOwner | None:
+    """The ownership row of incident `ref`'s functionality (the first, when several), or None."""
+    from storage.ops.record import find_incident
+
+    with store.read() as session:
+        functionality = find_incident(session, ref).functionality
+    rows = ownership(store, functionality)
+    return rows[0] if rows else None

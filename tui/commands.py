@@ -89,6 +89,7 @@ class IncidentCommands(Provider):
         from screens.command import CommandScreen
         from screens.pickers import STATUS_HINTS
         from storage.models import MILESTONES
+        from widgets.incident_header import IncidentHeader
         from widgets.roster import RoleRoster
 
         screen = self.screen
@@ -133,6 +134,15 @@ class IncidentCommands(Provider):
             for name in STATUS_HINTS
             if name != status
         )
+        header = screen.query_one(IncidentHeader)
+        if header.owner and header.owner_link:
+            commands.append(
+                PaletteCommand(
+                    printable(f"Copy the paging link of {header.owner}"),
+                    printable(header.owner_link),
+                    partial(_copy_link, self.app, header.owner_link),
+                )
+            )
         commands.append(
             PaletteCommand(
                 "Correct the facts: title, impact, customers, full outage",
@@ -185,6 +195,12 @@ def _reminder_commands(screen: CommandScreen) -> list[PaletteCommand]:
                 partial(screen.snooze_update_reminders, name),
             ))
     return commands
+
+
+def _copy_link(app: Any, link: str) -> None:
+    """Put `link` on the clipboard (the terminal's, through OSC 52) and say so."""
+    app.copy_to_clipboard(link)
+    app.notify(printable(f"Copied {link}"), title="Paging link", markup=False)
 
 
 def _incidents(store: Store) -> list[ops.IncidentRow]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from textual.content import Content
 from textual.geometry import Size
 from textual.reactive import reactive
+from textual.style import Style
 from textual.widget import Widget
 
 from widgets.text import printable
@@ -28,6 +30,11 @@ def format_elapsed(elapsed: timedelta) -> str:
     if days:
         return f"{days} {'day' if days == 1 else 'days'} {clock}"
     return clock
+
+
+_LINKABLE = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f]+")
+"""A link the terminal may be handed (in its own escape sequence): http(s), no control
+characters or spaces."""
 
 
 class IncidentHeader(Widget):
@@ -119,9 +126,14 @@ class IncidentHeader(Widget):
     clock it shows changes, and lays out again only when that changes its line count."""
     you: reactive[str] = reactive("", layout=True)
     """Who is at the keyboard (the author of what is logged here); not shown when empty."""
+    owner: reactive[str] = reactive("", layout=True)
+    """The team that owns the failing functionality (service ownership); not shown when empty."""
+    owner_link: reactive[str] = reactive("")
+    """Where to page that team: the owner's name links there (terminals that show links)."""
 
     FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {"ref", "title", "severity", "severity_name", "status", "started_at", "ended_at", "commander", "now", "you"}
+        {"ref", "title", "severity", "severity_name", "status", "started_at", "ended_at", "commander", "now", "you",
+         "owner", "owner_link"}
     )
 
     def show(self, **fields: Any) -> None:
@@ -210,6 +222,14 @@ class IncidentHeader(Widget):
         else:
             commander = Content.styled("no IC", self.get_visual_style("incident-header--no-commander"))
         parts.append(commander)
+        if self.owner:
+            link = Style(link=self.owner_link) if _LINKABLE.fullmatch(self.owner_link) else Style()
+            parts.append(
+                Content.assemble(
+                    ("owner ", self.get_visual_style("incident-header--separator")),
+                    (printable(self.owner), self.get_visual_style("incident-header--commander") + link),
+                )
+            )
         if self.you:
             parts.append(
                 Content.assemble(
