@@ -360,6 +360,13 @@ class PostmortemScreen(ActionItemsScreen):
         parts = [f"Meeting due by {deadline.astimezone(tz):%a %d %b %H:%M %Z}" if deadline else "No meeting deadline"]
         if warning:
             parts.append(f"⚠ {printable(warning)}")
+        stale = postmortem.stale_drafts(self.store, self.ref)
+        if stale:
+            titles = dict(POSTMORTEM_SECTIONS)
+            parts.append(
+                f"⚠ {', '.join(titles[key] for key in stale)} drafted before the record changed: "
+                "F3 drafts them again (nobody edited them since)"
+            )
         self.query_one("#pm-deadline", Static).update(Text("\n".join(parts)))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -441,6 +448,7 @@ class PostmortemScreen(ActionItemsScreen):
         self.notify("; ".join(parts), title="Filled from the record", markup=False)
         self._reload_section(result.sections, shown)
         self._show_actions(result.items)
+        self._deadline()  # the stale drafts, if any, are drafted again
 
     def action_rebuild(self) -> None:
         """Replace the record-derived sections with fresh drafts, after a confirmation."""

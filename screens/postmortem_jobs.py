@@ -53,8 +53,9 @@ class Filled(NamedTuple):
 
 
 def prefill(store: Store, ref: str) -> Filled:
-    """Fill the empty sections from the record and import the timeline's TODOs."""
-    filled = postmortem.apply_prefill(store, ref)
+    """Fill the empty sections from the record (and draft again those drafted before the
+    record changed that nobody edited since), and import the timeline's TODOs."""
+    filled = postmortem.apply_prefill(store, ref, stale=True)
     todos = postmortem.import_todos(store, ref)
     return Filled(filled, todos, postmortem.read_postmortem(store, ref).sections, ops.action_items(store, ref))
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import ops
+from storage import checklists, ops
 from storage import postmortem as pm
 from storage.clock import FrozenClock
 from storage.db import Store
@@ -558,3 +558,27 @@ def test_storage_modules_stay_free_of_ui_imports() -> None:
     for module in Path(pm.__file__).parent.glob("*.py"):
         source = module.read_text(encoding="utf-8")
         assert not re.search(r"^\s*(?:from|import)\s+(?:textual|rich)\b", source, re.MULTILINE), module.name
+
+
+def test_drafts_made_before_resolution_are_stale_afterwards_and_drafted_again_unless_edited(
+    store: Store, clock: FrozenClock
+) -> None:
+    ref = build_demo(store)
+    ops.set_milestone(store, ref, "mitigated", at=NOW - timedelta(minutes=10), author="Dana Okafor")
+    assert pm.apply_prefill(store, ref, author="Lee Chen") == ["impact", "responders", "timeline"]
+    assert pm.stale_drafts(store, ref) == []  # as the record stands
+    clock.advance(minutes=5)
+    pm.update_postmortem(store, ref, sections={"responders": pm_sections(store, ref)["responders"] + "\nAnd Pat."})
+    clock.advance(minutes=5)
+    checklists.resolve(store, ref, force=True)  # the record moves on: resolved, another key event
+    assert pm.stale_drafts(store, ref) == ["impact", "timeline"]  # responders was edited: left alone
+    before = pm_sections(store, ref)
+    assert "Resolved" not in before["timeline"]
+    assert pm.apply_prefill(store, ref, stale=True) == ["impact", "timeline"]
+    after = pm_sections(store, ref)
+    assert "Resolved" in after["timeline"] and after["responders"].endswith("And Pat.")
+    assert pm.stale_drafts(store, ref) == []
+    clock.advance(minutes=1)
+    pm.update_postmortem(store, ref, sections={"impact": "Our own words now."})
+    ops.log(store, ref, "!a key event after the owner took the impact over")
+    assert pm.stale_drafts(store, ref) == ["timeline"]

@@ -341,3 +341,27 @@ def test_text_typed_just_before_quitting_is_written_before_the_app_exits(
         asyncio.run(type_and_quit())
         assert postmortem.read_postmortem(store, ref).sections["overview"] == "Written on the way out"
         assert Drafts(store.url).load(f"{ref}\npostmortem:overview") is None
+
+
+async def test_drafts_the_record_has_moved_past_are_flagged_and_f3_drafts_them_again(
+    tmp_path: Path, policy: Policy, clock: FrozenClock
+) -> None:
+    from storage import checklists
+
+    with Store(tmp_path / "stale.db", policy=policy, clock=clock) as store:
+        ref = build_demo(store)
+        postmortem.apply_prefill(store, ref)  # drafted during the incident
+        clock.advance(minutes=10)
+        checklists.resolve(store, ref, force=True)
+        app = WarroomApp(store, ref=ref)
+        async with app.run_test(size=(120, 40)) as pilot:
+            editor = await open_editor(app, pilot, ref)
+            await pilot.pause()
+            notice = str(editor.query_one("#pm-deadline").render())
+            assert "Impact, Responders, Timeline drafted before the record changed: F3 drafts them again" in notice
+            await pilot.press("f3")
+            await until(pilot, lambda: postmortem.stale_drafts(store, ref) == [], what="the drafts made again")
+            await until(pilot, lambda: "drafted before" not in str(editor.query_one("#pm-deadline").render()),
+                        what="the notice gone")
+            assert "Resolved" in postmortem.read_postmortem(store, ref).sections["timeline"]
+            assert ops.timeline(store, ref)[-1].text.startswith("Post-mortem sections drafted from the record: Impact")

@@ -11,7 +11,9 @@ the record already knows, one module per job:
 - `prefill` (`prefill`, `apply_prefill`): the Responders, Timeline and Impact
   sections drafted from the role history, the key events, milestones, severity and
   status changes and the updates sent. `apply_prefill` only fills empty sections
-  unless told to overwrite, so nothing the owner wrote is lost. TODO events become
+  unless told to overwrite, so nothing the owner wrote is lost; `stale_drafts` names the
+  drafted sections the record has since moved past that nobody edited (drafted again
+  with `apply_prefill(stale=True)`). TODO events become
   draft action items with `import_todos`.
 - `workflow` (`set_status`): Draft -> In Review -> Reviewed -> Closed, one step at a
   time (one step back is allowed). In Review and later need an owner. Closed needs
@@ -55,6 +57,7 @@ from storage.postmortem.prefill import (
     apply_prefill,
     import_todos,
     prefill,
+    stale_drafts,
     todo_candidates,
 )
 from storage.postmortem.record import POSTMORTEM_NUMBERS, update_postmortem
@@ -92,6 +95,7 @@ __all__ = [
     "read_postmortem",
     "record_external_message",
     "set_status",
+    "stale_drafts",
     "todo_candidates",
     "update_postmortem",
     "worst_severity",

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlmodel import col, select
+
 from storage import ops, render
 from storage.db import Store
 from storage.errors import InvalidInput
 from storage.metrics import METRIC_SPANS, response_metrics, time_in_severity
-from storage.models import POSTMORTEM_SECTIONS
+from storage.models import POSTMORTEM_SECTIONS, Event, Postmortem, PostmortemSection
 from storage.postmortem.load import (
     DETAIL_PREFIX,
     Record,
@@ -215,17 +217,27 @@ def normal_title(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def apply_prefill(store: Store, ref: str, *, overwrite: bool = False, author: str | None = None) -> list[str]:
+DRAFTED_TEXT = "Post-mortem sections drafted from the record: "
+"""How the timeline notes a draft, followed by the sections' titles."""
+
+
+def apply_prefill(
+    store: Store, ref: str, *, overwrite: bool = False, stale: bool = False, author: str | None = None
+) -> list[str]:
     """Write the `prefill` drafts into the post-mortem (created if need be).
 
     A section that already has text is left alone unless `overwrite` is true, so what
-    the owner wrote is never replaced by accident. Returns the keys written, in
-    template order; when any were, the timeline notes it.
+    the owner wrote is never replaced by accident; with `stale`, the sections drafted
+    before the record changed and not edited since (`stale_drafts`) are drafted again.
+    Returns the keys written, in template order; when any were, the timeline notes it.
     """
     drafts = prefill(store, ref)
     with store.read() as session:
         existing = Snapshot(session, ops.find_incident(session, ref)).postmortem_sections
-    chosen = {key: body for key, body in drafts.items() if overwrite or not existing.get(key, "").strip()}
+    again = set(stale_drafts(store, ref)) if stale and not overwrite else set()
+    chosen = {
+        key: body for key, body in drafts.items() if overwrite or not existing.get(key, "").strip() or key in again
+    }
     if not chosen:
         return []
     update_postmortem(store, ref, sections=chosen)
@@ -234,11 +246,51 @@ def apply_prefill(store: Store, ref: str, *, overwrite: bool = False, author: st
     _log(
         store,
         ref,
-        f"Post-mortem sections drafted from the record: {', '.join(titles[key] for key in written)}",
+        DRAFTED_TEXT + ", ".join(titles[key] for key in written),
         detail=f"{DETAIL_PREFIX}prefill",
         author=author,
     )
     return written
+
+
+def stale_drafts(store: Store, ref: str) -> list[str]:
+    """The sections drafted from the record (`prefill`) and not edited since whose draft
+    would now read differently (the incident was resolved, an event was added or
+    corrected after the draft), in template order. Drafting them again loses nobody's
+    words. A section counts as not edited when it was last written no later than the
+    latest timeline note of a draft that names it."""
+    keys_by_title = {title: key for key, title in POSTMORTEM_SECTIONS}
+    with store.read() as session:
+        incident = ops.find_incident(session, ref)
+        notes = session.exec(
+            select(Event.text, Event.logged_at).where(
+                Event.incident_id == incident.id, Event.detail == f"{DETAIL_PREFIX}prefill"
+            )
+        ).all()
+        written = {
+            row.key: row
+            for row in session.exec(
+                select(PostmortemSection)
+                .join(Postmortem, col(Postmortem.id) == col(PostmortemSection.postmortem_id))
+                .where(Postmortem.incident_id == incident.id)
+            ).all()
+        }
+    drafted: dict[str, datetime] = {}
+    for text, logged_at in notes:
+        if text.startswith(DRAFTED_TEXT):
+            for title in text.removeprefix(DRAFTED_TEXT).split(", "):
+                key = keys_by_title.get(title)
+                if key is not None:
+                    drafted[key] = max(logged_at, drafted.get(key, logged_at))
+    unedited = [
+        key
+        for key in PREFILLED_SECTIONS
+        if key in drafted and key in written and written[key].updated_at <= drafted[key] and written[key].body.strip()
+    ]
+    if not unedited:
+        return []
+    fresh = prefill(store, ref)
+    return [key for key in unedited if written[key].body != fresh[key]]
 
 
 def _log(store: Store, ref: str, text: str, *, detail: str, author: str | None, kind: str = "status") -> None:
