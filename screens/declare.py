@@ -3,6 +3,7 @@ full outage, IC (the dialog returns the declaration; its caller writes it)."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, ClassVar, NamedTuple
 
 from textual.app import ComposeResult
@@ -21,6 +22,7 @@ from screens.facts import (
     typed_facts,
 )
 from storage.db import Store
+from storage.errors import WarroomError
 from widgets.text import literal
 
 
@@ -77,6 +79,7 @@ class DeclareDialog(Dialog[Declaration]):
             )
             yield Static(id="definition", classes="dialog-hint fact-note")
             yield from fact_rows(facts)
+            yield Static(id="owner", classes="dialog-hint fact-note")
             yield Horizontal(
                 Label("Commander", classes="fact-label"),
                 OneLineInput((given.ic or "") if given is not None else "", placeholder="incident commander (optional)",
@@ -90,14 +93,49 @@ class DeclareDialog(Dialog[Declaration]):
         self.show_error(self.refusal)
         self._describe()
         show_preview(self, self.store)
+        self.query_one("#owner", Static).display = False
+        self._look_up_owner(self.query_one("#functionality", Input).value)
         self.query_one("#functionality", Input).focus()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "severity":
             self._describe()
 
-    def on_input_changed(self) -> None:
+    def on_input_changed(self, event: Input.Changed) -> None:
         show_preview(self, self.store)
+        if event.input.id == "functionality":
+            self._look_up_owner(event.value)
+
+    def _look_up_owner(self, functionality: str) -> None:
+        """Say who owns the typed functionality (the service-ownership table), read off the
+        UI thread; nothing is said when nobody does."""
+        store = self.store
+
+        def read() -> None:
+            from storage import services
+
+            try:
+                rows = services.ownership(store, functionality) if functionality.strip() else []
+            except WarroomError:
+                rows = []
+            owner = rows[0] if rows else None
+            text = ""
+            if owner is not None:
+                text = f"Owned by {owner.team or owner.service or 'a team'}"
+                if owner.service and owner.team:
+                    text += f" ({owner.service})"
+                if owner.paging_url:
+                    text += f" · page {owner.paging_url}"
+            with contextlib.suppress(RuntimeError):  # the app closed meanwhile
+                self.app.call_from_thread(self._show_owner, text)
+
+        self.run_worker(read, thread=True, group="owner", exclusive=True, exit_on_error=False, name="owner")
+
+    def _show_owner(self, text: str) -> None:
+        if self.is_attached:
+            owner = self.query_one("#owner", Static)
+            owner.update(literal(text))
+            owner.display = bool(text)
 
     def on_checkbox_changed(self) -> None:
         show_preview(self, self.store)

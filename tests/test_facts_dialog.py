@@ -276,3 +276,29 @@ FLOWS = {
 def test_snapshot(snap_compare: Any, demo: tuple[Store, str], flow: str, size: tuple[int, int]) -> None:
     store, _ = demo
     assert snap_compare(WarroomApp(store), terminal_size=size, run_before=FLOWS[flow])
+
+
+async def test_the_declare_dialog_names_the_owner_of_the_typed_functionality(
+    tmp_path: Path, policy: Policy, clock: FrozenClock
+) -> None:
+    from textual.widgets import Static
+
+    from storage.services import import_ownership
+
+    with Store(tmp_path / "owned.db", policy=policy, clock=clock) as store:
+        import_ownership(store, "functionality,service,team,paging_url\ncheckout,payments-api,Payments,"
+                                "https://pager.example.com/payments\n")
+        app = WarroomApp(store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.action_declare()
+            dialog = await until(pilot, lambda: app.screen if isinstance(app.screen, DeclareDialog) else None)
+            await pilot.pause()
+            assert dialog is not None
+            owner = dialog.query_one("#owner", Static)
+            assert not owner.display
+            await pilot.press(*"Checkout")
+            await until(pilot, lambda: owner.display, what="the owner named")
+            assert str(owner.render()) == "Owned by Payments (payments-api) · page https://pager.example.com/payments"
+            await pilot.press("x")  # checkoutx: nobody owns it
+            await until(pilot, lambda: not owner.display, what="the owner gone")
