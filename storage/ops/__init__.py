@@ -26,6 +26,7 @@ from storage.ops.events import (
     log_many,
     logged_entries,
     parse_line,
+    set_key,
     strike_event,
     time_concerns_for,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "role_history",
     "set_facts",
     "set_impact",
+    "set_key",
     "set_milestone",
     "set_status",
     "severity_history",
