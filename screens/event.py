@@ -22,15 +22,17 @@ from widgets.text import printable
 
 
 class EventChange(NamedTuple):
-    """What to do to event `seq`: replace its text with `text` (a scribe line), or strike
-    it when `text` is None (the earlier text is kept either way)."""
+    """What to do to event `seq`: mark it as a key event or unmark it (`key` given), replace
+    its text with `text` (a scribe line), or strike it when both are None (the earlier
+    version is kept each way)."""
 
     seq: int
     text: str | None = None
+    key: bool | None = None
 
 
 class EventDialog(Dialog[EventChange]):
-    """Shows the event; Ctrl+S asks for an edit, Ctrl+T for a strike.
+    """Shows the event; Ctrl+S asks for an edit, Ctrl+T for a strike, Ctrl+O for a key mark.
 
     Dismisses with the `EventChange` asked for; an edit that is not a scribe line is
     refused in the dialog."""
@@ -38,6 +40,8 @@ class EventDialog(Dialog[EventChange]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save edit", id="event.save", tooltip="Replace the text (the old one is kept)"),
         Binding("ctrl+t", "strike", "Strike", id="event.strike", tooltip="Strike the event through"),
+        Binding("ctrl+o", "key_mark", "Key event", id="event.key_mark",
+                tooltip="Mark the event as a key event, or unmark it (the old version is kept)"),
     ]
 
     def __init__(self, store: Store, ref: str, seq: int) -> None:
@@ -48,6 +52,7 @@ class EventDialog(Dialog[EventChange]):
 
     def compose(self) -> ComposeResult:
         event = next(e for e in ops.timeline(self.store, self.ref) if e.seq == self.seq)
+        self.key = event.key
         history = ops.event_history(self.store, self.ref, self.seq)
         tz = self.store.policy.tz
         editable = event.kind in TYPED_KINDS and not event.struck
@@ -79,11 +84,13 @@ class EventDialog(Dialog[EventChange]):
                 prefix = ("!" if event.key else "") + (f"/{event.kind} " if event.kind != "note" else "")
                 yield LiteralInput(prefix + event.text, id="edit")
                 yield Static(classes="dialog-error")
-                yield Label("Ctrl+S saves the edit · Ctrl+T strikes · Esc closes", classes="dialog-hint")
+                yield Label("Ctrl+S saves the edit · Ctrl+T strikes · Ctrl+O key mark · Esc closes",
+                            classes="dialog-hint")
             else:
                 yield Static(classes="dialog-error")
                 reason = "struck" if event.struck else "written by the record"
-                yield Label(f"This event is {reason}: it cannot be changed · Esc closes", classes="dialog-hint")
+                yield Label(f"This event is {reason}: it cannot be edited · Ctrl+O key mark · Esc closes",
+                            classes="dialog-hint")
         self.editable = editable
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -101,6 +108,9 @@ class EventDialog(Dialog[EventChange]):
             self.show_error(str(exc))
             return
         self.dismiss(EventChange(self.seq, text))
+
+    def action_key_mark(self) -> None:
+        self.dismiss(EventChange(self.seq, key=not self.key))
 
     def action_strike(self) -> None:
         if self.editable:

@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from screens.live_incident import LiveIncidentScreen
 from screens.messages import ShowIncidentList
+from screens.timeline_filters import FilteredIncidentScreen
 from widgets.roster import RoleRoster
 from widgets.scribe_input import ScribeInput
 from widgets.timeline import TimelineView
+from widgets.timeline_filtered import IncidentTimeline
 
 
-class IncidentActionsScreen(LiveIncidentScreen):
+class IncidentActionsScreen(FilteredIncidentScreen):
     """The live incident screen with the keys that change it (the command screen binds them)."""
 
     def send_change(self, description: str, apply: Callable[..., object], *args: object,
@@ -113,12 +114,24 @@ class IncidentActionsScreen(LiveIncidentScreen):
         def chosen(change: EventChange | None) -> None:
             if change is None:
                 return
-            if change.text is None:
+            if change.key is not None:
+                self.mark_key(change.seq, change.key)
+            elif change.text is None:
                 self.send_change(f"Strike event #{change.seq}", ops.strike_event, change.seq, stamped=False)
             else:
                 self.send_change(f"Edit event #{change.seq}", ops.edit_event, change.seq, change.text, stamped=False)
 
         self.app.push_screen(EventDialog(self.store, self.ref, event.entry.seq), chosen)
+
+    def on_incident_timeline_key_mark_requested(self, event: IncidentTimeline.KeyMarkRequested) -> None:
+        self.mark_key(event.entry.seq, not event.entry.key)
+
+    def mark_key(self, seq: int, key: bool) -> None:
+        """Mark event `seq` as a key event (`key`), or unmark it; its earlier version is kept."""
+        from storage import ops
+
+        description = f"{'Mark' if key else 'Unmark'} key event #{seq}"
+        self.send_change(description, ops.set_key, seq, key, stamped=False, refused_title="Key mark not changed")
 
     def on_role_roster_handover_requested(self, event: RoleRoster.HandoverRequested) -> None:
         self.action_handover(event.role_key)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from storage.errors import DatabaseError, WarroomError
     from storage.lite.index import RowReader, TimelineIndex
     from storage.outbox import Write
+    from storage.timeline_filter import TimelineFilter
 
 
 @dataclass
@@ -71,11 +72,13 @@ class IncidentChanged(Message, bubble=False):
 @dataclass
 class TimelineLoaded(Message, bubble=False):
     """The whole timeline's index (a long one is read after the first frame), and on SQLite
-    a reader of whole rows by id for the lines shown."""
+    a reader of whole rows by id for the lines shown; `shown`: the filter it was read with
+    (None: every event)."""
 
     index: TimelineIndex
     mark: live.Watermark
     reader: RowReader | None = None
+    shown: TimelineFilter | None = None
 
 
 @dataclass

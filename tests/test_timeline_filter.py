@@ -4,7 +4,7 @@ give the same events, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -66,8 +66,8 @@ def _expected(store: Store, ref: str, shown: TimelineFilter) -> list[int]:
 
 
 def _days(index: TimelineIndex, rows: dict[int, datetime]) -> tuple[list[tuple[int, date]], list[tuple[int, date]]]:
-    def starts(zone: ZoneInfo | type[UTC]) -> list[tuple[int, date]]:
-        days = [rows[i].astimezone(zone).date() for i in index.ids]  # type: ignore[arg-type]
+    def starts(zone: tzinfo) -> list[tuple[int, date]]:
+        days = [rows[i].astimezone(zone).date() for i in index.ids]
         return [(n, day) for n, day in enumerate(days) if n == 0 or days[n - 1] != day]
 
     return starts(BERLIN), starts(UTC)
@@ -141,4 +141,5 @@ def test_a_key_mark_is_set_and_taken_off_with_the_earlier_version_kept(store: St
     with pytest.raises(InvalidInput, match="not a key event"):
         ops.set_key(store, ref, seq, False)
     history = ops.event_history(store, ref, seq)
-    assert [(h.revision, h.key, h.text) for h in history] == [(1, False, "an ordinary note"), (2, True, "an ordinary note")]
+    assert [(h.revision, h.key) for h in history] == [(1, False), (2, True)]
+    assert {h.text for h in history} == {"an ordinary note"}

@@ -1,10 +1,10 @@
 """Context commands for the command palette (Ctrl+P): open any incident, and on an
-incident's command screen hand a role over to someone in its roster, set the severity or
-mark a milestone, without a dialog.
+incident's command screen hand a role over to someone in its roster, set the severity,
+mark a milestone or show only one author's events, without a dialog.
 
 The provider reads the incident list off the UI thread when the palette opens, and reaches
 the command screen only through its public methods (`hand_over`, `set_severity`,
-`mark_milestone`) and its roster widget.
+`mark_milestone`, `show_author`) and its roster widget.
 """
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ class IncidentCommands(Provider):
             rows = await asyncio.to_thread(_incidents, store)
         except WarroomError:
             rows = []
-        self.commands = [*self._incident_commands(store, rows), *self._open_commands(rows)]
+        self.commands = [
+            *self._incident_commands(store, rows), *await self._author_commands(store), *self._open_commands(rows)
+        ]
 
     def _open_commands(self, rows: list[ops.IncidentRow]) -> list[PaletteCommand]:
         """"Open inc-…" for every incident but the one shown, opened as the incident list does."""
@@ -131,6 +133,32 @@ class IncidentCommands(Provider):
         )
         return commands
 
+    async def _author_commands(self, store: Store) -> list[PaletteCommand]:
+        """On a command screen: show only one author's events (the timeline's filter)."""
+        from screens.command import CommandScreen
+
+        screen = self.screen
+        if not isinstance(screen, CommandScreen) or screen.ref is None:
+            return []
+        try:
+            authors = await asyncio.to_thread(_authors, store, screen.ref)
+        except WarroomError:
+            return []
+        commands = [
+            PaletteCommand(
+                printable(f"Show only the events of {author}"),
+                "Filter the timeline by author (the palette's “everyone” shows all again)",
+                partial(screen.show_author, author),
+            )
+            for author in authors
+            if author != screen.shown.author
+        ]
+        if screen.shown.author is not None:
+            commands.append(
+                PaletteCommand("Show the events of everyone", "No author filter", partial(screen.show_author, None))
+            )
+        return commands
+
     async def discover(self) -> Hits:
         for command in self.commands:
             yield DiscoveryHit(Content(command.text), command.run, text=command.text, help=command.help)
@@ -147,3 +175,9 @@ def _incidents(store: Store) -> list[ops.IncidentRow]:
     from storage import ops
 
     return ops.list_incidents(store)
+
+
+def _authors(store: Store, ref: str) -> list[str]:
+    from storage import live
+
+    return live.authors(store, ref)
