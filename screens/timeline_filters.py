@@ -51,7 +51,7 @@ class FilteredIncidentScreen(LiveIncidentScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+f", "search", "Search", show=False, id="command.search",
-                tooltip="Search the timeline's text and authors (Esc in the search clears it)"),
+                tooltip="Search the timeline's text and authors"),
         Binding("ctrl+g", "cycle_filter", "Filter", show=False, id="command.filter",
                 tooltip="Show all events, key events, decisions or TODOs/actions, in turn"),
     ]
