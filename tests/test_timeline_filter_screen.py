@@ -176,8 +176,9 @@ async def test_the_event_dialog_marks_a_key_event_with_ctrl_o(demo: tuple[Store,
         assert [r.key for r in live.event_rows(store, ref)[0] if r.seq == seq] == [True]
 
 
-async def test_lines_arriving_in_a_filtered_view_join_it_when_they_match(demo: tuple[Store, str]) -> None:
-    store, ref = demo
+async def test_lines_arriving_in_a_filtered_view_join_it_when_they_match(store: Store) -> None:
+    """On SQLite (the filter read with `sqlite3`) and PostgreSQL (through SQLAlchemy)."""
+    ref = build_demo(store)
     app = WarroomApp(store)
     async with app.run_test(size=(120, 40)) as pilot:
         timeline = timeline_of(app)
