@@ -84,7 +84,11 @@ class TimelineLoaded(Message, bubble=False):
 @dataclass
 class TimelineUnread(Message, bubble=False):
     """The timeline's index could not be read without a store (`load_index` given only a
-    file): the screen reads it through the store instead."""
+    file): the screen reads it through the store instead. With a `reason`: a filtered
+    view (`shown`) could not be read at all (the database is busy or unreachable)."""
+
+    shown: TimelineFilter | None = None
+    reason: str | None = None
 
 
 @dataclass

@@ -22,7 +22,7 @@ from textual.content import Content
 from textual.timer import Timer
 
 from screens.live_incident import FirstLook, LiveIncidentScreen
-from screens.messages import TimelineLoaded
+from screens.messages import TimelineLoaded, TimelineUnread
 from screens.watcher import load_index, sqlite_file_of
 from storage.timeline_filter import SEARCH_MAX, TimelineFilter, search_pattern
 from widgets.scribe_input import ScribeInput
@@ -151,6 +151,7 @@ class FilteredIncidentScreen(LiveIncidentScreen):
     # --- showing ---------------------------------------------------------------------
 
     def on_timeline_loaded(self, message: TimelineLoaded) -> None:
+        message.prevent_default()  # the base class's handler is called here, or not at all
         shown = message.shown or TimelineFilter()
         if shown != self.shown:
             return  # read for a filter no longer asked for
@@ -158,6 +159,19 @@ class FilteredIncidentScreen(LiveIncidentScreen):
         self._events_total = max(self._events_total, message.index.max_seq)
         super().on_timeline_loaded(message)
         self._show_title()
+
+    def on_timeline_unread(self, message: TimelineUnread) -> None:
+        if message.reason is None:
+            return  # the index of every event, read again through the store (the base class)
+        message.prevent_default()
+        if message.shown == self.shown:  # the filter asked for could not be read: back to the one shown
+            self.notify(f"{message.reason}. The timeline shows what it showed.", title="Not filtered",
+                        severity="error", markup=False)
+            self.shown = self._shown_read
+            self._index = "shown"
+            search = self.shown.search
+            self.query_one(IncidentTimeline).highlight = search_pattern(search) if search else None
+            self._show_title()
 
     def _keeps(self, entry: TimelineEntry) -> bool:
         return self.shown.matches(kind=entry.kind, author=entry.author, text=entry.text, key=entry.key)

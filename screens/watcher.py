@@ -97,7 +97,13 @@ def _load_index(target: DOMNode, ref: str, zone: tzinfo, sqlite_file: str | None
             return
         from storage import live
 
-        index = live.timeline_index(store, ref, zone, shown=shown)
+        try:
+            index = live.timeline_index(store, ref, zone, shown=shown)
+        except WarroomError as exc:
+            if shown is None or not shown.active:
+                raise
+            target.post_message(TimelineUnread(shown, str(exc)))
+            return
     target.post_message(TimelineLoaded(index, Watermark(index.change_count), reader, shown))
 
 

@@ -17,7 +17,9 @@ from storage import live, ops
 from storage.clock import FrozenClock
 from storage.db import Store
 from storage.demo import build_demo
+from storage.errors import Busy
 from storage.policy import Policy
+from storage.timeline_filter import TimelineFilter
 from tests.test_command_screen import command, type_line
 from tests.test_snapshots import steady
 from tests.waiting import until
@@ -227,3 +229,47 @@ def test_snapshot_search_120x40(snap_compare: Any, demo: tuple[Store, str]) -> N
 def test_snapshot_search_80x24(snap_compare: Any, demo: tuple[Store, str]) -> None:
     store, _ = demo
     assert snap_compare(WarroomApp(store), terminal_size=(80, 24), run_before=searched)
+
+
+async def test_a_filter_the_database_cannot_read_leaves_the_view_as_it_was(
+    demo: tuple[Store, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import storage.lite.index
+
+    store, _ = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: timeline_of(app).entry_count == EVENTS, what="the timeline")
+        notes: list[str] = []
+        monkeypatch.setattr(app.screen, "notify", lambda message, **_: notes.append(message))
+
+        def busy(*_: object, **__: object) -> None:
+            raise Busy("the database is busy: another writer holds it")
+
+        def unreadable(*_: object, **__: object) -> None:
+            raise sqlite3.OperationalError("database is locked")
+
+        monkeypatch.setattr(storage.lite.index, "open_index", unreadable)
+        monkeypatch.setattr(live, "timeline_index", busy)
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: notes, what="the notification")
+        assert notes == ["the database is busy: another writer holds it. The timeline shows what it showed."]
+        await shows(pilot, app, "Timeline")
+        assert command(app).shown == TimelineFilter() and timeline_of(app).entry_count == EVENTS
+
+
+async def test_a_read_for_a_filter_no_longer_asked_for_is_not_shown(demo: tuple[Store, str]) -> None:
+    from screens.messages import TimelineLoaded
+    from storage.rows import Watermark
+
+    store, ref = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: timeline_of(app).entry_count == EVENTS, what="the timeline")
+        key = TimelineFilter("key")
+        index = live.timeline_index(store, ref, store.policy.tz, shown=key)
+        command(app).post_message(TimelineLoaded(index, Watermark(index.change_count), None, key))  # came late
+        await steady(pilot)
+        assert timeline_of(app).entry_count == EVENTS and title(app) == "Timeline"
