@@ -61,13 +61,12 @@ class IncidentCommands(Provider):
         store: Store | None = getattr(self.app, "store", None)
         if store is None:
             return
+        by_author = asyncio.ensure_future(self._author_commands(store))  # read beside the incidents
         try:
             rows = await asyncio.to_thread(_incidents, store)
         except WarroomError:
             rows = []
-        self.commands = [
-            *self._incident_commands(store, rows), *await self._author_commands(store), *self._open_commands(rows)
-        ]
+        self.commands = [*self._incident_commands(store, rows), *await by_author, *self._open_commands(rows)]
 
     def _open_commands(self, rows: list[ops.IncidentRow]) -> list[PaletteCommand]:
         """"Open inc-…" for every incident but the one shown, opened as the incident list does."""
