@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal
 from textual.pilot import Pilot
 
 from screens.event import EventDialog
@@ -22,10 +24,13 @@ from storage.policy import Policy
 from storage.timeline_filter import TimelineFilter
 from tests.test_command_screen import command, type_line
 from tests.test_snapshots import steady
+from tests.test_timeline_indexed import Record, index, spread
+from tests.test_timeline_widget import BERLIN, lines
 from tests.waiting import until
 from tui.app import WarroomApp
 from tui.commands import IncidentCommands
-from widgets.timeline import TimelineView
+from widgets.timeline import TimelineEntry, TimelineView
+from widgets.timeline_entry import sort_key
 from widgets.timeline_filtered import IncidentTimeline
 from widgets.timeline_search import TimelineSearch
 
@@ -273,3 +278,45 @@ async def test_a_read_for_a_filter_no_longer_asked_for_is_not_shown(demo: tuple[
         command(app).post_message(TimelineLoaded(index, Watermark(index.change_count), None, key))  # came late
         await steady(pilot)
         assert timeline_of(app).entry_count == EVENTS and title(app) == "Timeline"
+
+
+class RemovalViews(App[None]):
+    """The same entries given whole (left) and as an index (right), in the command screen's timeline."""
+
+    def __init__(self, entries: list[TimelineEntry]) -> None:
+        super().__init__()
+        self.initial = entries
+        self.record = Record(entries)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield IncidentTimeline(tz=BERLIN, id="whole")
+            yield IncidentTimeline(tz=BERLIN, id="indexed")
+
+    def on_mount(self) -> None:
+        self.query_one("#whole", IncidentTimeline).set_entries(self.initial)
+        index(self.query_one("#indexed", IncidentTimeline), self.record, self.initial)
+
+
+async def test_entries_leaving_a_view_take_their_days_and_keep_the_cursor_on_its_entry() -> None:
+    entries = spread(60)
+    app = RemovalViews(entries)
+    async with app.run_test(size=(200, 20)) as pilot:
+        views = list(app.query(IncidentTimeline))
+        ordered = sorted(entries, key=sort_key)
+        first_day = ordered[0].at.astimezone(BERLIN).date()
+        gone = {e.id for e in ordered if e.at.astimezone(BERLIN).date() == first_day} | {e.id for e in ordered[20:30]}
+        kept = [e for e in ordered if e.id not in gone]
+        for view in views:
+            view.move_cursor(ordered[40].id)
+            view.remove_entries([*gone, 999])  # 999: not shown, left alone
+        await pilot.pause()
+        for view in views:
+            assert [e.id for e in view.entries] == [e.id for e in kept]
+            assert view.day_count == len({e.at.astimezone(BERLIN).date() for e in kept})
+            assert view.cursor_entry == ordered[40]
+        assert lines(views[0]) == lines(views[1])
+        for view in views:
+            view.remove_entries([ordered[40].id])  # the cursor's own: the next one
+        await pilot.pause()
+        assert views[0].cursor_entry == views[1].cursor_entry == ordered[41]
