@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from bench.common import DATA, NOTES, ROOT, Figure
 
-SECTIONS = ("launch", "enter", "scroll", "idle", "cli", "io", "refresh")
+SECTIONS = ("launch", "enter", "scroll", "filter", "idle", "cli", "io", "refresh")
 
 
 def main() -> int:
@@ -31,7 +31,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("WARROOM_CONFIG", str(ROOT / "bench" / "config.toml"))
     os.environ.setdefault("WARROOM_DRAFTS", str(DATA / "drafts"))
-    from bench import cli_timing, visible
+    from bench import cli_timing, filter_view, visible
 
     quick = args.quick
     runs = 3 if quick else 7
@@ -39,6 +39,7 @@ def main() -> int:
         "launch": lambda: visible.launch(runs),
         "enter": lambda: visible.enter(20 if quick else 40),
         "scroll": lambda: visible.scroll(35 if quick else 70),
+        "filter": lambda: filter_view.filtered(4 if quick else 10),
         "idle": lambda: visible.idle(20 if quick else 60),
         "cli": lambda: cli_timing.commands(runs),
         "io": lambda: cli_timing.import_export(1 if quick else 3),

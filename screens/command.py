@@ -23,6 +23,7 @@ from screens.command_keys import COMMAND_KEYS, SPARED_ON_NARROW_TERMINALS
 from screens.incident_actions import IncidentActionsScreen
 from screens.live_incident import COUNTDOWNS
 from screens.messages import CannotContinue, ChangeWritten, LineWritten, WriteFailed, WriteRefused
+from screens.timeline_filters import timeline_column
 from screens.writer import RecordWriter
 from storage.drafts import Drafts, HeldLine, PendingLine, new_entry_id
 from storage.errors import Busy, NeedsConfirmation, WarroomError
@@ -76,7 +77,7 @@ class CommandScreen(IncidentActionsScreen):
         tz = self.store.policy.tz if self.store is not None else UTC
         yield IncidentHeader(id="incident-header")
         with Horizontal(id="command-body"):
-            yield TimelineView(tz=tz, id="timeline")
+            yield timeline_column(tz)
             with Vertical(id="sidebar"):
                 yield RoleRoster(tz=tz, id="roster")
                 yield CountdownPanel(COUNTDOWNS, id="countdowns")

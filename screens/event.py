@@ -25,17 +25,19 @@ from widgets.text import literal, printable
 
 class EventChange(NamedTuple):
     """What to do to event `seq`, as seen at `revision`: `edit` (replace its text with
-    `text`, a scribe line), `strike` or `restore` (the earlier version is kept each time)."""
+    `text`, a scribe line), `strike`, `restore`, or `key` (mark it a key event or unmark
+    it, as `key` says); the earlier version is kept each time."""
 
     seq: int
     action: str
     revision: int
     text: str | None = None
+    key: bool | None = None
 
 
 class EventDialog(Dialog[EventChange]):
     """Shows the event; Ctrl+S asks for an edit, Ctrl+T for a strike (on a struck event,
-    for a restore), each strike or restore after a confirmation.
+    for a restore), each strike or restore after a confirmation; Ctrl+O for a key mark.
 
     Dismisses with the `EventChange` asked for; an edit that is not a scribe line is
     refused in the dialog."""
@@ -44,6 +46,8 @@ class EventDialog(Dialog[EventChange]):
         Binding("ctrl+s", "save", "Save edit", id="event.save", tooltip="Replace the text (the old one is kept)"),
         Binding("ctrl+t", "strike", "Strike", id="event.strike", tooltip="Strike the event through (asks first)"),
         Binding("ctrl+t", "restore", "Restore", id="event.restore", tooltip="Take the strike back (asks first)"),
+        Binding("ctrl+o", "key_mark", "Key event", id="event.key_mark",
+                tooltip="Mark the event as a key event, or unmark it (the old version is kept)"),
     ]
 
     def __init__(self, store: Store, ref: str, seq: int, *, draft: str | None = None) -> None:
@@ -58,13 +62,14 @@ class EventDialog(Dialog[EventChange]):
         self.struck = False
         self.revision = 0
         self.text = ""
+        self.key = False
 
     def compose(self) -> ComposeResult:
         event = next(e for e in ops.timeline(self.store, self.ref) if e.seq == self.seq)
         history = ops.event_history(self.store, self.ref, self.seq)
         tz = self.store.policy.tz
         editable = event.kind in TYPED_KINDS and not event.struck
-        self.struck, self.revision, self.text = event.struck, event.revision, event.text
+        self.struck, self.revision, self.text, self.key = event.struck, event.revision, event.text, event.key
         with Vertical(classes="dialog-box") as box:
             box.border_title = f"Event #{event.seq}"
             facts = Text.assemble(
@@ -94,15 +99,17 @@ class EventDialog(Dialog[EventChange]):
                 line = self.draft if self.draft is not None else ops.as_line(event.kind, event.text, key=event.key)
                 yield LiteralInput(line, id="edit")
                 yield Static(classes="dialog-error")
-                yield Label("Ctrl+S saves the edit · Ctrl+T strikes · Esc closes", classes="dialog-hint")
+                yield Label("Ctrl+S saves the edit · Ctrl+T strikes · Ctrl+O key mark · Esc closes",
+                            classes="dialog-hint")
             elif event.struck:
                 if self.draft is not None:  # the edit refused: kept in sight to copy
                     yield Static(Text.assemble(("your edit, not saved: ", "bold"), printable(self.draft)))
                 yield Static(classes="dialog-error")
-                yield Label("This event is struck: Ctrl+T restores it · Esc closes", classes="dialog-hint")
+                yield Label("This event is struck: Ctrl+T restores it · Ctrl+O key mark · Esc closes",
+                            classes="dialog-hint")
             else:
                 yield Static(classes="dialog-error")
-                yield Label("This event is written by the record: it cannot be changed · Esc closes",
+                yield Label("This event is written by the record: it cannot be edited · Ctrl+O key mark · Esc closes",
                             classes="dialog-hint")
         self.editable = editable
 
@@ -144,6 +151,9 @@ class EventDialog(Dialog[EventChange]):
                 "It counts again; its history keeps the strike and this restore.",
                 f"The restore is recorded as yours ({self.store.user}).",
             ], f"Restore #{self.seq}")
+
+    def action_key_mark(self) -> None:
+        self.dismiss(EventChange(self.seq, "key", self.revision, key=not self.key))
 
     def _ask(self, action: str, title: str, lines: list[str], confirm: str) -> None:
         """Confirm, then dismiss with the change; cancelled, the event stays open."""

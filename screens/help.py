@@ -57,6 +57,14 @@ ASKING_FIRST = (
     "yours: Enter opens the event again with yours."
 )
 """The keys that ask before changing the record (shown under a screen that has them)."""
+FILTERS = (
+    "Filters: Ctrl+G shows key events, decisions, TODOs/actions, then all again; `a` on the "
+    "timeline (or Ctrl+P) shows one author's events. Ctrl+F searches text and authors, any "
+    "case; Enter goes to the matches, n / N step through them, Esc clears. The timeline's "
+    "border says what is shown: `Timeline · key events · 8 of 27`. `k` on an event marks "
+    "it a key event, or unmarks it."
+)
+"""What a screen with a filtered timeline offers (shown under one)."""
 
 SOURCES = {
     "--as": "from --as",
@@ -83,7 +91,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen {
         align: center middle;
     }
-    #help-times, #help-asking-first {
+    #help-times, #help-asking-first, #help-filters {
         margin-top: 1;
     }
     HelpScreen > VerticalScroll {
@@ -117,6 +125,8 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(Text(TIMES), id="help-times")
             if hasattr(self.under, "open_event"):
                 yield Static(Text(ASKING_FIRST), id="help-asking-first")
+            if hasattr(self.under, "action_cycle_filter"):
+                yield Static(Text(FILTERS), id="help-filters")
             yield Static(self._grammar(), id="help-grammar")
             yield Static(self._who(), id="help-identity")
 
@@ -128,7 +138,7 @@ class HelpScreen(ModalScreen[None]):
         keymap = self.app._keymap  # the user's [keys], as Textual's own binding chain reads it
         sources = [self.under, *self.under.query("*"), self.app]
         for source in sources:
-            for binding in getattr(source, "BINDINGS", []):
+            for binding in _own_bindings(type(source)):
                 if not isinstance(binding, Binding):
                     continue
                 if binding.id and binding.id in keymap:
@@ -161,3 +171,13 @@ class HelpScreen(ModalScreen[None]):
         for form, meaning in GRAMMAR:
             table.add_row(Text(form), Text(meaning))
         return table
+
+
+def _own_bindings(cls: type) -> list[object]:
+    """The bindings of `cls` and of the warroom classes it builds on (a screen's filter keys,
+    the timeline's arrows), its own first; Textual's are listed where they are declared."""
+    found: list[object] = []
+    for klass in cls.__mro__:
+        if klass is cls or klass.__module__.split(".")[0] in ("screens", "widgets", "tui"):
+            found.extend(vars(klass).get("BINDINGS", []))
+    return found

@@ -7,13 +7,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from screens.live_incident import LiveIncidentScreen
 from screens.messages import ChangeWritten, ShowIncidentList
+from screens.timeline_filters import FilteredIncidentScreen
 from storage.errors import EditConflict, WarroomError
 from widgets.reminders import ReminderPanel
 from widgets.roster import COMMANDER_KEY, RoleRoster
 from widgets.scribe_input import ScribeInput
 from widgets.timeline import TimelineView
+from widgets.timeline_filtered import IncidentTimeline
 
 if TYPE_CHECKING:
     from screens.facts import Facts
@@ -44,7 +45,7 @@ def set_facts_or_refusal(
         return FactsRefused(typed, str(exc))
 
 
-class IncidentActionsScreen(LiveIncidentScreen):
+class IncidentActionsScreen(FilteredIncidentScreen):
     """The live incident screen with the keys that change it (the command screen binds them)."""
 
     def send_change(self, description: str, apply: Callable[..., object], *args: object,
@@ -266,7 +267,9 @@ class IncidentActionsScreen(LiveIncidentScreen):
             if change is None:
                 return
             revision = change.revision
-            if change.action == "strike":
+            if change.action == "key" and change.key is not None:
+                self.mark_key(change.seq, change.key)
+            elif change.action == "strike":
                 self.send_change(f"Strike event #{change.seq}", ops.strike_event, change.seq,
                                  expected_revision=revision, stamped=False)
             elif change.action == "restore":
@@ -293,6 +296,16 @@ class IncidentActionsScreen(LiveIncidentScreen):
             self.app.push_screen(ConflictDialog(error), again)
             return
         self.notify(text, title=title, severity="error", markup=False)
+
+    def on_incident_timeline_key_mark_requested(self, event: IncidentTimeline.KeyMarkRequested) -> None:
+        self.mark_key(event.entry.seq, not event.entry.key)
+
+    def mark_key(self, seq: int, key: bool) -> None:
+        """Mark event `seq` as a key event (`key`), or unmark it; its earlier version is kept."""
+        from storage import ops
+
+        description = f"{'Mark' if key else 'Unmark'} key event #{seq}"
+        self.send_change(description, ops.set_key, seq, key, stamped=False, refused_title="Key mark not changed")
 
     def on_role_roster_handover_requested(self, event: RoleRoster.HandoverRequested) -> None:
         self.action_handover(event.role_key)

@@ -211,13 +211,17 @@ class LiveIncidentScreen(Screen[None]):
         timeline.set_index(index.ids, local_days=index.local_days, utc_days=index.utc_days, max_seq=index.max_seq,
                            max_id=index.max_id, known=shown if same else ())
         # Events written after the index was read stay in view until the watcher reads them again.
-        timeline.upsert([entry for entry in shown if entry.id > index.max_id])
+        timeline.upsert([entry for entry in shown if entry.id > index.max_id and self._keeps(entry)])
         if cursor is not None:
             timeline.move_cursor(cursor.id)
         if self._mark is not None and mark.change_count < self._mark.change_count and self._watcher is not None:
             # Read before lines written from here since: the watcher reads them again.
             self._watcher.read_again_from(mark.change_count)
         self._set_mark(mark)
+
+    def _keeps(self, entry: TimelineEntry) -> bool:
+        """Whether the timeline shows `entry` (a filtered view shows fewer)."""
+        return True
 
     # --- reading the record ---------------------------------------------------------
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from storage.errors import DatabaseError, WarroomError
     from storage.lite.index import RowReader, TimelineIndex
     from storage.outbox import Write
+    from storage.timeline_filter import TimelineFilter
 
 
 @dataclass
@@ -71,17 +72,23 @@ class IncidentChanged(Message, bubble=False):
 @dataclass
 class TimelineLoaded(Message, bubble=False):
     """The whole timeline's index (a long one is read after the first frame), and on SQLite
-    a reader of whole rows by id for the lines shown."""
+    a reader of whole rows by id for the lines shown; `shown`: the filter it was read with
+    (None: every event)."""
 
     index: TimelineIndex
     mark: live.Watermark
     reader: RowReader | None = None
+    shown: TimelineFilter | None = None
 
 
 @dataclass
 class TimelineUnread(Message, bubble=False):
     """The timeline's index could not be read without a store (`load_index` given only a
-    file): the screen reads it through the store instead."""
+    file): the screen reads it through the store instead. With a `reason`: a filtered
+    view (`shown`) could not be read at all (the database is busy or unreachable)."""
+
+    shown: TimelineFilter | None = None
+    reason: str | None = None
 
 
 @dataclass

@@ -255,3 +255,32 @@ class Confirm(Dialog[bool]):
 
     def action_yes(self) -> None:
         self.dismiss(True)
+
+
+class AuthorPicker(Dialog[str]):
+    """Show only one author's events: dismisses with the name chosen, or "" for everyone."""
+
+    def __init__(self, authors: Sequence[str], current: str | None, first: str | None) -> None:
+        super().__init__()
+        self.authors = list(authors)
+        self.current = current
+        self.first = first
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box") as box:
+            box.border_title = "Show the events of"
+            options = [Option("everyone", id="")]
+            for author in self.authors:
+                mark = "  (shown)" if author == self.current else ""
+                options.append(Option(Text.assemble(printable(author or "(no name)"), (mark, "dim")), id=author))
+            yield OptionList(*options, id="authors")
+            yield Label("Enter chooses · Esc cancels", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        wanted = self.first if self.first is not None and self.first != self.current else self.current
+        options.highlighted = self.authors.index(wanted) + 1 if wanted in self.authors else 0
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id or "")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from storage.file_watch import FileWrites
     from storage.lite.index import RowReader, TimelineIndex
     from storage.outbox import ChangeProbe
+    from storage.timeline_filter import TimelineFilter
 
 POLL_SECONDS = 0.5
 """How often the watcher asks whether the incident changed."""
@@ -46,14 +47,16 @@ commit comes before its report, and a poll between the two would read the line b
 change by someone else then shows up to this many polls later."""
 
 
-def _sqlite_file(store: Store) -> str | None:
+def sqlite_file_of(store: Store) -> str | None:
     """The SQLite file the store opens, None for another database."""
     if store.dialect != "sqlite":
         return None
     return store.engine.url.database or None
 
 
-def _read_index(sqlite_file: str | None, ref: str, zone: tzinfo) -> tuple[TimelineIndex | None, RowReader | None]:
+def _read_index(
+    sqlite_file: str | None, ref: str, zone: tzinfo, shown: TimelineFilter | None = None
+) -> tuple[TimelineIndex | None, RowReader | None]:
     """The index and a row reader from the SQLite file with `sqlite3`; (None, None) when the
     file cannot be read so (the store reads it, and words a failure)."""
     if sqlite_file is None:
@@ -63,37 +66,45 @@ def _read_index(sqlite_file: str | None, ref: str, zone: tzinfo) -> tuple[Timeli
     from storage.lite.index import open_index
 
     try:
-        index, reader = open_index(sqlite_file, ref, zone)
+        index, reader = open_index(sqlite_file, ref, zone, shown)
     except (sqlite3.Error, WarroomError):
         return None, None
     return index, reader
 
 
 def load_index(
-    target: DOMNode, ref: str, zone: tzinfo, *, sqlite_file: str | None = None, store: Store | None = None
+    target: DOMNode, ref: str, zone: tzinfo, *, sqlite_file: str | None = None, store: Store | None = None,
+    shown: TimelineFilter | None = None,
 ) -> None:
     """Read the index of incident `ref`'s timeline in a worker of `target`, and post it as
     `TimelineLoaded`. From a SQLite file (`sqlite_file`) it is read with the standard
     library's `sqlite3` (SQLAlchemy need not be loaded, nor a store open) and comes with a
     reader of whole rows on a read-only connection of its own; otherwise, or when the file
     cannot be read so, through `store` (without one `TimelineUnread` is posted). Days are
-    found in `zone` and in UTC."""
-    target.run_worker(partial(_load_index, target, ref, zone, sqlite_file, store), thread=True, exclusive=True,
-                      group="timeline-load", name="timeline loader")
+    found in `zone` and in UTC. With `shown`, only the events that filter keeps."""
+    target.run_worker(partial(_load_index, target, ref, zone, sqlite_file, store, shown), thread=True,
+                      exclusive=True, group="timeline-load", name="timeline loader")
 
 
-def _load_index(target: DOMNode, ref: str, zone: tzinfo, sqlite_file: str | None, store: Store | None) -> None:
+def _load_index(target: DOMNode, ref: str, zone: tzinfo, sqlite_file: str | None, store: Store | None,
+                shown: TimelineFilter | None) -> None:
     from storage.rows import Watermark
 
-    index, reader = _read_index(sqlite_file, ref, zone)
+    index, reader = _read_index(sqlite_file, ref, zone, shown)
     if index is None:
         if store is None:
             target.post_message(TimelineUnread())
             return
         from storage import live
 
-        index = live.timeline_index(store, ref, zone)
-    target.post_message(TimelineLoaded(index, Watermark(index.change_count), reader))
+        try:
+            index = live.timeline_index(store, ref, zone, shown=shown)
+        except WarroomError as exc:
+            if shown is None or not shown.active:
+                raise
+            target.post_message(TimelineUnread(shown, str(exc)))
+            return
+    target.post_message(TimelineLoaded(index, Watermark(index.change_count), reader, shown))
 
 
 class IncidentWatcher:
@@ -172,14 +183,14 @@ class IncidentWatcher:
         (`load_index`, from the store's file unless `sqlite_file` is given, in `zone` else
         the policy's)."""
         zone = zone if zone is not None else self.store.policy.tz
-        load_index(self.target, self.ref, zone, sqlite_file=sqlite_file or _sqlite_file(self.store), store=self.store)
+        load_index(self.target, self.ref, zone, sqlite_file=sqlite_file or sqlite_file_of(self.store), store=self.store)
 
     def _poll(self) -> None:
         from storage.file_watch import FileWrites
         from storage.outbox import ChangeProbe
 
         probe = ChangeProbe(self.store)
-        sqlite_file = _sqlite_file(self.store)
+        sqlite_file = sqlite_file_of(self.store)
         self._writes = FileWrites.open(sqlite_file) if sqlite_file else None
         try:
             if not self._stop.is_set():  # (`stop` wakes the file watch once it is set)

@@ -10,12 +10,14 @@ PostgreSQL hands them out at insert, so a lower id can commit after a higher one
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
 
 from storage import ops
@@ -23,6 +25,7 @@ from storage.db import Store
 from storage.models import Event, Incident, Milestone
 from storage.rows import EventRow, IncidentView, Watermark
 from storage.snapshot import Snapshot
+from storage.timeline_filter import TimelineFilter, glob_pattern, like_pattern, regex_pattern
 
 if TYPE_CHECKING:
     from storage.lite.index import TimelineIndex
@@ -160,17 +163,66 @@ def events_since(store: Store, ref: str, mark: Watermark) -> tuple[list[EventRow
         return rows, _watermark(incident)
 
 
-def timeline_index(store: Store, ref: str, zone: tzinfo, *, driver: bool = True) -> TimelineIndex:
-    """Every event's place in the timeline and where its days start in `zone` and in UTC
-    (`storage.lite.index`), read in one snapshot; on SQLite with the driver's cursor (unless
-    `driver` is False: the statements PostgreSQL runs)."""
+def timeline_index(
+    store: Store, ref: str, zone: tzinfo, *, driver: bool = True, shown: TimelineFilter | None = None
+) -> TimelineIndex:
+    """Every event's place in the timeline (of those `shown` keeps, when given) and where its
+    days start in `zone` and in UTC (`storage.lite.index`), read in one snapshot; on SQLite
+    with the driver's cursor (unless `driver` is False: SQLAlchemy's statements, those
+    PostgreSQL runs but for the search's operator)."""
     from storage.lite.index import index_in
 
     with store.read() as session:
         connection = session.connection()
         if driver and connection.dialect.name == "sqlite":
-            return index_in(connection.connection.driver_connection, ref, zone)  # type: ignore[arg-type]
-        return _core_index(connection, ops.find_incident(session, ref), zone)
+            return index_in(connection.connection.driver_connection, ref, zone, shown)  # type: ignore[arg-type]
+        incident = ops.find_incident(session, ref)
+        if shown is not None and shown.active:
+            return _core_filtered(connection, incident, zone, shown)
+        return _core_index(connection, incident, zone)
+
+
+def _search_condition(column: Mapped[str], search: str, dialect: str) -> sa.ColumnElement[bool]:
+    """`column` holds `search` in any case of each character (`storage.timeline_filter`):
+    on SQLite `LIKE` narrows and `GLOB` decides, on PostgreSQL a regular expression."""
+    if dialect == "sqlite":
+        return sa.and_(column.like(like_pattern(search), escape="\\"), column.op("GLOB")(glob_pattern(search)))
+    return column.regexp_match(regex_pattern(search))
+
+
+def _core_filtered(connection: sa.Connection, incident: Incident, zone: tzinfo, shown: TimelineFilter) -> TimelineIndex:
+    """`timeline_index` of the events `shown` keeps, with SQLAlchemy Core: the meaning of
+    `storage.lite.filter`."""
+    from storage.lite.filter import index_from_times
+
+    conditions: list[sa.ColumnElement[bool]] = [col(Event.incident_id) == incident.id]
+    if shown.show == "key":
+        conditions.append(col(Event.key).is_(True))
+    if shown.kinds is not None:
+        conditions.append(col(Event.kind).in_(shown.kinds))
+    if shown.author is not None:
+        conditions.append(col(Event.author) == shown.author)
+    if shown.search:
+        dialect = connection.dialect.name
+        text, author = _search_condition(col(Event.text), shown.search, dialect), _search_condition(
+            col(Event.author), shown.search, dialect)
+        conditions.append(sa.or_(text, author))
+    query = sa.select(col(Event.id), col(Event.occurred_at)).where(*conditions)
+    query = query.order_by(col(Event.occurred_at), col(Event.seq))
+    rows: list[tuple[int, datetime]] = connection.execute(query).all()  # type: ignore[assignment]
+    ids = array("q", [row[0] for row in rows])
+    seconds = [math.floor(row[1].timestamp()) for row in rows]
+    mine = col(Event.incident_id) == incident.id
+    max_seq = connection.execute(sa.select(sa.func.max(col(Event.seq))).where(mine)).scalar() or 0
+    return index_from_times(ids, seconds, zone, max_seq, incident.change_count)
+
+
+def authors(store: Store, ref: str) -> list[str]:
+    """Everyone who wrote an event of incident `ref`, sorted."""
+    with store.read() as session:
+        incident = ops.find_incident(session, ref)
+        query = sa.select(col(Event.author)).where(col(Event.incident_id) == incident.id).distinct()
+        return sorted(session.connection().execute(query).scalars())
 
 
 def _core_index(connection: sa.Connection, incident: Incident, zone: tzinfo) -> TimelineIndex:

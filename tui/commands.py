@@ -1,10 +1,11 @@
 """Context commands for the command palette (Ctrl+P): open any incident, and on an
 incident's command screen hand a role over to someone in its roster, set the severity or
-the status, or mark a milestone, without a dialog, or open the facts dialog.
+the status, mark a milestone or show only one author's events, without a dialog, or open
+the facts dialog.
 
 The provider reads the incident list off the UI thread when the palette opens, and reaches
 the command screen only through its public methods (`hand_over`, `set_severity`,
-`set_status`, `mark_milestone`) and its roster widget.
+`set_status`, `mark_milestone`, `show_author`) and its roster widget.
 """
 
 from __future__ import annotations
@@ -62,11 +63,12 @@ class IncidentCommands(Provider):
         store: Store | None = getattr(self.app, "store", None)
         if store is None:
             return
+        by_author = asyncio.ensure_future(self._author_commands(store))  # read beside the incidents
         try:
             rows = await asyncio.to_thread(_incidents, store)
         except WarroomError:
             rows = []
-        self.commands = [*self._incident_commands(store, rows), *self._open_commands(rows)]
+        self.commands = [*self._incident_commands(store, rows), *await by_author, *self._open_commands(rows)]
 
     def _open_commands(self, rows: list[ops.IncidentRow]) -> list[PaletteCommand]:
         """"Open inc-…" for every incident but the one shown, opened as the incident list does."""
@@ -160,6 +162,32 @@ class IncidentCommands(Provider):
         )
         return commands + _reminder_commands(screen)
 
+    async def _author_commands(self, store: Store) -> list[PaletteCommand]:
+        """On a command screen: show only one author's events (the timeline's filter)."""
+        from screens.command import CommandScreen
+
+        screen = self.screen
+        if not isinstance(screen, CommandScreen) or screen.ref is None:
+            return []
+        try:
+            authors = await asyncio.to_thread(_authors, store, screen.ref)
+        except WarroomError:
+            return []
+        commands = [
+            PaletteCommand(
+                printable(f"Show only the events of {author}"),
+                "Filter the timeline by author (the palette's “everyone” shows all again)",
+                partial(screen.show_author, author),
+            )
+            for author in authors
+            if author != screen.shown.author
+        ]
+        if screen.shown.author is not None:
+            commands.append(
+                PaletteCommand("Show the events of everyone", "No author filter", partial(screen.show_author, None))
+            )
+        return commands
+
     async def discover(self) -> Hits:
         for command in self.commands:
             yield DiscoveryHit(Content(command.text), command.run, text=command.text, help=command.help)
@@ -207,3 +235,9 @@ def _incidents(store: Store) -> list[ops.IncidentRow]:
     from storage import ops
 
     return ops.list_incidents(store)
+
+
+def _authors(store: Store, ref: str) -> list[str]:
+    from storage import live
+
+    return live.authors(store, ref)

@@ -6,11 +6,13 @@ by entry id and redraw only what changed.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, tzinfo
 from typing import NamedTuple
 
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
@@ -117,23 +119,23 @@ class Palette(NamedTuple):
     day: Style
 
 
+def resolved_style(widget: Widget, name: str) -> Style:
+    """Only what component class `name` of `widget` sets, but with colours resolved (alpha
+    blended over the widget's background, `auto` made to contrast) as the full style has them."""
+    full = widget.get_component_rich_style(name)
+    partial = widget.get_component_rich_style(name, partial=True)
+    return partial.without_color + Style(
+        color=full.color if partial.color is not None else None,
+        bgcolor=full.bgcolor if partial.bgcolor is not None else None,
+    )
+
+
 def resolve_palette(widget: Widget) -> Palette:
     """The styles of `widget`'s `timeline--*` component classes."""
-
-    def style(name: str) -> Style:
-        # Only what the component sets, but with colours resolved (alpha blended over the
-        # widget's background, `auto` made to contrast) as the full style has them.
-        full = widget.get_component_rich_style(name)
-        partial = widget.get_component_rich_style(name, partial=True)
-        return partial.without_color + Style(
-            color=full.color if partial.color is not None else None,
-            bgcolor=full.bgcolor if partial.bgcolor is not None else None,
-        )
-
     # Each field past `base` is the component class of the same name: `start_badge` is
     # `timeline--start-badge`.
-    names = Palette._fields[1:]
-    return Palette(widget.rich_style, *(style("timeline--" + name.replace("_", "-")) for name in names))
+    names = ("timeline--" + name.replace("_", "-") for name in Palette._fields[1:])
+    return Palette(widget.rich_style, *(resolved_style(widget, name) for name in names))
 
 
 def render_hint(hint: str, width: int, palette: Palette, console: Console) -> Strip:
@@ -212,6 +214,32 @@ def render_entry(
         text.append(" ↗ ", palette.meta)
         text.append(printable(entry.link), palette.meta + Style(underline=True))
     return fit_line(text, width, console)
+
+
+def text_column(seq_width: int, show_utc: bool) -> int:
+    """The cell where an entry's author (or text) starts: after `#seq time  kind  `."""
+    return seq_width + 1 + len(" HH:MM:SSZ " if show_utc else " HH:MM:SS ") + BADGE_WIDTH + 3
+
+
+def highlight_matches(strip: Strip, pattern: re.Pattern[str], start: int, style: Style) -> Strip:
+    """`strip` with what `pattern` finds from cell `start` on in `style` (over its own)."""
+    text = strip.text
+    spans: list[tuple[int, int]] = []
+    offset = len(set_cell_size(text, start))  # characters in the first `start` cells
+    for found in pattern.finditer(text, offset):
+        if found.end() > found.start():
+            left = cell_len(text[: found.start()])
+            spans.append((left, left + cell_len(found.group())))
+    if not spans:
+        return strip
+    cuts = sorted({cut for span in spans for cut in span} | {strip.cell_length})
+    pieces = strip.divide(cuts)
+    lefts = [0, *cuts[:-1]]
+    marked = {left for left, _ in spans}
+    return Strip.join(
+        Strip(list(Segment.apply_style(piece, post_style=style)), piece.cell_length) if left in marked else piece
+        for piece, left in zip(pieces, lefts, strict=True)
+    )
 
 
 def fit_line(text: Text, width: int, console: Console) -> Strip:

@@ -20,9 +20,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import chain, pairwise
+from typing import TYPE_CHECKING
 
 from storage.lite.connection import from_stored, to_stored
 from storage.rows import EventRow
+
+if TYPE_CHECKING:
+    from storage.timeline_filter import TimelineFilter
 
 __all__ = ["TimelineIndex", "day_starts", "index_in", "open_index", "read_index", "rows_by_id"]
 
@@ -125,20 +129,26 @@ def _incident(db: sqlite3.Connection, ref: str) -> tuple[int, int]:
     return row[0], row[1]
 
 
-def read_index(db: sqlite3.Connection, ref: str, zone: tzinfo) -> TimelineIndex:
-    """The index of incident `ref`, read in one read transaction of `db` (a connection in
-    autocommit mode, `isolation_level=None`, as `open_index` makes)."""
+def read_index(db: sqlite3.Connection, ref: str, zone: tzinfo, shown: TimelineFilter | None = None) -> TimelineIndex:
+    """The index of incident `ref` (of the events `shown` keeps, when given), read in one
+    read transaction of `db` (a connection in autocommit mode, `isolation_level=None`, as
+    `open_index` makes)."""
     db.execute("BEGIN")
     try:
-        return index_in(db, ref, zone)
+        return index_in(db, ref, zone, shown)
     finally:
         db.execute("ROLLBACK")
 
 
-def index_in(db: sqlite3.Connection, ref: str, zone: tzinfo) -> TimelineIndex:
-    """The index of incident `ref`, read in the transaction `db` is in (its statements
-    must see one snapshot: the watermark agrees with the ids)."""
+def index_in(db: sqlite3.Connection, ref: str, zone: tzinfo, shown: TimelineFilter | None = None) -> TimelineIndex:
+    """The index of incident `ref` (of the events `shown` keeps, when given: see
+    `storage.lite.filter`), read in the transaction `db` is in (its statements must see one
+    snapshot: the watermark agrees with the ids)."""
     incident_id, change_count = _incident(db, ref)
+    if shown is not None and shown.active:
+        from storage.lite.filter import filtered_in
+
+        return filtered_in(db, incident_id, change_count, zone, shown)
     ids = _ids(db, incident_id)
 
     def count_between(start: datetime, end: datetime) -> int:
@@ -168,12 +178,15 @@ RowReader = Callable[[Sequence[int]], dict[int, EventRow]]
 """Reads whole events by id."""
 
 
-def open_index(path: str, ref: str, zone: tzinfo) -> tuple[TimelineIndex, RowReader]:
-    """The index of incident `ref` in the SQLite file at `path`, and a reader of whole rows
-    by id for the lines shown (`rows_by_id` on a connection of its own)."""
+def open_index(
+    path: str, ref: str, zone: tzinfo, shown: TimelineFilter | None = None
+) -> tuple[TimelineIndex, RowReader]:
+    """The index of incident `ref` in the SQLite file at `path` (of the events `shown`
+    keeps, when given), and a reader of whole rows by id for the lines shown (`rows_by_id`
+    on a connection of its own)."""
     db = connect(path)
     try:
-        index = read_index(db, ref, zone)
+        index = read_index(db, ref, zone, shown)
         incident_id, _ = _incident(db, ref)
     except BaseException:
         db.close()

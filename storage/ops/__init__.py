@@ -29,6 +29,7 @@ from storage.ops.events import (
     logged_entries,
     parse_line,
     restore_event,
+    set_key,
     strike_event,
     time_concerns_for,
 )
@@ -129,6 +130,7 @@ __all__ = [
     "role_history",
     "set_facts",
     "set_impact",
+    "set_key",
     "set_milestone",
     "set_status",
     "severity_history",

@@ -309,6 +309,20 @@ def _set_struck(
         return event
 
 
+def set_key(store: Store, ref: str, seq: int, key: bool, *, author: str | None = None) -> Event:
+    """Mark an event as a key event (`key` True) or no longer one; the earlier version is kept."""
+    with writing(store, ref, author=author) as w:
+        event = _find_event(w.session, w.incident, seq)
+        if event.key == key:
+            raise InvalidInput(f"event #{seq} is {'already' if key else 'not'} a key event")
+        _keep_revision(w.session, event, replaced_at=store.now(), replaced_by=w.author)
+        event.key = key
+        event.change_number = w.touch()
+        w.session.add(event)
+        w.session.flush()
+        return event
+
+
 def event_history(store: Store, ref: str, seq: int) -> list[EventRevision]:
     """Every earlier version of an event, oldest first (the current one is the event)."""
     with store.read() as session:
