@@ -42,6 +42,7 @@ COMMAND_KEYS: list[BindingType] = [
 ]
 
 SPARED_ON_NARROW_TERMINALS = (
-    "remind", "toggle_utc", "incidents", "update_sent", "handover", "milestone", "severity",
+    "remind", "toggle_utc", "incidents", "update_sent", "handover", "milestone", "severity", "help",
 )
-"""Keys the footer leaves out first when short of room (F8, F9, F12 stay; F1 lists all)."""
+"""Keys the footer leaves out first when short of room (F8, F9, F12 stay; F1, the last of
+them, still lists all)."""

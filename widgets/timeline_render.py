@@ -30,7 +30,7 @@ SHORT_BADGE_WIDTH = 4
 SHORT_KINDS = {
     "decision": "dec", "action": "act", "query": "qry", "comms": "comm", "milestone": "mile",
     "severity": "sev", "update": "upd", "status": "stat", "declared": "decl", "checklist": "chk",
-    "facts": "fact",
+    "facts": "fact", "reminder": "rmnd",
 }
 """The kinds in four cells (`note`, `todo`, `role` are already short)."""
 
