@@ -52,6 +52,8 @@ SCRIBE = textwrap.dedent(
             timeline = app.screen.query_one("#timeline")
             scribe = app.screen.query_one("#scribe")
             await pilot.pause()
+            while app.screen.writer is None:  # the record is open and the draft read back
+                await pilot.pause(0.01)
             print("INPUT", scribe.value, flush=True)  # the draft offered back, if any
             scribe.value = ""
             print("READY", flush=True)

@@ -64,7 +64,7 @@ async def test_the_palette_sets_the_status(demo: tuple[Store, str]) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+p")
         await pilot.pause(0.3)
-        await pilot.press(*"Set status investigating")
+        await pilot.press(*"status inv")
         await pilot.pause(0.5)
         await pilot.press("enter")
         await until(pilot, lambda: ops.get_incident(store, ref).status == "investigating", what="investigating")

@@ -316,12 +316,15 @@ async def test_a_refused_save_says_so_once_and_keeps_the_text(resolved: tuple[St
 
 @pytest.mark.parametrize("workers_cancelled_first", [False, True])
 def test_text_typed_just_before_quitting_is_written_before_the_app_exits(
-    tmp_path: Path, policy: Policy, clock: FrozenClock, workers_cancelled_first: bool
+    tmp_path: Path, policy: Policy, clock: FrozenClock, workers_cancelled_first: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import asyncio
 
+    import storage.outbox
     from storage.drafts import Drafts
-    from storage.outbox import WAKE_SECONDS
+
+    wake_seconds = 0.2  # an idle writer notices its worker cancelled at its next wake: sooner here
+    monkeypatch.setattr(storage.outbox, "WAKE_SECONDS", wake_seconds)
 
     path = tmp_path / "quit.db"
     with Store(path, policy=policy, clock=clock) as store:
@@ -335,7 +338,7 @@ def test_text_typed_just_before_quitting_is_written_before_the_app_exits(
                 await pilot.press(*"Written on the way out")
                 if workers_cancelled_first:  # as quitting in a terminal does, before the screens close
                     app.workers.cancel_all()
-                    await pilot.pause(WAKE_SECONDS * 2)  # the writer has seen it
+                    await pilot.pause(wake_seconds * 2)  # the writer has seen it
             # no wait: the app closes with the save queued (its worker's thread is waited for)
 
         asyncio.run(type_and_quit())
