@@ -8,8 +8,10 @@ from textual.binding import Binding, BindingType
 COMMAND_KEYS: list[BindingType] = [
     Binding("f2", "severity", "Severity", id="command.severity", tooltip="Change the incident's severity"),
     Binding("shift+f2", "facts", "Facts", id="command.facts", tooltip="Correct the incident's facts", show=False),
+    Binding("f14", "facts", "Facts", id="command.facts_f14", tooltip="Shift+F2 as xterm sends it", show=False),
     Binding("f3", "milestone", "Milestone", id="command.milestone", tooltip="Mark a milestone reached"),
-    Binding("shift+f3", "status", "Status", id="command.status", tooltip="Change the status", show=False),
+    Binding("ctrl+s", "status", "Status", id="command.status", tooltip="Change the status", show=False),
+    Binding("shift+f3", "status", "Status", id="command.status_shift", tooltip="Change the status", show=False),
     Binding("f4", "handover", "Roles", id="command.handover", tooltip="Hand over or add a role"),
     Binding("f5", "update_sent", "Update sent", id="command.update", tooltip="Record an update as sent"),
     Binding("f6", "incidents", "Incidents", id="command.incidents", tooltip="Open the incident list"),

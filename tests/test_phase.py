@@ -102,6 +102,7 @@ def test_out_of_order_milestones_are_named_with_local_times(store: Store, clock:
         "after the incident was declared (2026-11-23 15:40 CET): give the time it began",
     ]
     assert ops.milestone_order_concerns(store, ref, "started", NOW - timedelta(hours=1)) == []
+    assert ops.milestone_order_concerns(store, ref, "retrospective_prepared") == ["before the incident is resolved"]
 
 
 def test_the_cli_asks_about_an_out_of_order_milestone_and_a_script_needs_yes(cli, store: Store) -> None:  # noqa: ANN001

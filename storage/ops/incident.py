@@ -424,9 +424,7 @@ def milestone_order_concerns(store: Store, ref: str, name: str, at: datetime | N
             row.name: row.at
             for row in session.exec(select(Milestone).where(Milestone.incident_id == incident.id)).all()
         }
-    tz = store.policy.tz
-    position = MILESTONES.index(key)
-    concerns: list[str] = []
+    tz, position, concerns = store.policy.tz, MILESTONES.index(key), []
     for other in MILESTONES:
         other_at = reached.get(other)
         if other == key or other_at is None:
@@ -436,6 +434,8 @@ def milestone_order_concerns(store: Store, ref: str, name: str, at: datetime | N
             concerns.append(f"before {label} ({local_minute(other_at, tz)})")
         elif MILESTONES.index(other) > position and other_at < when:
             concerns.append(f"after {label} ({local_minute(other_at, tz)})")
+    if key.startswith("retrospective") and "resolved" not in reached:
+        concerns.append("before the incident is resolved")
     if key == "started" and when > declared:
         concerns.append(f"after the incident was declared ({local_minute(declared, tz)}): give the time it began")
     return concerns
