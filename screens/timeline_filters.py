@@ -197,6 +197,7 @@ class FilteredIncidentScreen(LiveIncidentScreen):
             return
         timeline = self.query_one(IncidentTimeline)
         parts = self.shown.describe()
+        timeline.empty_text = "No events match this view" if parts else "No events yet"
         if not parts:
             timeline.border_title = "Timeline"
             return
