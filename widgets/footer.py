@@ -3,14 +3,16 @@ changed; on a narrow terminal it leaves out the keys its screen can spare first.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.widgets._footer import FooterKey  # Textual exports no public name for it
 
-Shown = tuple[tuple[str, str, str, str, bool, str], ...]
-"""Each key the footer shows: key, how it is displayed, description, action, enabled, tooltip."""
+ShownKey = tuple[str, str, str, str, bool, str]
+"""A key the footer shows: key, how it is displayed, description, action, enabled, tooltip."""
+Shown = tuple[ShownKey, ...]
 
 
 class KeysFooter(Footer):
@@ -38,13 +40,13 @@ class KeysFooter(Footer):
             self._shown = None
             self.bindings_changed(self.screen)
 
-    def _fitting(self, keys: list[tuple[str, str, str, str, bool, str]]) -> list[tuple[str, str, str, str, bool, str]]:
+    def _fitting(self, keys: list[ShownKey]) -> list[ShownKey]:
         """`keys` without those spared first, as many as needed to fit the width."""
         width = self._width or self.app.size.width
         palette = self.app.COMMAND_PALETTE_BINDING
 
-        def needed(shown: list[tuple[str, str, str, str, bool, str]]) -> int:
-            return sum(len(display) + len(description) + 3 for key, display, description, *_ in shown if key != palette)
+        def needed(shown: list[ShownKey]) -> int:  # a key: " f8 Compose " and a space
+            return sum(cell_len(display) + cell_len(text) + 3 for key, display, text, *_ in shown if key != palette)
 
         budget = width - self.PALETTE_WIDTH
         for action in self.spare_first:
