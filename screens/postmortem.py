@@ -205,8 +205,13 @@ class PostmortemScreen(ActionItemsScreen):
         elif queued is None and draft is not None:
             self.drafts.clear(self._draft_key(key))
 
+    _stale: tuple[str, ...] = ()
+    """Sections drafted from the record before it changed, not edited since (F3 redrafts)."""
+
     def _hints(self) -> None:
         hints: list[str] = []
+        if self.section in self._stale:
+            hints.append("⚠ Drafted from the record before it changed, not edited since: F3 drafts it again.")
         if self.section == "root_causes":
             names = postmortem.blameless_hints(self.store, self.ref)
             if names:
@@ -360,14 +365,15 @@ class PostmortemScreen(ActionItemsScreen):
         parts = [f"Meeting due by {deadline.astimezone(tz):%a %d %b %H:%M %Z}" if deadline else "No meeting deadline"]
         if warning:
             parts.append(f"⚠ {printable(warning)}")
-        stale = postmortem.stale_drafts(self.store, self.ref)
-        if stale:
+        self._stale = tuple(postmortem.stale_drafts(self.store, self.ref))
+        if self._stale:
             titles = dict(POSTMORTEM_SECTIONS)
             parts.append(
-                f"⚠ {', '.join(titles[key] for key in stale)} drafted before the record changed: "
+                f"⚠ {', '.join(titles[key] for key in self._stale)} drafted before the record changed: "
                 "F3 drafts them again (nobody edited them since)"
             )
         self.query_one("#pm-deadline", Static).update(Text("\n".join(parts)))
+        self._hints()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id in ("action-title", "action-owner"):

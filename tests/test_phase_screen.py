@@ -128,3 +128,42 @@ FLOWS = {"status": _status_picker, "out_of_order": _out_of_order}
 def test_snapshot(snap_compare: Any, demo: tuple[Store, str], flow: str, size: tuple[int, int]) -> None:
     store, _ = demo
     assert snap_compare(WarroomApp(store), terminal_size=size, run_before=FLOWS[flow])
+
+
+async def _owner_shown(pilot: Pilot[Any]) -> None:
+    await until(pilot, lambda: pilot.app.screen.query_one(IncidentHeader).owner == "Payments", what="the owner")
+    await steady(pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_of_the_owning_team_in_the_header(snap_compare: Any, demo: tuple[Store, str],
+                                                   size: tuple[int, int]) -> None:
+    from storage.services import import_ownership
+
+    store, _ = demo
+    import_ownership(store, "functionality,service,team,paging_url\ncheckout,payments-api,Payments,"
+                            "https://pager.example.com/payments\n")
+    assert snap_compare(WarroomApp(store), terminal_size=size, run_before=_owner_shown)
+
+
+async def _stale_drafts_shown(pilot: Pilot[Any]) -> None:
+    from screens.postmortem import PostmortemScreen
+
+    await steady(pilot)
+    await pilot.press("f12")
+    await until(pilot, lambda: isinstance(pilot.app.screen, PostmortemScreen), what="the post-mortem")
+    await steady(pilot)
+    pilot.app.screen.query_one("#pm-sections").highlighted = 6  # Timeline
+    await steady(pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_of_post_mortem_drafts_the_record_moved_past(snap_compare: Any, demo: tuple[Store, str],
+                                                              clock: FrozenClock, size: tuple[int, int]) -> None:
+    from storage import checklists, postmortem
+
+    store, ref = demo
+    postmortem.apply_prefill(store, ref)
+    clock.advance(minutes=10)
+    checklists.resolve(store, ref, force=True)
+    assert snap_compare(WarroomApp(store, ref=ref), terminal_size=size, run_before=_stale_drafts_shown)
