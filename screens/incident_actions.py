@@ -157,7 +157,9 @@ class IncidentActionsScreen(FilteredIncidentScreen):
         concerns = ops.milestone_order_concerns(self.store, self.ref, name, at)
 
         def mark() -> None:
-            if name == "resolved" and (self.view is None or "resolved" not in self.view.milestones):
+            if name == "resolved" and (
+                self.view is None or self.view.status != "resolved" or "resolved" not in self.view.milestones
+            ):
                 self._resolve(at)
             else:
                 self.send_change(f"Milestone {name}", ops.set_milestone, name, at=at)

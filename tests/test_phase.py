@@ -64,6 +64,20 @@ def test_status_resolved_milestone_resolved_and_resolve_refuse_alike_and_force_a
     assert len(set(refusals)) == 1
 
 
+def test_a_reopened_incident_is_resolved_again_by_every_command_through_the_criteria(cli, store: Store) -> None:  # noqa: ANN001
+    for command in (("status", "{ref}", "resolved"), ("milestone", "{ref}", "resolved"), ("resolve", "{ref}")):
+        ref = _declare(store)
+        assert cli("resolve", ref, "--force").exit_code == 0
+        assert cli("status", ref, "investigating").exit_code == 0  # reopened
+        refused = cli(*(part.format(ref=ref) for part in command))
+        assert refused.exit_code == 1
+        assert "cannot be resolved yet" in refused.stderr  # not "already resolved", nor resolved unchecked
+        assert ops.get_incident(store, ref).status == "investigating"
+        forced = cli(*(part.format(ref=ref) for part in command), "--force")
+        assert forced.exit_code == 0, forced.stderr
+        assert ops.get_incident(store, ref).status == "resolved"
+
+
 def test_status_other_than_resolved_is_set_as_before(cli, store: Store) -> None:  # noqa: ANN001
     ref = _declare(store)
     changed = cli("status", ref, "identified")
