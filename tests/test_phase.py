@@ -147,6 +147,19 @@ def test_marking_a_milestone_again_strikes_the_earlier_mark_everywhere(store: St
     assert [row.seq for row in rows if row.marker == "start"] == [again.seq]  # one start line, the new one
 
 
+def test_an_earlier_mark_of_a_milestone_marked_again_cannot_be_restored(store: Store) -> None:
+    ref = _declare(store)
+    ops.set_milestone(store, ref, "started", at=NOW - timedelta(minutes=30))
+    first = next(e for e in ops.timeline(store, ref) if e.kind == "milestone")
+    ops.set_milestone(store, ref, "started", at=NOW - timedelta(minutes=40))
+    with pytest.raises(InvalidInput, match="marked again since"):  # it would show two starts
+        ops.restore_event(store, ref, first.seq)
+    marks = {e.seq: e.struck for e in ops.timeline(store, ref) if e.kind == "milestone"}
+    assert marks[first.seq] and sorted(marks.values()) == [False, True]
+    rows, _ = live.event_rows(store, ref)
+    assert len([row for row in rows if row.marker == "start"]) == 1
+
+
 def test_the_first_look_marks_only_the_standing_mark(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
     from tests.test_lite_view import _same_as_the_orm
 
