@@ -31,15 +31,27 @@ class FactsRefused(NamedTuple):
 
 
 def set_facts_or_refusal(
-    store: Store, ref: str, typed: Facts, changes: dict[str, str | bool], *, at: datetime
+    store: Store, ref: str, typed: Facts, changes: dict[str, str | bool], opened: Facts, *, at: datetime
 ) -> Incident | FactsRefused:
     """`ops.set_facts` on the writer's thread; a refusal comes back as `FactsRefused` (so
-    the dialog opens again with what was typed) instead of a notice. A busy database
-    still raises: the writer tries again."""
+    the dialog opens again with what was typed) instead of a notice: also when a fact typed
+    was changed by someone else since the dialog opened with `opened` (theirs is named; the
+    dialog opens on it, so Ctrl+S then saves yours over it). A busy database still raises:
+    the writer tries again."""
+    from screens.facts import LABELS, Facts
     from storage import ops
     from storage.errors import InvalidInput
+    from storage.text import printable
 
     try:
+        now = Facts.of(ops.get_incident(store, ref))
+        moved = [name for name in changes if getattr(now, name) != getattr(opened, name)]
+        if moved:
+            shown = {name: printable(str(getattr(now, name))) for name in moved}
+            theirs = "; ".join(f"{LABELS[name].lower()}: “{text[:80]}{'…' * (len(text) > 80)}”"
+                               for name, text in shown.items())
+            return FactsRefused(typed, f"Changed by someone else since you opened the facts ({theirs}). "
+                                       "Yours is not saved yet: Ctrl+S saves it over theirs.")
         return ops.set_facts(store, ref, at=at, **changes)  # type: ignore[arg-type]
     except InvalidInput as exc:
         return FactsRefused(typed, str(exc))
@@ -157,7 +169,9 @@ class IncidentActionsScreen(FilteredIncidentScreen):
         concerns = ops.milestone_order_concerns(self.store, self.ref, name, at)
 
         def mark() -> None:
-            if name == "resolved" and (self.view is None or "resolved" not in self.view.milestones):
+            if name == "resolved" and (
+                self.view is None or self.view.status != "resolved" or "resolved" not in self.view.milestones
+            ):
                 self._resolve(at)
             else:
                 self.send_change(f"Milestone {name}", ops.set_milestone, name, at=at)
@@ -219,7 +233,7 @@ class IncidentActionsScreen(FilteredIncidentScreen):
                 self.notify("Nothing changed: the facts are as in the record.", title="Facts", markup=False)
                 return
             names = ", ".join(LABELS[name].lower() or "full outage" for name in edit.changes)
-            self.send_change(f"Facts: {names}", set_facts_or_refusal, edit.typed, edit.changes)
+            self.send_change(f"Facts: {names}", set_facts_or_refusal, edit.typed, edit.changes, current)
 
         if self.is_attached:
             self.app.push_screen(FactsDialog(self.store, current, typed, error), chosen)  # type: ignore[arg-type]

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 SEARCH_DELAY = 0.2
 """Seconds of no typing in the search before it is run (each run reads the record)."""
 
+NO_MATCH = "No event matches the filter or search"
+"""What an empty filtered view says (not "No events yet": there are events, none matches)."""
+
 
 def timeline_column(tz: tzinfo) -> Vertical:
     """The search line (hidden until Ctrl+F) above the timeline."""
@@ -197,10 +200,12 @@ class FilteredIncidentScreen(LiveIncidentScreen):
             return
         timeline = self.query_one(IncidentTimeline)
         parts = self.shown.describe()
-        timeline.empty_text = "No events match this view" if parts else "No events yet"
         if not parts:
+            if timeline.empty_text == NO_MATCH:
+                timeline.empty_text = "No events yet"
             timeline.border_title = "Timeline"
             return
+        timeline.empty_text = NO_MATCH
         if self._shown_read == self.shown:
             parts.append(f"{timeline.entry_count:,} of {max(self._events_total, timeline.entry_count):,}")
         else:

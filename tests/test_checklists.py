@@ -347,3 +347,24 @@ def test_follow_ups_before_resolution_are_explained(store: Store) -> None:
     ref = declare(store, ic="Dana")
     with pytest.raises(InvalidInput, match="no follow-ups yet"):
         checklists.tick_followup(store, ref, "Dana", "ic.1")
+
+
+def test_a_reopened_incident_is_resolved_again_only_through_the_criteria(store: Store, clock: FrozenClock) -> None:
+    ref = declare(store, ic="Dana")
+    clock.advance(minutes=30)
+    checklists.resolve(store, ref, force=True, author="Dana")
+    clock.advance(minutes=5)
+    ops.set_status(store, ref, "investigating")  # reopened
+    with pytest.raises(InvalidInput, match="reopened"):  # marking resolved again would skip the criteria
+        ops.set_milestone(store, ref, "resolved")
+    assert ops.get_incident(store, ref).status == "investigating"
+    with pytest.raises(InvalidInput, match="criteria unmet"):
+        checklists.resolve(store, ref)
+    clock.advance(minutes=5)
+    checklists.resolve(store, ref, force=True, author="Dana")
+    assert ops.get_incident(store, ref).status == "resolved"
+    assert ops.milestones(store, ref)["resolved"] == NOW + timedelta(minutes=40)
+    marks = [e for e in ops.timeline(store, ref) if e.kind == "milestone" and e.detail == "resolved"]
+    assert [e.struck for e in marks] == [True, False]  # one standing resolved marker
+    ops.set_milestone(store, ref, "resolved", at=NOW + timedelta(minutes=39))  # resolved: corrects the time
+    assert ops.milestones(store, ref)["resolved"] == NOW + timedelta(minutes=39)

@@ -218,3 +218,17 @@ def test_postmortem_exports_and_due_list(run, tmp_path: Path) -> None:  # noqa: 
     run("postmortem", ref, "--csv", "-o", str(out))
     assert "Alert on TLS handshake failures" in out.read_text() and stat.S_IMODE(out.stat().st_mode) == 0o600
     assert ref in run("due").stdout
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_demo_builds_its_incident_in_the_database_named_before_or_after_it(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, before: bool
+) -> None:
+    from tui.app import WarroomApp
+
+    monkeypatch.setenv("WARROOM_FROZEN_TIME", FROZEN)
+    monkeypatch.setattr(WarroomApp, "run", lambda self, *args, **kwargs: None)
+    args = ["--db", db_url, "demo"] if before else ["demo", "--db", db_url]
+    assert CliRunner().invoke(main, args, catch_exceptions=False).exit_code == 0
+    listed = CliRunner().invoke(main, ["list", "--db", db_url], catch_exceptions=False)
+    assert "checkout is failing for EU customers" in listed.stdout

@@ -302,3 +302,30 @@ async def test_the_declare_dialog_names_the_owner_of_the_typed_functionality(
             assert str(owner.render()) == "Owned by Payments (payments-api) · page https://pager.example.com/payments"
             await pilot.press("x")  # checkoutx: nobody owns it
             await until(pilot, lambda: not owner.display, what="the owner gone")
+
+
+async def test_a_fact_changed_elsewhere_while_the_dialog_was_open_is_not_written_over_unseen(
+    demo: tuple[Store, str],
+) -> None:
+    store, ref = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.view, what="the incident")
+        await pilot.press("shift+f2")
+        dialog = await facts_dialog(pilot)
+        ops.set_facts(store, ref, customer_impact="Theirs: card payments fail", author="Lee Chen")  # another terminal
+        dialog.query_one("#impact", Input).value = "Mine: checkout is down"
+        await pilot.press("ctrl+s")
+        again = await until(
+            pilot, lambda: app.screen if isinstance(app.screen, FactsDialog) and app.screen is not dialog else None,
+            what="the dialog again",
+        )
+        await pilot.pause()
+        assert again is not None
+        assert "customer impact: “Theirs: card payments fail”" in error_of(again)
+        assert again.query_one("#impact", Input).value == "Mine: checkout is down"  # nothing typed is lost
+        assert ops.get_incident(store, ref).customer_impact == "Theirs: card payments fail"
+        await pilot.press("ctrl+s")  # seen: now it goes over theirs, both in the record
+        await until(pilot, lambda: ops.get_incident(store, ref).customer_impact == "Mine: checkout is down",
+                    what="the impact written")
+        assert [detail for _, detail in facts_events(store, ref)] == ["customer_impact", "customer_impact"]

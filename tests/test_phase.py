@@ -64,6 +64,20 @@ def test_status_resolved_milestone_resolved_and_resolve_refuse_alike_and_force_a
     assert len(set(refusals)) == 1
 
 
+def test_a_reopened_incident_is_resolved_again_by_every_command_through_the_criteria(cli, store: Store) -> None:  # noqa: ANN001
+    for command in (("status", "{ref}", "resolved"), ("milestone", "{ref}", "resolved"), ("resolve", "{ref}")):
+        ref = _declare(store)
+        assert cli("resolve", ref, "--force").exit_code == 0
+        assert cli("status", ref, "investigating").exit_code == 0  # reopened
+        refused = cli(*(part.format(ref=ref) for part in command))
+        assert refused.exit_code == 1
+        assert "cannot be resolved yet" in refused.stderr  # not "already resolved", nor resolved unchecked
+        assert ops.get_incident(store, ref).status == "investigating"
+        forced = cli(*(part.format(ref=ref) for part in command), "--force")
+        assert forced.exit_code == 0, forced.stderr
+        assert ops.get_incident(store, ref).status == "resolved"
+
+
 def test_status_other_than_resolved_is_set_as_before(cli, store: Store) -> None:  # noqa: ANN001
     ref = _declare(store)
     changed = cli("status", ref, "identified")
@@ -132,6 +146,19 @@ def test_marking_a_milestone_again_strikes_the_earlier_mark_everywhere(store: St
     assert ops.milestones(store, ref)["started"] == NOW - timedelta(minutes=40)
     rows, _ = live.event_rows(store, ref)
     assert [row.seq for row in rows if row.marker == "start"] == [again.seq]  # one start line, the new one
+
+
+def test_an_earlier_mark_of_a_milestone_marked_again_cannot_be_restored(store: Store) -> None:
+    ref = _declare(store)
+    ops.set_milestone(store, ref, "started", at=NOW - timedelta(minutes=30))
+    first = next(e for e in ops.timeline(store, ref) if e.kind == "milestone")
+    ops.set_milestone(store, ref, "started", at=NOW - timedelta(minutes=40))
+    with pytest.raises(InvalidInput, match="marked again since"):  # it would show two starts
+        ops.restore_event(store, ref, first.seq)
+    marks = {e.seq: e.struck for e in ops.timeline(store, ref) if e.kind == "milestone"}
+    assert marks[first.seq] and sorted(marks.values()) == [False, True]
+    rows, _ = live.event_rows(store, ref)
+    assert len([row for row in rows if row.marker == "start"]) == 1
 
 
 def test_the_first_look_marks_only_the_standing_mark(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import OptionList
 
 from screens.checklist import ResolveAnyway
 from screens.command import CommandScreen
@@ -153,7 +154,7 @@ async def _stale_drafts_shown(pilot: Pilot[Any]) -> None:
     await pilot.press("f12")
     await until(pilot, lambda: isinstance(pilot.app.screen, PostmortemScreen), what="the post-mortem")
     await steady(pilot)
-    pilot.app.screen.query_one("#pm-sections").highlighted = 6  # Timeline
+    pilot.app.screen.query_one("#pm-sections", OptionList).highlighted = 6  # Timeline
     await steady(pilot)
 
 

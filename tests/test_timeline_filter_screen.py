@@ -116,6 +116,20 @@ async def test_a_search_shows_the_matches_highlighted_and_n_steps_between_them(d
         assert timeline.entry_count == EVENTS and timeline.cursor_entry == chosen  # seen in its context
 
 
+async def test_a_search_matching_nothing_says_so_not_that_there_are_no_events(demo: tuple[Store, str]) -> None:
+    store, _ = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        timeline = timeline_of(app)
+        await until(pilot, lambda: timeline.entry_count == EVENTS, what="the timeline")
+        await pilot.press("ctrl+f", *"zqx%_")
+        await shows(pilot, app, f"Timeline · “zqx%_” · 0 of {EVENTS}")
+        assert lines(timeline)[0] == "No event matches the filter or search"
+        await pilot.press("escape")
+        await shows(pilot, app, "Timeline")
+        assert timeline.entry_count == EVENTS
+
+
 async def test_an_author_is_chosen_with_a_on_the_timeline_and_from_the_palette(demo: tuple[Store, str]) -> None:
     store, ref = demo
     app = WarroomApp(store)

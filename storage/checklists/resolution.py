@@ -144,7 +144,7 @@ def resolve(
     author = author or store.user
     with store.read() as session:
         record = ChecklistRecord(session, ops.find_incident(session, ref))
-        if "resolved" in record.milestones:
+        if record.incident.status == "resolved" and "resolved" in record.milestones:  # not once reopened
             resolved_at = render.local_minute(record.milestones["resolved"], store.policy.tz)
             raise InvalidInput(
                 f"{record.incident.ref} was already resolved at {resolved_at}: "
@@ -159,7 +159,7 @@ def resolve(
             f"{ref} cannot be resolved yet, {len(unmet)} of {len(criteria)} criteria unmet: {listed}. "
             "Meet them, or force the resolution (the timeline will say so)"
         )
-    milestone = ops.set_milestone(store, ref, "resolved", at=at, author=author)
+    milestone = ops.set_milestone(store, ref, "resolved", at=at, author=author, resolving=True)
     if unmet:
         with ops.writing(store, ref, author=author) as w:
             w.event(

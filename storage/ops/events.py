@@ -293,6 +293,19 @@ def restore_event(
     return _set_struck(store, ref, seq, False, author=author, expected_revision=expected_revision)
 
 
+def _marked_since(session: Session, mark: Event) -> bool:
+    """Whether another standing event marks the same milestone as `mark` (a correction):
+    restoring `mark` would show the milestone twice."""
+    query = select(Event.id).where(
+        Event.incident_id == mark.incident_id,
+        Event.kind == "milestone",
+        Event.detail == mark.detail,
+        Event.id != mark.id,
+        sa.not_(col(Event.struck)),
+    )
+    return session.exec(query).first() is not None
+
+
 def _set_struck(
     store: Store, ref: str, seq: int, struck: bool, *, author: str | None, expected_revision: int | None
 ) -> Event:
@@ -301,6 +314,11 @@ def _set_struck(
         if event.struck == struck:
             raise InvalidInput(f"event #{seq} is {'already struck' if struck else 'not struck'}")
         _check_revision(w.session, event, expected_revision, None)
+        if not struck and event.kind == "milestone" and _marked_since(w.session, event):
+            raise InvalidInput(
+                f"event #{seq} is an earlier mark of milestone {event.detail}, marked again since: "
+                "mark the milestone again to change its time"
+            )
         _keep_revision(w.session, event, replaced_at=store.now(), replaced_by=w.author)
         event.struck = struck
         event.change_number = w.touch()

@@ -357,17 +357,18 @@ def _set_status(w: Writing, status: str) -> None:
 
 
 def set_milestone(
-    store: Store, ref: str, name: str, *, at: datetime | None = None, author: str | None = None
+    store: Store, ref: str, name: str, *, at: datetime | None = None, author: str | None = None, resolving: bool = False
 ) -> Milestone:
-    """Mark a milestone reached at `at` (now by default). Setting it again corrects it:
-    the earlier mark's event is struck (its history kept) and a new one says what changed.
-    Whether the time is out of order is `milestone_order_concerns`, asked before."""
+    """Mark a milestone reached at `at` (now). Again: corrects it, the earlier mark struck (`milestone_order_concerns`
+    asked before). Resolved again once reopened: only by `checklists.resolve` (`resolving`), criteria checked."""
     key = milestone_name(name)
     label = key.replace("_", " ")
     with writing(store, ref, at=at, author=author) as w:
         milestone = w.session.exec(
             select(Milestone).where(Milestone.incident_id == w.incident.id, Milestone.name == key)
         ).first()
+        if key == "resolved" and milestone is not None and w.incident.status != "resolved" and not resolving:
+            raise InvalidInput(f"{w.incident.ref} was reopened: resolve it again (the criteria are checked first)")
         if milestone is None:
             milestone = Milestone(
                 incident_id=w.incident.id,  # type: ignore[arg-type]

@@ -130,7 +130,7 @@ def demo(keep: Path | None, db: str | None, config_path: Path | None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="warroom-demo-") as folder:
         target = keep if keep is not None else Path(folder) / "demo.db"
-        store = open_store(db or str(target), config_path)
+        store = open_store(db or click.get_current_context().find_root().params.get("db") or str(target), config_path)
         ref = build_demo(store)
         from tui.app import WarroomApp
 

@@ -31,9 +31,11 @@ def _resolve(store: Store, ref: str, *, force: bool, at: datetime | None, author
 
 
 def _resolved(store: Store, ref: str) -> bool:
+    """Whether REF stands resolved (marking resolved then corrects its time); a resolved
+    incident reopened since is resolved again through the criteria."""
     from storage import ops
 
-    return "resolved" in ops.milestones(store, ref)
+    return ops.get_incident(store, ref).status == "resolved" and "resolved" in ops.milestones(store, ref)
 
 
 @command(main)
