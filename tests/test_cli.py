@@ -62,7 +62,7 @@ def test_every_change_command(run) -> None:  # noqa: ANN001
     assert run("role", ref, "sme", "Marta", "--note", "payments").exit_code == 0
     assert run("role", ref, "sme", "Marta", "--release").stdout == "Marta no longer holds Subject Matter Expert\n"
     assert run("milestone", ref, "started", "--at", "-30m").stdout == "started at 2026-11-23 15:10:00 CET\n"
-    assert run("milestone", ref, "retrospective-done").exit_code == 0
+    assert run("milestone", ref, "retrospective-done", "--yes").exit_code == 0  # before resolution: asked
     assert run("status", ref, "identified").stdout == f"{ref} is identified\n"
     assert run("update", ref, "internal", "initial", "--subject", "SEV1 Incident").exit_code == 0
     assert "sev1_20261123" in run("action", ref, "Add alerting", "--owner", "Sam", "--due", "2026-12-01").stdout
