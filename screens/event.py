@@ -109,7 +109,7 @@ class EventDialog(Dialog[EventChange]):
                             classes="dialog-hint")
             else:
                 yield Static(classes="dialog-error")
-                yield Label("This event is written by the record: it cannot be edited · Ctrl+O key mark · Esc closes",
+                yield Label("Written by the record: not editable · Ctrl+O key mark · Esc closes",
                             classes="dialog-hint")
         self.editable = editable
 

@@ -63,6 +63,13 @@ class ReminderDialog(Dialog[str]):
         else:
             self.focus_next()
 
+    def action_cancel(self) -> None:
+        """Close; when something was typed, only once the user says to discard it."""
+        from screens.facts import close_unless_edited
+
+        edited = self.query_one("#when", Input).value.strip() != "10" or bool(self.query_one("#what", Input).value)
+        close_unless_edited(self, edited)
+
     def action_submit(self) -> None:
         line = reminder_line(self.query_one("#when", Input).value, self.query_one("#what", Input).value)
         try:

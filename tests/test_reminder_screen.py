@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from screens.command import CommandScreen
 from screens.reminders import ReminderDialog
@@ -147,6 +148,11 @@ async def test_ctrl_b_asks_for_a_reminder_and_logs_the_same_line(demo: tuple[Sto
         await pilot.press("ctrl+b")
         await until(pilot, lambda: isinstance(app.screen, ReminderDialog), what="the reminder dialog")
         await pilot.press(*"roll back")
+        await pilot.press("escape")  # something typed: asked first, and Esc on the question keeps it
+        await until(pilot, lambda: not isinstance(app.screen, ReminderDialog), what="the question")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ReminderDialog), what="the dialog again")
+        assert app.screen.query_one("#what", Input).value == "roll back"
         await pilot.press("shift+tab", "ctrl+u", *"soon", "ctrl+s")
         await steady(pilot)
         assert isinstance(app.screen, ReminderDialog)  # refused: kept open, what was typed kept
