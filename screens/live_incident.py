@@ -266,7 +266,10 @@ class LiveIncidentScreen(Screen[None]):
             )
             roles.append(RosterRole(role.key, role.name, role.many, holders))
         roster = self.query_one(RoleRoster)
-        roster.handover_times = HandoverTimes(policy.process.offer_handover_after, policy.process.hand_over_by)
+        roster.handover_times = (  # no handover to offer once the incident is resolved
+            None if view.status == "resolved"
+            else HandoverTimes(policy.process.offer_handover_after, policy.process.hand_over_by)
+        )
         roster.set_roles(roles)
         for panel in self.query(ReminderPanel):
             items = [ReminderItem(r.seq, r.text, r.due_at) for r in view.reminders.open]

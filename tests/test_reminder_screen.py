@@ -236,6 +236,11 @@ async def test_the_ic_row_offers_a_handover_after_an_hour_and_warns_after_three(
         await at(pilot, clock, since + timedelta(hours=3, minutes=1))
         assert ic.handover_mark == ("held 3h 01m · hand over now", True)
         assert command(app).query_one("RoleRoster").next_change(clock.now()) <= 60.001  # type: ignore[attr-defined]
+        from storage import checklists
+
+        checklists.resolve(store, _ref, force=True)
+        command(app).poll_now()
+        await until(pilot, lambda: ic.handover_mark is None, what="no handover offered once resolved")
 
 
 def with_reminders(store: Store, ref: str) -> None:
