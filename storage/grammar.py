@@ -16,7 +16,7 @@ from datetime import datetime, tzinfo
 from storage.errors import InvalidInput
 from storage.lengths import EVENT_TEXT, too_long
 from storage.reminders import REMIND_COMMAND, due_detail, reminder_text
-from storage.timeparse import parse_duration, parse_when, quote_input
+from storage.timeparse import out_of_range, parse_duration, parse_when, quote_input
 
 __all__ = [
     "EVENT_KINDS_TYPED",
@@ -184,8 +184,13 @@ def _reminder(rest: str, line: str, *, key: bool, now: datetime, tz: tzinfo) -> 
         elif _DATE_START_RE.match(typed):
             due = parse_when(typed, now=now, tz=tz, allow_future=True)
         elif typed[:1].isdigit() or typed.startswith("+"):
-            due = now + parse_duration(typed.removeprefix("+"))
-            due = parse_when(due.isoformat(), now=now, tz=tz, allow_future=True)  # in range
+            try:
+                due = now + parse_duration(typed.removeprefix("+"))
+            except OverflowError:
+                raise InvalidInput(f"{quote_input(when)} from now is past any date") from None
+            problem = out_of_range(due, now=now)
+            if problem is not None:
+                raise InvalidInput(f"{quote_input(when)} from now is {problem}")
         else:
             raise InvalidInput(f"{quote_input(when)} is not a time")
     except InvalidInput as err:

@@ -70,6 +70,8 @@ def test_remind_sets_a_reminder_due_at_a_time_to_come(
         ("@-5m /remind 10m x", "a reminder is set now: give its time after /remind"),
         ("/todo /remind 10m x", "kind given twice"),
         ("/remind 10m " + "x" * EVENT_TEXT, "the reminder is"),
+        ("/remind 99999h x", "/remind: '99999h' from now is out of range: more than a year ahead"),
+        ("/remind 999999999999999h x", "/remind: '999999999999999h' is too long a duration"),
     ],
     ids=lambda value: value[:30] if isinstance(value, str) else None,
 )
