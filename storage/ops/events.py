@@ -201,7 +201,8 @@ def _find_event(session: Session, incident: Incident, seq: int) -> Event:
     return event
 
 
-def _keep_revision(session: Session, event: Event, *, replaced_at: datetime, replaced_by: str) -> None:
+def keep_revision(session: Session, event: Event, *, replaced_at: datetime, replaced_by: str) -> None:
+    """Keep `event` as it stands as its next `EventRevision` (before an edit, strike or restore)."""
     session.add(
         EventRevision(
             event_id=event.id,  # type: ignore[arg-type]
@@ -264,7 +265,7 @@ def edit_event(
         if parsed.kind not in TYPED_KINDS:
             raise InvalidInput(f"an edit cannot make event #{seq} a {parsed.kind}: log that as a new line")
         _check_revision(w.session, event, expected_revision, line)
-        _keep_revision(w.session, event, replaced_at=store.now(), replaced_by=w.author)
+        keep_revision(w.session, event, replaced_at=store.now(), replaced_by=w.author)
         event.text = parsed.text
         event.kind = parsed.kind
         event.key = parsed.key
@@ -319,7 +320,7 @@ def _set_struck(
                 f"event #{seq} is an earlier mark of milestone {event.detail}, marked again since: "
                 "mark the milestone again to change its time"
             )
-        _keep_revision(w.session, event, replaced_at=store.now(), replaced_by=w.author)
+        keep_revision(w.session, event, replaced_at=store.now(), replaced_by=w.author)
         event.struck = struck
         event.change_number = w.touch()
         w.session.add(event)
@@ -333,7 +334,7 @@ def set_key(store: Store, ref: str, seq: int, key: bool, *, author: str | None =
         event = _find_event(w.session, w.incident, seq)
         if event.key == key:
             raise InvalidInput(f"event #{seq} is {'already' if key else 'not'} a key event")
-        _keep_revision(w.session, event, replaced_at=store.now(), replaced_by=w.author)
+        keep_revision(w.session, event, replaced_at=store.now(), replaced_by=w.author)
         event.key = key
         event.change_number = w.touch()
         w.session.add(event)

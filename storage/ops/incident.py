@@ -394,7 +394,7 @@ def set_milestone(
 
 def _strike_marks(w: Writing, key: str) -> None:
     """Strike the standing events that marked milestone `key` (it is being marked again)."""
-    from storage.ops.events import _keep_revision as keep_revision
+    from storage.ops.events import keep_revision
 
     marks = w.session.exec(
         select(Event).where(

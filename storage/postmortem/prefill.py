@@ -234,7 +234,7 @@ def apply_prefill(
     drafts = prefill(store, ref)
     with store.read() as session:
         existing = Snapshot(session, ops.find_incident(session, ref)).postmortem_sections
-    again = set(stale_drafts(store, ref)) if stale and not overwrite else set()
+    again = set(stale_drafts(store, ref, drafts)) if stale and not overwrite else set()
     chosen = {
         key: body for key, body in drafts.items() if overwrite or not existing.get(key, "").strip() or key in again
     }
@@ -253,12 +253,12 @@ def apply_prefill(
     return written
 
 
-def stale_drafts(store: Store, ref: str) -> list[str]:
+def stale_drafts(store: Store, ref: str, drafts: dict[str, str] | None = None) -> list[str]:
     """The sections drafted from the record (`prefill`) and not edited since whose draft
     would now read differently (the incident was resolved, an event was added or
     corrected after the draft), in template order. Drafting them again loses nobody's
     words. A section counts as not edited when it was last written no later than the
-    latest timeline note of a draft that names it."""
+    latest timeline note of a draft that names it. `drafts`: `prefill`'s, when already made."""
     keys_by_title = {title: key for key, title in POSTMORTEM_SECTIONS}
     with store.read() as session:
         incident = ops.find_incident(session, ref)
@@ -289,7 +289,7 @@ def stale_drafts(store: Store, ref: str) -> list[str]:
     ]
     if not unedited:
         return []
-    fresh = prefill(store, ref)
+    fresh = drafts if drafts is not None else prefill(store, ref)
     return [key for key in unedited if written[key].body != fresh[key]]
 
 
