@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +22,6 @@ from screens.pickers import HandoverDialog, SeverityPicker, UpdatePicker
 from storage import live, ops
 from storage.clock import FrozenClock
 from storage.db import Store
-from storage.demo import build_demo
 from storage.policy import Policy
 from tests.conftest import NOW
 from tests.waiting import until
@@ -33,12 +31,6 @@ from widgets.incident_header import IncidentHeader
 from widgets.roster import RoleRoster, RosterRow
 from widgets.scribe_input import ScribeInput
 from widgets.timeline import TimelineView
-
-
-@pytest.fixture
-def demo(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Iterator[tuple[Store, str]]:
-    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
-        yield store, build_demo(store)
 
 
 def command(app: WarroomApp) -> CommandScreen:

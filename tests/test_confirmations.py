@@ -4,10 +4,6 @@ both texts. Pilot tests on the command screen over the demo incident."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button
 
@@ -17,19 +13,12 @@ from screens.event import ConflictDialog, EventDialog
 from storage import ops
 from storage.clock import FrozenClock
 from storage.db import Store
-from storage.demo import build_demo
 from storage.identity import Identity
 from storage.policy import Policy
 from tests.waiting import until
 from tui.app import WarroomApp
 from widgets.roster import RoleRoster
 from widgets.timeline import TimelineView
-
-
-@pytest.fixture
-def demo(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Iterator[tuple[Store, str]]:
-    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
-        yield store, build_demo(store)
 
 
 def text_of(screen: object) -> str:

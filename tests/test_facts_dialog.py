@@ -3,7 +3,6 @@ facts: edits become `facts` events, refusals keep what was typed, nothing is los
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from screens.pickers import Confirm
 from storage import ops
 from storage.clock import FrozenClock
 from storage.db import Store
-from storage.demo import build_demo
 from storage.errors import InvalidInput
 from storage.policy import Policy
 from tests.test_keys_and_palette import recorded_notifications, run_from_palette
@@ -27,12 +25,6 @@ from tests.test_snapshots import keys, steady, typed
 from tests.waiting import until
 from tui.app import WarroomApp
 from widgets.incident_header import IncidentHeader
-
-
-@pytest.fixture
-def demo(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Iterator[tuple[Store, str]]:
-    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
-        yield store, build_demo(store)
 
 
 def facts_events(store: Store, ref: str) -> list[tuple[str, str | None]]:

@@ -183,16 +183,10 @@ async def run_from_palette(pilot: Any, app: WarroomApp, query: str, expected: st
     await until(pilot, lambda: not isinstance(app.screen, CommandPalette), what="the palette closed")
 
 
-@pytest.fixture
-def demo_store(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Any:
-    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
-        yield store, build_demo(store)
-
-
-async def test_palette_opens_another_incident(demo_store: tuple[Store, str]) -> None:
+async def test_palette_opens_another_incident(demo: tuple[Store, str]) -> None:
     from storage import ops
 
-    store, ref = demo_store
+    store, ref = demo
     resolved = next(row.ref for row in ops.list_incidents(store) if row.status == "resolved")
     app = WarroomApp(store)
     async with app.run_test(size=(140, 40)) as pilot:
@@ -206,10 +200,10 @@ async def test_palette_opens_another_incident(demo_store: tuple[Store, str]) -> 
         assert len(app.screen_stack) == 2  # opened as the incident list opens one: over the default screen
 
 
-async def test_palette_hands_a_role_over_to_someone_in_the_roster(demo_store: tuple[Store, str]) -> None:
+async def test_palette_hands_a_role_over_to_someone_in_the_roster(demo: tuple[Store, str]) -> None:
     from storage import ops
 
-    store, ref = demo_store
+    store, ref = demo
     app = WarroomApp(store)
     async with app.run_test(size=(140, 40)) as pilot:
         await run_from_palette(pilot, app, "hand over scribe to ana", "Hand over Scribe to Ana Souza")
@@ -220,10 +214,10 @@ async def test_palette_hands_a_role_over_to_someone_in_the_roster(demo_store: tu
         await until(pilot, lambda: scribes() == {"Ana Souza"}, what="Ana Souza as scribe")
 
 
-async def test_palette_sets_the_severity_and_marks_a_milestone(demo_store: tuple[Store, str]) -> None:
+async def test_palette_sets_the_severity_and_marks_a_milestone(demo: tuple[Store, str]) -> None:
     from storage import ops
 
-    store, ref = demo_store
+    store, ref = demo
     app = WarroomApp(store)
     async with app.run_test(size=(140, 40)) as pilot:
         assert ops.get_incident(store, ref).severity == 1
@@ -233,13 +227,13 @@ async def test_palette_sets_the_severity_and_marks_a_milestone(demo_store: tuple
         await until(pilot, lambda: "mitigated" in ops.milestones(store, ref), what="mitigated")
 
 
-async def test_palette_resolving_with_unmet_criteria_asks_first(demo_store: tuple[Store, str]) -> None:
+async def test_palette_resolving_with_unmet_criteria_asks_first(demo: tuple[Store, str]) -> None:
     """"Mark milestone resolved" from the palette checks the resolution criteria as F3 does:
     unmet ones are shown and nothing is written until confirmed; Escape leaves it open."""
     from screens.checklist import ResolveAnyway
     from storage import ops
 
-    store, ref = demo_store
+    store, ref = demo
     app = WarroomApp(store)
     async with app.run_test(size=(140, 40)) as pilot:
         await run_from_palette(pilot, app, "mark milestone resolved", "Mark milestone resolved")
@@ -254,10 +248,10 @@ async def test_palette_resolving_with_unmet_criteria_asks_first(demo_store: tupl
         await until(pilot, lambda: ops.get_incident(store, ref).status == "resolved", what="resolved anyway")
 
 
-async def test_palette_shows_names_as_typed_never_as_markup(demo_store: tuple[Store, str]) -> None:
+async def test_palette_shows_names_as_typed_never_as_markup(demo: tuple[Store, str]) -> None:
     from storage import ops
 
-    store, ref = demo_store
+    store, ref = demo
     ops.assign_role(store, ref, "sme", "[@click=app.quit]Mallory[/]", note="")
     app = WarroomApp(store)
     async with app.run_test(size=(140, 40)) as pilot:

@@ -4,8 +4,6 @@ asked about before it is marked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,18 +16,10 @@ from screens.pickers import Confirm, StatusPicker
 from storage import ops
 from storage.clock import FrozenClock
 from storage.db import Store
-from storage.demo import build_demo
-from storage.policy import Policy
 from tests.test_snapshots import steady
 from tests.waiting import until
 from tui.app import WarroomApp
 from widgets.incident_header import IncidentHeader
-
-
-@pytest.fixture
-def demo(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Iterator[tuple[Store, str]]:
-    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
-        yield store, build_demo(store)
 
 
 def _header_status(app: WarroomApp) -> str:

@@ -6,10 +6,8 @@ of the reminder box and the dialog at 80x24 and 120x40."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +19,6 @@ from screens.reminders import ReminderDialog
 from storage import ops
 from storage.clock import FrozenClock
 from storage.db import Store
-from storage.demo import build_demo
-from storage.policy import Policy
 from tests.conftest import NOW
 from tests.test_keys_and_palette import run_from_palette
 from tests.test_snapshots import chain, keys, steady, typed
@@ -32,13 +28,6 @@ from widgets.countdown import CountdownPanel
 from widgets.reminders import ReminderPanel
 from widgets.roster import RosterRow
 from widgets.scribe_input import ScribeInput
-
-
-@pytest.fixture
-def demo(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Iterator[tuple[Store, str]]:
-    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
-        yield store, build_demo(store)
-
 
 Said = list[tuple[str, str, str]]
 

@@ -9,8 +9,7 @@ test_postmortem_screen.py, test_status_widgets.py, test_timeline_widget.py).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -19,22 +18,13 @@ from textual.pilot import Pilot
 
 from screens.identity import NameDialog
 from storage import ops
-from storage.clock import FrozenClock
 from storage.db import Store
-from storage.demo import build_demo
-from storage.policy import Policy
 from tests.waiting import until
 from tui.app import WarroomApp
 from widgets.timeline import TimelineView
 
 Steps = Callable[[Pilot[Any]], Awaitable[None]]
 
-
-@pytest.fixture
-def demo(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Iterator[tuple[Store, str]]:
-    """The demo incident, open, at the frozen clock."""
-    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
-        yield store, build_demo(store)
 
 
 async def steady(pilot: Pilot[Any]) -> None:

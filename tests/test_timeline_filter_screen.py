@@ -4,8 +4,6 @@ dialog's Ctrl+O mark key events; live lines join a filtered view when they match
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,11 +14,9 @@ from textual.pilot import Pilot
 from screens.event import EventDialog
 from screens.pickers import AuthorPicker
 from storage import live, ops
-from storage.clock import FrozenClock
 from storage.db import Store
 from storage.demo import build_demo
 from storage.errors import Busy
-from storage.policy import Policy
 from storage.timeline_filter import TimelineFilter
 from tests.test_command_screen import command, type_line
 from tests.test_snapshots import steady
@@ -37,11 +33,6 @@ from widgets.timeline_search import TimelineSearch
 EVENTS = 27
 """Events of the demo incident."""
 
-
-@pytest.fixture
-def demo(tmp_path: Path, policy: Policy, clock: FrozenClock) -> Iterator[tuple[Store, str]]:
-    with Store(tmp_path / "demo.db", policy=policy, clock=clock) as store:
-        yield store, build_demo(store)
 
 
 def timeline_of(app: WarroomApp) -> IncidentTimeline:
