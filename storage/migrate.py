@@ -19,6 +19,14 @@ HEAD_REVISION = "0007"
 
 _PG_LOCK_KEY = 0x57A8_800D  # serialises concurrent upgrades of one PostgreSQL database
 
+_VERSION_TABLE = sa.Table(
+    "alembic_version",
+    sa.MetaData(),
+    sa.Column("version_num", sa.String(32), nullable=False),
+    sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
+"""Alembic's version table, as Alembic makes it."""
+
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:
     """An Alembic config pointing at the packaged migration scripts."""
@@ -62,17 +70,11 @@ def upgrade(engine: Engine, target: str = "head") -> None:
 
 def _upgrade_locked(connection: sa.Connection, target: str) -> None:
     """Check and upgrade inside one transaction that holds the write lock."""
-    from alembic import command
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
     with connection.begin():
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-        config = alembic_config(connection)
         _check_version_table(connection)
-        revision = MigrationContext.configure(connection).get_current_revision()
-        scripts = ScriptDirectory.from_config(config)
+        revision = _stored_revision(connection)
         if revision is None:
             tables = set(sa.inspect(connection).get_table_names()) - {"alembic_version"}
             if tables:
@@ -80,17 +82,49 @@ def _upgrade_locked(connection: sa.Connection, target: str) -> None:
                     "this database holds other tables and is not a warroom database; "
                     "choose another file with --db"
                 )
-        elif revision not in {script.revision for script in scripts.walk_revisions()}:
-            shown = revision if revision.isprintable() and len(revision) <= 40 else quote_input(revision)
-            raise DatabaseError(
-                f"the database has schema revision {shown}, newer than this warroom "
-                f"knows ({HEAD_REVISION}): upgrade warroom to open it"
-            )
-        command.upgrade(config, target)
-        if connection.dialect.name == "sqlite":
-            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-            if broken:
-                raise DatabaseError(f"the upgrade would break {len(broken)} references; nothing was changed")
+            if target == "head":
+                _create_at_head(connection)
+                return
+        _run_scripts(connection, revision, target)
+
+
+def _create_at_head(connection: sa.Connection) -> None:
+    """Make an empty database's schema straight from the models and stamp it at the head
+    revision: what the scripts build step by step (a test compares the two), without
+    importing Alembic or rebuilding each table once per revision."""
+    from storage.models import SQLModel
+
+    SQLModel.metadata.create_all(connection)
+    _VERSION_TABLE.create(connection)
+    connection.execute(_VERSION_TABLE.insert().values(version_num=HEAD_REVISION))
+
+
+def _run_scripts(connection: sa.Connection, revision: str | None, target: str) -> None:
+    """Upgrade from `revision` to `target` with the migration scripts."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    config = alembic_config(connection)
+    scripts = ScriptDirectory.from_config(config)
+    if revision is not None and revision not in {script.revision for script in scripts.walk_revisions()}:
+        shown = revision if revision.isprintable() and len(revision) <= 40 else quote_input(revision)
+        raise DatabaseError(
+            f"the database has schema revision {shown}, newer than this warroom "
+            f"knows ({HEAD_REVISION}): upgrade warroom to open it"
+        )
+    command.upgrade(config, target)
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise DatabaseError(f"the upgrade would break {len(broken)} references; nothing was changed")
+
+
+def _stored_revision(connection: sa.Connection) -> str | None:
+    """The revision in the version table (None without one; `_check_version_table` has
+    refused a table with no row or several)."""
+    if not sa.inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(sa.select(_VERSION_TABLE.c.version_num)).scalar_one_or_none()
 
 
 def _check_version_table(connection: sa.Connection) -> None:

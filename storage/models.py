@@ -102,11 +102,11 @@ class Incident(SQLModel, table=True):
     customer_impact: str = ""
     quantity_impacted: str = Field(default="Unknown", max_length=10)
     known_impacted_customers: str = ""
-    full_outage: bool = False
+    full_outage: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     primary_ref: str | None = Field(default=None, max_length=64, index=True)
     declared_at: datetime = utc_field()
     updated_at: datetime = utc_field(index=True)
-    change_count: int = 0
+    change_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     """Bumped by every change to the incident or its timeline, with the incident's row locked
     (so the counts commit in order): what live views poll."""
 
@@ -168,7 +168,7 @@ class Event(SQLModel, table=True):
     revision: int = 1
     entry_id: str | None = Field(default=None, max_length=64)
     """The id a scribe line got when it was entered: writing it again finds this event."""
-    change_number: int = 0
+    change_number: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     """The incident's `change_count` after the change that last wrote this event (logged,
     edited or struck): a live view asks for the events changed after the count it has seen."""
 

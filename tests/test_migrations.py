@@ -61,11 +61,6 @@ def test_head_revision_constant_matches_the_scripts() -> None:
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
 
 
-def test_migrations_produce_exactly_the_models(db_url: str, policy: Policy, clock: FrozenClock) -> None:
-    with Store(db_url, policy=policy, clock=clock) as store, store.engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
-
-
 def start_empty(db_url: str) -> None:
     """The fixture's database is already at head (a copy, a clone): start from nothing."""
     if "postgresql" not in db_url:
@@ -76,6 +71,59 @@ def start_empty(db_url: str) -> None:
         connection.execute(sa.text("DROP SCHEMA public CASCADE"))
         connection.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+def run_the_scripts(db_url: str) -> None:
+    """Build the schema from nothing with every migration script in turn."""
+    start_empty(db_url)
+    engine = create_engine_for(resolve_url(db_url))
+    with engine.connect() as connection, connection.begin():
+        command.upgrade(alembic_config(connection), "head")
+    engine.dispose()
+
+
+def reflected_schema(db_url: str) -> dict[str, object]:
+    """Every table's columns (in name order: a column a script added comes last), keys,
+    indexes and constraints, as the database reports them."""
+    engine = create_engine_for(resolve_url(db_url))
+    inspector = sa.inspect(engine)
+    schema: dict[str, object] = {}
+    for table in sorted(inspector.get_table_names()):
+        schema[table] = {
+            "columns": sorted(
+                (column["name"], str(column["type"]), column["nullable"], str(column.get("default")))
+                for column in inspector.get_columns(table)
+            ),
+            "primary key": inspector.get_pk_constraint(table),
+            "foreign keys": sorted(map(repr, inspector.get_foreign_keys(table))),
+            "indexes": sorted(
+                repr({**index, "dialect_options": {k: str(v) for k, v in index.get("dialect_options", {}).items()}})
+                for index in inspector.get_indexes(table)
+            ),
+            "unique": sorted(map(repr, inspector.get_unique_constraints(table))),
+            "checks": sorted(map(repr, inspector.get_check_constraints(table))),
+        }
+    engine.dispose()
+    return schema
+
+
+def test_migrations_produce_exactly_the_models(db_url: str) -> None:
+    run_the_scripts(db_url)
+    engine = create_engine_for(resolve_url(db_url))
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+    assert current_revision(engine) == HEAD_REVISION
+    engine.dispose()
+
+
+def test_a_new_database_gets_the_schema_the_scripts_build(db_url: str, policy: Policy, clock: FrozenClock) -> None:
+    run_the_scripts(db_url)
+    built_by_the_scripts = reflected_schema(db_url)
+    start_empty(db_url)
+    with Store(db_url, policy=policy, clock=clock) as store:  # made from the models, stamped at the head
+        assert current_revision(store.engine) == HEAD_REVISION
+        ops.declare(store, severity=2, functionality="search", state="slow", audience="everyone")
+    assert reflected_schema(db_url) == built_by_the_scripts
 
 
 def test_upgrade_from_the_first_revision_keeps_the_data(db_url: str, policy: Policy, clock: FrozenClock) -> None:
