@@ -55,6 +55,18 @@ async def test_the_cursor_holds_still_once_keys_stop_and_blinks_again_at_a_key(s
         assert scribe.value == "ab"
 
 
+async def test_the_first_focus_holds_the_cursor_still_until_a_key() -> None:
+    app = OneInput()
+    async with app.run_test(size=(80, 10)) as pilot:
+        scribe = app.query_one(ScribeInput)
+        scribe.focus()
+        await until(pilot, lambda: scribe.cursor_still, seconds=1, what="the cursor still at once")
+        assert await cursor_seen(pilot, scribe, 1.2) == {True}  # solid and shown: nobody is typing yet
+        await pilot.press("a")
+        assert not scribe.cursor_still
+        assert await cursor_seen(pilot, scribe, 0.9) == {True, False}  # blinking with the first key
+
+
 async def test_keys_keep_the_cursor_blinking_with_one_timer(still_soon: None) -> None:
     app = OneInput()
     async with app.run_test(size=(80, 10)) as pilot:

@@ -24,7 +24,8 @@ _LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
 STILL_AFTER_SECONDS = 10.0
 """The cursor stops blinking (drawn solid) this long after the last key, as GTK's does, and
 blinks again at the next key: a blinking cursor repaints the input twice a second, about
-half of what the app spends idle."""
+half of what the app spends idle. The first focus (the app opening) holds it still at once:
+nobody is typing yet."""
 
 
 def pasted_lines(text: str) -> list[str]:
@@ -41,7 +42,8 @@ class ScribeInput(LiteralInput):
     typed in: it posts `LinesPasted` with them, for the parent to confirm. The parent
     may still call `show_error(message)` on a line it puts back, which marks the widget
     with the `-error` class until the next edit. The line being typed is kept while
-    browsing history. The cursor holds still after `STILL_AFTER_SECONDS` without a key.
+    browsing history. The cursor holds still after `STILL_AFTER_SECONDS` without a key,
+    and from the first focus until the first key.
     """
 
     class LinesPasted(Message):
@@ -111,6 +113,7 @@ class ScribeInput(LiteralInput):
         """True while the cursor holds still (see `STILL_AFTER_SECONDS`)."""
         self._last_key_at = monotonic()
         self._still_timer: Timer | None = None
+        self._focused_before = False
         self.add_history(history)
 
     async def action_submit(self) -> None:
@@ -144,7 +147,19 @@ class ScribeInput(LiteralInput):
             self.cursor_still = True
 
     def _on_focus(self, event: events.Focus) -> None:
-        self._key_pressed()  # Input's own handler starts the blink again
+        if self._focused_before:
+            self._key_pressed()  # Input's own handler starts the blink again
+        else:  # the app opening: hold still once Input's own handler has started the blink
+            self._focused_before = True
+            self.call_next(self._hold_still_now)
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self.cursor_still = False  # Input's own handler hides the cursor
+
+    def _hold_still_now(self) -> None:
+        if self.has_focus and self._still_timer is None:
+            self._pause_blink(visible=True)
+            self.cursor_still = True
 
     async def _on_key(self, event: events.Key) -> None:
         self._key_pressed()
