@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 
 from screens.messages import (
     CannotContinue,
@@ -18,6 +21,7 @@ from screens.messages import (
     ShowIncidentList,
 )
 from storage.errors import WarroomError
+from tui import paste_parser
 from tui.commands import IncidentCommands
 from tui.theme import WARROOM_THEME
 from widgets.text import printable
@@ -29,6 +33,23 @@ if TYPE_CHECKING:
     from storage import waiting
     from storage.db import Store
     from storage.policy import Policy
+
+
+KEYS_THAT_CLOSE_DIALOGS = frozenset({"enter", "escape", "ctrl+s"})
+"""Keys that may close a dialog (confirm, cancel, save)."""
+
+DIALOG_CLOSE_WAIT_SECONDS = 0.3
+"""How long keys typed after one of `KEYS_THAT_CLOSE_DIALOGS` wait for the dialog to close."""
+
+
+@dataclass
+class _Holding:
+    """Keys are held while `dialog` handles the key that may close it, until `until`."""
+
+    dialog: Screen[object]
+    until: float
+    quiet_looks: int = 0
+    releasing: bool = False
 
 
 def _lines(count: int) -> str:
@@ -68,6 +89,11 @@ class WarroomApp(App[None]):
         ref: str | None = None,
     ) -> None:
         super().__init__()
+        paste_parser.install()
+        self._held: list[events.Event] | None = None
+        """Keys (and pastes) held until a dialog has handled the key that may close it."""
+        self._holding: _Holding | None = None
+        self._hold_timer: Timer | None = None
         if (store is None) == (opener is None):
             raise ValueError("give either an open store or an opener")
         self.store: Store | None = store
@@ -80,6 +106,62 @@ class WarroomApp(App[None]):
         self.settles_heap = False
         """Whether the incident screen freezes the garbage collector's view of what start-up
         made once it is shown (the `warroom` command's app does; see `LiveIncidentScreen`)."""
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys typed right after the key that closes a dialog go where the dialog returns,
+        in order. Textual hands each key to the screen on top as it reads it, and runs a
+        dialog's Enter binding only once the key has come back up to the app, behind the
+        keys typed after it: those went to the closing dialog and were lost. So after such a
+        key the keys (and pastes) that follow wait until the dialog has closed, or has
+        handled everything without closing, or `DIALOG_CLOSE_WAIT_SECONDS` have passed."""
+        typed = isinstance(event, events.Key | events.Paste) and not event.is_forwarded
+        if typed and self._held is not None:
+            self._held.append(event)
+            return
+        if (
+            typed and isinstance(event, events.Key) and event.key in KEYS_THAT_CLOSE_DIALOGS
+            and isinstance(self.screen, ModalScreen)
+        ):
+            self._hold_keys_while(self.screen)
+        await super().on_event(event)
+        if (
+            self._holding is not None and isinstance(event, events.Key) and event.is_forwarded
+            and self._top_screen() is not self._holding.dialog  # the closing key came back up and closed it
+        ):
+            await self._release_held_keys()
+
+    def _top_screen(self) -> Screen[object] | None:
+        return self.screen_stack[-1] if self.screen_stack else None
+
+    def _hold_keys_while(self, dialog: Screen[object]) -> None:
+        self._held = []
+        self._holding = _Holding(dialog, time.monotonic() + DIALOG_CLOSE_WAIT_SECONDS)
+        if self._hold_timer is None:
+            self._hold_timer = self.set_interval(0.005, self._look_at_holding, name="held keys")
+        else:
+            self._hold_timer.resume()
+
+    def _look_at_holding(self) -> None:
+        """Release the keys held once the dialog has closed, or it and the app have had
+        nothing left to handle at two looks in a row, or the wait is over."""
+        holding = self._holding
+        if holding is None or holding.releasing:
+            return
+        quiet = all(pump._message_queue.empty() for pump in (self, *holding.dialog.walk_children(with_self=True)))
+        holding.quiet_looks = holding.quiet_looks + 1 if quiet else 0
+        if self._top_screen() is not holding.dialog or holding.quiet_looks >= 2 or time.monotonic() >= holding.until:
+            holding.releasing = True
+            self.call_later(self._release_held_keys)
+
+    async def _release_held_keys(self) -> None:
+        """Hand on the keys held, in order."""
+        if self._held is None:
+            return
+        held, self._held, self._holding = self._held, None, None
+        if self._hold_timer is not None:
+            self._hold_timer.pause()
+        for event in held:
+            await self.on_event(event)
 
     def on_mount(self) -> None:
         self.register_theme(WARROOM_THEME)

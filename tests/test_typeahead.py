@@ -1,0 +1,78 @@
+"""Keys typed right after the key that closes a dialog are kept, in order, where the dialog
+returns: a terminal delivers them in one burst, before the dialog has handled its Enter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import events
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from screens.command import CommandScreen
+from screens.paste import PasteDialog
+from screens.pickers import HandoverDialog, SeverityPicker
+from storage import ops
+from storage.db import Store
+from tests.waiting import until
+from tui.app import WarroomApp
+from widgets.scribe_input import ScribeInput
+
+
+def burst(app: WarroomApp, *keys: str) -> None:
+    """Post `keys` to the app at once, as a terminal's read delivers them (the pilot's
+    `press` waits for each key to be handled before the next)."""
+    for key in keys:
+        character = {"enter": "\r", "escape": "\x1b"}.get(key, key)
+        app.post_message(events.Key(key, character))
+
+
+def texts(store: Store, ref: str) -> list[str]:
+    return [event.text for event in ops.timeline(store, ref)]
+
+
+async def scribe_shows(pilot: Pilot[Any], app: WarroomApp, value: str) -> None:
+    scribe = next(screen for screen in app.screen_stack if isinstance(screen, CommandScreen)).query_one(ScribeInput)
+    await until(pilot, lambda: scribe.value == value and scribe.screen is app.screen, what=f"{value!r} in the input")
+
+
+async def test_keys_after_the_enter_that_logs_a_paste_go_to_the_scribe_line(demo: tuple[Store, str]) -> None:
+    store, ref = demo
+    before = texts(store, ref)
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.screen.query_one(ScribeInput).post_message(events.Paste("alpha one\nbeta two"))
+        await until(pilot, lambda: isinstance(app.screen, PasteDialog), what="the paste dialog")
+        burst(app, "enter", *"next line", "enter", *"xyz")
+        await scribe_shows(pilot, app, "xyz")
+        await until(pilot, lambda: len(texts(store, ref)) == len(before) + 3, what="three lines logged")
+    assert texts(store, ref)[len(before):] == ["alpha one", "beta two", "next line"]
+
+
+async def test_keys_after_a_picker_s_enter_or_escape_go_to_the_scribe_line(demo: tuple[Store, str]) -> None:
+    store, ref = demo
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, SeverityPicker), what="the severity picker")
+        burst(app, "escape", *"abc")
+        await scribe_shows(pilot, app, "abc")
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, SeverityPicker), what="the severity picker again")
+        burst(app, "enter", *"def")  # the first level that is not the current one: SEV2
+        await scribe_shows(pilot, app, "abcdef")
+        await until(pilot, lambda: ops.get_incident(store, ref).severity == 2, what="SEV2")
+
+
+async def test_keys_after_an_enter_that_moves_to_the_next_field_go_to_that_field(demo: tuple[Store, str]) -> None:
+    store, ref = demo
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        dialog = HandoverDialog(store, "Scribe", False, ["Lee Chen"], [])
+        app.push_screen(dialog)
+        await until(pilot, lambda: dialog.focused is not None and dialog.focused.id == "person", what="the dialog")
+        burst(app, *"Ada", "enter", *"on call")
+        note = dialog.query_one("#note", Input)
+        await until(pilot, lambda: note.value == "on call", what="the note typed after Enter")
+        assert dialog.query_one("#person", Input).value == "Ada"
+        assert app.screen is dialog

@@ -1,0 +1,119 @@
+"""Terminal input with bracketed pastes read whole, whatever they contain and however the
+terminal's bytes are split.
+
+Textual's parser (8.x) reads a paste between `ESC[200~` and `ESC[201~` character by character
+with its escape-key timeout still running. Two things go wrong in an incident:
+
+- an ESC inside the pasted text (a log line with colours) starts a "sequence" that is given
+  to the app as keys, out of order with the rest of the paste;
+- when the closing `ESC[201~` arrives in two reads more than the escape delay apart (a busy
+  machine), the parser takes the ESC for the Escape key and stays inside the paste for good:
+  every later key is swallowed into a paste that never ends, and the app stops answering.
+
+`PasteSafeParser` takes pastes out of the stream before Textual's parser sees it: the text
+between the markers becomes one `Paste` event, verbatim (ESC and all, for the app to show as
+pictures), with no timeout inside it; everything else goes to Textual's parser unchanged. A
+possible start of the opening marker at the end of a read is held back until the next read:
+a lone ESC for the escape delay, so that the Escape key arrives as quickly as before, and
+`ESC[` and longer for `MARKER_WAIT_SECONDS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual import constants, events
+from textual._time import get_time
+from textual._xterm_parser import BRACKETED_PASTE_END, BRACKETED_PASTE_START, XTermParser
+from textual.message import Message
+
+MARKER_WAIT_SECONDS = 1.0
+"""How long `ESC[`, `ESC[2`, `ESC[20` or `ESC[200` at the end of a read waits for the rest of
+the opening marker: a lone ESC is the Escape key after Textual's escape delay, but nobody
+types these within it."""
+
+PASTE_SILENCE_SECONDS = 5.0
+"""A paste whose closing marker has not come after this long without a byte ends there (a
+terminal that dropped it): the text so far is pasted and keys are read again."""
+
+
+def _partial_marker(text: str, marker: str) -> int:
+    """How many characters at the end of `text` could be the start of `marker`."""
+    for length in range(min(len(text), len(marker) - 1), 0, -1):
+        if marker.startswith(text[-length:]):
+            return length
+    return 0
+
+
+class PasteSafeParser(XTermParser):
+    """Textual's terminal parser, with bracketed pastes taken out whole first."""
+
+    def __init__(self, debug: bool = False) -> None:
+        super().__init__(debug)
+        self._pending = ""
+        """Characters not yet handed on: the paste so far, or a possible opening marker."""
+        self._in_paste = False
+        self._pending_since = 0.0
+
+    def feed(self, data: str) -> Iterable[Message]:
+        if not data:  # end of input: what is held back goes on as it is
+            if self._pending:
+                yield from self._flush_pending()
+            yield from super().feed(data)
+            return
+        self._pending += data
+        self._pending_since = get_time()
+        while self._pending:
+            if self._in_paste:
+                end = self._pending.find(BRACKETED_PASTE_END)
+                if end < 0:
+                    return  # the paste goes on in a later read
+                text, self._pending = self._pending[:end], self._pending[end + len(BRACKETED_PASTE_END):]
+                self._in_paste = False
+                yield events.Paste(text.replace("\x00", ""))
+                continue
+            start = self._pending.find(BRACKETED_PASTE_START)
+            if start >= 0:
+                before, self._pending = self._pending[:start], self._pending[start + len(BRACKETED_PASTE_START):]
+                if before:
+                    yield from super().feed(before)
+                self._in_paste = True
+                continue
+            held = _partial_marker(self._pending, BRACKETED_PASTE_START)
+            keys, self._pending = self._pending[: len(self._pending) - held], self._pending[len(self._pending) - held:]
+            if keys:
+                yield from super().feed(keys)
+            return
+
+    def tick(self) -> Iterable[Message]:
+        waited = get_time() - self._pending_since
+        wait = constants.ESCAPE_DELAY if len(self._pending) == 1 else MARKER_WAIT_SECONDS
+        if self._pending and not self._in_paste and waited >= wait:
+            # Not a paste after all (the Escape key, say): Textual's parser has it, and has
+            # already waited its escape delay for what follows.
+            yield from super().feed(self._flush_held())
+            if self._timeout_time is not None:
+                self._timeout_time = get_time()
+        elif self._in_paste and waited >= PASTE_SILENCE_SECONDS:
+            yield from self._flush_pending()
+        yield from super().tick()
+
+    def _flush_held(self) -> str:
+        held, self._pending = self._pending, ""
+        return held
+
+    def _flush_pending(self) -> Iterable[Message]:
+        """Hand on what is pending: an unfinished paste as a paste, else as keys."""
+        if self._in_paste:
+            self._in_paste = False
+            yield events.Paste(self._flush_held().replace("\x00", ""))
+        else:
+            yield from super().feed(self._flush_held())
+
+
+def install() -> None:
+    """Have Textual's terminal drivers (Linux, full screen and inline) read with `PasteSafeParser`."""
+    from textual.drivers import linux_driver, linux_inline_driver
+
+    linux_driver.XTermParser = PasteSafeParser  # type: ignore[misc]
+    linux_inline_driver.XTermParser = PasteSafeParser  # type: ignore[misc]
