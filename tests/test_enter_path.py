@@ -337,6 +337,7 @@ async def test_the_warroom_app_leaves_start_up_out_of_later_garbage_collections(
             assert (gc.get_freeze_count() > before) == settles
     finally:
         gc.unfreeze()
+        gc.freeze()  # as the suite's start froze it (tests/conftest.py), this app's objects with it
 
 
 async def test_the_clocks_tick_when_what_they_show_changes_not_every_second(
