@@ -38,21 +38,21 @@ def set_facts_or_refusal(
     was changed by someone else since the dialog opened with `opened` (theirs is named; the
     dialog opens on it, so Ctrl+S then saves yours over it). A busy database still raises:
     the writer tries again."""
-    from screens.facts import LABELS, Facts
+    from screens.facts import LABELS
     from storage import ops
-    from storage.errors import InvalidInput
+    from storage.errors import FactsConflict, InvalidInput
     from storage.text import printable
 
+    seen = {name: getattr(opened, name) for name in changes}
     try:
-        now = Facts.of(ops.get_incident(store, ref))
-        moved = [name for name in changes if getattr(now, name) != getattr(opened, name)]
-        if moved:
-            shown = {name: printable(str(getattr(now, name))) for name in moved}
-            theirs = "; ".join(f"{LABELS[name].lower()}: “{text[:80]}{'…' * (len(text) > 80)}”"
-                               for name, text in shown.items())
-            return FactsRefused(typed, f"Changed by someone else since you opened the facts ({theirs}). "
-                                       "Yours is not saved yet: Ctrl+S saves it over theirs.")
-        return ops.set_facts(store, ref, at=at, **changes)  # type: ignore[arg-type]
+        return ops.set_facts(store, ref, at=at, expected=seen, **changes)  # type: ignore[arg-type]
+    except FactsConflict as exc:
+        shown = {name: printable(("yes" if value else "no") if isinstance(value, bool) else value)
+                 for name, value in exc.theirs.items()}
+        theirs = "; ".join(f"{LABELS[name].lower()}: “{text[:80]}{'…' * (len(text) > 80)}”"
+                           for name, text in shown.items())
+        return FactsRefused(typed, f"Changed by someone else since you opened the facts ({theirs}). "
+                                   "Yours is not saved yet: Ctrl+S saves it over theirs.")
     except InvalidInput as exc:
         return FactsRefused(typed, str(exc))
 

@@ -17,6 +17,15 @@ class InvalidInput(WarroomError):
     """Input that cannot be accepted as typed (a bad time, severity, role...)."""
 
 
+class FactsConflict(InvalidInput):
+    """Facts typed over values that another writer has changed since they were read:
+    nothing is written. `theirs` holds the current value of each such fact, by name."""
+
+    def __init__(self, message: str, *, theirs: dict[str, str | bool]) -> None:
+        super().__init__(message)
+        self.theirs = theirs
+
+
 class ConfigError(WarroomError):
     """A configuration file that cannot be read or does not validate."""
 

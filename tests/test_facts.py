@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from storage import comms, ops
 from storage.db import Store
-from storage.errors import InvalidInput
+from storage.errors import FactsConflict, InvalidInput
 from tests.test_cli import FROZEN
 from tests.test_ops import declare
 from tui.cli import main
@@ -110,3 +110,20 @@ def test_the_timeline_shows_facts_events_as_written_by_the_record() -> None:
     from widgets.timeline_entry import RECORD_KINDS as SHOWN
 
     assert set(STORED) == SHOWN
+
+
+def test_facts_typed_over_values_changed_meanwhile_are_refused_with_theirs_and_nothing_written(store: Store) -> None:
+    ref = ops.declare(store, severity=2, functionality="search", state="slow", audience="everyone",
+                      customer_impact="Searches are slow").ref
+    seen: dict[str, str | bool] = {"customer_impact": "Searches are slow", "full_outage": False}
+    ops.set_facts(store, ref, customer_impact="Searches time out", author="Lee Chen")  # another terminal
+    before = [event.text for event in ops.timeline(store, ref)]
+    with pytest.raises(FactsConflict, match="customer impact") as refused:
+        ops.set_facts(store, ref, customer_impact="Searches fail", full_outage=True, expected=seen)
+    assert refused.value.theirs == {"customer_impact": "Searches time out"}
+    incident = ops.get_incident(store, ref)
+    assert (incident.customer_impact, incident.full_outage) == ("Searches time out", False)
+    assert [event.text for event in ops.timeline(store, ref)] == before
+    seen["customer_impact"] = "Searches time out"  # seen now: written over
+    ops.set_facts(store, ref, customer_impact="Searches fail", full_outage=True, expected=seen)
+    assert ops.get_incident(store, ref).customer_impact == "Searches fail"

@@ -33,14 +33,12 @@ from storage.ops.events import (
     strike_event,
     time_concerns_for,
 )
+from storage.ops.facts import TITLE_PARTS, checked_fact, checked_facts, set_facts, set_impact
 from storage.ops.incident import (
     MILESTONE_STATUS,
-    TITLE_PARTS,
     UPDATE_CHANNELS,
     IncidentRow,
     change_severity,
-    checked_fact,
-    checked_facts,
     declare,
     link_incidents,
     list_incidents,
@@ -48,8 +46,6 @@ from storage.ops.incident import (
     most_recent_open,
     record_status_update,
     related_incidents,
-    set_facts,
-    set_impact,
     set_milestone,
     set_status,
 )
