@@ -108,8 +108,8 @@ class LiveIncidentScreen(Screen[None]):
         self._watcher: IncidentWatcher | None = None
         self._clocks: tuple[IncidentHeader, CountdownPanel, RoleRoster, ReminderPanel | None] | None = None
         self._nags = UpdateNags()
-        self._owner_of: str | None = None
-        """The title whose owning team the header shows (looked up again when it changes)."""
+        self._owner_read_at = -1
+        """The change count at which the header's owning team was last read."""
 
     def on_unmount(self) -> None:
         self._closing = True
@@ -278,10 +278,11 @@ class LiveIncidentScreen(Screen[None]):
 
     def _look_up_owner(self, view: live.IncidentView) -> None:
         """Show the team that owns the incident's functionality (the service-ownership
-        table), read in a worker whenever the title (and so the functionality) changes."""
-        if self.store is None or view.title == self._owner_of:
+        table), read in a worker each time the incident is read again: its functionality
+        may have changed, or the table (`warroom services import`, which changes no incident)."""
+        if self.store is None or view.change_count == self._owner_read_at:
             return
-        self._owner_of = view.title
+        self._owner_read_at = view.change_count
         store, ref = self.store, view.ref
 
         def read() -> None:

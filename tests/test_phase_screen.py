@@ -137,6 +137,24 @@ def test_snapshot_of_the_owning_team_in_the_header(snap_compare: Any, demo: tupl
     assert snap_compare(WarroomApp(store), terminal_size=size, run_before=_owner_shown)
 
 
+async def test_an_ownership_table_imported_while_the_app_is_open_shows_at_the_next_change(
+    demo: tuple[Store, str],
+) -> None:
+    from storage.services import import_ownership
+
+    store, ref = demo
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await steady(pilot)
+        header = app.screen.query_one(IncidentHeader)
+        assert header.owner == ""
+        import_ownership(store, "functionality,service,team,paging_url\ncheckout,payments-api,Payments,"
+                                "https://pager.example.com/payments\n")  # `warroom services import`
+        ops.log(store, ref, "gateway restarted", author="Lee Chen")  # another terminal
+        await until(pilot, lambda: header.owner == "Payments", what="the owner")
+        assert header.owner_link == "https://pager.example.com/payments"
+
+
 async def _stale_drafts_shown(pilot: Pilot[Any]) -> None:
     from screens.postmortem import PostmortemScreen
 
