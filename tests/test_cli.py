@@ -96,6 +96,20 @@ def test_edit_strike_history(run) -> None:  # noqa: ANN001
     assert not run("timeline", ref).stdout.splitlines()[-1].endswith("(struck)")
 
 
+def test_key_marks_an_event_and_off_takes_the_mark_back(run) -> None:  # noqa: ANN001
+    ref = declare(run)
+    run("log", ref, "pager fired")
+    assert run("key", ref, "3", "--as", "Dana").stdout == "#3 is a key event\n"
+    assert " ! note " in run("timeline", ref).stdout.splitlines()[-1]
+    assert run("key", ref, "3", "--off").stdout == "#3 is no longer a key event\n"
+    refused = run("key", ref, "3", "--off", ok=False)
+    assert refused.exit_code != 0 and "event #3 is not a key event" in refused.stderr
+    assert [line.split("  [")[0] for line in run("history", ref, "3").stdout.splitlines()] == [
+        "r1 note: pager fired", "r2 note: pager fired", "r3 note: pager fired",
+    ]
+    assert " ! note " not in run("timeline", ref).stdout.splitlines()[-1]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

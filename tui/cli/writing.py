@@ -290,6 +290,21 @@ def strike(ref: str, seq: str, undo: bool, author: str | None, db: str | None, c
 @command(main)
 @click.argument("ref")
 @click.argument("seq")
+@click.option("--off", is_flag=True, help="No longer a key event.")
+@click.option("--author", default=None, help=AUTHOR_HELP)
+def key(ref: str, seq: str, off: bool, author: str | None, db: str | None, config_path: Path | None) -> None:
+    """Mark event SEQ of REF as a key event (--off: no longer one); the earlier version is kept."""
+    from storage import ops
+
+    number = event_number(seq)
+    store = open_store(db, config_path)
+    event = ops.set_key(store, ref, number, not off, author=author)
+    click.echo(f"#{event.seq} {'is a key event' if event.key else 'is no longer a key event'}")
+
+
+@command(main)
+@click.argument("ref")
+@click.argument("seq")
 def history(ref: str, seq: str, db: str | None, config_path: Path | None) -> None:
     """Show every version of event SEQ of REF."""
     from storage import ops
