@@ -151,11 +151,11 @@ class WarroomApp(App[None]):
         holding.quiet_looks = holding.quiet_looks + 1 if quiet else 0
         if self._top_screen() is not holding.dialog or holding.quiet_looks >= 2 or time.monotonic() >= holding.until:
             holding.releasing = True
-            self.call_later(self._release_held_keys)
+            self.call_later(self._release_held_keys, holding)
 
-    async def _release_held_keys(self) -> None:
-        """Hand on the keys held, in order."""
-        if self._held is None:
+    async def _release_held_keys(self, holding: _Holding | None = None) -> None:
+        """Hand on the keys held (by `holding`, when given: not those of a later hold), in order."""
+        if self._held is None or (holding is not None and holding is not self._holding):
             return
         held, self._held, self._holding = self._held, None, None
         if self._hold_timer is not None:
