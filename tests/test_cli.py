@@ -110,6 +110,21 @@ def test_key_marks_an_event_and_off_takes_the_mark_back(run) -> None:  # noqa: A
     assert " ! note " not in run("timeline", ref).stdout.splitlines()[-1]
 
 
+def test_reminders_are_listed_snoozed_and_done_from_the_command_line(run) -> None:  # noqa: ANN001
+    ref = declare(run)
+    run("log", ref, "/remind 10m check the canary")
+    run("log", ref, "/remind 1h call the vendor", "--author", "Lee")
+    assert run("reminders", ref).stdout.splitlines() == [
+        "#3  15:50  check the canary  [tester]", "#4  16:40  call the vendor  [Lee]",
+    ]
+    snoozed = run("reminders", ref, "--snooze", "3", "--for", "1h").stdout
+    assert snoozed == "#5 Reminder #3 snoozed to 16:40: check the canary\n"
+    assert run("reminders", ref, "--done", "4").stdout == "#6 Reminder #4 done: call the vendor\n"
+    assert run("reminders", ref).stdout.splitlines() == ["#3  16:40  check the canary  [tester]"]
+    refused = run("reminders", ref, "--done", "4", ok=False)
+    assert refused.exit_code != 0 and "has no open reminder #4" in refused.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

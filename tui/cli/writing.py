@@ -304,6 +304,39 @@ def key(ref: str, seq: str, off: bool, author: str | None, db: str | None, confi
 
 @command(main)
 @click.argument("ref")
+@click.option("--done", "done_seq", metavar="SEQ", default=None, help="Dismiss the reminder event SEQ set.")
+@click.option("--snooze", "snooze_seq", metavar="SEQ", default=None, help="Move the reminder event SEQ set.")
+@click.option("--for", "snooze_for", metavar="DURATION", default="5m", show_default=True,
+              help="How long --snooze moves it: 10m, 1h.")
+@click.option("--author", default=None, help=AUTHOR_HELP)
+def reminders(ref: str, done_seq: str | None, snooze_seq: str | None, snooze_for: str, author: str | None,
+              db: str | None, config_path: Path | None) -> None:
+    """List REF's open reminders (set with `/remind 10m TEXT`), soonest first; --done or
+    --snooze one of them (kept in the record either way)."""
+    from storage import ops
+    from storage.reminders import clock_text
+    from storage.timeparse import parse_duration
+
+    if done_seq is not None and snooze_seq is not None:
+        raise click.UsageError("give --done or --snooze, not both")
+    store = open_store(db, config_path)
+    if done_seq is not None:
+        event = ops.reminder_done(store, ref, event_number(done_seq), author=author)
+        click.echo(shown(f"#{event.seq} {event.text}"))
+    elif snooze_seq is not None:
+        event = ops.snooze_reminder(store, ref, event_number(snooze_seq), snooze=parse_duration(snooze_for),
+                                    author=author)
+        click.echo(shown(f"#{event.seq} {event.text}"))
+    else:
+        now = store.now()
+        for reminder in ops.reminders(store, ref).open:
+            due = clock_text(reminder.due_at, tz=store.policy.tz, now=now)
+            late = "  (due)" if reminder.due_at <= now else ""
+            click.echo(shown(f"#{reminder.seq}  {due}  {reminder.text}  [{reminder.author}]{late}"))
+
+
+@command(main)
+@click.argument("ref")
 @click.argument("seq")
 def history(ref: str, seq: str, db: str | None, config_path: Path | None) -> None:
     """Show every version of event SEQ of REF."""
