@@ -14,7 +14,6 @@ from textual.widgets import Input, Label, Select, Static
 from screens.dialog import Dialog
 from screens.facts import (
     Facts,
-    OneLineInput,
     close_unless_edited,
     fact_rows,
     refused_fact,
@@ -23,6 +22,7 @@ from screens.facts import (
 )
 from storage.db import Store
 from storage.errors import WarroomError
+from widgets.literal_input import LiteralInput
 from widgets.text import literal
 
 
@@ -82,7 +82,7 @@ class DeclareDialog(Dialog[Declaration]):
             yield Static(id="owner", classes="dialog-hint fact-note")
             yield Horizontal(
                 Label("Commander", classes="fact-label"),
-                OneLineInput((given.ic or "") if given is not None else "", placeholder="incident commander (optional)",
+                LiteralInput((given.ic or "") if given is not None else "", placeholder="incident commander (optional)",
                              id="ic", compact=True),
                 classes="fact-row",
             )

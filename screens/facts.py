@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar, NamedTuple
 
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -89,22 +88,6 @@ class FactsEdit(NamedTuple):
     changes: dict[str, str | bool]
 
 
-class OneLineInput(LiteralInput):
-    """A `LiteralInput` that keeps every line of a paste, joined by spaces (an `Input` keeps
-    only the first)."""
-
-    def _on_paste(self, event: events.Paste) -> None:
-        lines = [line.strip() for line in event.text.splitlines() if line.strip()]
-        if len(lines) > 1:  # else `Input._on_paste`, called next, inserts it
-            event.prevent_default()
-            event.stop()
-            selection = self.selection
-            if selection.is_empty:
-                self.insert_text_at_cursor(" ".join(lines))
-            else:
-                self.replace(" ".join(lines), *selection)
-
-
 def _row(name: str, field: Widget) -> Horizontal:
     return Horizontal(Label(LABELS[name], classes="fact-label"), field, classes="fact-row")
 
@@ -113,14 +96,14 @@ def fact_rows(facts: Facts) -> Iterator[Widget]:
     """The facts as labelled one-line fields (ids in `FIELD_IDS`), with the title they make
     (`#preview`, filled by `show_preview`) under the title parts."""
     for name in ("functionality", "state", "audience"):
-        yield _row(name, OneLineInput(getattr(facts, name), placeholder=PLACEHOLDERS[name], id=FIELD_IDS[name],
+        yield _row(name, LiteralInput(getattr(facts, name), placeholder=PLACEHOLDERS[name], id=FIELD_IDS[name],
                                       compact=True))
     yield Static(id="preview", classes="dialog-hint fact-note")
-    yield _row("customer_impact", OneLineInput(facts.customer_impact, placeholder=PLACEHOLDERS["customer_impact"],
+    yield _row("customer_impact", LiteralInput(facts.customer_impact, placeholder=PLACEHOLDERS["customer_impact"],
                                                id="impact", compact=True))
     yield _row("quantity_impacted", Select([(q, q) for q in QUANTITIES], value=facts.quantity_impacted,
                                            allow_blank=False, id="quantity", compact=True))
-    yield _row("known_impacted_customers", OneLineInput(facts.known_impacted_customers, id="customers",
+    yield _row("known_impacted_customers", LiteralInput(facts.known_impacted_customers, id="customers",
                                                         placeholder=PLACEHOLDERS["known_impacted_customers"],
                                                         compact=True))
     yield _row("full_outage", Checkbox(OUTAGE_LABELS[facts.full_outage], facts.full_outage, id="full-outage",

@@ -209,6 +209,20 @@ async def test_a_pasted_block_keeps_every_line(demo: tuple[Store, str]) -> None:
         assert field.value == "Acme Globex Initech"
 
 
+async def test_a_pasted_block_keeps_every_line_in_any_one_line_dialog_field(demo: tuple[Store, str]) -> None:
+    from screens.pickers import HandoverDialog
+
+    store, _ = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        dialog = HandoverDialog(store, "Subject Matter Expert", True, [], [])
+        await app.push_screen(dialog)
+        note = dialog.query_one("#note", Input)
+        note.focus()
+        note.post_message(events.Paste("payments-api\neu-gateway\r\n"))
+        await until(pilot, lambda: note.value == "payments-api eu-gateway", what="both lines in the note")
+
+
 async def test_the_declare_dialog_takes_every_fact(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
     with Store(tmp_path / "empty.db", policy=policy, clock=clock) as store:
         app = WarroomApp(store)

@@ -128,9 +128,29 @@ def test_a_paste_whose_end_never_comes_is_pasted_after_a_silence_and_keys_work_a
     assert described(list(parser.feed("k"))) == [("key", "k")]
 
 
+@pytest.mark.parametrize("chunks", [[f"\x1b{START}hello{END}"], ["\x1b", f"{START}hello{END}"]])
+def test_the_escape_key_pressed_just_before_a_paste_arrives_before_it(clock: FakeTime, chunks: list[str]) -> None:
+    """Escape (to close a dialog) and a paste in one read, or within the escape delay: the
+    Escape first, as Textual's parser has it, or the paste goes to the dialog that Escape
+    then closes."""
+    assert read(XTermParser(), clock, chunks) == [("key", "escape"), ("paste", "hello")]
+    assert read(PasteSafeParser(), clock, chunks) == [("key", "escape"), ("paste", "hello")]
+
+
+def test_a_key_typed_after_escape_and_a_paste_stays_itself(clock: FakeTime) -> None:
+    seen = read(PasteSafeParser(), clock, [f"\x1b{START}hi{END}z"])
+    assert seen == [("key", "escape"), ("paste", "hi"), ("key", "z")]
+
+
+def test_bytes_that_are_not_utf_8_are_read_as_replacement_characters() -> None:
+    decode = tui.paste_parser.lenient_decoder("utf-8")().decode
+    assert decode(b"caf\xe9 ok") + decode(b"\xe2\x82", final=False) + decode(b"\xac") == "caf\ufffd ok\u20ac"
+
+
 def test_the_app_reads_its_terminal_with_this_parser() -> None:
     WarroomApp(opener=lambda: pytest.fail("nothing is opened here"))
     assert linux_driver.XTermParser is PasteSafeParser
+    assert linux_driver.getincrementaldecoder is tui.paste_parser.lenient_decoder
 
 
 def test_in_a_terminal_a_paste_ended_late_is_confirmed_whole_and_the_app_still_answers(
@@ -160,3 +180,27 @@ def test_in_a_terminal_a_paste_ended_late_is_confirmed_whole_and_the_app_still_a
         term.process.wait(timeout=10)
     after = [event.text for event in ops.timeline(store, ref)]
     assert after == [*before, "alpha one", "beta \x1b[31mtwo", "still answering"]
+
+
+def test_in_a_terminal_escape_then_a_paste_closes_the_picker_and_pastes_into_the_scribe_line(
+    demo: tuple[Store, str], tmp_path: Path
+) -> None:
+    """Escape on the severity picker and a paste in one read: the picker closes and the text
+    lands in the scribe line (it went into the picker, which the late Escape then closed)."""
+    _, ref = demo
+    with Terminal([WARROOM, "--db", str(tmp_path / "demo.db"), "open", ref], cwd=ROOT) as term:
+        term.wait_for("Log an event", timeout=60)
+        for _ in range(40):  # the first frame comes before the record is open
+            term.write(b"\x1bOQ")  # F2
+            time.sleep(0.5)
+            if "Change severity" in term.screen.text():
+                break
+        term.wait_for("Change severity", timeout=10)
+        term.write(f"\x1b{START}pasted words{END}".encode())
+        term.wait(lambda lines: not any("Change severity" in line for line in lines), timeout=10)
+        term.wait_for("pasted words", timeout=10)
+        term.write(b" caf\xe9\r")  # not UTF-8: read as U+FFFD, the app goes on
+        term.wait_for("tester: pasted words caf\ufffd", timeout=10)
+        term.write(b"\x11")  # Ctrl+Q
+        assert term.process is not None
+        term.process.wait(timeout=10)

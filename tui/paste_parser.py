@@ -15,12 +15,15 @@ between the markers becomes one `Paste` event, verbatim (ESC and all, for the ap
 pictures), with no timeout inside it; everything else goes to Textual's parser unchanged. A
 possible start of the opening marker at the end of a read is held back until the next read:
 a lone ESC for the escape delay, so that the Escape key arrives as quickly as before, and
-`ESC[` and longer for `MARKER_WAIT_SECONDS`.
+`ESC[` and longer for `MARKER_WAIT_SECONDS`. Bytes that are not UTF-8 are read as U+FFFD
+(`lenient_decoder`) instead of ending the app.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import codecs
+import functools
+from collections.abc import Callable, Iterable
 
 from textual import constants, events
 from textual._time import get_time
@@ -77,6 +80,7 @@ class PasteSafeParser(XTermParser):
                 before, self._pending = self._pending[:start], self._pending[start + len(BRACKETED_PASTE_START):]
                 if before:
                     yield from super().feed(before)
+                yield from self._finish_sequence()  # an Escape just before the paste comes before it
                 self._in_paste = True
                 continue
             held = _partial_marker(self._pending, BRACKETED_PASTE_START)
@@ -92,11 +96,17 @@ class PasteSafeParser(XTermParser):
             # Not a paste after all (the Escape key, say): Textual's parser has it, and has
             # already waited its escape delay for what follows.
             yield from super().feed(self._flush_held())
-            if self._timeout_time is not None:
-                self._timeout_time = get_time()
+            yield from self._finish_sequence()
         elif self._in_paste and waited >= PASTE_SILENCE_SECONDS:
             yield from self._flush_pending()
         yield from super().tick()
+
+    def _finish_sequence(self) -> Iterable[Message]:
+        """What Textual's parser is waiting on (the Escape key, a sequence cut short) as it
+        would be after its escape delay, at once: nothing more of it is coming."""
+        if self._timeout_time is not None:
+            self._timeout_time = get_time()
+            yield from super().tick()
 
     def _flush_held(self) -> str:
         held, self._pending = self._pending, ""
@@ -111,9 +121,18 @@ class PasteSafeParser(XTermParser):
             yield from super().feed(self._flush_held())
 
 
+def lenient_decoder(encoding: str) -> Callable[[], codecs.IncrementalDecoder]:
+    """An incremental decoder factory that reads a byte that is not `encoding` as U+FFFD
+    instead of raising (Textual's reader raised, and the app ended on one Latin-1 byte)."""
+    return functools.partial(codecs.getincrementaldecoder(encoding), errors="replace")
+
+
 def install() -> None:
-    """Have Textual's terminal drivers (Linux, full screen and inline) read with `PasteSafeParser`."""
+    """Have Textual's terminal drivers (Linux, full screen and inline) read with
+    `PasteSafeParser` and decode with `lenient_decoder`."""
     from textual.drivers import linux_driver, linux_inline_driver
 
     linux_driver.XTermParser = PasteSafeParser  # type: ignore[misc]
     linux_inline_driver.XTermParser = PasteSafeParser  # type: ignore[misc]
+    linux_driver.getincrementaldecoder = lenient_decoder  # type: ignore[assignment]
+    linux_inline_driver.getincrementaldecoder = lenient_decoder  # type: ignore[assignment]

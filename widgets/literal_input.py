@@ -1,8 +1,10 @@
-"""An `Input` that never lets a control character in its value reach the terminal."""
+"""An `Input` that never lets a control character in its value reach the terminal, and
+keeps every line of a paste."""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.strip import Strip
 from textual.widgets import Input
 
@@ -13,7 +15,19 @@ class LiteralInput(Input):
     """An `Input` whose value is drawn with control characters as visible pictures (ESC as
     `␛`, a line break as `⏎`), one for one so the cursor stays in place. The value itself,
     what is saved, is untouched. Use it wherever stored or pasted text is edited. A
-    suggestion (e.g. a person's name from the record) is drawn the same way."""
+    suggestion (e.g. a person's name from the record) is drawn the same way. A paste of
+    several lines keeps them all, joined by spaces (an `Input` keeps only the first)."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        lines = [line.strip() for line in event.text.splitlines() if line.strip()]
+        if len(lines) > 1:  # else `Input._on_paste`, called next, inserts it
+            event.prevent_default()
+            event.stop()
+            selection = self.selection
+            if selection.is_empty:
+                self.insert_text_at_cursor(" ".join(lines))
+            else:
+                self.replace(" ".join(lines), *selection)
 
     @property
     def _value(self) -> Text:
