@@ -39,6 +39,41 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     return home
 
 
+SHM = Path("/dev/shm")
+"""Where the suite's temporary files go when it has room (`pytest_configure`)."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Temporary files (databases, drafts, homes) on tmpfs when /dev/shm has 1 GiB free and
+    no --basetemp was given: the suite commits thousands of times with synchronous=FULL,
+    and each fsync on a disk is time spent waiting. Decided once, by the main process: the
+    parallel workers get their folders inside it."""
+    import os
+    import shutil
+    import tempfile
+
+    if config.option.basetemp or hasattr(config, "workerinput"):
+        return
+    try:
+        roomy = os.access(SHM, os.W_OK) and shutil.disk_usage(SHM).free >= 1 << 30
+    except OSError:
+        roomy = False
+    if roomy:
+        config.option.basetemp = tempfile.mkdtemp(prefix="warroom-tests-", dir=SHM)
+        config.stash[_SHM_BASETEMP] = config.option.basetemp
+
+
+_SHM_BASETEMP = pytest.StashKey[str]()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    made = config.stash.get(_SHM_BASETEMP, None)
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Leave what the imports made out of the garbage collector's passes (`gc.freeze`), and
     collect less often: a worker runs hundreds of apps, and each full pass over its heap

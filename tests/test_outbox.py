@@ -380,7 +380,8 @@ def test_a_writer_killed_mid_write_loses_no_line_and_doubles_none(tmp_path: Path
     sent: list[str] = []
     acked: list[str] = []
     for round_number in range(5):
-        writer = Writer(str(path), ref, str(tmp_path / "drafts"), str(1000 * (round_number + 1)),
+        # Each round's lines are numbered apart (a round on a fast disk writes thousands).
+        writer = Writer(str(path), ref, str(tmp_path / "drafts"), str(1_000_000 * (round_number + 1)),
                         str(rng.randrange(1 << 30)))
         writer.kill_after(rng.uniform(0.2, 1.0))
         sent += writer.lines("SENT")
