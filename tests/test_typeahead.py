@@ -76,3 +76,20 @@ async def test_keys_after_an_enter_that_moves_to_the_next_field_go_to_that_field
         await until(pilot, lambda: note.value == "on call", what="the note typed after Enter")
         assert dialog.query_one("#person", Input).value == "Ada"
         assert app.screen is dialog
+
+
+async def test_an_input_s_own_keys_take_effect_in_order_with_the_characters_around_them(
+    demo: tuple[Store, str],
+) -> None:
+    """Ctrl+U, Backspace and Home in one read with the characters around them (as a terminal
+    delivers a fast typist's keys): as bindings they ran after the characters behind them."""
+    store, ref = demo
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        dialog = HandoverDialog(store, "Scribe", False, ["Lee Chen"], [])
+        app.push_screen(dialog)
+        await until(pilot, lambda: dialog.focused is not None and dialog.focused.id == "person", what="the dialog")
+        person = dialog.query_one("#person", Input)
+        person.value = "root"
+        burst(app, "ctrl+u", *"Danx", "backspace", "a", "home", *"Ms ")
+        await until(pilot, lambda: person.value == "Ms Dana", what="'Ms Dana' typed")

@@ -16,7 +16,20 @@ class LiteralInput(Input):
     `␛`, a line break as `⏎`), one for one so the cursor stays in place. The value itself,
     what is saved, is untouched. Use it wherever stored or pasted text is edited. A
     suggestion (e.g. a person's name from the record) is drawn the same way. A paste of
-    several lines keeps them all, joined by spaces (an `Input` keeps only the first)."""
+    several lines keeps them all, joined by spaces (an `Input` keeps only the first). Its
+    own keys (Backspace, Ctrl+U, Home...) take effect in order with the characters typed
+    around them, however fast they come."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        # The input's own bindings (Backspace, Ctrl+U, End, arrows...) run here, in order
+        # with the keys typed around them: as bindings they would run only once the key
+        # had bubbled up to the app, after the characters queued behind it were typed in
+        # (Ctrl+U then a name in one read erased the name; End then "ok" put "ok" before End).
+        bindings = self._bindings.key_to_bindings.get(event.key)
+        if bindings:
+            event.stop()
+            event.prevent_default()
+            await self.run_action(bindings[0].action)
 
     def _on_paste(self, event: events.Paste) -> None:
         lines = [line.strip() for line in event.text.splitlines() if line.strip()]

@@ -171,16 +171,8 @@ class ScribeInput(LiteralInput):
             event.prevent_default()
             self._restart_blink()
             await self.action_submit()
-            return
-        # The input's own bindings (End, Home, arrows, Backspace...) likewise: a binding
-        # runs once the key has bubbled up to the app, after the characters queued behind it
-        # are typed in, so End then "ok" in one read put "ok" where the cursor was before End.
-        bindings = self._bindings.key_to_bindings.get(event.key)
-        if bindings:
-            event.stop()
-            event.prevent_default()
-            await self.run_action(bindings[0].action)
-        # Other keys go on to Input's own handler (Textual calls each class's in turn).
+        # Other keys go on to LiteralInput's handler, which runs the input's own bindings
+        # in order too, then to Input's (Textual calls each class's in turn).
 
     def _on_paste(self, event: events.Paste) -> None:
         self._key_pressed()
