@@ -231,11 +231,32 @@ def scroll(presses: int) -> list[Figure]:
                    "Textual Log, 100k lines", 2.0)]
 
 
+def _quiet_copy(path: Path, ref: str) -> tuple[Path, str]:
+    """A copy of `path` beside it whose incident `ref` reminds of no overdue update for two hours."""
+    import shutil
+    from datetime import timedelta
+
+    from storage import ops
+    from storage.countdowns import COUNTDOWN_LABELS
+    from storage.db import Store
+
+    quiet = path.with_name(f"{path.stem}-quiet{path.suffix}")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{quiet}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(path, quiet)
+    with Store(quiet) as store:
+        for countdown in COUNTDOWN_LABELS:
+            ops.snooze_update_reminders(store, ref, countdown, snooze=timedelta(hours=2), author="bench")
+    return quiet, ref
+
+
 def idle(seconds: float) -> list[Figure]:
     """CPU used with the 10k-event incident open and nothing happening, the minimal app idling
     beside it over the same seconds. The app's clocks change once a minute when no deadline
-    is near: a full run idles a minute, so that one such change falls in it whatever its phase."""
-    path, ref = database(10_000)
+    is near: a full run idles a minute, so that one such change falls in it whatever its phase.
+    Nothing is due meanwhile: the run's copy of the incident has its overdue updates' reminders
+    snoozed (an overdue update reminds every few minutes, with a notice and the bell)."""
+    path, ref = _quiet_copy(*database(10_000))
     with Terminal(_warroom(path, ref), cwd=ROOT, env=bench_env()) as ours, Terminal(MINIMAL, cwd=ROOT) as base:
         ours.wait_for(*_on_screen(path, ref), timeout=300)
         base.wait_for(MINIMAL_TEXT, timeout=60)
