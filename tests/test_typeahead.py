@@ -36,6 +36,14 @@ async def scribe_shows(pilot: Pilot[Any], app: WarroomApp, value: str) -> None:
     await until(pilot, lambda: scribe.value == value and scribe.screen is app.screen, what=f"{value!r} in the input")
 
 
+async def handover_dialog(app: WarroomApp, pilot: Pilot[Any], store: Store) -> HandoverDialog:
+    """The handover dialog open over the incident, its person field focused."""
+    dialog = HandoverDialog(store, "Scribe", False, ["Lee Chen"], [])
+    app.push_screen(dialog)
+    await until(pilot, lambda: dialog.focused is not None and dialog.focused.id == "person", what="the dialog")
+    return dialog
+
+
 async def test_keys_after_the_enter_that_logs_a_paste_go_to_the_scribe_line(demo: tuple[Store, str]) -> None:
     store, ref = demo
     before = texts(store, ref)
@@ -68,9 +76,7 @@ async def test_keys_after_an_enter_that_moves_to_the_next_field_go_to_that_field
     store, ref = demo
     app = WarroomApp(store, ref=ref)
     async with app.run_test(size=(120, 40)) as pilot:
-        dialog = HandoverDialog(store, "Scribe", False, ["Lee Chen"], [])
-        app.push_screen(dialog)
-        await until(pilot, lambda: dialog.focused is not None and dialog.focused.id == "person", what="the dialog")
+        dialog = await handover_dialog(app, pilot, store)
         burst(app, *"Ada", "enter", *"on call")
         note = dialog.query_one("#note", Input)
         await until(pilot, lambda: note.value == "on call", what="the note typed after Enter")
@@ -86,9 +92,7 @@ async def test_an_input_s_own_keys_take_effect_in_order_with_the_characters_arou
     store, ref = demo
     app = WarroomApp(store, ref=ref)
     async with app.run_test(size=(120, 40)) as pilot:
-        dialog = HandoverDialog(store, "Scribe", False, ["Lee Chen"], [])
-        app.push_screen(dialog)
-        await until(pilot, lambda: dialog.focused is not None and dialog.focused.id == "person", what="the dialog")
+        dialog = await handover_dialog(app, pilot, store)
         person = dialog.query_one("#person", Input)
         person.value = "root"
         burst(app, "ctrl+u", *"Danx", "backspace", "a", "home", *"Ms ")
