@@ -97,3 +97,20 @@ async def test_an_input_s_own_keys_take_effect_in_order_with_the_characters_arou
         person.value = "root"
         burst(app, "ctrl+u", *"Danx", "backspace", "a", "home", *"Ms ")
         await until(pilot, lambda: person.value == "Ms Dana", what="'Ms Dana' typed")
+
+
+async def test_a_line_entered_in_the_same_read_as_ctrl_q_is_written_not_cut_short(demo: tuple[Store, str]) -> None:
+    from storage.drafts import Drafts
+
+    store, ref = demo
+    before = texts(store, ref)
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.writer is not None,
+                    what="the record open")
+        burst(app, *"rolled back", "enter", "ctrl+q")
+        await until(pilot, lambda: not app.is_running, what="the app to quit")
+    drafts = Drafts(store.url)
+    on_its_way = [line.text for line in drafts.load_pending(ref)]
+    assert texts(store, ref)[len(before):] + on_its_way == ["rolled back"]
+    assert not drafts.load(ref)  # nothing half typed left behind

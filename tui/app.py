@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -129,6 +130,20 @@ class WarroomApp(App[None]):
             and self._top_screen() is not self._holding.dialog  # the closing key came back up and closed it
         ):
             await self._release_held_keys()
+
+    async def action_quit(self) -> None:
+        """Quit once the keys typed before Ctrl+Q have been handled (they may come in the
+        same read: a line and its Enter, then Ctrl+Q), so that the line is entered, kept on
+        disk and written, not cut short in the input; at most `DIALOG_CLOSE_WAIT_SECONDS`."""
+        deadline = time.monotonic() + DIALOG_CLOSE_WAIT_SECONDS
+        quiet_looks = 0
+        while quiet_looks < 2 and time.monotonic() < deadline and self.screen_stack:
+            await asyncio.sleep(0.005)
+            focused = self.screen.focused
+            pumps = (self.screen, *(focused.ancestors_with_self if focused is not None else ()))
+            quiet = all(pump._message_queue.empty() for pump in pumps if pump is not self)
+            quiet_looks = quiet_looks + 1 if quiet else 0
+        self.exit()
 
     def _top_screen(self) -> Screen[object] | None:
         return self.screen_stack[-1] if self.screen_stack else None
