@@ -23,7 +23,7 @@ def burst(app: WarroomApp, *keys: str) -> None:
     """Post `keys` to the app at once, as a terminal's read delivers them (the pilot's
     `press` waits for each key to be handled before the next)."""
     for key in keys:
-        character = {"enter": "\r", "escape": "\x1b"}.get(key, key)
+        character = {"enter": "\r", "escape": "\x1b", "tab": "\t"}.get(key, key if len(key) == 1 else None)
         app.post_message(events.Key(key, character))
 
 
@@ -72,15 +72,17 @@ async def test_keys_after_a_picker_s_enter_or_escape_go_to_the_scribe_line(demo:
         await until(pilot, lambda: ops.get_incident(store, ref).severity == 2, what="SEV2")
 
 
-async def test_keys_after_an_enter_that_moves_to_the_next_field_go_to_that_field(demo: tuple[Store, str]) -> None:
+async def test_keys_after_an_enter_or_a_tab_that_moves_to_another_field_go_to_that_field(
+    demo: tuple[Store, str],
+) -> None:
     store, ref = demo
     app = WarroomApp(store, ref=ref)
     async with app.run_test(size=(120, 40)) as pilot:
         dialog = await handover_dialog(app, pilot, store)
-        burst(app, *"Ada", "enter", *"on call")
-        note = dialog.query_one("#note", Input)
-        await until(pilot, lambda: note.value == "on call", what="the note typed after Enter")
-        assert dialog.query_one("#person", Input).value == "Ada"
+        burst(app, *"Ada", "enter", *"on call", "shift+tab", "end", *" Lovelace", "tab", "tab", *"-5m")
+        note, when = dialog.query_one("#note", Input), dialog.query_one("#when", Input)
+        await until(pilot, lambda: when.value == "-5m", what="the time typed after two Tabs")
+        assert (dialog.query_one("#person", Input).value, note.value) == ("Ada Lovelace", "on call")
         assert app.screen is dialog
 
 

@@ -36,11 +36,12 @@ if TYPE_CHECKING:
     from storage.policy import Policy
 
 
-KEYS_THAT_CLOSE_DIALOGS = frozenset({"enter", "escape", "ctrl+s"})
-"""Keys that may close a dialog (confirm, cancel, save)."""
+KEYS_HELD_AFTER = frozenset({"enter", "escape", "ctrl+s", "tab", "shift+tab"})
+"""Keys on a dialog that may close it (confirm, cancel, save) or move its focus: the keys
+typed after them wait until they have taken effect."""
 
 DIALOG_CLOSE_WAIT_SECONDS = 0.3
-"""How long keys typed after one of `KEYS_THAT_CLOSE_DIALOGS` wait for the dialog to close."""
+"""How long keys typed after one of `KEYS_HELD_AFTER` wait for it to take effect."""
 
 
 @dataclass
@@ -110,17 +111,18 @@ class WarroomApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         """Keys typed right after the key that closes a dialog go where the dialog returns,
-        in order. Textual hands each key to the screen on top as it reads it, and runs a
-        dialog's Enter binding only once the key has come back up to the app, behind the
-        keys typed after it: those went to the closing dialog and were lost. So after such a
-        key the keys (and pastes) that follow wait until the dialog has closed, or has
-        handled everything without closing, or `DIALOG_CLOSE_WAIT_SECONDS` have passed."""
+        in order, and those typed after Tab go to the next field. Textual hands each key to
+        the screen on top as it reads it, and runs a dialog's Enter (or Tab) binding only
+        once the key has come back up to the app, behind the keys typed after it: those went
+        to the closing dialog and were lost (or to the field Tab left). So after such a key
+        (`KEYS_HELD_AFTER`) the keys and pastes that follow wait until the dialog has closed,
+        or has handled everything, or `DIALOG_CLOSE_WAIT_SECONDS` have passed."""
         typed = isinstance(event, events.Key | events.Paste) and not event.is_forwarded
         if typed and self._held is not None:
             self._held.append(event)
             return
         if (
-            typed and isinstance(event, events.Key) and event.key in KEYS_THAT_CLOSE_DIALOGS
+            typed and isinstance(event, events.Key) and event.key in KEYS_HELD_AFTER
             and isinstance(self.screen, ModalScreen)
         ):
             self._hold_keys_while(self.screen)
