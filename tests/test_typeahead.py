@@ -116,3 +116,20 @@ async def test_a_line_entered_in_the_same_read_as_ctrl_q_is_written_not_cut_shor
     on_its_way = [line.text for line in drafts.load_pending(ref)]
     assert texts(store, ref)[len(before):] + on_its_way == ["rolled back"]
     assert not drafts.load(ref)  # nothing half typed left behind
+
+
+async def test_keys_after_a_key_that_opens_a_dialog_go_into_the_dialog(demo: tuple[Store, str]) -> None:
+    from screens.reminders import ReminderDialog
+
+    store, ref = demo
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.writer is not None,
+                    what="the record open")
+        burst(app, "ctrl+b", *"check the canary")
+        await until(pilot, lambda: isinstance(app.screen, ReminderDialog), what="the reminder dialog")
+        dialog = app.screen
+        what, when = dialog.query_one("#what", Input), dialog.query_one("#when", Input)
+        await pilot.pause(0.5)
+        assert (what.value, when.value) == ("check the canary", "10")
+        assert next(s for s in app.screen_stack if isinstance(s, CommandScreen)).query_one(ScribeInput).value == ""

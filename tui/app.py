@@ -121,17 +121,21 @@ class WarroomApp(App[None]):
         if typed and self._held is not None:
             self._held.append(event)
             return
-        if (
-            typed and isinstance(event, events.Key) and event.key in KEYS_HELD_AFTER
-            and isinstance(self.screen, ModalScreen)
-        ):
+        if typed and isinstance(event, events.Key) and self._holds_after(event):
             self._hold_keys_while(self.screen)
         await super().on_event(event)
-        if (
-            self._holding is not None and isinstance(event, events.Key) and event.is_forwarded
-            and self._top_screen() is not self._holding.dialog  # the closing key came back up and closed it
-        ):
-            await self._release_held_keys()
+
+    def _holds_after(self, key: events.Key) -> bool:
+        """Whether the keys after `key` wait for it to take effect: Enter, Escape, Ctrl+S or
+        Tab on a dialog, and on another screen a key bound to the screen's own action (F2,
+        Ctrl+B...: most open a dialog, which the keys after it are typed into)."""
+        screen = self.screen
+        if isinstance(screen, ModalScreen):
+            return key.key in KEYS_HELD_AFTER
+        if key.is_printable:
+            return False
+        bound = screen.active_bindings.get(key.key)
+        return bound is not None and bound[0] is screen
 
     async def action_quit(self) -> None:
         """Quit once the keys typed before Ctrl+Q have been handled (they may come in the
@@ -159,14 +163,20 @@ class WarroomApp(App[None]):
             self._hold_timer.resume()
 
     def _look_at_holding(self) -> None:
-        """Release the keys held once the dialog has closed, or it and the app have had
-        nothing left to handle at two looks in a row, or the wait is over."""
+        """Release the keys held once the screens involved and the app have had nothing left
+        to handle at two looks in a row (a screen that took over having its focus set), or
+        the wait is over."""
         holding = self._holding
         if holding is None or holding.releasing:
             return
-        quiet = all(pump._message_queue.empty() for pump in (self, *holding.dialog.walk_children(with_self=True)))
+        screens = {holding.dialog, *self.screen_stack[-1:]}
+        pumps = [self, *(pump for screen in screens for pump in screen.walk_children(with_self=True))]
+        top = self._top_screen()
+        quiet = all(pump._message_queue.empty() for pump in pumps) and (
+            top is holding.dialog or top is None or top.focused is not None  # a new screen has its focus
+        )
         holding.quiet_looks = holding.quiet_looks + 1 if quiet else 0
-        if self._top_screen() is not holding.dialog or holding.quiet_looks >= 2 or time.monotonic() >= holding.until:
+        if holding.quiet_looks >= 2 or time.monotonic() >= holding.until:
             holding.releasing = True
             self.call_later(self._release_held_keys, holding)
 
