@@ -20,7 +20,9 @@ run: $(STAMP)
 # end together.
 TEST_WORKERS ?= 5
 
+# The sources are compiled once first: on a fresh clone each worker would compile them itself.
 test: lint postgres
+	$(BIN)/python -m compileall -q -j 0 storage screens widgets tui tests bench
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 # Ruff's rules and mypy's files and strictness are set in pyproject.toml.
