@@ -31,6 +31,14 @@ def facts_events(store: Store, ref: str) -> list[tuple[str, str | None]]:
     return [(e.text, e.detail) for e in ops.timeline(store, ref) if e.kind == "facts"]
 
 
+async def facts_dialog_of_the_incident(pilot: Pilot[Any]) -> FactsDialog:
+    """Shift+F2 once the incident is shown; the facts dialog it opens."""
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.view, what="the incident")
+    await pilot.press("shift+f2")
+    return await facts_dialog(pilot)
+
+
 async def facts_dialog(pilot: Pilot[Any]) -> FactsDialog:
     dialog = await until(
         pilot, lambda: pilot.app.screen if isinstance(pilot.app.screen, FactsDialog) else None, what="the facts dialog"
@@ -132,9 +140,7 @@ async def test_a_refused_fact_is_said_in_the_dialog_and_keeps_the_text(
     store, ref = demo
     app = WarroomApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.view, what="the incident")
-        await pilot.press("shift+f2")
-        dialog = await facts_dialog(pilot)
+        dialog = await facts_dialog_of_the_incident(pilot)
         dialog.query_one("#customers", Input).value = "Acme"
         dialog.query_one(f"#{field}", Input).value = value
         await pilot.press("ctrl+s")
@@ -152,9 +158,7 @@ async def test_a_refusal_when_written_opens_the_dialog_again_with_what_was_typed
     store, ref = demo
     app = WarroomApp(store)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.view, what="the incident")
-        await pilot.press("shift+f2")
-        dialog = await facts_dialog(pilot)
+        dialog = await facts_dialog_of_the_incident(pilot)
         dialog.query_one("#functionality", Input).value = "payments"
         dialog.query_one("#customers", Input).value = "Acme, Globex"
         set_facts = ops.set_facts
@@ -180,9 +184,7 @@ async def test_text_is_shown_as_typed_and_control_characters_are_named(demo: tup
     store, _ = demo
     app = WarroomApp(store)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.view, what="the incident")
-        await pilot.press("shift+f2")
-        dialog = await facts_dialog(pilot)
+        dialog = await facts_dialog_of_the_incident(pilot)
         dialog.query_one("#functionality", Input).value = "[bold]checkout[/bold]"
         dialog.query_one("#state", Input).value = "fail\x1b[31ming"
         await pilot.pause()
@@ -198,9 +200,7 @@ async def test_a_pasted_block_keeps_every_line(demo: tuple[Store, str]) -> None:
     store, _ = demo
     app = WarroomApp(store)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.view, what="the incident")
-        await pilot.press("shift+f2")
-        dialog = await facts_dialog(pilot)
+        dialog = await facts_dialog_of_the_incident(pilot)
         field = dialog.query_one("#customers", Input)
         field.value = ""
         field.focus()
@@ -316,9 +316,7 @@ async def test_a_fact_changed_elsewhere_while_the_dialog_was_open_is_not_written
     store, ref = demo
     app = WarroomApp(store)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.view, what="the incident")
-        await pilot.press("shift+f2")
-        dialog = await facts_dialog(pilot)
+        dialog = await facts_dialog_of_the_incident(pilot)
         ops.set_facts(store, ref, customer_impact="Theirs: card payments fail", author="Lee Chen")  # another terminal
         dialog.query_one("#impact", Input).value = "Mine: checkout is down"
         await pilot.press("ctrl+s")
