@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 
@@ -52,6 +53,11 @@ class _Holding:
     until: float
     quiet_looks: int = 0
     releasing: bool = False
+
+
+def _nothing_queued(nodes: Iterable[DOMNode]) -> bool:
+    """Whether none of `nodes` has a message waiting (Textual has no public way to ask)."""
+    return all(node._message_queue.empty() for node in nodes)
 
 
 def _lines(count: int) -> str:
@@ -134,8 +140,7 @@ class WarroomApp(App[None]):
             return key.key in KEYS_HELD_AFTER
         if key.is_printable:
             return False
-        bound = screen.active_bindings.get(key.key)
-        return bound is not None and bound[0] is screen
+        return key.key in screen._bindings.key_to_bindings  # the screen's own, not the focus chain's
 
     async def action_quit(self) -> None:
         """Quit once the keys typed before Ctrl+Q have been handled (they may come in the
@@ -145,10 +150,7 @@ class WarroomApp(App[None]):
         quiet_looks = 0
         while quiet_looks < 2 and time.monotonic() < deadline and self.screen_stack:
             await asyncio.sleep(0.005)
-            focused = self.screen.focused
-            pumps = (self.screen, *(focused.ancestors_with_self if focused is not None else ()))
-            quiet = all(pump._message_queue.empty() for pump in pumps if pump is not self)
-            quiet_looks = quiet_looks + 1 if quiet else 0
+            quiet_looks = quiet_looks + 1 if _nothing_queued(self.screen.walk_children(with_self=True)) else 0
         self.exit()
 
     def _top_screen(self) -> Screen[object] | None:
@@ -169,12 +171,10 @@ class WarroomApp(App[None]):
         holding = self._holding
         if holding is None or holding.releasing:
             return
-        screens = {holding.dialog, *self.screen_stack[-1:]}
-        pumps = [self, *(pump for screen in screens for pump in screen.walk_children(with_self=True))]
         top = self._top_screen()
-        quiet = all(pump._message_queue.empty() for pump in pumps) and (
-            top is holding.dialog or top is None or top.focused is not None  # a new screen has its focus
-        )
+        screens = {holding.dialog, *([top] if top is not None else [])}  # a new screen must also have its focus
+        nodes = [self, *(node for screen in screens for node in screen.walk_children(with_self=True))]
+        quiet = _nothing_queued(nodes) and (top is holding.dialog or top is None or top.focused is not None)
         holding.quiet_looks = holding.quiet_looks + 1 if quiet else 0
         if holding.quiet_looks >= 2 or time.monotonic() >= holding.until:
             holding.releasing = True
