@@ -13,7 +13,6 @@ import pytest
 import textual._parser
 from textual import constants, events
 from textual._xterm_parser import XTermParser
-from textual.drivers import linux_driver
 from textual.message import Message
 
 import tui.paste_parser
@@ -22,6 +21,7 @@ from storage import ops
 from storage.db import Store
 from tui.app import WarroomApp
 from tui.paste_parser import PASTE_SILENCE_SECONDS, PasteSafeParser
+from tui.terminal_driver import QuietLinuxDriver
 
 WARROOM = str(Path(sys.executable).parent / "warroom")
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,10 +147,63 @@ def test_bytes_that_are_not_utf_8_are_read_as_replacement_characters() -> None:
     assert decode(b"caf\xe9 ok") + decode(b"\xe2\x82", final=False) + decode(b"\xac") == "caf\ufffd ok\u20ac"
 
 
-def test_the_app_reads_its_terminal_with_this_parser() -> None:
-    WarroomApp(opener=lambda: pytest.fail("nothing is opened here"))
-    assert linux_driver.XTermParser is PasteSafeParser
-    assert linux_driver.getincrementaldecoder is tui.paste_parser.lenient_decoder
+def read_when_told(
+    parser: PasteSafeParser, clock: FakeTime, chunks: list[str], gap: float = 0.0
+) -> list[tuple[str, str]]:
+    """`read`, ticking only when `seconds_to_tick` says (as `QuietLinuxDriver` does): after
+    each read, and when a wait it asked for ends before the next read."""
+    messages: list[Message] = []
+    arrivals = [clock.now + gap * number for number in range(len(chunks))]
+    ticks = 0
+    for arrival, chunk in zip(arrivals, chunks, strict=True):
+        while (wait := parser.seconds_to_tick()) is not None and clock.now + wait < arrival:
+            clock.now += wait
+            messages += parser.tick()
+            ticks += 1
+        clock.now = max(clock.now, arrival)
+        messages += parser.feed(chunk)
+        messages += parser.tick()
+    while (wait := parser.seconds_to_tick()) is not None:
+        clock.now += wait
+        messages += parser.tick()
+        ticks += 1
+    assert ticks <= 2 * len(chunks) + 2, "the parser asked for a tick that had nothing to do"
+    return described(messages)
+
+
+TIMED_STREAMS = [
+    *([stream] for stream in KEY_STREAMS),
+    [f"a{START}{BLOCK}{END}b"],
+    [f"{START}one\rtwo\x1b", "[201~", "z"],
+    [f"{START}half a line"],
+    ["\x1b", f"{START}hello{END}"],
+    ["\x1b[2", "00~pasted", f"{END}"],
+    list(f"q{START}{BLOCK}{END}w"),
+]
+
+
+@pytest.mark.parametrize("chunks", TIMED_STREAMS)
+@pytest.mark.parametrize("gap", [0.0, 0.01, 0.5, 2 * PASTE_SILENCE_SECONDS])
+def test_ticking_only_when_the_parser_asks_reads_what_ticking_always_reads(
+    clock: FakeTime, chunks: list[str], gap: float
+) -> None:
+    """The input thread sleeps until a read or `seconds_to_tick`: nothing is late or lost."""
+    assert read_when_told(PasteSafeParser(), clock, chunks, gap) == read(PasteSafeParser(), clock, chunks, gap)
+
+
+def test_a_parser_with_nothing_held_asks_for_no_tick(clock: FakeTime) -> None:
+    parser = PasteSafeParser()
+    assert parser.seconds_to_tick() is None
+    assert described(list(parser.feed("ab\x1b[A"))) == [("key", "a"), ("key", "b"), ("key", "up")]
+    assert parser.seconds_to_tick() is None
+    list(parser.feed("\x1b"))
+    wait = parser.seconds_to_tick()
+    assert wait is not None and constants.ESCAPE_DELAY <= wait < constants.ESCAPE_DELAY + 0.01
+
+
+def test_the_app_reads_its_terminal_with_the_quiet_driver() -> None:
+    app = WarroomApp(opener=lambda: pytest.fail("nothing is opened here"))
+    assert app.get_driver_class() is QuietLinuxDriver
 
 
 def test_in_a_terminal_a_paste_ended_late_is_confirmed_whole_and_the_app_still_answers(

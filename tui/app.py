@@ -13,6 +13,8 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
+from textual.driver import Driver
+from textual.drivers.linux_driver import LinuxDriver
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 
@@ -23,7 +25,6 @@ from screens.messages import (
     ShowIncidentList,
 )
 from storage.errors import WarroomError
-from tui import paste_parser
 from tui.commands import IncidentCommands
 from tui.theme import WARROOM_THEME
 from widgets.text import printable
@@ -97,7 +98,6 @@ class WarroomApp(App[None]):
         ref: str | None = None,
     ) -> None:
         super().__init__()
-        paste_parser.install()
         self._held: list[events.Event] | None = None
         """Keys (and pastes) held until a dialog has handled the key that may close it."""
         self._holding: _Holding | None = None
@@ -189,6 +189,16 @@ class WarroomApp(App[None]):
             self._hold_timer.pause()
         for event in held:
             await self.on_event(event)
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this terminal; on Linux and macOS one whose input thread
+        sleeps until there is input (`QuietLinuxDriver`)."""
+        driver = super().get_driver_class()
+        if driver is LinuxDriver:
+            from tui.terminal_driver import QuietLinuxDriver
+
+            return QuietLinuxDriver
+        return driver
 
     def on_mount(self) -> None:
         self.register_theme(WARROOM_THEME)

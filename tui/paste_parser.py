@@ -39,6 +39,9 @@ PASTE_SILENCE_SECONDS = 5.0
 """A paste whose closing marker has not come after this long without a byte ends there (a
 terminal that dropped it): the text so far is pasted and keys are read again."""
 
+TICK_SLACK_SECONDS = 0.001
+"""Added to a wait for `tick`, so that the wait does not end a hair before what it waits for."""
+
 
 def _partial_marker(text: str, marker: str) -> int:
     """How many characters at the end of `text` could be the start of `marker`."""
@@ -91,15 +94,30 @@ class PasteSafeParser(XTermParser):
 
     def tick(self) -> Iterable[Message]:
         waited = get_time() - self._pending_since
-        wait = constants.ESCAPE_DELAY if len(self._pending) == 1 else MARKER_WAIT_SECONDS
-        if self._pending and not self._in_paste and waited >= wait:
+        if self._pending and not self._in_paste and waited >= self._pending_wait():
             # Not a paste after all (the Escape key, say): Textual's parser has it, and has
             # already waited its escape delay for what follows.
             yield from super().feed(self._flush_held())
             yield from self._finish_sequence()
-        elif self._in_paste and waited >= PASTE_SILENCE_SECONDS:
+        elif self._in_paste and waited >= self._pending_wait():
             yield from self._flush_pending()
         yield from super().tick()
+
+    def seconds_to_tick(self) -> float | None:
+        """How long until `tick` may have something to hand on; None when nothing waits on
+        the clock (then only the next read can change anything)."""
+        deadlines = [] if self._timeout_time is None else [self._timeout_time]
+        if self._pending:
+            deadlines.append(self._pending_since + self._pending_wait())
+        if not deadlines:
+            return None
+        return max(0.0, min(deadlines) - get_time()) + TICK_SLACK_SECONDS
+
+    def _pending_wait(self) -> float:
+        """How long what is pending waits for more before `tick` hands it on."""
+        if self._in_paste:
+            return PASTE_SILENCE_SECONDS
+        return constants.ESCAPE_DELAY if len(self._pending) == 1 else MARKER_WAIT_SECONDS
 
     def _finish_sequence(self) -> Iterable[Message]:
         """What Textual's parser is waiting on (the Escape key, a sequence cut short) as it
@@ -126,13 +144,3 @@ def lenient_decoder(encoding: str) -> Callable[[], codecs.IncrementalDecoder]:
     instead of raising (Textual's reader raised, and the app ended on one Latin-1 byte)."""
     return functools.partial(codecs.getincrementaldecoder(encoding), errors="replace")
 
-
-def install() -> None:
-    """Have Textual's terminal drivers (Linux, full screen and inline) read with
-    `PasteSafeParser` and decode with `lenient_decoder`."""
-    from textual.drivers import linux_driver, linux_inline_driver
-
-    linux_driver.XTermParser = PasteSafeParser  # type: ignore[misc]
-    linux_inline_driver.XTermParser = PasteSafeParser  # type: ignore[misc]
-    linux_driver.getincrementaldecoder = lenient_decoder  # type: ignore[assignment]
-    linux_inline_driver.getincrementaldecoder = lenient_decoder  # type: ignore[assignment]

@@ -311,8 +311,9 @@ class RoleRoster(VerticalScroll):
         for row in self.query_children(RosterRow):
             shown = mark if row.role.key == COMMANDER_KEY else None
             if shown != row.handover_mark:
+                appears = (shown is None) != (row.handover_mark is None)  # a line more or less
                 row.handover_mark = shown
-                row.refresh(layout=True)
+                row.refresh(layout=appears)
 
     def next_change(self, now: datetime) -> float | None:
         """Seconds from `now` until the IC's handover line changes (None: it never will)."""

@@ -1,0 +1,122 @@
+"""The terminal driver's input thread sleeps while nothing happens, and still reads every key
+on time and stops at once when the app closes its input."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import selectors
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from textual import constants, events
+from textual.app import App
+from textual.message import Message
+
+from tests.waiting import until_sync
+from tui.terminal_driver import QuietLinuxDriver
+
+
+class Watched:
+    """A driver reading a pipe on its input thread, with what it handed on and how often its
+    thread woke."""
+
+    def __init__(self, driver: QuietLinuxDriver, write_fd: int) -> None:
+        self.driver = driver
+        self.write_fd = write_fd
+        self.messages: list[Message] = []
+        self.wakes = 0
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.driver.exit_event.clear()
+        self.thread = threading.Thread(target=self.driver.run_input_thread, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> float:
+        """Seconds from the exit event to the thread's end."""
+        assert self.thread is not None
+        began = time.monotonic()
+        self.driver.exit_event.set()
+        self.thread.join(timeout=5)
+        assert not self.thread.is_alive(), "the input thread did not stop"
+        return time.monotonic() - began
+
+    def keys(self) -> list[str]:
+        return [message.key for message in self.messages if isinstance(message, events.Key)]
+
+
+async def _driver() -> QuietLinuxDriver:
+    return QuietLinuxDriver(App())  # (a driver takes the running loop; these tests never post to it)
+
+
+@pytest.fixture
+def watched(monkeypatch: pytest.MonkeyPatch) -> Iterator[Watched]:
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGTSTP, signal.SIGCONT)}
+    read_fd, write_fd = os.pipe()
+    driver = asyncio.run(_driver())
+    driver.fileno = read_fd
+    state = Watched(driver, write_fd)
+    monkeypatch.setattr(driver, "process_message", state.messages.append)
+    real_select = selectors.SelectSelector.select
+
+    def counted(selector: selectors.SelectSelector, timeout: float | None = None) -> list[object]:
+        state.wakes += 1
+        return real_select(selector, timeout)  # type: ignore[return-value]
+
+    monkeypatch.setattr(selectors.SelectSelector, "select", counted)
+    try:
+        yield state
+    finally:
+        if state.thread is not None and state.thread.is_alive():
+            state.stop()
+        os.close(read_fd)
+        os.close(write_fd)
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+
+
+def test_the_input_thread_sleeps_until_a_key_and_reads_it_at_once(watched: Watched) -> None:
+    watched.start()
+    time.sleep(0.6)  # Textual's thread would have woken six times
+    assert watched.wakes <= 1
+    os.write(watched.write_fd, b"x")
+    until_sync(lambda: watched.keys() == ["x"], seconds=2)
+    time.sleep(0.3)
+    assert watched.wakes <= 2
+
+
+def test_the_escape_key_still_arrives_after_the_escape_delay(watched: Watched) -> None:
+    watched.start()
+    os.write(watched.write_fd, b"\x1b")
+    began = time.monotonic()
+    until_sync(lambda: watched.keys() == ["escape"], seconds=2)
+    assert time.monotonic() - began >= constants.ESCAPE_DELAY
+    time.sleep(0.3)
+    assert watched.wakes <= 4  # the read, the parser's wait, and at most a wait's slack
+
+
+def test_closing_the_input_stops_the_thread_at_once_and_it_can_start_again(watched: Watched) -> None:
+    """As when the app quits, or is suspended with Ctrl+Z and resumed."""
+    watched.start()
+    time.sleep(0.2)
+    assert watched.stop() < 0.05
+    watched.start()
+    os.write(watched.write_fd, b"y")
+    until_sync(lambda: watched.keys() == ["y"], seconds=2)
+    assert watched.stop() < 0.05
+
+
+def test_an_input_that_ends_leaves_the_thread_asleep_not_spinning(watched: Watched) -> None:
+    """Standard input at its end (piped) is read once and no longer watched."""
+    watched.start()
+    os.write(watched.write_fd, b"z")
+    until_sync(lambda: watched.keys() == ["z"], seconds=2)
+    os.close(watched.write_fd)
+    watched.write_fd = os.open(os.devnull, os.O_WRONLY)  # (closed again by the fixture)
+    time.sleep(0.3)
+    assert watched.wakes <= 3
+    assert watched.stop() < 0.05
