@@ -92,7 +92,9 @@ class CommandScreen(IncidentActionsScreen):
         timeline = self.query_one(TimelineView)
         timeline.border_title = "Timeline"
         self.query_one(ScribeInput).focus()
-        if self.store is not None and self.ref is not None:
+        if self.writer is not None:
+            pass  # the record opened (and `attach` ran) between compose and Mount
+        elif self.store is not None and self.ref is not None:
             self.attach_or_leave(self.store, self.ref)
         elif self.first_look is not None:
             self.show_first(*self.first_look)

@@ -132,3 +132,54 @@ async def test_a_declaration_is_asked_by_the_dialog_and_written_by_the_app(
             (declared,) = ops.list_incidents(store)
             assert screen is not None
             assert screen.ref == declared.ref and "checkout" in declared.title
+
+
+async def test_a_record_opened_before_the_screen_mounts_is_attached_once(
+    tmp_path: Path, policy: Policy, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a busy machine the record can open between the command screen's compose and its
+    Mount: the screen then writes and watches through one writer and one watcher, not two
+    (the second writer was never stopped: the app's exit waited for its thread)."""
+    import asyncio
+
+    from screens.watcher import IncidentWatcher
+    from screens.writer import RecordWriter
+
+    path = tmp_path / "demo.db"
+    with Store(path, policy=policy, clock=clock) as seed:
+        ref = build_demo(seed)
+    started: list[RecordWriter] = []
+    watchers: list[IncidentWatcher] = []
+    start, watcher_init, mounted = RecordWriter.start, IncidentWatcher.__init__, CommandScreen.on_mount
+
+    def counted_start(writer: RecordWriter, **options: bool) -> None:
+        started.append(writer)
+        start(writer, **options)
+
+    def counted_watcher(watcher: IncidentWatcher, *args: object, **kwargs: object) -> None:
+        watchers.append(watcher)
+        watcher_init(watcher, *args, **kwargs)  # type: ignore[arg-type]
+
+    async def late_mount(screen: CommandScreen) -> None:
+        for _ in range(500):  # until the record is open and shown on this screen
+            if screen.ref is not None and screen.store is not None:
+                break
+            await asyncio.sleep(0.01)
+        mounted(screen)
+
+    monkeypatch.setattr(RecordWriter, "start", counted_start)
+    monkeypatch.setattr(IncidentWatcher, "__init__", counted_watcher)
+    monkeypatch.setattr(CommandScreen, "on_mount", late_mount)
+    opened: list[Store] = []
+
+    def opener() -> Store:
+        opened.append(Store(path, policy=policy, clock=clock))
+        return opened[-1]
+
+    app = WarroomApp(opener=opener)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.ref == ref, what="the incident")
+        await pilot.pause(0.2)
+        assert len(started) == 1 and len(watchers) == 1
+    assert started[0].outbox.stopped
+    opened[0].close()
