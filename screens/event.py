@@ -59,6 +59,8 @@ class EventDialog(Dialog[EventChange]):
         self.seq = seq
         self.draft = draft
         self.editable = False
+        self.milestone: str | None = None
+        """The milestone this event marks, when it is a standing mark (it can be struck)."""
         self.struck = False
         self.revision = 0
         self.text = ""
@@ -70,6 +72,8 @@ class EventDialog(Dialog[EventChange]):
         tz = self.store.policy.tz
         editable = event.kind in TYPED_KINDS and not event.struck
         self.struck, self.revision, self.text, self.key = event.struck, event.revision, event.text, event.key
+        if event.kind == "milestone" and not event.struck and event.detail:
+            self.milestone = event.detail
         with Vertical(classes="dialog-box") as box:
             box.border_title = f"Event #{event.seq}"
             facts = Text.assemble(
@@ -109,7 +113,8 @@ class EventDialog(Dialog[EventChange]):
                             classes="dialog-hint")
             else:
                 yield Static(classes="dialog-error")
-                yield Label("Written by the record: not editable · Ctrl+O key mark · Esc closes",
+                strikes = " · Ctrl+T strikes the mark" if self.milestone else ""
+                yield Label(f"Written by the record: not editable{strikes} · Ctrl+O key mark · Esc closes",
                             classes="dialog-hint")
         self.editable = editable
 
@@ -130,19 +135,23 @@ class EventDialog(Dialog[EventChange]):
         self.dismiss(EventChange(self.seq, "edit", self.revision, text))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("save", "strike"):
+        if action == "save":
             return self.editable
+        if action == "strike":
+            return self.editable or self.milestone is not None
         if action == "restore":
             return self.struck
         return True
 
     def action_strike(self) -> None:
-        if self.editable:
-            self._ask("strike", f"Strike event #{self.seq}?", [
-                f"#{self.seq} {quoted(self.text)}",
-                "It stays in the record, marked struck; Ctrl+T on it restores it.",
-                f"The strike is recorded as yours ({self.store.user}).",
-            ], f"Strike #{self.seq}")
+        if not (self.editable or self.milestone):
+            return
+        lines = [f"#{self.seq} {quoted(self.text)}", "It stays in the record, marked struck; Ctrl+T on it restores it."]
+        if self.milestone:
+            label = self.milestone.replace("_", " ")
+            lines.append(f"Milestone {label} is then not reached, and a status it set goes back to the one before.")
+        lines.append(f"The strike is recorded as yours ({self.store.user}).")
+        self._ask("strike", f"Strike event #{self.seq}?", lines, f"Strike #{self.seq}")
 
     def action_restore(self) -> None:
         if self.struck:

@@ -53,6 +53,7 @@ ASKING_FIRST = (
     "without one) and Ctrl+T on an event (striking it; on a struck event, restoring it) say "
     "what will change and wait: y confirms, n or Esc cancels, and Cancel has the focus. The "
     "change is recorded as yours, and a strike stays in the event's history after a restore. "
+    "Striking a milestone's mark takes the milestone back (and a status it set). "
     "An edit saved after someone else changed the same event is refused with their text and "
     "yours: Enter opens the event again with yours."
 )

@@ -136,6 +136,26 @@ async def test_a_strike_asks_quoting_the_event_and_is_restored_the_same_way(demo
         ]
 
 
+async def test_a_milestone_mark_struck_asks_saying_the_milestone_goes_and_takes_it_back(
+    demo: tuple[Store, str],
+) -> None:
+    store, ref = demo
+    before = ops.get_incident(store, ref).status
+    ops.set_milestone(store, ref, "mitigated")  # pressed by mistake
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.screen.query_one(TimelineView).focus()
+        await pilot.press("end", "up", "enter")  # the mark, above the status change it made
+        dialog = await on_top(pilot, EventDialog)
+        assert "Milestone: mitigated" in text_of(dialog) and "Ctrl+T strikes the mark" in text_of(dialog)
+        await pilot.press("ctrl+t")
+        confirm = await on_top(pilot, ConfirmDialog)
+        assert "Milestone mitigated is then not reached" in text_of(confirm)
+        await pilot.press("y")
+        await until(pilot, lambda: "mitigated" not in ops.milestones(store, ref), what="the milestone taken back")
+        assert ops.get_incident(store, ref).status == before
+
+
 async def test_an_edit_that_meets_a_colleagues_shows_both_and_keeps_yours(
     demo: tuple[Store, str], policy: Policy, clock: FrozenClock
 ) -> None:

@@ -26,7 +26,7 @@ def full_incident(store: Store, clock: FrozenClock) -> str:
     ref = build_demo(store)
     event = ops.log(store, ref, "gateway restarted", author="Lee Chen")
     ops.edit_event(store, ref, event.seq, "!eu-gateway restarted [bold]not markup[/bold]", author="Lee Chen")
-    ops.strike_event(store, ref, 5, author="Dana Okafor")
+    ops.strike_event(store, ref, 10, author="Dana Okafor")  # the pager note
     ops.add_action_item(store, ref, "Pin processor certificates", owner="Sam Whitfield", priority="P0",
                         ticket_url="https://jira.example.com/OPS-1")
     ops.set_milestone(store, ref, "mitigated", at=NOW - timedelta(minutes=3))

@@ -161,6 +161,69 @@ def test_an_earlier_mark_of_a_milestone_marked_again_cannot_be_restored(store: S
     assert len([row for row in rows if row.marker == "start"]) == 1
 
 
+def _mark(store: Store, ref: str, milestone: str) -> int:
+    """The seq of the standing mark of `milestone`."""
+    marks = [e for e in ops.timeline(store, ref) if e.kind == "milestone" and e.detail == milestone]
+    return next(e.seq for e in marks if not e.struck)
+
+
+def test_striking_a_mistaken_mitigated_mark_takes_the_milestone_and_the_status_back(store: Store) -> None:
+    ref = _declare(store)
+    ops.set_status(store, ref, "identified")
+    ops.set_milestone(store, ref, "mitigated")
+    assert ops.get_incident(store, ref).status == "mitigated"
+    seq = _mark(store, ref, "mitigated")
+    ops.strike_event(store, ref, seq)
+    assert "mitigated" not in ops.milestones(store, ref)
+    assert ops.get_incident(store, ref).status == "identified"
+    changed = ops.timeline(store, ref)[-1].text
+    assert changed == "Status changed from mitigated to identified (the mitigated mark struck)"
+    ops.restore_event(store, ref, seq)  # the strike was the mistake: as it was
+    mark = next(e for e in ops.timeline(store, ref) if e.seq == seq)
+    assert ops.milestones(store, ref)["mitigated"] == mark.occurred_at
+    assert ops.get_incident(store, ref).status == "mitigated"
+
+
+def test_striking_a_mark_whose_status_moved_on_leaves_the_status(store: Store) -> None:
+    ref = _declare(store)
+    ops.set_milestone(store, ref, "acknowledged")
+    ops.set_milestone(store, ref, "mitigated")
+    ops.set_status(store, ref, "identified")  # the fix did not hold
+    ops.strike_event(store, ref, _mark(store, ref, "mitigated"))
+    assert ops.get_incident(store, ref).status == "identified"
+    ops.strike_event(store, ref, _mark(store, ref, "acknowledged"))  # no status of its own
+    assert not {"acknowledged", "mitigated"} & set(ops.milestones(store, ref))
+    assert ops.get_incident(store, ref).status == "identified"
+
+
+def test_a_corrected_milestone_struck_is_not_reached_and_its_earlier_mark_can_stand_again(store: Store) -> None:
+    ref = _declare(store)
+    ops.set_milestone(store, ref, "started", at=NOW - timedelta(minutes=30))
+    first = _mark(store, ref, "started")
+    ops.set_milestone(store, ref, "started", at=NOW - timedelta(minutes=40))
+    ops.strike_event(store, ref, _mark(store, ref, "started"))
+    assert "started" not in ops.milestones(store, ref)
+    rows, _ = live.event_rows(store, ref)
+    assert [row.kind for row in rows if row.marker == "start"] == ["declared"]  # the start is the declaration again
+    ops.restore_event(store, ref, first)  # no other mark stands now
+    assert ops.milestones(store, ref)["started"] == NOW - timedelta(minutes=30)
+
+
+def test_the_resolution_is_taken_back_by_reopening_not_by_a_strike(store: Store) -> None:
+    ref = _declare(store, severity=3)
+    checklists.resolve(store, ref, force=True)
+    seq = _mark(store, ref, "resolved")
+    with pytest.raises(InvalidInput, match="reopen the incident"):
+        ops.strike_event(store, ref, seq)
+    assert ops.get_incident(store, ref).status == "resolved" and "resolved" in ops.milestones(store, ref)
+    assert not next(e for e in ops.timeline(store, ref) if e.seq == seq).struck
+    ops.set_status(store, ref, "investigating")  # reopened
+    ops.strike_event(store, ref, seq)
+    assert "resolved" not in ops.milestones(store, ref)
+    with pytest.raises(InvalidInput, match="criteria"):  # restoring it would resolve unchecked
+        ops.restore_event(store, ref, seq)
+
+
 def test_the_first_look_marks_only_the_standing_mark(tmp_path: Path, policy: Policy, clock: FrozenClock) -> None:
     from tests.test_lite_view import _same_as_the_orm
 

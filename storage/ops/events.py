@@ -296,7 +296,7 @@ def restore_event(
 
 def _marked_since(session: Session, mark: Event) -> bool:
     """Whether another standing event marks the same milestone as `mark` (a correction):
-    restoring `mark` would show the milestone twice."""
+    restoring `mark` would show the milestone twice; striking `mark` leaves it reached."""
     query = select(Event.id).where(
         Event.incident_id == mark.incident_id,
         Event.kind == "milestone",
@@ -315,11 +315,16 @@ def _set_struck(
         if event.struck == struck:
             raise InvalidInput(f"event #{seq} is {'already struck' if struck else 'not struck'}")
         _check_revision(w.session, event, expected_revision, None)
-        if not struck and event.kind == "milestone" and _marked_since(w.session, event):
+        standing_mark = event.kind == "milestone" and not _marked_since(w.session, event)
+        if not struck and event.kind == "milestone" and not standing_mark:
             raise InvalidInput(
                 f"event #{seq} is an earlier mark of milestone {event.detail}, marked again since: "
                 "mark the milestone again to change its time"
             )
+        if standing_mark:  # the milestone is reached, or no longer, with its mark
+            from storage.ops.incident import restore_standing_mark, strike_standing_mark
+
+            (strike_standing_mark if struck else restore_standing_mark)(w, event)
         keep_revision(w.session, event, replaced_at=store.now(), replaced_by=w.author)
         event.struck = struck
         event.change_number = w.touch()

@@ -307,6 +307,68 @@ def _strike_marks(w: Writing, key: str) -> None:
         w.session.add(event)
 
 
+def strike_standing_mark(w: Writing, mark: Event) -> None:
+    """A milestone's standing mark is being struck: the milestone is no longer reached, and
+    the status it set (mitigated, say) goes back to the one before it. The resolution is
+    taken back by reopening the incident, not by a strike."""
+    if w.incident.status == "resolved" and mark.detail == "resolved":
+        raise InvalidInput(
+            f"event #{mark.seq} marks {w.incident.ref} resolved: reopen the incident (set its status) "
+            "to take the resolution back"
+        )
+    milestone = _reached(w, str(mark.detail))
+    if milestone is not None:
+        w.session.delete(milestone)
+    status = MILESTONE_STATUS.get(str(mark.detail))
+    if status is not None and w.incident.status == status:
+        before = _status_before(w, status)
+        if before is not None:
+            label = str(mark.detail).replace("_", " ")
+            w.incident.status = before
+            w.event("status", f"Status changed from {status} to {before} (the {label} mark struck)", detail=before)
+
+
+def restore_standing_mark(w: Writing, mark: Event) -> None:
+    """A struck milestone mark counts again (no other mark stands): the milestone is
+    reached at the mark's time, and moves the status on as marking it did."""
+    key = str(mark.detail)
+    if key == "resolved":
+        raise InvalidInput(
+            f"{w.incident.ref} is resolved again through its resolution criteria, which are checked first"
+        )
+    milestone = _reached(w, key) or Milestone(
+        incident_id=w.incident.id,  # type: ignore[arg-type]
+        name=key,
+        at=mark.occurred_at,
+        set_at=w.store.now(),
+        set_by=w.author,
+    )
+    milestone.at, milestone.set_at, milestone.set_by = mark.occurred_at, w.store.now(), w.author
+    w.session.add(milestone)
+    status = MILESTONE_STATUS.get(key)
+    if status is not None and STATUSES.index(status) > STATUSES.index(w.incident.status):
+        _set_status(w, status)
+
+
+def _reached(w: Writing, key: str) -> Milestone | None:
+    return w.session.exec(
+        select(Milestone).where(Milestone.incident_id == w.incident.id, Milestone.name == key)
+    ).first()
+
+
+def _status_before(w: Writing, status: str) -> str | None:
+    """The status the incident had before it last became `status` (None: it began so)."""
+    details = w.session.exec(
+        select(Event.detail)
+        .where(Event.incident_id == w.incident.id, Event.kind == "status", sa.not_(col(Event.struck)))
+        .order_by(col(Event.seq).desc())
+    ).all()
+    if status not in details:
+        return None
+    earlier = details[details.index(status) + 1:]
+    return earlier[0] if earlier else STATUSES[0]
+
+
 def milestone_order_concerns(store: Store, ref: str, name: str, at: datetime | None = None) -> list[str]:
     """Why marking milestone `name` at `at` (now by default) is out of the usual order, each
     as a clause ("after mitigated (2026-11-23 15:10 CET)"); empty when it is in order. The
