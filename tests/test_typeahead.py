@@ -133,3 +133,25 @@ async def test_keys_after_a_key_that_opens_a_dialog_go_into_the_dialog(demo: tup
         await pilot.pause(0.5)
         assert (what.value, when.value) == ("check the canary", "10")
         assert next(s for s in app.screen_stack if isinstance(s, CommandScreen)).query_one(ScribeInput).value == ""
+
+
+async def test_keys_after_enter_on_the_timeline_go_into_the_event_it_opens(demo: tuple[Store, str]) -> None:
+    """Enter on an event opens it; "a" and "k" typed at once are text for its edit, not the
+    timeline's keys (one author's events, a key mark)."""
+    from screens.event import EventDialog
+    from widgets.timeline import TimelineView
+
+    store, ref = demo
+    last = ops.timeline(store, ref)[-1]
+    app = WarroomApp(store, ref=ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.writer is not None,
+                    what="the record open")
+        timeline = app.screen.query_one(TimelineView)
+        timeline.focus()
+        await pilot.press("end")
+        burst(app, "enter", "end", *" ak")
+        await until(pilot, lambda: isinstance(app.screen, EventDialog), what="the event open")
+        edit = app.screen.query_one("#edit", Input)
+        await until(pilot, lambda: edit.value.endswith(" ak"), what="the keys in the edit")
+        assert ops.timeline(store, ref)[-1].key == last.key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from textual.driver import Driver
 from textual.drivers.linux_driver import LinuxDriver
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Input
 
 from screens.messages import (
     CannotContinue,
@@ -54,6 +57,15 @@ class _Holding:
     until: float
     quiet_looks: int = 0
     releasing: bool = False
+
+
+def _is_text_field(widget: Widget) -> bool:
+    """Whether `widget` takes Enter as text: an Input, or a TextArea (looked up only once
+    loaded: the first frame does not wait for its import)."""
+    if isinstance(widget, Input):
+        return True
+    text_area = sys.modules.get("textual.widgets._text_area")
+    return text_area is not None and isinstance(widget, text_area.TextArea)
 
 
 def _nothing_queued(nodes: Iterable[DOMNode]) -> bool:
@@ -134,12 +146,15 @@ class WarroomApp(App[None]):
     def _holds_after(self, key: events.Key) -> bool:
         """Whether the keys after `key` wait for it to take effect: Enter, Escape, Ctrl+S or
         Tab on a dialog, and on another screen a key bound to the screen's own action (F2,
-        Ctrl+B...: most open a dialog, which the keys after it are typed into)."""
+        Ctrl+B...: most open a dialog, which the keys after it are typed into), or Enter
+        outside a text field (on an event, a role: it opens it)."""
         screen = self.screen
         if isinstance(screen, ModalScreen):
             return key.key in KEYS_HELD_AFTER
         if key.is_printable:
             return False
+        if key.key == "enter":  # (in a text field it enters the text: the field keeps the order)
+            return screen.focused is not None and not _is_text_field(screen.focused)
         return key.key in screen._bindings.key_to_bindings  # the screen's own, not the focus chain's
 
     async def action_quit(self) -> None:
