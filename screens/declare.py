@@ -127,12 +127,14 @@ class DeclareDialog(Dialog[Declaration]):
                 if owner.paging_url:
                     text += f" · page {owner.paging_url}"
             with contextlib.suppress(RuntimeError):  # the app closed meanwhile
-                self.app.call_from_thread(self._show_owner, text)
+                self.app.call_from_thread(self._show_owner, functionality, text)
 
         self.run_worker(read, thread=True, group="owner", exclusive=True, exit_on_error=False, name="owner")
 
-    def _show_owner(self, text: str) -> None:
-        if self.is_attached:
+    def _show_owner(self, functionality: str, text: str) -> None:
+        """Show `text`, the owner of `functionality`, if that is still what the field holds
+        (a look-up for an earlier keystroke can end after a later one's)."""
+        if self.is_attached and self.query_one("#functionality", Input).value == functionality:
             owner = self.query_one("#owner", Static)
             owner.update(literal(text))
             owner.display = bool(text)

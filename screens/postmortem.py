@@ -359,13 +359,17 @@ class PostmortemScreen(ActionItemsScreen):
         )
 
     def _deadline(self) -> None:
-        deadline = postmortem.meeting_deadline(self.store, self.ref)
-        warning = postmortem.meeting_check(self.store, self.ref)
-        tz = self.store.policy.tz
+        """Show the meeting deadline and the drafts gone stale, read off the UI thread after
+        what is queued (the stale check drafts the sections again to compare)."""
+        self.write("Read the deadline", partial(jobs.deadline_notice, self.store, self.ref), self._show_deadline)
+
+    def _show_deadline(self, notice: object) -> None:
+        assert isinstance(notice, jobs.DeadlineNotice)
+        deadline, warning, tz = notice.deadline, notice.warning, self.store.policy.tz
         parts = [f"Meeting due by {deadline.astimezone(tz):%a %d %b %H:%M %Z}" if deadline else "No meeting deadline"]
         if warning:
             parts.append(f"⚠ {printable(warning)}")
-        self._stale = tuple(postmortem.stale_drafts(self.store, self.ref))
+        self._stale = tuple(notice.stale)
         if self._stale:
             titles = dict(POSTMORTEM_SECTIONS)
             parts.append(

@@ -5,6 +5,7 @@ screen reads nothing again. Also what a detail field's text means. No Textual he
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -40,6 +41,20 @@ def save_section(store: Store, ref: str, key: str, text: str, drafts: Drafts, dr
     postmortem.update_postmortem(store, ref, sections={key: text})
     if drafts.load(draft_key) == text:
         drafts.clear(draft_key)
+
+
+class DeadlineNotice(NamedTuple):
+    """What the editor says under its title: the meeting's deadline, a warning about it,
+    and the sections drafted from the record that now read differently (`stale_drafts`)."""
+
+    deadline: datetime | None
+    warning: str | None
+    stale: list[str]
+
+
+def deadline_notice(store: Store, ref: str) -> DeadlineNotice:
+    deadline, warning = postmortem.meeting_deadline(store, ref), postmortem.meeting_check(store, ref)
+    return DeadlineNotice(deadline, warning, postmortem.stale_drafts(store, ref))
 
 
 class Filled(NamedTuple):

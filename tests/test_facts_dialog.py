@@ -308,6 +308,8 @@ async def test_the_declare_dialog_names_the_owner_of_the_typed_functionality(
             assert str(owner.render()) == "Owned by Payments (payments-api) · page https://pager.example.com/payments"
             await pilot.press("x")  # checkoutx: nobody owns it
             await until(pilot, lambda: not owner.display, what="the owner gone")
+            dialog._show_owner("Checkout", "Owned by Payments")  # a look-up for "Checkout" ending late
+            assert not owner.display
 
 
 async def test_a_fact_changed_elsewhere_while_the_dialog_was_open_is_not_written_over_unseen(

@@ -359,9 +359,8 @@ async def test_drafts_the_record_has_moved_past_are_flagged_and_f3_drafts_them_a
         app = WarroomApp(store, ref=ref)
         async with app.run_test(size=(120, 40)) as pilot:
             editor = await open_editor(app, pilot, ref)
-            await pilot.pause()
-            notice = str(editor.query_one("#pm-deadline").render())
-            assert "Impact, Responders, Timeline drafted before the record changed: F3 drafts them again" in notice
+            stale = "Impact, Responders, Timeline drafted before the record changed: F3 drafts them again"
+            await until(pilot, lambda: stale in str(editor.query_one("#pm-deadline").render()), what="the notice")
             await pilot.press("f3")
             await until(pilot, lambda: postmortem.stale_drafts(store, ref) == [], what="the drafts made again")
             await until(pilot, lambda: "drafted before" not in str(editor.query_one("#pm-deadline").render()),

@@ -23,11 +23,6 @@ from textual.widget import Widget
 from widgets.countdown import Countdown
 
 
-def _seq_of(row: Widget) -> int:
-    """The event number of a reminder's row (named `reminder-SEQ`)."""
-    return int(str(row.name).rpartition("-")[2] or 0)
-
-
 @dataclass(frozen=True)
 class ReminderItem:
     """One reminder as shown: the event number that set it, what it says, when it is due."""
@@ -35,6 +30,19 @@ class ReminderItem:
     seq: int
     text: str
     due_at: datetime
+
+
+class ReminderRow(Countdown):
+    """A reminder's countdown, which knows the event number that set the reminder."""
+
+    def __init__(self, item: ReminderItem) -> None:
+        super().__init__(item.text, name=f"reminder-{item.seq}")
+        self.seq = item.seq
+
+
+def _seq_of(row: Widget) -> int | None:
+    """The event number of a reminder's row; None for another widget."""
+    return row.seq if isinstance(row, ReminderRow) else None
 
 
 class ReminderPanel(Vertical, can_focus=True):
@@ -100,7 +108,7 @@ class ReminderPanel(Vertical, can_focus=True):
         super().__init__(id=id, classes=classes)
         self.border_title = "Reminders"
         self._items: dict[int, ReminderItem] = {}
-        self._rows: dict[int, Countdown] = {}
+        self._rows: dict[int, ReminderRow] = {}
 
     @property
     def items(self) -> tuple[ReminderItem, ...]:
@@ -123,7 +131,7 @@ class ReminderPanel(Vertical, can_focus=True):
         for item in items:
             row = self._rows.get(item.seq)
             if row is None:
-                row = self._rows[item.seq] = Countdown(item.text, name=f"reminder-{item.seq}")
+                row = self._rows[item.seq] = ReminderRow(item)
                 row.now = now
                 self.mount(row)
             elif row.label != item.text:
@@ -132,7 +140,7 @@ class ReminderPanel(Vertical, can_focus=True):
             row.due_at = item.due_at
             row.now = now
         seqs = list(self._items)
-        self.sort_children(key=lambda row: seqs.index(_seq_of(row)) if _seq_of(row) in self._items else len(seqs))
+        self.sort_children(key=lambda row: seqs.index(seq) if (seq := _seq_of(row)) in self._items else len(seqs))
         self.cursor = seqs.index(chosen.seq) if chosen is not None and chosen.seq in seqs else self.cursor
         self.set_class(bool(items), "-shown")
         self._show_cursor()
@@ -167,7 +175,7 @@ class ReminderPanel(Vertical, can_focus=True):
 
     @on(events.Click)
     def _click(self, event: events.Click) -> None:
-        if isinstance(event.widget, Countdown) and (seq := _seq_of(event.widget)) in self._items:
+        if event.widget is not None and (seq := _seq_of(event.widget)) in self._items:
             self.cursor = list(self._items).index(seq)
 
     def action_cursor_up(self) -> None:
