@@ -120,3 +120,15 @@ def test_an_input_that_ends_leaves_the_thread_asleep_not_spinning(watched: Watch
     time.sleep(0.3)
     assert watched.wakes <= 3
     assert watched.stop() < 0.05
+
+
+def test_a_character_whose_bytes_come_in_two_reads_is_read_whole_and_keys_go_on(watched: Watched) -> None:
+    """A read holding only the first byte of a UTF-8 character decodes to nothing: that is not
+    the end of the input (the thread stopped reading the terminal, and the app took no key)."""
+    watched.start()
+    os.write(watched.write_fd, b"\xe2")
+    time.sleep(0.1)
+    os.write(watched.write_fd, b"\x82\xac")
+    time.sleep(0.1)
+    os.write(watched.write_fd, b"b")
+    until_sync(lambda: watched.keys() == ["euro_sign", "b"], seconds=2)

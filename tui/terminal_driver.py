@@ -83,12 +83,15 @@ class QuietLinuxDriver(LinuxDriver):
                     for key, _mask in selector.select(parser.seconds_to_tick()):
                         if key.fd != fileno:
                             continue
-                        text = decode(os.read(fileno, 4096))
-                        if not text:  # (standard input piped, and at its end)
+                        data = os.read(fileno, 4096)
+                        if not data:  # (standard input piped, and at its end)
                             selector.unregister(fileno)
                             break
-                        for event in parser.feed(text):
-                            self.process_message(event)
+                        # (the start of a character whose rest comes in the next read decodes
+                        # to nothing, and the parser takes an empty feed for the end of input)
+                        if text := decode(data):
+                            for event in parser.feed(text):
+                                self.process_message(event)
                     for event in parser.tick():
                         self.process_message(event)
             finally:
