@@ -7,17 +7,24 @@ import asyncio
 import os
 import selectors
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from textual import constants, events
 from textual.app import App
 from textual.message import Message
 
+from bench.screen import Terminal
+from storage.db import Store
 from tests.waiting import until_sync
 from tui.terminal_driver import QuietLinuxDriver
+
+WARROOM = str(Path(sys.executable).parent / "warroom")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Watched:
@@ -132,3 +139,21 @@ def test_a_character_whose_bytes_come_in_two_reads_is_read_whole_and_keys_go_on(
     time.sleep(0.1)
     os.write(watched.write_fd, b"b")
     until_sync(lambda: watched.keys() == ["euro_sign", "b"], seconds=2)
+
+
+def test_in_a_terminal_a_sigcont_while_running_starts_no_second_input_thread(
+    demo: tuple[Store, str], tmp_path: Path
+) -> None:
+    """`kill -CONT` with no stop before it (or tmux waking its pane's program, which Textual
+    had already resumed) started a second input thread: the two shared the keys, and Ctrl+Q
+    hung for good, waiting on a thread the exit event's pipe did not wake."""
+    _, ref = demo
+    with Terminal([WARROOM, "--db", str(tmp_path / "demo.db"), "open", ref], cwd=ROOT) as term:
+        term.wait_for("Log an event", timeout=60)
+        os.kill(term.pid, signal.SIGCONT)
+        term.settle()
+        term.write(b"still typing")
+        term.wait_for("still typing", timeout=10)
+        term.write(b"\x11")  # Ctrl+Q
+        assert term.process is not None
+        term.process.wait(timeout=10)

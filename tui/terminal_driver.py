@@ -70,6 +70,15 @@ class QuietLinuxDriver(LinuxDriver):
         super().__init__(app, debug=debug, mouse=mouse, size=size)
         self.exit_event = WakingEvent()
 
+    def start_application_mode(self) -> None:
+        """Take over the terminal, unless it is already taken over: Textual resumes on every
+        SIGCONT, and one that followed no stop (`kill -CONT`, or tmux waking its pane's
+        program after Textual had resumed) started a second input thread that shared the keys
+        with the first and that the exit event's pipe did not wake (Ctrl+Q hung for good)."""
+        if self._key_thread is not None and self._key_thread.is_alive():
+            return
+        super().start_application_mode()
+
     def run_input_thread(self) -> None:
         """Read the terminal and hand on its events until the exit event is set."""
         parser = PasteSafeParser(self._debug)
