@@ -157,3 +157,29 @@ def test_in_a_terminal_a_sigcont_while_running_starts_no_second_input_thread(
         term.write(b"\x11")  # Ctrl+Q
         assert term.process is not None
         term.process.wait(timeout=10)
+
+
+def test_in_a_terminal_a_stop_and_continue_gives_the_terminal_back_and_keys_are_read(
+    demo: tuple[Store, str], tmp_path: Path
+) -> None:
+    """SIGTSTP stops the app (its input thread ended); SIGCONT takes the terminal again."""
+    _, ref = demo
+    with Terminal([WARROOM, "--db", str(tmp_path / "demo.db"), "open", ref], cwd=ROOT) as term:
+        term.wait_for("Log an event", timeout=60)
+        for turn in range(2):
+            os.kill(term.pid, signal.SIGTSTP)
+            until_sync(lambda: _state(term.pid) == "T", seconds=10)
+            os.kill(term.pid, signal.SIGCONT)
+            term.settle()  # (a stop at once after a resume can leave Textual with two input threads)
+            term.write(f"back{turn} ".encode())
+            term.wait_for(f"back{turn}", timeout=10)
+            term.settle()
+        term.write(b"\x11")  # Ctrl+Q
+        assert term.process is not None
+        term.process.wait(timeout=10)
+
+
+def _state(pid: int) -> str:
+    """The process's state letter (`T`: stopped)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0]
