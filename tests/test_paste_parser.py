@@ -176,6 +176,8 @@ TIMED_STREAMS = [
     [f"a{START}{BLOCK}{END}b"],
     [f"{START}one\rtwo\x1b", "[201~", "z"],
     [f"{START}half a line"],
+    [START],  # a paste start and nothing after it: its silence runs out all the same
+    [START, "typed later\r"],
     ["\x1b", f"{START}hello{END}"],
     ["\x1b[2", "00~pasted", f"{END}"],
     list(f"q{START}{BLOCK}{END}w"),

@@ -7,17 +7,24 @@ import asyncio
 import os
 import selectors
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from textual import constants, events
 from textual.app import App
 from textual.message import Message
 
+from bench.screen import Terminal
+from storage.db import Store
 from tests.waiting import until_sync
 from tui.terminal_driver import QuietLinuxDriver
+
+WARROOM = str(Path(sys.executable).parent / "warroom")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Watched:
@@ -120,3 +127,59 @@ def test_an_input_that_ends_leaves_the_thread_asleep_not_spinning(watched: Watch
     time.sleep(0.3)
     assert watched.wakes <= 3
     assert watched.stop() < 0.05
+
+
+def test_a_character_whose_bytes_come_in_two_reads_is_read_whole_and_keys_go_on(watched: Watched) -> None:
+    """A read holding only the first byte of a UTF-8 character decodes to nothing: that is not
+    the end of the input (the thread stopped reading the terminal, and the app took no key)."""
+    watched.start()
+    os.write(watched.write_fd, b"\xe2")
+    time.sleep(0.1)
+    os.write(watched.write_fd, b"\x82\xac")
+    time.sleep(0.1)
+    os.write(watched.write_fd, b"b")
+    until_sync(lambda: watched.keys() == ["euro_sign", "b"], seconds=2)
+
+
+def test_in_a_terminal_a_sigcont_while_running_starts_no_second_input_thread(
+    demo: tuple[Store, str], tmp_path: Path
+) -> None:
+    """`kill -CONT` with no stop before it (or tmux waking its pane's program, which Textual
+    had already resumed) started a second input thread: the two shared the keys, and Ctrl+Q
+    hung for good, waiting on a thread the exit event's pipe did not wake."""
+    _, ref = demo
+    with Terminal([WARROOM, "--db", str(tmp_path / "demo.db"), "open", ref], cwd=ROOT) as term:
+        term.wait_for("Log an event", timeout=60)
+        os.kill(term.pid, signal.SIGCONT)
+        term.settle()
+        term.write(b"still typing")
+        term.wait_for("still typing", timeout=10)
+        term.write(b"\x11")  # Ctrl+Q
+        assert term.process is not None
+        term.process.wait(timeout=10)
+
+
+def test_in_a_terminal_a_stop_and_continue_gives_the_terminal_back_and_keys_are_read(
+    demo: tuple[Store, str], tmp_path: Path
+) -> None:
+    """SIGTSTP stops the app (its input thread ended); SIGCONT takes the terminal again."""
+    _, ref = demo
+    with Terminal([WARROOM, "--db", str(tmp_path / "demo.db"), "open", ref], cwd=ROOT) as term:
+        term.wait_for("Log an event", timeout=60)
+        for turn in range(2):
+            os.kill(term.pid, signal.SIGTSTP)
+            until_sync(lambda: _state(term.pid) == "T", seconds=10)
+            os.kill(term.pid, signal.SIGCONT)
+            term.settle()  # (a stop at once after a resume can leave Textual with two input threads)
+            term.write(f"back{turn} ".encode())
+            term.wait_for(f"back{turn}", timeout=10)
+            term.settle()
+        term.write(b"\x11")  # Ctrl+Q
+        assert term.process is not None
+        term.process.wait(timeout=10)
+
+
+def _state(pid: int) -> str:
+    """The process's state letter (`T`: stopped)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0]

@@ -107,7 +107,7 @@ class PasteSafeParser(XTermParser):
         """How long until `tick` may have something to hand on; None when nothing waits on
         the clock (then only the next read can change anything)."""
         deadlines = [] if self._timeout_time is None else [self._timeout_time]
-        if self._pending:
+        if self._pending or self._in_paste:  # (a paste with nothing in it yet times out too)
             deadlines.append(self._pending_since + self._pending_wait())
         if not deadlines:
             return None

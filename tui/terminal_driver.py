@@ -70,6 +70,15 @@ class QuietLinuxDriver(LinuxDriver):
         super().__init__(app, debug=debug, mouse=mouse, size=size)
         self.exit_event = WakingEvent()
 
+    def start_application_mode(self) -> None:
+        """Take over the terminal, unless it is already taken over: Textual resumes on every
+        SIGCONT, and one that followed no stop (`kill -CONT`, or tmux waking its pane's
+        program after Textual had resumed) started a second input thread that shared the keys
+        with the first and that the exit event's pipe did not wake (Ctrl+Q hung for good)."""
+        if self._key_thread is not None and self._key_thread.is_alive():
+            return
+        super().start_application_mode()
+
     def run_input_thread(self) -> None:
         """Read the terminal and hand on its events until the exit event is set."""
         parser = PasteSafeParser(self._debug)
@@ -83,12 +92,15 @@ class QuietLinuxDriver(LinuxDriver):
                     for key, _mask in selector.select(parser.seconds_to_tick()):
                         if key.fd != fileno:
                             continue
-                        text = decode(os.read(fileno, 4096))
-                        if not text:  # (standard input piped, and at its end)
+                        data = os.read(fileno, 4096)
+                        if not data:  # (standard input piped, and at its end)
                             selector.unregister(fileno)
                             break
-                        for event in parser.feed(text):
-                            self.process_message(event)
+                        # (the start of a character whose rest comes in the next read decodes
+                        # to nothing, and the parser takes an empty feed for the end of input)
+                        if text := decode(data):
+                            for event in parser.feed(text):
+                                self.process_message(event)
                     for event in parser.tick():
                         self.process_message(event)
             finally:
