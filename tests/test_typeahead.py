@@ -155,3 +155,40 @@ async def test_keys_after_enter_on_the_timeline_go_into_the_event_it_opens(demo:
         edit = app.screen.query_one("#edit", Input)
         await until(pilot, lambda: edit.value.endswith(" ak"), what="the keys in the edit")
         assert ops.timeline(store, ref)[-1].key == last.key
+
+
+async def test_a_line_typed_after_ctrl_s_declares_goes_to_the_new_incident_however_long_it_takes(
+    tmp_path: Any, policy: Any, clock: Any, monkeypatch: Any
+) -> None:
+    """Ctrl+S in the declare dialog, then the first line at once: the dialog closes at once
+    but the incident opens only once written (on a fresh database, a second or more). The
+    line waits for it instead of going to the incident list's keys (r, s, p, d...)."""
+    import time
+
+    from screens.declare import DeclareDialog
+
+    declare = ops.declare
+
+    def slow_declare(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.8)
+        return declare(*args, **kwargs)
+
+    monkeypatch.setattr(ops, "declare", slow_declare)
+    with Store(tmp_path / "new.db", policy=policy, clock=clock) as store:
+        app = WarroomApp(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            app.action_declare()
+            dialog = await until(pilot, lambda: app.screen if isinstance(app.screen, DeclareDialog) else None)
+            assert dialog is not None
+            await until(pilot, lambda: dialog.query("#functionality"), what="the dialog's fields")
+            for field, value in (("functionality", "checkout"), ("state", "failing"), ("audience", "EU customers")):
+                dialog.query_one(f"#{field}", Input).value = value
+            burst(app, "ctrl+s", *"first look at the graphs", "enter")
+            await until(pilot, lambda: isinstance(app.screen, CommandScreen) and app.screen.ref is not None,
+                        what="the new incident")
+            screen = app.screen
+            assert isinstance(screen, CommandScreen) and screen.ref is not None
+            ref = screen.ref
+            await until(pilot, lambda: texts(store, ref)[-1] == "first look at the graphs", seconds=5,
+                        what="the line logged")

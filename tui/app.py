@@ -48,6 +48,10 @@ typed after them wait until they have taken effect."""
 DIALOG_CLOSE_WAIT_SECONDS = 0.3
 """How long keys typed after one of `KEYS_HELD_AFTER` wait for it to take effect."""
 
+DECLARE_WAIT_SECONDS = 10.0
+"""How long keys typed after the declare dialog's Ctrl+S wait for the new incident's screen
+(the declaration is written first, a second or more on a fresh or busy database)."""
+
 
 @dataclass
 class _Holding:
@@ -57,6 +61,8 @@ class _Holding:
     until: float
     quiet_looks: int = 0
     releasing: bool = False
+    opening: bool = False
+    """The dialog asked for an incident to be declared: the keys wait for its screen."""
 
 
 def _is_text_field(widget: Widget) -> bool:
@@ -190,6 +196,8 @@ class WarroomApp(App[None]):
         screens = {holding.dialog, *([top] if top is not None else [])}  # a new screen must also have its focus
         nodes = [self, *(node for screen in screens for node in screen.walk_children(with_self=True))]
         quiet = _nothing_queued(nodes) and (top is holding.dialog or top is None or top.focused is not None)
+        if holding.opening and any(worker.group == "declare" and not worker.is_finished for worker in self.workers):
+            quiet = False  # the list is on top until the incident is written: not for these keys
         holding.quiet_looks = holding.quiet_looks + 1 if quiet else 0
         if holding.quiet_looks >= 2 or time.monotonic() >= holding.until:
             holding.releasing = True
@@ -449,6 +457,9 @@ class WarroomApp(App[None]):
 
         def declared(declaration: Declaration | None) -> None:
             if declaration is not None:
+                if self._holding is not None and not self._holding.releasing:
+                    self._holding.opening = True
+                    self._holding.until = time.monotonic() + DECLARE_WAIT_SECONDS
                 self._declare(declaration)
 
         self.push_screen(DeclareDialog(self.store, declaration, refusal), declared)
