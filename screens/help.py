@@ -85,6 +85,14 @@ IDENTITY_HELP = (
 )
 
 
+FROM_ELSEWHERE = (
+    "From elsewhere: `warroom import-slack EXPORT REF --channel NAME` adds a Slack channel's "
+    "history (the export's zip or folder) to the timeline, each message once, pinned ones "
+    "as key events; `warroom import FILE` an incident exported as JSON."
+)
+"""The commands that bring a record in from outside the app (shown under the command screen)."""
+
+
 class HelpScreen(ModalScreen[None]):
     """The keys of the screen it was opened over, the app's keys and the grammar."""
 
@@ -92,7 +100,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen {
         align: center middle;
     }
-    #help-times, #help-asking-first, #help-filters {
+    #help-times, #help-asking-first, #help-filters, #help-from-elsewhere {
         margin-top: 1;
     }
     HelpScreen > VerticalScroll {
@@ -128,6 +136,8 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(Text(ASKING_FIRST), id="help-asking-first")
             if hasattr(self.under, "action_cycle_filter"):
                 yield Static(Text(FILTERS), id="help-filters")
+            if hasattr(self.under, "open_event"):
+                yield Static(Text(FROM_ELSEWHERE), id="help-from-elsewhere")
             yield Static(self._grammar(), id="help-grammar")
             yield Static(self._who(), id="help-identity")
 

@@ -208,4 +208,6 @@ async def test_help_says_what_asks_first(demo: tuple[Store, str]) -> None:
         await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="the help")
         shown = text_of(app.screen)
         assert "Delete on a role (releasing its holder" in shown and "restoring it" in shown
+        assert "Striking a milestone's mark takes the milestone back" in shown
+        assert "warroom import-slack EXPORT REF --channel NAME" in shown
         assert ("del", "Release the selected role's most recent holder (asks first)") in app.screen.key_rows  # type: ignore[attr-defined]

@@ -184,6 +184,17 @@ def test_striking_a_mistaken_mitigated_mark_takes_the_milestone_and_the_status_b
     assert ops.get_incident(store, ref).status == "mitigated"
 
 
+def test_the_status_taken_back_skips_the_record_s_own_notes(store: Store) -> None:
+    from storage import postmortem
+
+    ref = _declare(store)
+    ops.set_status(store, ref, "identified")
+    postmortem.apply_prefill(store, ref)  # a note of the record's own between the two
+    ops.set_milestone(store, ref, "mitigated")
+    ops.strike_event(store, ref, _mark(store, ref, "mitigated"))
+    assert ops.get_incident(store, ref).status == "identified"
+
+
 def test_striking_a_mark_whose_status_moved_on_leaves_the_status(store: Store) -> None:
     ref = _declare(store)
     ops.set_milestone(store, ref, "acknowledged")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -187,6 +188,65 @@ def log_many(
         for start in range(0, len(rows), 5000):
             w.session.execute(sa.insert(Event), rows[start : start + 5000])
         return len(rows)
+
+
+@dataclass(frozen=True)
+class ImportedEntry:
+    """An event brought in from elsewhere (a chat's history): who said what and when, as
+    a note; `entry_id` names it for good, so that importing it again adds nothing."""
+
+    entry_id: str
+    occurred_at: datetime
+    author: str
+    text: str
+    link: str | None = None
+    key: bool = False
+
+
+def log_imported(
+    store: Store, ref: str, entries: Sequence[ImportedEntry], *, author: str | None = None
+) -> tuple[list[ImportedEntry], int]:
+    """Add `entries` to incident `ref`'s timeline as notes, in one transaction (all or none),
+    leaving out those whose entry id it already holds (and repeats). Returns those added,
+    oldest first, and how many were there already. Each keeps its own author and time (`author`,
+    the store's user by default, is who imports: it takes the incident's write lock)."""
+    for entry in entries:
+        checked_entry_id(entry.entry_id)
+        check_text("event.author", entry.author)
+        check_text("event.text", entry.text)
+        check_text("event.link", entry.link)
+    logged_at = store.now()
+    with writing(store, ref, author=author) as w:
+        there = {
+            found
+            for start in range(0, len(entries), 500)
+            for found in w.session.exec(
+                select(Event.entry_id).where(
+                    Event.incident_id == w.incident.id,
+                    col(Event.entry_id).in_([entry.entry_id for entry in entries[start : start + 500]]),
+                )
+            ).all()
+        }
+        new: dict[str, ImportedEntry] = {}
+        for entry in sorted(entries, key=lambda entry: entry.occurred_at):
+            if entry.entry_id not in there:
+                new.setdefault(entry.entry_id, entry)
+        if not new:
+            return [], len(there)
+        last = w.session.exec(select(sa.func.max(Event.seq)).where(Event.incident_id == w.incident.id)).one() or 0
+        change_number = touch(w.session, w.incident, logged_at)
+        rows = [
+            {
+                "incident_id": w.incident.id, "seq": last + offset, "occurred_at": entry.occurred_at,
+                "logged_at": logged_at, "author": entry.author, "kind": "note", "text": entry.text,
+                "link": entry.link, "key": entry.key, "detail": None, "struck": False, "revision": 1,
+                "change_number": change_number, "entry_id": entry.entry_id,
+            }
+            for offset, entry in enumerate(new.values(), start=1)
+        ]
+        for start in range(0, len(rows), 5000):
+            w.session.execute(sa.insert(Event), rows[start : start + 5000])
+        return list(new.values()), len(there)
 
 
 # --- corrections -----------------------------------------------------------------------

@@ -358,11 +358,15 @@ def _reached(w: Writing, key: str) -> Milestone | None:
 
 def _status_before(w: Writing, status: str) -> str | None:
     """The status the incident had before it last became `status` (None: it began so)."""
-    details = w.session.exec(
-        select(Event.detail)
-        .where(Event.incident_id == w.incident.id, Event.kind == "status", sa.not_(col(Event.struck)))
-        .order_by(col(Event.seq).desc())
-    ).all()
+    details = [  # (the record's other notes are status events too, with details of their own)
+        detail
+        for detail in w.session.exec(
+            select(Event.detail)
+            .where(Event.incident_id == w.incident.id, Event.kind == "status", sa.not_(col(Event.struck)))
+            .order_by(col(Event.seq).desc())
+        ).all()
+        if detail in STATUSES
+    ]
     if status not in details:
         return None
     earlier = details[details.index(status) + 1:]

@@ -156,6 +156,32 @@ def import_command(file: Path, db: str | None, config_path: Path | None) -> None
     click.echo(shown(f"imported {incident.ref}"))
 
 
+@command(main, "import-slack")
+@click.argument("export", type=click.Path(path_type=Path))
+@click.argument("ref")
+@click.option("--channel", required=True, help="The channel whose messages to add, e.g. inc-checkout.")
+@click.option("--key-reaction", default="pushpin", show_default=True,
+              help="Messages with this reaction become key events, as pinned ones do ('' for none).")
+def import_slack_command(
+    export: Path, ref: str, channel: str, key_reaction: str, db: str | None, config_path: Path | None
+) -> None:
+    """Add a channel's messages from a Slack export (a folder or a zip) to REF's timeline.
+
+    Each message becomes a note by its author, at its time, with its first link; pinned
+    ones are key events; joins and bots are skipped. Running it again adds only what is new."""
+    from storage.slack_import import import_slack
+
+    store = open_store(db, config_path)
+    done = import_slack(store, ref, export, channel, key_reaction=key_reaction)
+    parts = [f"{done.keys} key" if done.keys else "", f"{done.already} already there" if done.already else "",
+             f"{done.noise} joins and bot messages skipped" if done.noise else "",
+             f"{done.unreadable} without text or time skipped" if done.unreadable else ""]
+    details = "; ".join(part for part in parts if part)
+    plural = "" if done.added == 1 else "s"
+    said = f"added {done.added} message{plural} of #{done.channel} to {ref}"
+    click.echo(shown(f"{said} ({details})" if details else said))
+
+
 @command(main)
 @click.argument("ref")
 def checklist(ref: str, db: str | None, config_path: Path | None) -> None:
