@@ -89,6 +89,15 @@ def change_count(store: Store, ref: str) -> int | None:
         return session.exec(select(Incident.change_count).where(Incident.ref == ref)).first()
 
 
+def last_seq(store: Store, ref: str) -> int:
+    """The incident's highest event number (0 before its first event): an event numbered
+    above it is one logged since."""
+    with store.read() as session:
+        incident = ops.find_incident(session, ref)
+        highest = session.exec(select(sa.func.max(Event.seq)).where(col(Event.incident_id) == incident.id)).one()
+        return int(highest or 0)
+
+
 def _watermark(incident: Incident) -> Watermark:
     # The incident row was read in the same snapshot as the events: they agree.
     return Watermark(incident.change_count)

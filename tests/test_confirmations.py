@@ -150,7 +150,7 @@ async def test_a_milestone_mark_struck_asks_saying_the_milestone_goes_and_takes_
         assert "Milestone: mitigated" in text_of(dialog) and "Ctrl+T strikes the mark" in text_of(dialog)
         await pilot.press("ctrl+t")
         confirm = await on_top(pilot, ConfirmDialog)
-        assert "Milestone mitigated is then not reached" in text_of(confirm)
+        await until(pilot, lambda: "Milestone mitigated is then not reached" in text_of(confirm), what="the question")
         await pilot.press("y")
         await until(pilot, lambda: "mitigated" not in ops.milestones(store, ref), what="the milestone taken back")
         assert ops.get_incident(store, ref).status == before
