@@ -62,6 +62,8 @@ class EventDialog(Dialog[EventChange]):
         self.milestone: str | None = None
         """The milestone this event marks, when it is a standing mark (it can be struck)."""
         self.struck = False
+        self.refusal: str | None = None
+        """Why the record refuses to strike (struck: restore) this milestone mark, if it does."""
         self.revision = 0
         self.text = ""
         self.key = False
@@ -74,6 +76,7 @@ class EventDialog(Dialog[EventChange]):
         self.struck, self.revision, self.text, self.key = event.struck, event.revision, event.text, event.key
         if event.kind == "milestone" and not event.struck and event.detail:
             self.milestone = event.detail
+        self.refusal = ops.strike_refusal(self.store, self.ref, self.seq)
         with Vertical(classes="dialog-box") as box:
             box.border_title = f"Event #{event.seq}"
             facts = Text.assemble(
@@ -109,14 +112,19 @@ class EventDialog(Dialog[EventChange]):
                 if self.draft is not None:  # the edit refused: kept in sight to copy
                     yield Static(Text.assemble(("your edit, not saved: ", "bold"), printable(self.draft)))
                 yield Static(classes="dialog-error")
-                yield Label("This event is struck: Ctrl+T restores it · Ctrl+O key mark · Esc closes",
+                restores = "it stays struck" if self.refusal else "Ctrl+T restores it"
+                yield Label(f"This event is struck: {restores} · Ctrl+O key mark · Esc closes",
                             classes="dialog-hint")
             else:
                 yield Static(classes="dialog-error")
-                strikes = " · Ctrl+T strikes the mark" if self.milestone else ""
+                strikes = " · Ctrl+T strikes the mark" if self.milestone and not self.refusal else ""
                 yield Label(f"Written by the record: not editable{strikes} · Ctrl+O key mark · Esc closes",
                             classes="dialog-hint")
         self.editable = editable
+
+    def on_mount(self) -> None:
+        if self.refusal:  # said up front: Ctrl+T is not offered
+            self.call_after_refresh(self.show_error, self.refusal)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_save()
@@ -146,6 +154,9 @@ class EventDialog(Dialog[EventChange]):
     def action_strike(self) -> None:
         if not (self.editable or self.milestone):
             return
+        if self.refusal:
+            self.show_error(self.refusal)
+            return
         lines = [f"#{self.seq} {quoted(self.text)}", "It stays in the record, marked struck; Ctrl+T on it restores it."]
         if self.milestone:
             label = self.milestone.replace("_", " ")
@@ -154,7 +165,9 @@ class EventDialog(Dialog[EventChange]):
         self._ask("strike", f"Strike event #{self.seq}?", lines, f"Strike #{self.seq}")
 
     def action_restore(self) -> None:
-        if self.struck:
+        if self.struck and self.refusal:
+            self.show_error(self.refusal)
+        elif self.struck:
             self._ask("restore", f"Restore event #{self.seq}?", [
                 f"#{self.seq} {quoted(self.text)}",
                 "It counts again; its history keeps the strike and this restore.",

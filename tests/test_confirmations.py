@@ -4,6 +4,8 @@ both texts. Pilot tests on the command screen over the demo incident."""
 
 from __future__ import annotations
 
+import functools
+
 from textual.pilot import Pilot
 from textual.widgets import Button
 
@@ -211,3 +213,39 @@ async def test_help_says_what_asks_first(demo: tuple[Store, str]) -> None:
         assert "Striking a milestone's mark takes the milestone back" in shown
         assert "warroom import-slack EXPORT REF --channel NAME" in shown
         assert ("del", "Release the selected role's most recent holder (asks first)") in app.screen.key_rows  # type: ignore[attr-defined]
+
+
+def says(screen: object, text: str) -> bool:
+    return text in text_of(screen)
+
+
+async def test_marks_the_record_will_not_strike_or_restore_say_why_instead_of_asking(
+    demo: tuple[Store, str],
+) -> None:
+    """The standing resolved mark while resolved (reopen instead) and an earlier mark,
+    marked again since: the dialog does not offer Ctrl+T, says why, and Ctrl+T asks nothing."""
+    from storage.checklists.resolution import resolve
+
+    store, ref = demo
+    ops.set_milestone(store, ref, "acknowledged")  # corrects it: the earlier mark struck
+    earlier = next(e for e in ops.timeline(store, ref) if e.kind == "milestone" and e.detail == "acknowledged")
+    assert earlier.struck
+    resolve(store, ref, force=True)
+    mark = next(e for e in ops.timeline(store, ref) if e.kind == "milestone" and e.detail == "resolved")
+    app = WarroomApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        base = app.screen
+        for seq, refusal in ((mark.seq, "reopen the incident"), (earlier.seq, "marked again since")):
+            app.push_screen(EventDialog(store, ref, seq))
+            dialog = await on_top(pilot, EventDialog)
+            await until(pilot, functools.partial(says, dialog, refusal), what=refusal)
+            assert "Ctrl+T" not in text_of(dialog)
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+            assert app.screen is dialog  # no confirmation offering what the record refuses
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is base, what="the screen below")
+    assert ops.get_incident(store, ref).status == "resolved"
+    struck = {e.seq: e.struck for e in ops.timeline(store, ref)}
+    assert not struck[mark.seq] and struck[earlier.seq]

@@ -270,6 +270,23 @@ async def test_roster_shows_vacant_roles_and_every_sme() -> None:
         assert "Raj Mehta (db)" in sme_lines[2] and not sme_lines[2].startswith("Subject")
 
 
+async def test_roster_says_vacant_when_narrower_than_name_column_and_word() -> None:
+    """At 80 columns, with a scrollbar, the roster's rows are narrower than the name column
+    and `vacant`: the name gives way, the word stays (it wrapped out of sight before)."""
+    roster = RoleRoster(tz=BERLIN)
+    roster.styles.width = 28
+    async with Harness(roster).run_test(size=(80, 20)) as pilot:
+        roster.set_roles(roles())
+        await pilot.pause()
+        rows = {row.role.key: row for row in roster.query(RosterRow)}
+        deputy = rows["deputy"]
+        assert deputy.content_size.width < len("Subject Matter Experts vacant")
+        line = shown(deputy)
+        assert "\n" not in line and line.rstrip().endswith("vacant") and line.startswith("Deputy")
+        assert len(line) <= deputy.content_size.width
+        assert shown(rows["customer_liaison"]).rstrip().endswith("vacant")
+
+
 async def test_roster_times_follow_show_utc() -> None:
     roster = RoleRoster(tz=BERLIN)
     async with Harness(roster).run_test(size=(100, 20)) as pilot:

@@ -158,8 +158,10 @@ class RosterRow(Widget):
         since_style = self.get_visual_style("roster-row--since")
         name = Content(printable(self.role.name)).truncate(self.name_width, ellipsis=True, pad=True)
         blank = Content(" " * self.name_width)
-        if not self.role.holders:
+        if not self.role.holders:  # the name gives way to the word, which would wrap out of sight
             vacant = self.get_visual_style("roster-row--vacant")
+            room = max(1, min(self.name_width, width - len(" vacant")))
+            name = Content(printable(self.role.name)).truncate(room, ellipsis=True, pad=True)
             return Content.assemble(name.stylize(name_style), " ", ("vacant", vacant))
         stacked = self._stacked(width)
         indent = 2 if stacked else self.name_width + 1

@@ -31,6 +31,7 @@ from storage.ops.events import (
     restore_event,
     set_key,
     strike_event,
+    strike_refusal,
     time_concerns_for,
 )
 from storage.ops.facts import TITLE_PARTS, checked_fact, checked_facts, set_facts, set_impact
@@ -134,6 +135,7 @@ __all__ = [
     "snooze_update_reminders",
     "status_updates",
     "strike_event",
+    "strike_refusal",
     "time_concerns_for",
     "timeline",
     "title_of",

@@ -354,6 +354,37 @@ def restore_event(
     return _set_struck(store, ref, seq, False, author=author, expected_revision=expected_revision)
 
 
+def strike_refusal(store: Store, ref: str, seq: int) -> str | None:
+    """Why event `seq` cannot be struck (or, struck, restored), None when it can: the
+    rules of a milestone's marks, so that a screen says so before asking."""
+    with store.read() as session:
+        incident = find_incident(session, ref)
+        return _mark_refusal(session, incident, _find_event(session, incident, seq))
+
+
+def _mark_refusal(session: Session, incident: Incident, event: Event) -> str | None:
+    """Why striking (restoring, when struck) milestone mark `event` is refused: the
+    resolution is taken back by reopening and given again through the resolution criteria;
+    an earlier mark, marked again since, does not come back."""
+    if event.kind != "milestone":
+        return None
+    if not event.struck:
+        if event.detail == "resolved" and incident.status == "resolved" and not _marked_since(session, event):
+            return (
+                f"event #{event.seq} marks {incident.ref} resolved: reopen the incident (set its status) "
+                "to take the resolution back"
+            )
+        return None
+    if _marked_since(session, event):
+        return (
+            f"event #{event.seq} is an earlier mark of milestone {event.detail}, marked again since: "
+            "mark the milestone again to change its time"
+        )
+    if event.detail == "resolved":
+        return f"{incident.ref} is resolved again through its resolution criteria, which are checked first"
+    return None
+
+
 def _marked_since(session: Session, mark: Event) -> bool:
     """Whether another standing event marks the same milestone as `mark` (a correction):
     restoring `mark` would show the milestone twice; striking `mark` leaves it reached."""
@@ -375,12 +406,10 @@ def _set_struck(
         if event.struck == struck:
             raise InvalidInput(f"event #{seq} is {'already struck' if struck else 'not struck'}")
         _check_revision(w.session, event, expected_revision, None)
+        refusal = _mark_refusal(w.session, w.incident, event)
+        if refusal is not None:
+            raise InvalidInput(refusal)
         standing_mark = event.kind == "milestone" and not _marked_since(w.session, event)
-        if not struck and event.kind == "milestone" and not standing_mark:
-            raise InvalidInput(
-                f"event #{seq} is an earlier mark of milestone {event.detail}, marked again since: "
-                "mark the milestone again to change its time"
-            )
         if standing_mark:  # the milestone is reached, or no longer, with its mark
             from storage.ops.incident import restore_standing_mark, strike_standing_mark
 

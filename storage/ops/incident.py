@@ -310,12 +310,7 @@ def _strike_marks(w: Writing, key: str) -> None:
 def strike_standing_mark(w: Writing, mark: Event) -> None:
     """A milestone's standing mark is being struck: the milestone is no longer reached, and
     the status it set (mitigated, say) goes back to the one before it. The resolution is
-    taken back by reopening the incident, not by a strike."""
-    if w.incident.status == "resolved" and mark.detail == "resolved":
-        raise InvalidInput(
-            f"event #{mark.seq} marks {w.incident.ref} resolved: reopen the incident (set its status) "
-            "to take the resolution back"
-        )
+    taken back by reopening the incident, not by a strike (`events._mark_refusal`)."""
     milestone = _reached(w, str(mark.detail))
     if milestone is not None:
         w.session.delete(milestone)
@@ -331,11 +326,7 @@ def strike_standing_mark(w: Writing, mark: Event) -> None:
 def restore_standing_mark(w: Writing, mark: Event) -> None:
     """A struck milestone mark counts again (no other mark stands): the milestone is
     reached at the mark's time, and moves the status on as marking it did."""
-    key = str(mark.detail)
-    if key == "resolved":
-        raise InvalidInput(
-            f"{w.incident.ref} is resolved again through its resolution criteria, which are checked first"
-        )
+    key = str(mark.detail)  # not `resolved`: refused first (`events._mark_refusal`)
     milestone = _reached(w, key) or Milestone(
         incident_id=w.incident.id,  # type: ignore[arg-type]
         name=key,
