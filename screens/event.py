@@ -69,7 +69,7 @@ class EventDialog(Dialog[EventChange]):
         self.key = False
 
     def compose(self) -> ComposeResult:
-        event = next(e for e in ops.timeline(self.store, self.ref) if e.seq == self.seq)
+        event = ops.get_event(self.store, self.ref, self.seq)
         history = ops.event_history(self.store, self.ref, self.seq)
         tz = self.store.policy.tz
         editable = event.kind in TYPED_KINDS and not event.struck

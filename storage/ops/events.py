@@ -252,6 +252,12 @@ def log_imported(
 # --- corrections -----------------------------------------------------------------------
 
 
+def get_event(store: Store, ref: str, seq: int) -> Event:
+    """Event `seq` of incident `ref` (one look-up, whatever the timeline's length)."""
+    with store.read() as session:
+        return _find_event(session, find_incident(session, ref), seq)
+
+
 def _find_event(session: Session, incident: Incident, seq: int) -> Event:
     if not stored_number(seq):
         raise NotFound(f"{incident.ref} has no event {number_shown(seq)}: events are numbered from 1")
