@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from screens.messages import ChangeWritten, WriteRefused
 from screens.writer import RecordWriter
-from storage import comms, live
+from storage import comms, live, sending
 from storage.db import Store
 from storage.drafts import write_outbox
 from storage.errors import WarroomError
@@ -41,7 +41,8 @@ class ComposerScreen(Screen[bool]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "send", "Record as sent", id="composer.send", tooltip="Record the message as sent"),
+        Binding("ctrl+s", "send", "Record as sent", id="composer.send",
+                tooltip="Send it through the channel's command if the config names one, and record it as sent"),
         Binding("ctrl+o", "copy", "Copy", id="composer.copy", tooltip="Copy to the clipboard (and save to a file)"),
         Binding("ctrl+r", "refill", "Refill", id="composer.refill", tooltip="Fill again from the record"),
         Binding("escape", "close", "Close", id="composer.close", tooltip="Close; edits are kept until you leave"),
@@ -170,15 +171,19 @@ class ComposerScreen(Screen[bool]):
         if self._sending:
             return
         self._sending = True
-        self.writer.outbox.send("Update sent", partial(comms.send_message, self.store, self.ref, self.current()))
+        self.writer.outbox.send("Update sent", partial(sending.send, self.store, self.ref, self.current()))
 
     def on_change_written(self, message: ChangeWritten) -> None:
+        said = getattr(message.result, "said", None)  # (`sending.Sent`: what the send command printed)
+        if said:
+            self.app.notify(said, title="Sent", markup=False)
         if self.is_current:  # not closed meanwhile
             self.dismiss(True)
 
     def on_write_refused(self, message: WriteRefused) -> None:
         self._sending = False
-        self.notify(str(message.error), title="Not recorded", severity="error", markup=False)
+        title = "Not sent" if isinstance(message.error, sending.SendFailed) else "Not recorded"
+        self.notify(str(message.error), title=title, severity="error", timeout=15, markup=False)
 
     def on_unmount(self) -> None:
         self.writer.finish()

@@ -19,6 +19,7 @@ from .policy_model import (
     MESSAGE_PLACEHOLDERS,
     REFERENCE_PLACEHOLDERS,
     ROLE_KEY_MAX,
+    SEND_CHANNELS,
     TITLE_PLACEHOLDERS,
     Deadline,
     MessageTemplate,
@@ -26,6 +27,7 @@ from .policy_model import (
     Policy,
     Process,
     RolePolicy,
+    SendCommand,
     SeverityPolicy,
     role_alias,
 )
@@ -40,7 +42,8 @@ _SEVERITY_KEY = re.compile(r"SEV(0|[1-9][0-9]{0,5})", re.ASCII)
 _ROLE_KEY = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)
 
 _TOP_KEYS = (
-    "timezone", "user", "confirm_times_older_than", "naming", "process", "severity", "roles", "templates", "keys"
+    "timezone", "user", "confirm_times_older_than", "naming", "process", "severity", "roles", "templates", "keys",
+    "send",
 )
 _NAMING_KEYS = ("reference", "title")
 _PROCESS_KEYS = ("decide_within", "declare_within")
@@ -215,7 +218,35 @@ class PolicyBuilder:
                 data.get("confirm_times_older_than", "3h"), "confirm_times_older_than"
             ),
             keys=self.keys(self.table(data.get("keys", {}), "keys")),
+            senders=self.senders(self.table(data.get("send", {}), "send")),
         )
+
+    def senders(self, table: Mapping[str, Any]) -> dict[str, SendCommand]:
+        """`[send.<channel>]`: `command` (an array: program and arguments, no shell),
+        `timeout` (30s by default) and `headers` (a table, e.g. `To`)."""
+        found: dict[str, SendCommand] = {}
+        for channel, value in table.items():
+            where = _join("send", channel)
+            if channel not in SEND_CHANNELS:
+                self.fail(where, f"no channel {quote_input(channel)}: use one of {', '.join(SEND_CHANNELS)}")
+            entry = self.table(value, where)
+            self.check_keys(entry, ("command", "timeout", "headers"), where)
+            self.require(entry, ("command",), where, f"[{where}]")
+            command = self.text_list(entry["command"], _join(where, "command"))
+            if not command or not command[0].strip():
+                self.fail(_join(where, "command"), "name the program to run first, e.g. [\"sendmail\", \"-t\"]")
+            headers = []
+            for name, header in self.table(entry.get("headers", {}), _join(where, "headers")).items():
+                at = _join(_join(where, "headers"), name)
+                text = self.text(header, at)
+                if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", name) or name.lower() == "subject":
+                    self.fail(at, "a header name is letters, digits and '-' (not Subject)")
+                if "\r" in text or "\n" in text:
+                    self.fail(at, "a header value is one line")
+                headers.append((name, text))
+            timeout = self.duration(entry.get("timeout", "30s"), _join(where, "timeout"))
+            found[channel] = SendCommand(command, timeout, tuple(headers))
+        return found
 
     def keys(self, table: Mapping[str, Any], where: str = "keys", prefix: str = "") -> dict[str, str]:
         """`[keys]`: binding id to keys. An unquoted dotted id (`command.severity = "f6"`)

@@ -178,6 +178,21 @@ class MessageTemplate:
     body: str
 
 
+SEND_CHANNELS: tuple[str, ...] = ("internal", "status_page")
+"""The channels whose messages a command can send (`[send.<channel>]`)."""
+
+
+@dataclass(frozen=True)
+class SendCommand:
+    """How one channel's messages go out: a program (no shell) that reads the message
+    (`headers`, `Subject:`, a blank line and the body) on its standard input, stopped after
+    `timeout`."""
+
+    command: tuple[str, ...]
+    timeout: timedelta = timedelta(seconds=30)
+    headers: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True)
 class Policy:
     """All configurable incident rules, as loaded by `load_policy`."""
@@ -195,6 +210,8 @@ class Policy:
     confirm_times_older_than: timedelta = timedelta(hours=3)
     """A typed time further back than this needs a confirmation (see `timeparse.time_concerns`)."""
     keys: dict[str, str] = field(default_factory=dict)
+    senders: dict[str, SendCommand] = field(default_factory=dict)
+    """Per channel, the command that sends its messages (`[send.<channel>]`; none: recorded only)."""
     """`[keys]`: binding id to the keys that replace its default ones ("f6", "ctrl+s,f2")."""
 
     @property

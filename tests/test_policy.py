@@ -337,7 +337,7 @@ def test_unknown_keys_are_errors(tmp_path: Path) -> None:
     message = config_error(tmp_path, 'colour = "red"\n')
     assert message.endswith(
         "config.toml: colour: unknown key: use one of timezone, user, confirm_times_older_than, naming, process, "
-        "severity, roles, templates, keys"
+        "severity, roles, templates, keys, send"
     )
     message = config_error(tmp_path, '[process]\ndecide_in = "5m"\n')
     assert "process.decide_in: unknown key: did you mean 'decide_within'?" in message

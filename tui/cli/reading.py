@@ -293,7 +293,8 @@ def config_command(db: str | None, config_path: Path | None) -> None:
 @command(main, "comms")
 @click.argument("ref")
 @click.argument("kind")
-@click.option("--send", is_flag=True, help="Record the message as sent (restarts that channel's countdown).")
+@click.option("--send", is_flag=True, help="Send it through the channel's command, if the config names one "
+              "([send.CHANNEL]), and record it as sent (restarts that channel's countdown).")
 @click.option("--author", default=None, help=AUTHOR_HELP)
 def comms_command(
     ref: str, kind: str, send: bool, author: str | None, db: str | None, config_path: Path | None
@@ -317,6 +318,11 @@ def comms_command(
     for warning in comms.lint(draft, comms.lint_context(store, ref)):
         click.echo(shown(f"warning: {warning}"), err=True)
     if send:
-        update = comms.send_message(store, ref, draft, author=author)
+        from storage.sending import send as send_out
+
+        sent = send_out(store, ref, draft, author=author)
         click.echo()
-        click.echo(shown(f"Sent {spec.kind} for {ref.strip()} at {local_time(store, update.sent_at)}"))
+        if sent.said is not None:
+            command = " ".join(store.policy.senders[draft.channel].command)
+            click.echo(shown(f"Sent through {command}" + (f": {sent.said}" if sent.said else "")))
+        click.echo(shown(f"Sent {spec.kind} for {ref.strip()} at {local_time(store, sent.update.sent_at)}"))
