@@ -33,6 +33,9 @@ class ConfirmDialog(Dialog[bool]):
     `y` confirms and `n` or Escape cancel from anywhere; Cancel has the focus, so Enter on
     its own changes nothing (Tab or → moves to the confirm button, then Enter confirms)."""
 
+    AUTO_FOCUS = "#confirm-cancel"
+    """Focused as the dialog opens, before any key typed after the one that opened it."""
+
     DEFAULT_CSS = """
     ConfirmDialog .confirm-warning {
         color: $warning;
@@ -77,9 +80,6 @@ class ConfirmDialog(Dialog[bool]):
                 yield Button(Content(printable(self.confirm_label)), id="confirm-yes", variant="error")
             yield Static(classes="dialog-error")
             yield Label("y confirms · n or Esc cancels · Enter presses the highlighted button", classes="dialog-hint")
-
-    def on_mount(self) -> None:
-        self.query_one("#confirm-cancel", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

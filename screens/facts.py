@@ -159,6 +159,9 @@ class FactsDialog(Dialog[FactsEdit]):
     """Every fact filled in with its current value (or with `typed`, reopened after the
     record refused it with `error`); Ctrl+S or Save returns the `FactsEdit`."""
 
+    AUTO_FOCUS = "#functionality"
+    """Focused as the dialog opens, before any key typed after the one that opened it."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="facts.save", tooltip="Save the changed facts"),
     ]
@@ -184,7 +187,6 @@ class FactsDialog(Dialog[FactsEdit]):
     def on_mount(self) -> None:
         self.show_error(self.refusal)
         show_preview(self, self.store)
-        self.query_one("#functionality", Input).focus()
 
     def on_input_changed(self) -> None:
         show_preview(self, self.store)

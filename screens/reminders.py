@@ -34,6 +34,9 @@ class ReminderDialog(Dialog[str]):
     """Ask when and what to be reminded of; answers the `/remind` line to log (checked
     here first, so a refusal keeps the dialog open with what was typed)."""
 
+    AUTO_FOCUS = "#what"
+    """Focused as the dialog opens, before any key typed after the one that opened it."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "submit", "Remind", id="reminder.submit", tooltip="Set the reminder"),
     ]
@@ -53,9 +56,6 @@ class ReminderDialog(Dialog[str]):
             yield LiteralInput(placeholder="e.g. check the canary", id="what")
             yield Static(classes="dialog-error")
             yield Label("Enter in the last field or Ctrl+S sets it · Esc cancels", classes="dialog-hint")
-
-    def on_mount(self) -> None:
-        self.query_one("#what", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "what":
