@@ -216,3 +216,31 @@ def test_ten_megabytes_on_stdout_and_stderr_are_read_and_only_their_end_shown(st
     with pytest.raises(SendFailed, match=r"failed \(status 4\): …e+\s?done; not sent") as refused:
         send(store, ref, comms.draft_message(store, ref, "internal_update"))
     assert len(str(refused.value)) < 500
+
+
+async def test_the_composer_stays_open_while_its_command_runs_so_the_outcome_is_said(
+    demo: tuple[Store, str], sender: Any
+) -> None:
+    """Escape while the send command runs would close the composer and lose what the command
+    comes to (a failure said nowhere): it says the command is running and stays open."""
+    store, _ref = demo
+    with_sender(store, sender("hang", 2.0))
+    app = WarroomApp(store)
+    shown: list[tuple[str, str]] = []
+    notify = app.notify
+
+    def noted(message: str, *args: Any, **kwargs: Any) -> None:
+        shown.append((kwargs.get("title", ""), message))
+        notify(message, *args, **kwargs)
+
+    app.notify = noted  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f8")
+        composer = await until(pilot, lambda: app.screen if isinstance(app.screen, ComposerScreen) else None)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: any(title == "Sending" for title, _ in shown), what="the command said running")
+        await pilot.press("escape")
+        assert app.screen is composer
+        await until(pilot, lambda: any(title == "Not sent" for title, _ in shown), what="the failure said", seconds=10)
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ComposerScreen), what="the composer closed")
