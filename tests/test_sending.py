@@ -121,6 +121,7 @@ def test_a_subject_cannot_add_a_header() -> None:
         ('[send.internal]\ncommand = ["x"]\nheaders = { Subject = "y" }', "send.internal.headers.Subject: a header"),
         ('[send.internal]\ncommand = ["x"]\nheaders = { To = "a\\nBcc: b" }', "a header value is one line"),
         ('[send.internal]\ncommand = "sendmail -t"', "send.internal.command: expected an array of texts"),
+        ('[send.internal]\ncommand = ["x", "a\\u0000b"]', "send.internal.command: a program or argument cannot hold"),
     ],
 )
 def test_a_bad_send_section_is_one_clear_config_error(tmp_path: Path, section: str, expected: str) -> None:
