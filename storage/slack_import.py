@@ -25,6 +25,7 @@ from typing import Any
 
 from storage.db import Store
 from storage.errors import InvalidInput, WarroomError
+from storage.limits import TEXT_LIMITS
 from storage.ops.events import ImportedEntry, log_imported
 from storage.timeparse import quote_input
 
@@ -216,7 +217,7 @@ def _entry(
     return ImportedEntry(
         entry_id=f"slack-{re.sub(r'[^A-Za-z0-9_-]', '_', channel_id)[:30]}-{int(seconds)}{fraction}",
         occurred_at=occurred_at,
-        author=users.get(user, user),
+        author=_shortened(users.get(user, user), TEXT_LIMITS["event.author"]),
         text=text,
         link=link,
         key=key,
@@ -253,6 +254,11 @@ def plain_text(text: str, users: dict[str, str]) -> tuple[str, str | None]:
         end = match.end()
     pieces.append(_unescape(text[end:]))
     return "".join(pieces).replace("\x00", "").strip(), (first[0] if first else None)
+
+
+def _shortened(name: str, limit: int) -> str:
+    """`name`, cut to `limit` characters (…): one overlong name in users.json does not refuse the import."""
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def _unescape(text: str) -> str:

@@ -240,3 +240,12 @@ def test_two_different_times_never_share_an_entry_id(store: Store, tmp_path: Pat
            {"type": "message", "user": "U1", "text": "one and a half", "ts": "1.5"}]
     done = import_slack(store, ref, build_export(tmp_path / "slack", {"2026-11-23": day}), "inc-checkout")
     assert done.added == 2
+
+
+def test_an_overlong_user_name_is_cut_not_a_refusal_of_the_whole_import(store: Store, tmp_path: Path) -> None:
+    ref = declare(store)
+    export = build_export(tmp_path / "slack", {"2026-11-23": [message(NOW - timedelta(minutes=1), "U9", "hello")]})
+    (export / "users.json").write_text(json.dumps([{"id": "U9", "name": "n" * 300}]))
+    assert import_slack(store, ref, export, "inc-checkout").added == 1
+    (author,) = [author for _, author, _, _, _ in imported(store, ref)]
+    assert len(author) == 200 and author.endswith("…")
