@@ -171,7 +171,14 @@ class ComposerScreen(Screen[bool]):
         if self._sending:
             return
         self._sending = True
-        self.writer.outbox.send("Update sent", partial(sending.send, self.store, self.ref, self.current()))
+        draft = self.current()
+        sender = self.store.policy.senders.get(draft.channel)
+        if sender is not None:  # (it may take its time: say so, and stay open until it is done)
+            self.notify(
+                f"Running {printable(sender.command[0])} (at most {sender.timeout.total_seconds():g} s)…",
+                title="Sending", markup=False,
+            )
+        self.writer.outbox.send("Update sent", partial(sending.send, self.store, self.ref, draft))
 
     def on_change_written(self, message: ChangeWritten) -> None:
         said = getattr(message.result, "said", None)  # (`sending.Sent`: what the send command printed)
@@ -189,4 +196,8 @@ class ComposerScreen(Screen[bool]):
         self.writer.finish()
 
     def action_close(self) -> None:
+        if self._sending:  # (closed, the composer could not say what the command came to)
+            self.notify("The send command is still running: wait for its outcome.", title="Sending",
+                        severity="warning", markup=False)
+            return
         self.dismiss(False)

@@ -235,6 +235,8 @@ class PolicyBuilder:
             command = self.text_list(entry["command"], _join(where, "command"))
             if not command or not command[0].strip():
                 self.fail(_join(where, "command"), "name the program to run first, e.g. [\"sendmail\", \"-t\"]")
+            if any("\x00" in part for part in command):
+                self.fail(_join(where, "command"), "a program or argument cannot hold a NUL character")
             headers = []
             for name, header in self.table(entry.get("headers", {}), _join(where, "headers")).items():
                 at = _join(_join(where, "headers"), name)

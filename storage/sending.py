@@ -12,9 +12,13 @@ with no command is recorded as sent, as before: the message went out by hand.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
+import tempfile
 from dataclasses import dataclass
+from typing import IO
 
 from storage import comms
 from storage.comms import Draft
@@ -63,31 +67,42 @@ def run_command(sender: SendCommand, draft: Draft, ref: str, channel: str) -> st
     }
     seconds = sender.timeout.total_seconds()
     named = f"the {channel} send command {printable(program)!r}"
-    try:
-        done = subprocess.run(
-            list(sender.command), input=message_text(draft, sender).encode(), capture_output=True,
-            timeout=seconds, env=environment, check=False,
-        )
-    except FileNotFoundError:
-        raise SendFailed(f"{named} was not found: not sent") from None
-    except PermissionError:
-        raise SendFailed(f"{named} cannot be run (permission): not sent") from None
-    except subprocess.TimeoutExpired:
-        raise SendFailed(
-            f"{named} did not finish within {seconds:g} s and was stopped: not recorded as sent "
-            "(it may have sent it: check before sending again)"
-        ) from None
-    except OSError as exc:
-        raise SendFailed(f"{named} could not start: {exc.strerror}") from None
-    if done.returncode != 0:
-        said = _tail(done.stderr) or _tail(done.stdout) or "nothing on stderr"
-        status = f"status {done.returncode}" if done.returncode > 0 else f"signal {-done.returncode}"
-        raise SendFailed(f"{named} failed ({status}): {said}; not sent")
-    return _tail(done.stdout)
+    with tempfile.TemporaryFile() as stdin, tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        stdin.write(message_text(draft, sender).encode())
+        stdin.seek(0)
+        try:  # (files, not pipes: a job the command leaves running cannot hold it open, nor its output fill memory)
+            process = subprocess.Popen(
+                list(sender.command), stdin=stdin, stdout=stdout, stderr=stderr, env=environment,
+                start_new_session=True,
+            )
+        except FileNotFoundError:
+            raise SendFailed(f"{named} was not found: not sent") from None
+        except PermissionError:
+            raise SendFailed(f"{named} cannot be run (permission): not sent") from None
+        except OSError as exc:
+            raise SendFailed(f"{named} could not start: {exc.strerror}") from None
+        try:
+            status = process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # (it and what it started)
+            process.wait()
+            raise SendFailed(
+                f"{named} did not finish within {seconds:g} s and was stopped: not recorded as sent "
+                "(it may have sent it: check before sending again)"
+            ) from None
+        said, complaint = _tail(stdout), _tail(stderr)
+    if status != 0:
+        shown = complaint or said or "nothing on stderr"
+        how = f"status {status}" if status > 0 else f"signal {-status}"
+        raise SendFailed(f"{named} failed ({how}): {shown}; not sent")
+    return said
 
 
-def _tail(output: bytes) -> str:
-    text = output.decode("utf-8", errors="replace").strip()
+def _tail(output: IO[bytes]) -> str:
+    """The end of what a command wrote to file `output`, shown."""
+    output.seek(max(0, output.seek(0, os.SEEK_END) - 4 * SHOWN_OUTPUT))
+    text = output.read().decode("utf-8", errors="replace").strip()
     if len(text) > SHOWN_OUTPUT:
         text = "…" + text[-SHOWN_OUTPUT:]
     return printable(text)

@@ -25,7 +25,9 @@ from typing import Any
 
 from storage.db import Store
 from storage.errors import InvalidInput, WarroomError
+from storage.limits import TEXT_LIMITS
 from storage.ops.events import ImportedEntry, log_imported
+from storage.timeparse import quote_input
 
 NOISE_SUBTYPES = frozenset({
     "channel_join", "channel_leave", "group_join", "group_leave", "channel_topic", "channel_purpose",
@@ -37,7 +39,7 @@ NOISE_SUBTYPES = frozenset({
 
 _DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
 _ANGLED = re.compile(r"<([^<>]*)>")
-_TS = re.compile(r"\d{1,12}(\.\d{1,9})?")
+_TS = re.compile(r"\d{1,12}(\.\d{1,6})?")
 
 
 @dataclass
@@ -82,7 +84,7 @@ class _Export:
         """The JSON document `name` (a path inside the export), None when there is none."""
         try:
             if self.archive is None:
-                data = (self.root / name).read_bytes()
+                data = self._inside(name).read_bytes()
             elif self.prefix + name in self.names:
                 data = self.archive.read(self.prefix + name)
             else:
@@ -95,6 +97,13 @@ class _Export:
             return json.loads(data)
         except ValueError as exc:
             raise InvalidInput(f"{name} in {self.root} is not JSON: {exc}") from None
+
+    def _inside(self, name: str) -> Path:
+        """The file `name` of the folder export; refused when it (a link) leads outside it."""
+        path = self.root / name
+        if not path.resolve().is_relative_to(self.root.resolve()):
+            raise InvalidInput(f"{name} in {self.root} links outside the export: not read")
+        return path
 
     def days(self, folder: str) -> list[str]:
         """The day files of channel folder `folder`, oldest first."""
@@ -118,6 +127,8 @@ def import_slack(
     timeline (see the module's text); what is already there is not added again."""
     reaction = key_reaction.strip().strip(":")
     name = channel.strip().removeprefix("#")
+    if not name or name.startswith(".") or any(mark in name for mark in "/\\\x00"):
+        raise InvalidInput(f"{quote_input(name)} is not a channel name (as the export's folders are named)")
     export = _Export.open(path)
     try:
         found = SlackImport(name)
@@ -197,10 +208,16 @@ def _entry(
     reactions = {r.get("name") for r in message.get("reactions") or [] if isinstance(r, dict)}
     key = bool(message.get("pinned_to")) or ts in pins or (bool(reaction) and reaction in reactions)
     seconds, _, fraction = ts.partition(".")
+    fraction = fraction.ljust(6, "0")  # (six digits, as Slack writes them: `15` and `1.5` are two times)
+    try:
+        occurred_at = datetime.fromtimestamp(int(seconds), UTC).replace(microsecond=int(fraction))
+    except (ValueError, OverflowError, OSError):  # (past the year 9999)
+        found.unreadable += 1
+        return None
     return ImportedEntry(
-        entry_id=f"slack-{re.sub(r'[^A-Za-z0-9_-]', '_', channel_id)[:30]}-{seconds}{fraction}",
-        occurred_at=datetime.fromtimestamp(int(seconds), UTC).replace(microsecond=int((fraction + "000000")[:6])),
-        author=users.get(user, user),
+        entry_id=f"slack-{re.sub(r'[^A-Za-z0-9_-]', '_', channel_id)[:30]}-{int(seconds)}{fraction}",
+        occurred_at=occurred_at,
+        author=_shortened(users.get(user, user), TEXT_LIMITS["event.author"]),
         text=text,
         link=link,
         key=key,
@@ -237,6 +254,11 @@ def plain_text(text: str, users: dict[str, str]) -> tuple[str, str | None]:
         end = match.end()
     pieces.append(_unescape(text[end:]))
     return "".join(pieces).replace("\x00", "").strip(), (first[0] if first else None)
+
+
+def _shortened(name: str, limit: int) -> str:
+    """`name`, cut to `limit` characters (…): one overlong name in users.json does not refuse the import."""
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def _unescape(text: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,7 @@ def test_a_subject_cannot_add_a_header() -> None:
         ('[send.internal]\ncommand = ["x"]\nheaders = { Subject = "y" }', "send.internal.headers.Subject: a header"),
         ('[send.internal]\ncommand = ["x"]\nheaders = { To = "a\\nBcc: b" }', "a header value is one line"),
         ('[send.internal]\ncommand = "sendmail -t"', "send.internal.command: expected an array of texts"),
+        ('[send.internal]\ncommand = ["x", "a\\u0000b"]', "send.internal.command: a program or argument cannot hold"),
     ],
 )
 def test_a_bad_send_section_is_one_clear_config_error(tmp_path: Path, section: str, expected: str) -> None:
@@ -173,3 +175,73 @@ async def test_the_composer_says_not_sent_and_stays_open_then_sends(demo: tuple[
         await until(pilot, lambda: not isinstance(app.screen, ComposerScreen), what="the composer closed")
         assert ("Sent", "queued as 42") in shown
         assert len(ops.status_updates(store, ref)) == before + 1
+
+
+# --- commands that misbehave (adversarial pass) ----------------------------------------
+
+
+def _shell(tmp_path: Path, name: str, text: str) -> SendCommand:
+    script = tmp_path / name
+    script.write_text("#!/bin/sh\n" + text, encoding="utf-8")
+    script.chmod(0o755)
+    return SendCommand((str(script),), timedelta(seconds=3))
+
+
+def test_a_command_that_exits_leaving_a_child_behind_is_sent_at_once(store: Store, tmp_path: Path) -> None:
+    """A command that hands the message to a background job and exits 0 (as a mailer
+    queuing it may) has sent it: not a timeout because the job still holds its output."""
+    ref = declare(store)
+    with_sender(store, _shell(tmp_path, "queue.sh", "cat >/dev/null\n(sleep 20) &\necho queued\n"))
+    started = time.monotonic()
+    assert send(store, ref, comms.draft_message(store, ref, "internal_update")).said == "queued"
+    assert time.monotonic() - started < 2.5
+    assert len(ops.status_updates(store, ref)) == 1
+
+
+def test_a_command_stopped_for_taking_too_long_stops_with_its_children(store: Store, tmp_path: Path) -> None:
+    ref = declare(store)
+    marker = tmp_path / "late"
+    command = _shell(tmp_path, "hang.sh", f"sh -c 'sleep 4; touch {marker}' &\nsleep 30\n")
+    with_sender(store, dataclasses.replace(command, timeout=timedelta(seconds=0.5)))
+    with pytest.raises(SendFailed, match=r"did not finish within 0\.5 s"):
+        send(store, ref, comms.draft_message(store, ref, "internal_update"))
+    time.sleep(4.5)
+    assert not marker.exists()
+    assert ops.status_updates(store, ref) == []
+
+
+def test_ten_megabytes_on_stdout_and_stderr_are_read_and_only_their_end_shown(store: Store, tmp_path: Path) -> None:
+    ref = declare(store)
+    with_sender(store, _shell(tmp_path, "loud.sh", "head -c 10000000 /dev/zero | tr '\\0' e >&2\n"
+                                                   "head -c 10000000 /dev/zero | tr '\\0' o\necho done >&2\nexit 4\n"))
+    with pytest.raises(SendFailed, match=r"failed \(status 4\): …e+\s?done; not sent") as refused:
+        send(store, ref, comms.draft_message(store, ref, "internal_update"))
+    assert len(str(refused.value)) < 500
+
+
+async def test_the_composer_stays_open_while_its_command_runs_so_the_outcome_is_said(
+    demo: tuple[Store, str], sender: Any
+) -> None:
+    """Escape while the send command runs would close the composer and lose what the command
+    comes to (a failure said nowhere): it says the command is running and stays open."""
+    store, _ref = demo
+    with_sender(store, sender("hang", 2.0))
+    app = WarroomApp(store)
+    shown: list[tuple[str, str]] = []
+    notify = app.notify
+
+    def noted(message: str, *args: Any, **kwargs: Any) -> None:
+        shown.append((kwargs.get("title", ""), message))
+        notify(message, *args, **kwargs)
+
+    app.notify = noted  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f8")
+        composer = await until(pilot, lambda: app.screen if isinstance(app.screen, ComposerScreen) else None)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: any(title == "Sending" for title, _ in shown), what="the command said running")
+        await pilot.press("escape")
+        assert app.screen is composer
+        await until(pilot, lambda: any(title == "Not sent" for title, _ in shown), what="the failure said", seconds=10)
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ComposerScreen), what="the composer closed")

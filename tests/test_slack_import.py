@@ -194,3 +194,58 @@ def test_the_command_says_what_it_added_and_prints_hostile_text_as_pictures(cli:
     assert "Dana: ␛]52;c;ZXZpbA==␇ [bold]x[/]" in shown and "\x1b" not in shown
     refused = cli("import-slack", str(tmp_path / "nothing"), ref, "--channel", "inc-checkout")
     assert refused.exit_code != 0 and "no Slack export at" in refused.output
+
+
+# --- hostile exports (adversarial pass) ------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", ["../outside", "/outside", "inc/../../outside", "..", "a\\b"],
+                         ids=["dotdot", "absolute", "nested-dotdot", "parent", "backslash"])
+def test_a_channel_name_cannot_reach_outside_the_export(store: Store, tmp_path: Path, channel: str) -> None:
+    ref = declare(store)
+    export = build_export(tmp_path / "slack", {"2026-11-23": FIRST_DAY})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "2026-11-23.json").write_text(json.dumps([message(NOW - timedelta(minutes=1), "U1", "SECRET")]))
+    name = str(tmp_path / "outside") if channel == "/outside" else channel
+    with pytest.raises(InvalidInput, match="is not a channel name"):
+        import_slack(store, ref, export, name)
+    assert imported(store, ref) == []
+
+
+def test_a_day_file_linked_from_outside_the_export_is_not_read(store: Store, tmp_path: Path) -> None:
+    ref = declare(store)
+    export = build_export(tmp_path / "slack", {"2026-11-23": FIRST_DAY})
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps([message(NOW - timedelta(minutes=1), "U1", "SECRET")]))
+    (export / "inc-checkout" / "2026-11-24.json").symlink_to(secret)
+    with pytest.raises(InvalidInput, match="outside the export"):
+        import_slack(store, ref, export, "inc-checkout")
+    assert imported(store, ref) == []
+
+
+def test_a_time_past_year_9999_is_skipped_not_a_crash(store: Store, tmp_path: Path) -> None:
+    ref = declare(store)
+    day = [{"type": "message", "user": "U1", "text": "far", "ts": "999999999999.000001"},
+           {"type": "message", "user": "U1", "text": "end", "ts": "253402300800.500000"},
+           message(NOW - timedelta(minutes=1), "U1", "kept")]
+    done = import_slack(store, ref, build_export(tmp_path / "slack", {"2026-11-23": day}), "inc-checkout")
+    assert (done.added, done.unreadable) == (1, 2)
+    assert [text for _, _, text, _, _ in imported(store, ref)] == ["kept"]
+
+
+def test_two_different_times_never_share_an_entry_id(store: Store, tmp_path: Path) -> None:
+    ref = declare(store)
+    day = [{"type": "message", "user": "U1", "text": "fifteen", "ts": "15"},
+           {"type": "message", "user": "U1", "text": "one and a half", "ts": "1.5"}]
+    done = import_slack(store, ref, build_export(tmp_path / "slack", {"2026-11-23": day}), "inc-checkout")
+    assert done.added == 2
+
+
+def test_an_overlong_user_name_is_cut_not_a_refusal_of_the_whole_import(store: Store, tmp_path: Path) -> None:
+    ref = declare(store)
+    export = build_export(tmp_path / "slack", {"2026-11-23": [message(NOW - timedelta(minutes=1), "U9", "hello")]})
+    (export / "users.json").write_text(json.dumps([{"id": "U9", "name": "n" * 300}]))
+    assert import_slack(store, ref, export, "inc-checkout").added == 1
+    (author,) = [author for _, author, _, _, _ in imported(store, ref)]
+    assert len(author) == 200 and author.endswith("…")

@@ -83,3 +83,22 @@ def test_json_lines_escape_every_control_character_and_text_shows_pictures(store
     assert as_text.exit_code == 0 and "␛]52;c;ZXZpbA==␇ [bold]x[/]" in as_text.output and "\x1b" not in as_text.output
     unknown = runner.invoke(main, ["tail", "inc-nope", "--once", "--db", db_url])
     assert unknown.exit_code != 0 and "inc-nope" in unknown.output
+
+
+def test_tail_ends_when_its_reader_goes_away_even_with_nothing_new_to_print(store: Store, db_url: str) -> None:
+    """`warroom tail REF | head -3` ends once head has its lines, not at the next event
+    (which may never come): the closed pipe is noticed while waiting."""
+    ref = declare(store)
+    for number in range(5):
+        ops.log(store, ref, f"line {number}")
+    process = subprocess.Popen([WARROOM, "tail", ref, "-n", "5", "--db", db_url], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert process.stdout is not None and process.stderr is not None
+    try:
+        process.stdout.readline()
+        process.stdout.close()  # (as `head -1` does once it has its line)
+        assert process.wait(timeout=15) == 0
+        assert process.stderr.read() == b""
+    finally:
+        if process.poll() is None:
+            process.kill()

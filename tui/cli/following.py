@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import select
 import sys
 import time
 from collections.abc import Iterator
@@ -56,7 +57,7 @@ def tail_command(ref: str, count: int, as_json: bool, once: bool, db: str | None
             return
         waiter = _Waiter(store)
         try:
-            while True:
+            while not _reader_gone():
                 written = waiter.wait()
                 printed, mark = _print_changes(store, ref, mark, printed, as_json)
                 if written:  # its commit may be readable only a moment later
@@ -111,6 +112,17 @@ class _Waiter:
     def close(self) -> None:
         if self._writes is not None:
             self._writes.close()
+
+
+def _reader_gone() -> bool:
+    """Whether stdout is a pipe whose reader has closed it (`| head` has its lines): then
+    `tail` ends now, not at the next event it would print, which may never come."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), 0)  # (no event asked: only an error or a hang-up is said)
+    except (AttributeError, ValueError, OSError):  # (no file behind stdout, as under a test runner)
+        return False
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
 
 
 @contextlib.contextmanager
