@@ -151,10 +151,8 @@ def test_comms_send_runs_the_command_named_in_the_config(store: Store, db_url: s
     assert len(ops.status_updates(store, ref)) == 1
 
 
-async def test_the_composer_says_not_sent_and_stays_open_then_sends(demo: tuple[Store, str], sender: Any) -> None:
-    store, ref = demo
-    with_sender(store, sender("fail"))
-    before = len(ops.status_updates(store, ref))
+def app_noting(store: Store) -> tuple[WarroomApp, list[tuple[str, str]]]:
+    """The app on `store`, and the (title, message) of every notice it shows, as shown."""
     app = WarroomApp(store)
     shown: list[tuple[str, str]] = []
     notify = app.notify
@@ -164,6 +162,14 @@ async def test_the_composer_says_not_sent_and_stays_open_then_sends(demo: tuple[
         notify(message, *args, **kwargs)
 
     app.notify = noted  # type: ignore[method-assign]
+    return app, shown
+
+
+async def test_the_composer_says_not_sent_and_stays_open_then_sends(demo: tuple[Store, str], sender: Any) -> None:
+    store, ref = demo
+    with_sender(store, sender("fail"))
+    before = len(ops.status_updates(store, ref))
+    app, shown = app_noting(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f8")
         composer = await until(pilot, lambda: app.screen if isinstance(app.screen, ComposerScreen) else None)
@@ -226,15 +232,7 @@ async def test_the_composer_stays_open_while_its_command_runs_so_the_outcome_is_
     comes to (a failure said nowhere): it says the command is running and stays open."""
     store, _ref = demo
     with_sender(store, sender("hang", 2.0))
-    app = WarroomApp(store)
-    shown: list[tuple[str, str]] = []
-    notify = app.notify
-
-    def noted(message: str, *args: Any, **kwargs: Any) -> None:
-        shown.append((kwargs.get("title", ""), message))
-        notify(message, *args, **kwargs)
-
-    app.notify = noted  # type: ignore[method-assign]
+    app, shown = app_noting(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f8")
         composer = await until(pilot, lambda: app.screen if isinstance(app.screen, ComposerScreen) else None)
