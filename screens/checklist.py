@@ -67,7 +67,7 @@ class ChecklistScreen(Screen[bool]):
     ChecklistScreen OptionList { height: auto; max-height: 16; border: round $primary 50%; }
     ChecklistScreen OptionList:focus { border: round $primary; }
     ChecklistScreen #checklist-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
-    ChecklistScreen .checklist-hint { color: $text-muted; padding: 0 1; }
+    ChecklistScreen .checklist-hint { color: $text-muted; padding: 0 1; width: 100%; height: auto; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -39,6 +39,7 @@ class Dialog(ModalScreen[ResultT]):
     }
     Dialog .dialog-hint {
         color: $text-muted;
+        width: 100%;
         height: auto;
     }
     Dialog Input, Dialog Select {

@@ -249,3 +249,25 @@ async def test_marks_the_record_will_not_strike_or_restore_say_why_instead_of_as
     assert ops.get_incident(store, ref).status == "resolved"
     struck = {e.seq: e.struck for e in ops.timeline(store, ref)}
     assert not struck[mark.seq] and struck[earlier.seq]
+
+
+async def test_at_80_columns_the_hints_of_the_event_and_the_checklist_wrap_instead_of_being_cut(
+    demo: tuple[Store, str],
+) -> None:
+    from textual.widgets import Label
+
+    store, _ = demo
+    app = WarroomApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.screen.query_one(TimelineView).focus()
+        await pilot.press("home", "enter")  # the declaration: written by the record
+        dialog = await on_top(pilot, EventDialog)
+        await pilot.pause()
+        for screen, hint in ((dialog, ".dialog-hint"), (None, ".checklist-hint")):
+            if screen is None:
+                await pilot.press("escape", "f9")
+                screen = await until(pilot, lambda: type(app.screen).__name__ == "ChecklistScreen" and app.screen)
+                await pilot.pause()
+            label = screen.query_one(hint, Label)  # type: ignore[attr-defined]
+            text = str(label.render())
+            assert label.size.width <= 80 and label.size.height >= 2 and len(text) > label.size.width, text
