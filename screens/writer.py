@@ -100,9 +100,16 @@ class RecordWriter:
         self._outliving_target = outliving_target
         self._app = self.target.app  # on the UI thread: a worker thread cannot look it up
         if outliving_target:
-            self.target.app.run_worker(self._run, thread=True, group="write-behind", name="record writer")
+            worker = self.target.app.run_worker(self._run, thread=True, group="write-behind", name="record writer")
         else:
-            self.target.run_worker(self._run, thread=True, exclusive=True, group="send", name="record writer")
+            worker = self.target.run_worker(self._run, thread=True, exclusive=True, group="send", name="record writer")
+        cancel = worker.cancel
+
+        def cancel_and_tell() -> None:  # (the outbox sleeps until told: an idle app does not wake for it)
+            cancel()
+            self.outbox.look_again()
+
+        worker.cancel = cancel_and_tell  # type: ignore[method-assign]
 
     def stop(self) -> None:
         """Stop at once; what is not written stays queued, and lines stay on disk."""

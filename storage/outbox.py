@@ -33,8 +33,13 @@ from storage.rows import EventRow
 if TYPE_CHECKING:
     from storage.lite import LiteStore
 
-WAKE_SECONDS = 5.0
-"""How often an idle outbox looks whether it should stop."""
+WAKE_SECONDS = 60.0
+"""How often an idle outbox looks whether it should stop, when nothing told it (`stop`,
+`finish`, `look_again`): a safety net, each look a wake of an idle app."""
+
+CANCELLED_LOOK_SECONDS = 0.1
+"""How often it looks once told its worker is cancelled (a writer that drains its queue
+first says it is cancelled only when done: see `RecordWriter._draining`)."""
 
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 """Pauses between attempts after a failure (the last one repeats); a busy database is
@@ -279,6 +284,8 @@ class Outbox:
         """False: a failed write is refused at once (`on_refused`), not tried again."""
         self._queue: queue.SimpleQueue[Write | None] = queue.SimpleQueue()
         self._finishing = False
+        self._looking = False
+        """Told to look again (its worker cancelled): `run` looks every `CANCELLED_LOOK_SECONDS`."""
         self._stop = threading.Event()
         self._lines_unreported = 0
         self._lines_lock = threading.Lock()
@@ -327,6 +334,12 @@ class Outbox:
         self._stop.set()
         self._queue.put(None)
 
+    def look_again(self) -> None:
+        """Have `run` look now, and often from now on, whether it should stop (its worker
+        was cancelled)."""
+        self._looking = True
+        self._queue.put(None)
+
     def finish(self) -> None:
         """Let `run` return once what is queued now is written (or refused)."""
         self._finishing = True
@@ -344,7 +357,7 @@ class Outbox:
         try:
             while not self._stop.is_set() and not cancelled():
                 try:
-                    write = self._queue.get(timeout=WAKE_SECONDS)
+                    write = self._queue.get(timeout=CANCELLED_LOOK_SECONDS if self._looking else WAKE_SECONDS)
                 except queue.Empty:
                     continue
                 if write is not None:
