@@ -179,6 +179,8 @@ def test_striking_a_mistaken_mitigated_mark_takes_the_milestone_and_the_status_b
     changed = ops.timeline(store, ref)[-1].text
     assert changed == "Status changed from mitigated to identified (the mitigated mark struck)"
     ops.restore_event(store, ref, seq)  # the strike was the mistake: as it was
+    restored = ops.timeline(store, ref)[-1].text
+    assert restored == "Status changed from identified to mitigated (the mitigated mark restored)"
     mark = next(e for e in ops.timeline(store, ref) if e.seq == seq)
     assert ops.milestones(store, ref)["mitigated"] == mark.occurred_at
     assert ops.get_incident(store, ref).status == "mitigated"

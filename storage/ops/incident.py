@@ -338,7 +338,9 @@ def restore_standing_mark(w: Writing, mark: Event) -> None:
     w.session.add(milestone)
     status = MILESTONE_STATUS.get(key)
     if status is not None and STATUSES.index(status) > STATUSES.index(w.incident.status):
-        _set_status(w, status)
+        label, before = key.replace("_", " "), w.incident.status
+        w.incident.status = status
+        w.event("status", f"Status changed from {before} to {status} (the {label} mark restored)", detail=status)
 
 
 def _reached(w: Writing, key: str) -> Milestone | None:
