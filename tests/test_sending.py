@@ -165,15 +165,22 @@ def app_noting(store: Store) -> tuple[WarroomApp, list[tuple[str, str]]]:
     return app, shown
 
 
+async def send_from_the_composer(pilot: Any, app: WarroomApp) -> ComposerScreen:
+    """F8, then Ctrl+S on the message it opens with: the composer."""
+    await pilot.press("f8")
+    composer = await until(pilot, lambda: app.screen if isinstance(app.screen, ComposerScreen) else None)
+    assert composer is not None
+    await pilot.press("ctrl+s")
+    return composer
+
+
 async def test_the_composer_says_not_sent_and_stays_open_then_sends(demo: tuple[Store, str], sender: Any) -> None:
     store, ref = demo
     with_sender(store, sender("fail"))
     before = len(ops.status_updates(store, ref))
     app, shown = app_noting(store)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f8")
-        composer = await until(pilot, lambda: app.screen if isinstance(app.screen, ComposerScreen) else None)
-        await pilot.press("ctrl+s")
+        composer = await send_from_the_composer(pilot, app)
         await until(pilot, lambda: any(title == "Not sent" for title, _ in shown), what="the failure said")
         assert app.screen is composer and len(ops.status_updates(store, ref)) == before
         with_sender(store, sender("ok"))
@@ -234,9 +241,7 @@ async def test_the_composer_stays_open_while_its_command_runs_so_the_outcome_is_
     with_sender(store, sender("hang", 2.0))
     app, shown = app_noting(store)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f8")
-        composer = await until(pilot, lambda: app.screen if isinstance(app.screen, ComposerScreen) else None)
-        await pilot.press("ctrl+s")
+        composer = await send_from_the_composer(pilot, app)
         await until(pilot, lambda: any(title == "Sending" for title, _ in shown), what="the command said running")
         await pilot.press("escape")
         assert app.screen is composer

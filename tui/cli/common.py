@@ -332,6 +332,14 @@ def command(group: click.Group, name: str | None = None, **attrs: Any) -> Callab
     return decorate
 
 
+def timeline_line(
+    store: Clocked, seq: int, at: datetime, key: bool, kind: str, author: str, text: str, notes: str = ""
+) -> str:
+    """One event as `timeline` and `tail` print it: `#12   2026-11-23 15:40:00 CET ! note      Dana: text`,
+    then `notes` (` (struck)`), shown safely."""
+    return shown(f"#{seq:<4} {local_time(store, at)} {'!' if key else ' '} {kind:<9} {author}: {text}{notes}")
+
+
 def local_time(store: Clocked, at: datetime) -> str:
     """`at` as local time in the policy's time zone, with the zone's name."""
     local = at.astimezone(store.policy.tz)

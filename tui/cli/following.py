@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tui.cli.common import command, local_time, open_store, shown
+from tui.cli.common import command, open_store, timeline_line
 from tui.cli.launch import main
 
 if TYPE_CHECKING:
@@ -85,9 +85,8 @@ def _print(store: Store, row: EventRow, change: str, as_json: bool) -> None:
             "text": row.text, "key": row.key, "struck": row.struck, "link": row.link, "change": change,
         })
     else:
-        mark = "!" if row.key else " "
         notes = (" (struck)" if row.struck else "") + (" (revised)" if change == "revised" else "")
-        line = shown(f"#{row.seq:<4} {local_time(store, row.at)} {mark} {row.kind:<9} {row.author}: {row.text}{notes}")
+        line = timeline_line(store, row.seq, row.at, row.key, row.kind, row.author, row.text, notes)
     click.echo(line)
     sys.stdout.flush()  # (a bot reading the pipe gets each line as it comes)
 

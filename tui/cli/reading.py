@@ -19,6 +19,7 @@ from tui.cli.common import (
     open_store,
     print_document,
     shown,
+    timeline_line,
     write_output_file,
 )
 from tui.cli.launch import main
@@ -95,14 +96,9 @@ def timeline(ref: str, db: str | None, config_path: Path | None) -> None:
         events = ops.timeline(store, ref)
     lines: list[str] = []
     for event in events:
-        mark = "!" if event.key else " "
         struck = " (struck)" if event.struck else ""
-        lines.append(
-            shown(
-                f"#{event.seq:<4} {local_time(store, event.occurred_at)} {mark} {event.kind:<9} "
-                f"{event.author}: {event.text}{struck}"
-            )
-        )
+        lines.append(timeline_line(store, event.seq, event.occurred_at, event.key, event.kind, event.author,
+                                   event.text, struck))
         if len(lines) == 1000:  # a thousand lines a write: one write a line was a third of the time
             click.echo("\n".join(lines))
             lines.clear()
