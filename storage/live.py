@@ -92,10 +92,10 @@ def change_count(store: Store, ref: str) -> int | None:
 def last_seq(store: Store, ref: str) -> int:
     """The incident's highest event number (0 before its first event): an event numbered
     above it is one logged since."""
+    from storage.ops.record import last_seq as highest
+
     with store.read() as session:
-        incident = ops.find_incident(session, ref)
-        highest = session.exec(select(sa.func.max(Event.seq)).where(col(Event.incident_id) == incident.id)).one()
-        return int(highest or 0)
+        return highest(session, ops.find_incident(session, ref))
 
 
 def _watermark(incident: Incident) -> Watermark:

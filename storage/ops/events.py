@@ -18,6 +18,7 @@ from storage.ops.record import (
     START_MILESTONES,
     concerns,
     find_incident,
+    last_seq,
     needs_confirmation,
     number_shown,
     start_of,
@@ -165,7 +166,7 @@ def log_many(
         except InvalidInput as exc:
             raise InvalidInput(f"line {number}: {exc}") from None
     with writing(store, ref, author=author) as w:
-        last = w.session.exec(select(sa.func.max(Event.seq)).where(Event.incident_id == w.incident.id)).one() or 0
+        last = last_seq(w.session, w.incident)
         change_number = touch(w.session, w.incident, logged_at)
         rows = [
             {
@@ -233,7 +234,7 @@ def log_imported(
                 new.setdefault(entry.entry_id, entry)
         if not new:
             return [], len(there)
-        last = w.session.exec(select(sa.func.max(Event.seq)).where(Event.incident_id == w.incident.id)).one() or 0
+        last = last_seq(w.session, w.incident)
         change_number = touch(w.session, w.incident, logged_at)
         rows = [
             {

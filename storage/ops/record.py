@@ -91,10 +91,9 @@ def add_event(
     """Append one event to the timeline inside the caller's transaction."""
     if kind not in EVENT_KINDS:
         raise InvalidInput(f"unknown event kind {kind!r}")
-    last = session.execute(_LAST_SEQ, {"incident_id": incident.id}).scalar_one()
     event = Event(
         incident_id=incident.id,  # type: ignore[arg-type]
-        seq=(last or 0) + 1,
+        seq=last_seq(session, incident) + 1,
         occurred_at=occurred_at,
         logged_at=logged_at,
         author=author,
@@ -113,6 +112,11 @@ def add_event(
 
 _LAST_SEQ = sa.select(sa.func.max(Event.seq)).where(col(Event.incident_id) == sa.bindparam("incident_id"))
 """The incident's last event number (built once: every event reads it)."""
+
+
+def last_seq(session: Session, incident: Incident) -> int:
+    """The incident's highest event number, 0 before its first event."""
+    return int(session.execute(_LAST_SEQ, {"incident_id": incident.id}).scalar_one() or 0)
 
 
 def touch(session: Session, incident: Incident, at: datetime) -> int:
