@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from storage.clock import Clock, SystemClock
-from storage.errors import Busy, DatabaseError, WarroomError
+from storage.errors import Busy, DatabaseError, ReadOnly, WarroomError
 from storage.sqlite_file import (  # noqa: F401  (importable from here too)
     BUSY_TIMEOUT_MS,
     DB_ENV,
@@ -31,6 +31,7 @@ from storage.sqlite_file import (  # noqa: F401  (importable from here too)
     _make_private,
     _open_to_others,
     _prepare_sqlite_file,
+    check_existing_sqlite_file,
     conflict,
     default_database_path,
     failure_from_text,
@@ -61,8 +62,9 @@ def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
     return "sqlite:///" + os.path.abspath(os.path.expanduser(value))
 
 
-def _sqlite_connect_hook(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
-    """What each new SQLite connection runs: its pragmas."""
+def _sqlite_connect_hook(busy_timeout_ms: int, *, read_only: bool = False) -> Callable[[Any, Any], None]:
+    """What each new SQLite connection runs: its pragmas. A read-only connection leaves the
+    file's journal mode as it is and is refused every write by SQLite itself (`query_only`)."""
     busy_timeout = f"PRAGMA busy_timeout = {int(busy_timeout_ms)}"
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -71,6 +73,9 @@ def _sqlite_connect_hook(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(busy_timeout)
+            if read_only:
+                cursor.execute("PRAGMA query_only = ON")
+                return
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
@@ -121,11 +126,15 @@ def _sqlite_begin_hook(busy_timeout_ms: int) -> Callable[[sa.Connection], None]:
     return on_begin
 
 
-def create_engine_for(url: str, *, busy_timeout_ms: int | None = None, notices: list[str] | None = None) -> Engine:
+def create_engine_for(
+    url: str, *, busy_timeout_ms: int | None = None, notices: list[str] | None = None, read_only: bool = False
+) -> Engine:
     """An engine for `url`, tuned for durability on SQLite. A write waits up to
     `busy_timeout_ms` (default BUSY_TIMEOUT_MS) for another writer's lock, then fails
     as `Busy`. A line for each SQLite file made private (or left open to others) is
-    added to `notices`."""
+    added to `notices`. A `read_only` engine's connections refuse every write (SQLite's
+    `query_only`, PostgreSQL's read-only transactions) and a SQLite file must exist: it
+    is neither created nor changed."""
     wait_ms = int(BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -135,18 +144,21 @@ def create_engine_for(url: str, *, busy_timeout_ms: int | None = None, notices: 
             raise DatabaseError(
                 "a SQLite URI filename (file:..., ?uri=true) is not supported: give the database's path"
             )
-        made_private = _prepare_sqlite_file(parsed.database or "")
-        if notices is not None:
-            notices.extend(made_private)
+        if read_only:
+            check_existing_sqlite_file(parsed.database or "")
+        else:
+            made_private = _prepare_sqlite_file(parsed.database or "")
+            if notices is not None:
+                notices.extend(made_private)
         engine = sa.create_engine(
             url,
             connect_args={"timeout": wait_ms / 1000, "check_same_thread": False},
         )
-        event.listen(engine, "connect", _sqlite_connect_hook(wait_ms))
+        event.listen(engine, "connect", _sqlite_connect_hook(wait_ms, read_only=read_only))
         event.listen(engine, "begin", _sqlite_begin_hook(wait_ms))
         return engine
     if parsed.get_backend_name() == "postgresql":
-        options = f"-c lock_timeout={wait_ms}"
+        options = f"-c lock_timeout={wait_ms}" + (" -c default_transaction_read_only=on" if read_only else "")
         return sa.create_engine(url, pool_pre_ping=True, connect_args={"options": options})
     raise DatabaseError(f"unsupported database {parsed.get_backend_name()!r}: use a file path or postgresql+psycopg://")
 
@@ -163,10 +175,21 @@ _TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
 """PostgreSQL's serialization failure and deadlock: nothing is wrong with the change itself."""
 
 
+_READ_ONLY_SQLSTATE = "25006"
+"""PostgreSQL's "cannot execute ... in a read-only transaction"."""
+
+
+def read_only_refusal(where: str) -> ReadOnly:
+    return ReadOnly(f"the record {where} is open read-only here: nothing was written")
+
+
 def translate_error(exc: Exception, where: str) -> WarroomError:
     """One clear line for a driver failure."""
     if isinstance(exc, WarroomError):
         return exc
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlstate", None) == _READ_ONLY_SQLSTATE:
+        return read_only_refusal(where)
     if isinstance(exc, sa.exc.IntegrityError):
         return conflict(where)
     if getattr(getattr(exc, "orig", None), "sqlstate", None) in _TRANSIENT_SQLSTATES:
@@ -193,7 +216,10 @@ class Store:
         migrate: bool = True,
         busy_timeout_ms: int | None = None,
         identity: Identity | None = None,
+        read_only: bool = False,
     ) -> None:
+        """A `read_only` store refuses every write (`ReadOnly`), and so do its connections;
+        it never migrates: a record at an older schema is refused."""
         import storage.limits  # noqa: F401  (refuses text longer than its column holds, on every flush)
         from storage.identity import resolve_identity
         from storage.policy import load_policy
@@ -205,7 +231,10 @@ class Store:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.notices: list[str] = []
         """A line for each database file made private on opening, or left open to others."""
-        self.engine = create_engine_for(self.url, busy_timeout_ms=busy_timeout_ms, notices=self.notices)
+        self.read_only = read_only
+        self.engine = create_engine_for(
+            self.url, busy_timeout_ms=busy_timeout_ms, notices=self.notices, read_only=read_only
+        )
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         # A read sees one snapshot across its statements (a timeline and the watermark it
         # returns must agree): SQLite's read transactions do; PostgreSQL's default, READ
@@ -215,7 +244,9 @@ class Store:
             if self.engine.dialect.name == "postgresql"
             else self.engine
         )
-        if migrate:
+        if read_only:
+            self._check_schema()
+        elif migrate:
             from storage.migrate import upgrade
 
             try:
@@ -226,6 +257,20 @@ class Store:
             except (sa.exc.SQLAlchemyError, OSError) as exc:
                 self.engine.dispose()
                 raise translate_error(exc, self.where) from None
+
+    def _check_schema(self) -> None:
+        """Refuse to show a record this code would have to upgrade first (it may not write)."""
+        from storage.migrate import HEAD_REVISION, current_revision
+
+        try:
+            revision = current_revision(self.engine)
+        except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
+            self.engine.dispose()
+            raise translate_error(exc, self.where) from None
+        if revision != HEAD_REVISION:
+            self.engine.dispose()
+            why = "holds no incident record" if revision is None else f"is at schema {revision}, not {HEAD_REVISION}"
+            raise DatabaseError(f"{self.where} {why}: open it once with warroom (not read-only) first")
 
     @property
     def user(self) -> str:
@@ -247,11 +292,20 @@ class Store:
             with Session(self._reader, expire_on_commit=False) as session:
                 yield session
         except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:  # sqlite3: the fast reads use the driver's cursor
-            raise translate_error(exc, self.where) from None
+            raise self._translate(exc) from None
+
+    def _translate(self, exc: Exception) -> WarroomError:
+        """`translate_error`, where SQLite's refusal of a write on a read-only store says so."""
+        if self.read_only and isinstance(getattr(exc, "orig", exc), sqlite3.Error) and "readonly" in str(exc):
+            return read_only_refusal(self.where)
+        return translate_error(exc, self.where)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on any error."""
+        """A session that commits on success and rolls back on any error; refused
+        (`ReadOnly`) by a read-only store."""
+        if self.read_only:
+            raise read_only_refusal(self.where)
         try:
             with Session(self._writer, expire_on_commit=False) as session, session.begin():
                 yield session

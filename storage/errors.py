@@ -38,6 +38,11 @@ class Conflict(DatabaseError):
     """A write that collided with another writer's (a unique key taken meanwhile)."""
 
 
+class ReadOnly(DatabaseError):
+    """A write asked of a record opened read-only (`Store(read_only=True)`: the view
+    `warroom view` and `warroom serve` show): nothing was written."""
+
+
 class Busy(DatabaseError):
     """The database is held by another writer for longer than the wait allows: retry later."""
 

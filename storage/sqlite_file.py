@@ -41,6 +41,20 @@ SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 """What SQLite keeps next to a database file, named after it: they hold the record too."""
 
 
+def check_existing_sqlite_file(path: str) -> None:
+    """Refuse a database to be opened read-only that is missing, not a regular file, or has
+    a -wal, -shm or -journal that is a symbolic link (as `_prepare_sqlite_file` does)."""
+    if path in ("", ":memory:"):
+        raise DatabaseError("a read-only view needs a database file, not an in-memory one")
+    if not os.path.isfile(path):
+        raise DatabaseError(f"no incident record at {quote_input(path)}: nothing to show")
+    for suffix in SQLITE_SIDE_FILES:
+        if os.path.islink(path + suffix):
+            raise DatabaseError(
+                f"{path + suffix} is a symbolic link: not opening the database through it; remove the link"
+            )
+
+
 def _prepare_sqlite_file(path: str) -> list[str]:
     """Create the database file and its directory private to the user (0700/0600), and make
     an existing database and its -wal, -shm and -journal files private (group and other
