@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench postgres clean
+.PHONY: run test lint bench postgres chromium clean
 
 # Python caches compiled modules unless told not to; the suite's many interpreters (workers,
 # child processes) would otherwise compile the same sources again each time.
@@ -21,7 +21,7 @@ run: $(STAMP)
 TEST_WORKERS ?= 5
 
 # The sources are compiled once first: on a fresh clone each worker would compile them itself.
-test: lint postgres
+test: lint postgres chromium
 	$(BIN)/python -m compileall -q -j 0 storage screens widgets tui tests bench
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
@@ -46,6 +46,12 @@ postgres:
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then :; \
 	else echo "PostgreSQL server binaries not found: installing Debian's postgresql"; \
 		$(call apt_install,postgresql); fi
+
+# `warroom serve` is tested in a real browser: Debian's Chromium, driven by Playwright.
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	else echo "Chromium not found (the browser tests of warroom serve use it): installing Debian's chromium"; \
+		$(call apt_install,chromium); fi
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -122,7 +122,8 @@ class FilteredIncidentScreen(LiveIncidentScreen):
             self._search_timer.stop()
             self._search_timer = None
         self.show_filtered(replace(self.shown, search=""))
-        self.query_one(ScribeInput).focus()
+        typing = self.query(ScribeInput)  # (the read-only view has no scribe line)
+        (typing.first() if typing else self.query_one(IncidentTimeline)).focus()
 
     def on_incident_timeline_author_filter_requested(self, event: IncidentTimeline.AuthorFilterRequested) -> None:
         """`a` on the timeline: choose whose events to show (the cursor's author first)."""

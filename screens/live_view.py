@@ -1,0 +1,62 @@
+"""The read-only live view: the incident as the command screen shows it (header, timeline,
+roles, countdowns, reminders), kept current by the watcher, with the timeline's search and
+filters, and no scribe line or key that changes anything. `warroom view` shows it in a
+terminal and `warroom serve` in a browser; its record is opened read-only
+(`Store(read_only=True)`), so nothing reached from here can write either.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from screens.live_incident import COUNTDOWNS
+from screens.timeline_filters import FilteredIncidentScreen, timeline_column
+from widgets.countdown import CountdownPanel
+from widgets.footer import KeysFooter
+from widgets.incident_header import IncidentHeader
+from widgets.reminders import ReminderPanel
+from widgets.roster import RoleRoster
+from widgets.timeline import TimelineView
+
+READ_ONLY_NOTICE = "Read-only · live: follows the record as it is written; nothing here changes it"
+
+
+class LiveViewScreen(FilteredIncidentScreen):
+    """Follow one incident without changing it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+f", "search", "Search", id="view.search", tooltip="Search the timeline's text and authors"),
+        Binding("ctrl+g", "cycle_filter", "Filter", id="view.filter",
+                tooltip="Show all events, key events, decisions or TODOs/actions, in turn"),
+        Binding("f7", "toggle_utc", "UTC", id="view.utc", tooltip="Show times in UTC or local time"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        tz = self.store.policy.tz if self.store is not None else UTC
+        yield IncidentHeader(id="incident-header")
+        yield Static(READ_ONLY_NOTICE, id="read-only-notice", markup=False)
+        with Horizontal(id="command-body"):
+            yield timeline_column(tz)
+            with Vertical(id="sidebar"):
+                yield RoleRoster(tz=tz, id="roster")
+                yield CountdownPanel(COUNTDOWNS, id="countdowns")
+                yield ReminderPanel(id="reminders")
+        yield KeysFooter()
+
+    def on_mount(self) -> None:
+        timeline = self.query_one(TimelineView)
+        timeline.border_title = "Timeline"
+        timeline.focus()
+        if self._watcher is not None:
+            pass  # the record opened (and `show_incident` ran) between compose and Mount
+        elif self.store is not None and self.ref is not None:
+            self.show_incident(self.store, self.ref)
+        else:
+            timeline.empty_text = "Opening the incident record…"
+            self.query_one(IncidentHeader).show(title="Opening the incident record…")

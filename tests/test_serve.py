@@ -1,0 +1,192 @@
+"""`warroom serve` in a real browser: Debian's Chromium, driven by Playwright, opens the
+link the server prints, and the view it gets is read the way the page's terminal (xterm.js)
+draws it: the bytes the browser received over the websocket, played into a terminal
+emulator (pyte) at the size the page asked for. The server is a real process on the demo
+database; lines are logged by the CLI in another process."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyte
+import pytest
+from playwright.sync_api import Browser, Page, WebSocket, sync_playwright
+
+from storage import live
+from storage.db import Store
+
+WARROOM = str(Path(sys.executable).with_name("warroom"))
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # (Debian's package; `make test` installs it)
+CHROMIUM_ARGS = [  # no sandbox as root; no calls out of this machine (the network is closed)
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Serving:
+    """`warroom serve` running, with the link it printed."""
+
+    def __init__(self, db: Path, ref: str, *args: str) -> None:
+        self.db = db
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [WARROOM, "--db", str(db), "serve", ref, "--port", str(self.port), *args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        self.output: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.link = self._wait_for_link()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.put(line)
+
+    def _wait_for_link(self) -> str:
+        printed = ""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                printed += self.output.get(timeout=1)
+            except queue.Empty:
+                continue
+            found = re.search(r"http://\S+", printed)
+            if found:
+                return found.group(0)
+        raise AssertionError(f"no link printed: {printed!r}")
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=20)
+
+
+@pytest.fixture
+def served(demo: tuple[Store, str], tmp_path: Path) -> Iterator[tuple[Serving, Store, str]]:
+    store, ref = demo
+    serving = Serving(tmp_path / "demo.db", ref)
+    try:
+        yield serving, store, ref
+    finally:
+        assert serving.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Terminal:
+    """What the page's terminal shows: the websocket's bytes played into an emulator."""
+
+    def __init__(self, page: Page) -> None:
+        self.screen = pyte.Screen(80, 24)
+        self.stream = pyte.ByteStream(self.screen)
+        self.lock = threading.Lock()
+        page.on("websocket", self._follow)
+
+    def _follow(self, websocket: WebSocket) -> None:
+        websocket.on("framesent", self._sent)
+        websocket.on("framereceived", self._received)
+
+    def _sent(self, payload: str | bytes) -> None:
+        message = json.loads(payload)
+        if message[0] == "resize":
+            with self.lock:
+                self.screen.resize(message[1]["height"], message[1]["width"])
+
+    def _received(self, payload: str | bytes) -> None:
+        if isinstance(payload, bytes):  # (text frames carry textual-serve's own notes)
+            with self.lock:
+                self.stream.feed(payload)
+
+    def text(self) -> str:
+        with self.lock:
+            return "\n".join(self.screen.display)
+
+    def wait_for(self, page: Page, wanted: str, seconds: float = 15.0) -> str:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            shown = self.text()
+            if wanted in shown:
+                return shown
+            page.wait_for_timeout(100)
+        raise AssertionError(f"{wanted!r} not on the page's terminal:\n{self.text()}")
+
+
+def test_the_page_shows_the_incident_read_only_and_lines_logged_elsewhere_arrive(
+    served: tuple[Serving, Store, str], browser: Browser
+) -> None:
+    serving, store, ref = served
+    title = live.incident_view(store, ref).title
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    terminal = Terminal(page)
+    page.goto(serving.link)
+    assert "read-only, live" in page.title()
+    notice = page.inner_text("#notice")
+    assert "Read-only" in notice and "live" in notice and ref in notice
+    shown = terminal.wait_for(page, title)
+    assert "Read-only · live" in shown
+
+    logged = subprocess.run([WARROOM, "--db", str(serving.db), "log", ref, "canary green in eu-west"],
+                            capture_output=True, text=True, timeout=60)
+    assert logged.returncode == 0, logged.stderr
+    started = time.monotonic()
+    terminal.wait_for(page, "canary green in eu-west", seconds=10)
+    assert time.monotonic() - started < 10
+
+    # Keys typed in the page change nothing: there is no input, and actions are refused.
+    before = live.incident_view(store, ref).change_count
+    page.locator("#terminal").click()
+    page.keyboard.type("this must not be logged")
+    page.keyboard.press("Enter")
+    page.keyboard.press("F2")
+    terminal.wait_for(page, "Read-only view: nothing can be changed")
+    page.wait_for_timeout(500)
+    assert live.incident_view(store, ref).change_count == before
+    assert "this must not be logged" not in terminal.text()
+    page.close()
+
+
+def test_without_the_token_nothing_is_served_and_no_view_starts(served: tuple[Serving, Store, str]) -> None:
+    serving, _store, _ref = served
+    base = f"http://127.0.0.1:{serving.port}"
+    for path in ("/", "/?token=", "/?token=wrong", "/ws/wrong"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + path, timeout=10)
+        assert refused.value.code == 403, path
+    with urllib.request.urlopen(serving.link, timeout=10) as page:
+        assert page.status == 200
+        assert page.headers["Cache-Control"] == "no-store"
+        assert "Read-only" in page.read().decode()
+    children = subprocess.run(["pgrep", "-P", str(serving.process.pid)], capture_output=True, text=True)
+    assert children.stdout.strip() == ""
+
+
+def test_serve_refuses_an_unknown_incident_before_listening(demo: tuple[Store, str], tmp_path: Path) -> None:
+    refused = subprocess.run([WARROOM, "--db", str(tmp_path / "demo.db"), "serve", "inc-nope", "--port",
+                              str(free_port())], capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0
+    assert "inc-nope" in refused.stderr and "http://" not in refused.stdout

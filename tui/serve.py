@@ -1,0 +1,119 @@
+"""The web server of `warroom serve`: textual-serve runs `warroom view` for each browser
+that opens the link, behind a token.
+
+The page (`serve_page.html`) and the websocket that carries the view both ask for the
+token printed at start (compared in constant time); without it a request is refused with
+403 and no view is started. At most `max_viewers` views run at once. The page names the
+incident and says the view is read-only and live; the view itself refuses every change
+(`tui.viewer`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+import socket
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from textual_serve.server import Server
+
+PAGE = "serve_page.html"
+
+
+def new_token() -> str:
+    """A fresh token for the link: 144 random bits."""
+    return secrets.token_urlsafe(18)
+
+
+class ViewServer(Server):
+    """textual-serve's server for `command` (a `warroom view`), with the token, our page and
+    a cap on the views running at once; no download route."""
+
+    def __init__(self, command: str, *, host: str, port: int, token: str, ref: str, max_viewers: int) -> None:
+        super().__init__(command, host=host, port=port, title=f"warroom · {ref}",
+                         templates_path=Path(__file__).parent)
+        self.token = token
+        self.ref = ref
+        self.max_viewers = max_viewers
+        self.viewers = 0
+
+    @property
+    def link(self) -> str:
+        """What to open: the page, with the token."""
+        host = socket.gethostname() if self.host in ("0.0.0.0", "::", "") else self.host  # (every address)
+        shown_host = f"[{host}]" if ":" in host else host
+        return f"http://{shown_host}:{self.port}/?token={self.token}"
+
+    def _has_token(self, given: str | None) -> bool:
+        return given is not None and hmac.compare_digest(given.encode(), self.token.encode())
+
+    async def _make_app(self) -> web.Application:
+        app = web.Application()
+        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path), autoescape=True)
+        app.add_routes([
+            web.get("/", self.handle_index, name="index"),
+            web.get("/ws/{token}", self.handle_websocket, name="websocket"),
+            web.static("/static", self.statics_path, name="static"),
+        ])
+        app.on_startup.append(self.on_startup)
+        app.on_shutdown.append(self.on_shutdown)
+        return app
+
+    async def on_startup(self, app: web.Application) -> None:
+        """(textual-serve prints its logo and the command here: the link is printed once listening.)"""
+
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
+        """The page, for a request with the token; 403 otherwise."""
+        if not self._has_token(request.query.get("token")):
+            raise web.HTTPForbidden(text="This view needs the link printed by `warroom serve`, with its token.\n")
+        scheme = "wss" if request.secure else "ws"
+        context: dict[str, Any] = {
+            "ref": self.ref,
+            "websocket_url": f"{scheme}://{request.host}/ws/{self.token}",
+            "static_url": "/static/",
+            "font_size": max(8, min(32, _to_int(request.query.get("fontsize", ""), 16))),
+        }
+        response = aiohttp_jinja2.render_template(PAGE, request, context)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the page's address
+        return response
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """The view, for a websocket with the token, while fewer than `max_viewers` run."""
+        if not self._has_token(request.match_info.get("token")):
+            raise web.HTTPForbidden(text="wrong or missing token\n")
+        if self.viewers >= self.max_viewers:
+            raise web.HTTPServiceUnavailable(text=f"{self.max_viewers} views are running: try again later\n")
+        self.viewers += 1
+        try:
+            return await super().handle_websocket(request)
+        finally:
+            self.viewers -= 1
+
+    def serve(self, debug: bool = False) -> None:
+        """Listen until Ctrl+C (or SIGTERM); print the link once listening."""
+        import signal
+
+        self.debug = debug
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        loop.add_signal_handler(signal.SIGINT, self.request_exit)
+        loop.add_signal_handler(signal.SIGTERM, self.request_exit)
+        web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop,
+                    print=lambda *_: self._listening(), access_log=None)
+
+    def _listening(self) -> None:
+        print(f"Serving {self.ref} read-only and live. Open:\n\n  {self.link}\n\nCtrl+C stops.", flush=True)
+
+
+def _to_int(value: str, default: int) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return default
