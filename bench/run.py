@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from bench.common import DATA, NOTES, ROOT, Figure
 
-SECTIONS = ("launch", "enter", "scroll", "filter", "idle", "cli", "io", "refresh")
+SECTIONS = ("launch", "enter", "scroll", "filter", "idle", "cli", "io", "refresh", "insights")
 
 
 def main() -> int:
@@ -31,7 +31,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("WARROOM_CONFIG", str(ROOT / "bench" / "config.toml"))
     os.environ.setdefault("WARROOM_DRAFTS", str(DATA / "drafts"))
-    from bench import cli_timing, filter_view, visible
+    from bench import cli_timing, filter_view, insights_view, visible
 
     quick = args.quick
     runs = 3 if quick else 7
@@ -44,6 +44,7 @@ def main() -> int:
         "cli": lambda: cli_timing.commands(runs),
         "io": lambda: cli_timing.import_export(1 if quick else 3),
         "refresh": lambda: visible.refresh(8 if quick else 20),
+        "insights": lambda: insights_view.opened(3 if quick else 7),
     }
     figures: list[Figure] = []
     started = time.perf_counter()

@@ -24,6 +24,7 @@ COMMAND_KEYS: list[BindingType] = [
         id="command.checklist",
         tooltip="Process checklist, resolution and follow-ups",
     ),
+    Binding("f10", "app.insights", "Insights", id="command.insights", tooltip="Figures across incidents, plotted"),
     Binding("f12", "postmortem", "Post-mortem", id="command.postmortem", tooltip="Write the post-mortem"),
     Binding("ctrl+b", "remind", "Remind", id="command.remind", tooltip="Set a reminder (the same as /remind 10m text)"),
     Binding("escape", "focus_input", "Type", id="command.type", tooltip="Back to the scribe line", show=False),
@@ -44,7 +45,7 @@ COMMAND_KEYS: list[BindingType] = [
 ]
 
 SPARED_ON_NARROW_TERMINALS = (
-    "remind", "toggle_utc", "incidents", "update_sent", "handover", "milestone", "severity", "help",
+    "app.insights", "remind", "toggle_utc", "incidents", "update_sent", "handover", "milestone", "severity", "help",
 )
 """Keys the footer leaves out first when short of room (F8, F9, F12 stay; F1, the last of
 them, still lists all)."""

@@ -92,6 +92,14 @@ FROM_ELSEWHERE = (
 )
 """The commands that bring a record in from outside the app (shown under the command screen)."""
 
+INSIGHTS = (
+    "Insights (F10 on an incident, i on the incident list, or Ctrl+P): incidents per week by "
+    "the worst severity reached, a response time week by week (median and p90; keys 1-4), time "
+    "at each severity, open action items by owner and the post-mortems late, as `warroom "
+    "insights` prints them. s: every incident, the last 365 days or the last 90."
+)
+"""What the insights screen shows (shown under it)."""
+
 
 class HelpScreen(ModalScreen[None]):
     """The keys of the screen it was opened over, the app's keys and the grammar."""
@@ -100,7 +108,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen {
         align: center middle;
     }
-    #help-times, #help-asking-first, #help-filters, #help-from-elsewhere {
+    #help-times, #help-asking-first, #help-filters, #help-from-elsewhere, #help-insights {
         margin-top: 1;
     }
     HelpScreen > VerticalScroll {
@@ -138,6 +146,8 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(Text(FILTERS), id="help-filters")
             if hasattr(self.under, "open_event"):
                 yield Static(Text(FROM_ELSEWHERE), id="help-from-elsewhere")
+            if hasattr(self.under, "action_metric"):
+                yield Static(Text(INSIGHTS), id="help-insights")
             yield Static(self._grammar(), id="help-grammar")
             yield Static(self._who(), id="help-identity")
 

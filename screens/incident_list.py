@@ -36,6 +36,7 @@ class IncidentListScreen(Screen[None]):
         Binding(
             "d", "due", "Post-mortems due", id="incidents.due", tooltip="Resolved incidents still owing a post-mortem"
         ),
+        Binding("i", "app.insights", "Insights", id="incidents.insights", tooltip="Figures across incidents, plotted"),
         Binding("r", "refresh", "Refresh", id="incidents.refresh", tooltip="Read the list again"),
         Binding("s", "focus_filter('status')", "Status filter", id="incidents.status", tooltip="Filter by status"),
         Binding(

@@ -13,6 +13,14 @@ METRIC_SPANS: dict[str, tuple[str, str]] = {
 }
 """Each metric as (from milestone, to milestone)."""
 
+METRIC_LABELS: dict[str, str] = {
+    "time_to_detect_s": "Time to detect",
+    "time_to_acknowledge_s": "Time to acknowledge",
+    "time_to_mitigate_s": "Time to mitigate",
+    "time_to_resolve_s": "Time to resolve",
+}
+"""What each metric is called in a report, the `warroom insights` output and the Insights screen."""
+
 
 def response_metrics(milestones: Mapping[str, datetime]) -> dict[str, int | None]:
     """Whole seconds between milestones; None while either end is unknown."""

@@ -448,6 +448,13 @@ class WarroomApp(App[None]):
         if self.store is not None and not isinstance(self.screen, IncidentListScreen):
             self.push_screen(IncidentListScreen(self.store))
 
+    def action_insights(self) -> None:
+        """Figures across incidents, plotted (`InsightsScreen`), over the current screen."""
+        from screens.insights import InsightsScreen
+
+        if self.store is not None and not isinstance(self.screen, InsightsScreen):
+            self.push_screen(InsightsScreen(self.store))
+
     def action_declare(self, declaration: Declaration | None = None, refusal: str | None = None) -> None:
         """Declare a new incident and open it (the dialog asks; the app writes)."""
         from screens.declare import DeclareDialog
@@ -492,6 +499,7 @@ class WarroomApp(App[None]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Declare an incident", "Open the declare dialog", self.action_declare)
         yield SystemCommand("Incident list", "All incidents, with filters", self.action_incidents)
+        yield SystemCommand("Insights", "Incidents per week, response times, action items", self.action_insights)
         yield SystemCommand("Help: keys and scribe grammar", "Every key of this screen", self.action_help)
         in_use = {active.binding.id: active.binding for active in screen.active_bindings.values() if active.binding.id}
         for binding in screen.BINDINGS:

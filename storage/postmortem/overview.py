@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,13 +10,8 @@ from sqlmodel import col, select
 
 from storage import ops
 from storage.db import Store
-from storage.models import Incident
-from storage.postmortem.load import (
-    meeting_due,
-    resolved_time,
-    worst_level,
-)
-from storage.snapshot import Snapshot
+from storage.models import Incident, Milestone, Postmortem, SeverityChange
+from storage.postmortem.load import meeting_due, resolved_time
 
 
 @dataclass(frozen=True)
@@ -50,13 +46,28 @@ def needing_postmortem(store: Store) -> list[PostmortemDue]:
         incidents = session.exec(
             select(Incident).where(Incident.status == "resolved", col(Incident.primary_ref).is_(None))
         ).all()
-        for incident in incidents:
-            record = Snapshot(session, incident)
-            postmortem = record.postmortem
+        ids = [incident.id for incident in incidents]
+        postmortems = {row.incident_id: row for row in session.exec(
+            select(Postmortem).where(col(Postmortem.incident_id).in_(ids))
+        )}
+        levels: dict[int, list[int]] = defaultdict(list)
+        for incident_id, level in session.exec(
+            select(SeverityChange.incident_id, SeverityChange.severity).where(col(SeverityChange.incident_id).in_(ids))
+        ):
+            levels[incident_id].append(level)
+        resolved_marks = dict(session.exec(
+            select(Milestone.incident_id, Milestone.at).where(
+                col(Milestone.incident_id).in_(ids), Milestone.name == "resolved"
+            )
+        ).all())
+        for incident in incidents:  # read in bulk above: a year of incidents in a few queries
+            assert incident.id is not None
+            postmortem = postmortems.get(incident.id)
             if postmortem is not None and postmortem.status == "closed":
                 continue
-            worst = worst_level(session, incident)
-            deadline = meeting_due(store, worst, resolved_time(session, incident, record.milestones))
+            worst = min([*levels.get(incident.id, []), incident.severity])
+            reached = {"resolved": resolved_marks[incident.id]} if incident.id in resolved_marks else {}
+            deadline = meeting_due(store, worst, resolved_time(session, incident, reached))
             if deadline is None:
                 continue
             status = postmortem.status if postmortem is not None else "none"

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from storage import ops, render
 from storage.db import Store
 from storage.errors import InvalidInput
-from storage.metrics import METRIC_SPANS, response_metrics, time_in_severity
+from storage.metrics import METRIC_LABELS, METRIC_SPANS, response_metrics, time_in_severity
 from storage.models import POSTMORTEM_SECTIONS, Event, Postmortem, PostmortemSection
 from storage.postmortem.load import (
     DETAIL_PREFIX,
@@ -39,13 +39,6 @@ _MILESTONE_LABELS: dict[str, str] = {
     "resolved": "Resolved",
     "retrospective_prepared": "Retrospective prepared",
     "retrospective_done": "Retrospective held",
-}
-
-_METRIC_LABELS: dict[str, str] = {
-    "time_to_detect_s": "Time to detect",
-    "time_to_acknowledge_s": "Time to acknowledge",
-    "time_to_mitigate_s": "Time to mitigate",
-    "time_to_resolve_s": "Time to resolve",
 }
 
 _TIMELINE_UPDATE_CHANNELS = frozenset({"internal", "status_page"})
@@ -169,7 +162,7 @@ def _impact_text(store: Store, record: Record) -> str:
     for key, seconds in metrics.items():
         begin, end = METRIC_SPANS[key]
         lines.append(
-            f"| {_METRIC_LABELS[key]} | {render.format_duration(seconds)} | {reached(begin)} → {reached(end)} |"
+            f"| {METRIC_LABELS[key]} | {render.format_duration(seconds)} | {reached(begin)} → {reached(end)} |"
         )
     return "\n".join(lines)
 

@@ -11,13 +11,6 @@ import click
 from tui.cli.common import command, open_store, shown
 from tui.cli.launch import main
 
-METRIC_LABELS = {
-    "time_to_detect_s": "time to detect",
-    "time_to_acknowledge_s": "time to acknowledge",
-    "time_to_mitigate_s": "time to mitigate",
-    "time_to_resolve_s": "time to resolve",
-}
-
 
 @command(main, "insights")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -27,6 +20,7 @@ def insights_command(since: datetime | None, as_json: bool, db: str | None, conf
     """Incidents per week by severity, response times (median and p90) overall and week by
     week, time spent at each severity, open action items by owner, late post-mortems."""
     from storage.insights import insights
+    from storage.metrics import METRIC_LABELS
     from storage.render import format_duration
 
     store = open_store(db, config_path)
@@ -57,7 +51,7 @@ def insights_command(since: datetime | None, as_json: bool, db: str | None, conf
         lines.append("Response times (median / p90):")
         for name, value in found.response.items():
             over = f"{value.count} incident{'' if value.count == 1 else 's'}"
-            lines.append(f"  {METRIC_LABELS[name]:<20} {format_duration(int(value.median)):>9} / "
+            lines.append(f"  {METRIC_LABELS[name].lower():<20} {format_duration(int(value.median)):>9} / "
                          f"{format_duration(int(value.p90)):<9} ({over})")
     if found.severity_seconds:
         lines.append("Time at each severity: " + ", ".join(
