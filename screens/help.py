@@ -88,7 +88,9 @@ IDENTITY_HELP = (
 FROM_ELSEWHERE = (
     "From elsewhere: `warroom import-slack EXPORT REF --channel NAME` adds a Slack channel's "
     "history (the export's zip or folder) to the timeline, each message once, pinned ones "
-    "as key events; `warroom import FILE` an incident exported as JSON."
+    "as key events; `warroom import FILE` an incident exported as JSON. Out to others: "
+    "`warroom view REF` follows it read-only in a terminal, `warroom serve REF` in web browsers "
+    "(the link it prints carries a token); `warroom tail REF [--json]` prints each event as it is logged."
 )
 """The commands that bring a record in from outside the app (shown under the command screen)."""
 
