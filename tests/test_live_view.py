@@ -4,7 +4,7 @@ palette, every action outside the view's own refused with a message, the store r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +24,26 @@ from tui.viewer import REFUSED, ViewerApp
 from widgets.incident_header import IncidentHeader
 from widgets.timeline import TimelineView
 
+OPENED: list[ViewerApp] = []
+
 
 def viewer_of(store: Store, ref: str | None) -> ViewerApp:
-    """The view of `store`'s file, opened read-only as `warroom view` opens it."""
-    return ViewerApp(lambda: Store(store.url, policy=store.policy, clock=store.clock,
-                                   identity=Identity("", "viewer"), read_only=True), ref)
+    """The view of `store`'s file, opened read-only as `warroom view` opens it (its store is
+    closed after the test, as the command closes it: see `close_views`)."""
+    app = ViewerApp(lambda: Store(store.url, policy=store.policy, clock=store.clock,
+                                  identity=Identity("", "viewer"), read_only=True), ref)
+    OPENED.append(app)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def close_views() -> Iterator[None]:
+    """No database file stays open in the worker after a test (a later test forks)."""
+    yield
+    while OPENED:
+        app = OPENED.pop()
+        if app.store is not None:
+            app.store.close()
 
 
 def shown_texts(app: ViewerApp) -> list[str]:
