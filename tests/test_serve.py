@@ -190,3 +190,37 @@ def test_serve_refuses_an_unknown_incident_before_listening(demo: tuple[Store, s
                               str(free_port())], capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0
     assert "inc-nope" in refused.stderr and "http://" not in refused.stdout
+
+
+def test_the_page_builds_the_websocket_address_from_its_own_not_from_the_host_header(
+    served: tuple[Serving, Store, str]
+) -> None:
+    """Behind an HTTPS proxy the page is https (the websocket must be wss) and the Host the
+    proxy sends may be its upstream's: the page takes the address it was opened at."""
+    serving, _store, _ref = served
+    request = urllib.request.Request(serving.link, headers={"Host": "upstream.example:8443"})
+    with urllib.request.urlopen(request, timeout=10) as page:
+        shown = page.read().decode()
+    assert "upstream.example" not in shown
+    assert "window.location.host" in shown and 'data-session-websocket-path="/ws/' in shown
+
+
+def test_stopping_with_a_browser_watching_is_prompt_and_leaves_no_view_running(
+    served: tuple[Serving, Store, str], browser: Browser
+) -> None:
+    serving, store, ref = served
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    terminal = Terminal(page)
+    page.goto(serving.link)
+    terminal.wait_for(page, live.incident_view(store, ref).title)
+    shells = subprocess.run(["pgrep", "-P", str(serving.process.pid)], capture_output=True, text=True).stdout.split()
+    views = [pid for shell in shells
+             for pid in subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout.split()]
+    assert views
+    started = time.monotonic()
+    assert serving.stop() == 0
+    assert time.monotonic() - started < 5  # (it waited on the browser's websocket: 18 s)
+    page.wait_for_function("document.body.classList.contains('-closed')", timeout=5000)
+    for pid in [*shells, *views]:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    page.close()
