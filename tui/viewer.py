@@ -20,23 +20,14 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 
+from screens.live_view import VIEW_ACTIONS
 from storage.errors import WarroomError
 from tui.theme import WARROOM_THEME
 
 if TYPE_CHECKING:
     from storage.db import Store
 
-VIEW_ACTIONS = frozenset({
-    "quit", "toggle_utc", "search", "cycle_filter", "next_match", "previous_match",
-    "cursor_up", "cursor_down", "page_up", "page_down", "first", "last",
-    "scroll_up", "scroll_down", "scroll_left", "scroll_right", "scroll_home", "scroll_end",
-    "page_left", "page_right", "focus_next", "focus_previous",
-    # The search line's own editing keys (it filters the view; it writes nothing).
-    "cursor_left", "cursor_right", "home", "end", "delete_left", "delete_right", "delete_left_word",
-    "delete_right_word", "delete_left_all", "delete_right_all", "cursor_left_word", "cursor_right_word",
-    "select_all", "copy", "cut", "paste", "clear", "submit", "dismiss",
-})
-"""What the read-only view runs: moving, searching, filtering, the time zone, leaving."""
+__all__ = ["REFUSED", "VIEW_ACTIONS", "ViewerApp"]
 
 REFUSED = "Read-only view: nothing can be changed from here. The incident's own team writes it in warroom."
 
