@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 from textual.actions import parse
 from textual.pilot import Pilot
-from textual.widgets._footer import FooterKey
 from textual.widgets import Input
+from textual.widgets._footer import FooterKey
 
 from storage import live, ops
 from storage.db import Store
