@@ -224,3 +224,15 @@ def test_stopping_with_a_browser_watching_is_prompt_and_leaves_no_view_running(
     for pid in [*shells, *views]:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
     page.close()
+
+
+def test_a_port_in_use_or_an_unknown_host_is_a_clear_message(demo: tuple[Store, str], tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for host, said in (("127.0.0.1", "address already in use"), ("no-such-host.invalid", "no-such-host.invalid")):
+            refused = subprocess.run([WARROOM, "--db", str(tmp_path / "demo.db"), "serve", "--host", host,
+                                      "--port", port], capture_output=True, text=True, timeout=60)
+            assert refused.returncode == 1
+            assert said in refused.stderr and port in refused.stderr and "Traceback" not in refused.stderr

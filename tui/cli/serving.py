@@ -95,7 +95,10 @@ def serve_command(ref: str | None, host: str, port: int, max_viewers: int, db: s
         click.echo(f"Listening on {host}: anyone who can reach this machine and has the link can watch. The "
                    "link is not encrypted: across networks you do not trust, put it behind an HTTPS proxy.",
                    err=True)
-    server.serve()
+    try:
+        server.serve()
+    except OSError as exc:  # the port taken, an address not this machine's, a name that does not resolve
+        raise InvalidInput(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from None
 
 
 def _is_loopback(host: str) -> bool:
