@@ -236,3 +236,22 @@ def test_a_port_in_use_or_an_unknown_host_is_a_clear_message(demo: tuple[Store, 
                                       "--port", port], capture_output=True, text=True, timeout=60)
             assert refused.returncode == 1
             assert said in refused.stderr and port in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_at_max_viewers_the_page_says_so_instead_of_opening_a_view_that_ends(
+    demo: tuple[Store, str], tmp_path: Path, browser: Browser
+) -> None:
+    store, ref = demo
+    serving = Serving(tmp_path / "demo.db", ref, "--max-viewers", "1")
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        terminal = Terminal(page)
+        page.goto(serving.link)
+        terminal.wait_for(page, live.incident_view(store, ref).title)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(serving.link, timeout=10)
+        assert refused.value.code == 503
+        assert "1 view is running" in refused.value.read().decode()
+        page.close()
+    finally:
+        assert serving.stop() == 0

@@ -79,6 +79,8 @@ class ViewServer(Server):
         """The page, for a request with the token; 403 otherwise."""
         if not self._has_token(request.query.get("token")):
             raise web.HTTPForbidden(text="This view needs the link printed by `warroom serve`, with its token.\n")
+        if self.viewers >= self.max_viewers:  # (said here: a page whose view is refused just says it ended)
+            raise web.HTTPServiceUnavailable(text=self._full())
         context: dict[str, Any] = {
             "ref": self.ref,
             # The page completes it from its own address (wss: behind an HTTPS proxy), not
@@ -97,7 +99,7 @@ class ViewServer(Server):
         if not self._has_token(request.match_info.get("token")):
             raise web.HTTPForbidden(text="wrong or missing token\n")
         if self.viewers >= self.max_viewers:
-            raise web.HTTPServiceUnavailable(text=f"{self.max_viewers} views are running: try again later\n")
+            raise web.HTTPServiceUnavailable(text=self._full())
         self.viewers += 1
         try:
             return await super().handle_websocket(request)
@@ -110,6 +112,10 @@ class ViewServer(Server):
             await super()._process_messages(websocket, app_service)
         finally:
             self.websockets.discard(websocket)
+
+    def _full(self) -> str:
+        running = f"{self.max_viewers} view is" if self.max_viewers == 1 else f"{self.max_viewers} views are"
+        return f"{running} running, as many as this server allows at once: try again later.\n"
 
     def serve(self, debug: bool = False) -> None:
         """Listen until Ctrl+C (or SIGTERM); print the link once listening."""
