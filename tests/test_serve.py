@@ -255,3 +255,16 @@ def test_at_max_viewers_the_page_says_so_instead_of_opening_a_view_that_ends(
         page.close()
     finally:
         assert serving.stop() == 0
+
+
+def test_the_websocket_address_opened_as_a_page_is_a_clear_refusal_not_a_traceback(
+    served: tuple[Serving, Store, str]
+) -> None:
+    serving, _store, _ref = served
+    token = serving.link.rsplit("token=", 1)[1]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"http://127.0.0.1:{serving.port}/ws/{token}", timeout=10)
+    assert refused.value.code == 400 and "the page" in refused.value.read().decode()
+    time.sleep(0.5)
+    printed = "".join(serving.output.queue)
+    assert "Traceback" not in printed and token not in printed.replace(serving.link, "")

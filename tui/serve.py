@@ -98,6 +98,9 @@ class ViewServer(Server):
         """The view, for a websocket with the token, while fewer than `max_viewers` run."""
         if not self._has_token(request.match_info.get("token")):
             raise web.HTTPForbidden(text="wrong or missing token\n")
+        if not web.WebSocketResponse().can_prepare(request).ok:  # (textual-serve logs a long traceback)
+            raise web.HTTPBadRequest(text="This address is the view's websocket: open the page (the link printed "
+                                          "by `warroom serve`) instead.\n")
         if self.viewers >= self.max_viewers:
             raise web.HTTPServiceUnavailable(text=self._full())
         self.viewers += 1
