@@ -213,15 +213,13 @@ def test_stopping_with_a_browser_watching_is_prompt_and_leaves_no_view_running(
     terminal = Terminal(page)
     page.goto(serving.link)
     terminal.wait_for(page, live.incident_view(store, ref).title)
-    shells = subprocess.run(["pgrep", "-P", str(serving.process.pid)], capture_output=True, text=True).stdout.split()
-    views = [pid for shell in shells
-             for pid in subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout.split()]
+    views = subprocess.run(["pgrep", "-P", str(serving.process.pid)], capture_output=True, text=True).stdout.split()
     assert views
     started = time.monotonic()
     assert serving.stop() == 0
     assert time.monotonic() - started < 5  # (it waited on the browser's websocket: 18 s)
     page.wait_for_function("document.body.classList.contains('-closed')", timeout=5000)
-    for pid in [*shells, *views]:
+    for pid in views:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
     page.close()
 
@@ -268,3 +266,24 @@ def test_the_websocket_address_opened_as_a_page_is_a_clear_refusal_not_a_traceba
     time.sleep(0.5)
     printed = "".join(serving.output.queue)
     assert "Traceback" not in printed and token not in printed.replace(serving.link, "")
+
+
+def test_a_killed_server_leaves_no_view_running(demo: tuple[Store, str], tmp_path: Path, browser: Browser) -> None:
+    """SIGKILL (or a crash) gives no chance to stop the views: each leaves once its server is gone."""
+    store, ref = demo
+    serving = Serving(tmp_path / "demo.db", ref)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        terminal = Terminal(page)
+        page.goto(serving.link)
+        terminal.wait_for(page, live.incident_view(store, ref).title)
+        views = subprocess.run(["pgrep", "-P", str(serving.process.pid)], capture_output=True, text=True).stdout.split()
+        assert views
+    finally:
+        serving.process.kill()
+        serving.process.wait(timeout=20)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in views):
+        time.sleep(0.2)
+    assert not [pid for pid in views if Path(f"/proc/{pid}").exists()]
+    page.close()
