@@ -33,6 +33,8 @@ SINCE_CHOICES: tuple[tuple[str, int | None], ...] = (
 """What `s` steps through: a description and how many days back (None: every incident)."""
 
 METRICS = tuple(METRIC_SPANS)
+OWNER_WIDTH = 26
+"""Cells of an owner's name shown: a longer one is cut (…) so Open and Overdue stay in sight."""
 READING = "Reading…"
 NO_INCIDENTS = "No incidents yet. Figures show here once incidents are declared."
 
@@ -193,8 +195,10 @@ class InsightsScreen(Screen[None]):
         table.clear()
         rows = sorted(found.actions_by_owner.items(), key=lambda row: (-row[1][1], -row[1][0], row[0]))
         for owner, (open_, overdue) in rows:
+            name = literal(owner or "nobody", "" if owner else "italic")
+            name.truncate(OWNER_WIDTH, overflow="ellipsis")
             table.add_row(
-                literal(owner or "nobody", "" if owner else "italic"),
+                name,
                 literal(str(open_)),
                 literal(str(overdue), "bold" if overdue else ""),
                 key=owner,

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import UTC
 from typing import ClassVar
 
+from textual.actions import parse
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
@@ -23,6 +24,18 @@ from widgets.incident_header import IncidentHeader
 from widgets.reminders import ReminderPanel
 from widgets.roster import RoleRoster
 from widgets.timeline import TimelineView
+
+VIEW_ACTIONS = frozenset({
+    "quit", "toggle_utc", "search", "cycle_filter", "next_match", "previous_match",
+    "cursor_up", "cursor_down", "page_up", "page_down", "first", "last",
+    "scroll_up", "scroll_down", "scroll_left", "scroll_right", "scroll_home", "scroll_end",
+    "page_left", "page_right", "focus_next", "focus_previous",
+    # The search line's own editing keys (it filters the view; it writes nothing).
+    "cursor_left", "cursor_right", "home", "end", "delete_left", "delete_right", "delete_left_word",
+    "delete_right_word", "delete_left_all", "delete_right_all", "cursor_left_word", "cursor_right_word",
+    "select_all", "copy", "cut", "paste", "clear", "submit", "dismiss",
+})
+"""What the read-only view runs: moving, searching, filtering, the time zone, leaving."""
 
 READ_ONLY_NOTICE = "Read-only · live: follows the record as it is written; nothing here changes it"
 
@@ -48,6 +61,13 @@ class LiveViewScreen(FilteredIncidentScreen):
                 yield CountdownPanel(COUNTDOWNS, id="countdowns")
                 yield ReminderPanel(id="reminders")
         yield KeysFooter()
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Only the keys the view runs: a focused panel's own (the roster's Hand over, the
+        reminders' Done) would be refused, so the footer does not offer them."""
+        return {key: bound for key, bound in super().active_bindings.items()
+                if parse(bound.binding.action)[1] in VIEW_ACTIONS}
 
     def on_mount(self) -> None:
         timeline = self.query_one(TimelineView)

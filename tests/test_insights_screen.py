@@ -16,6 +16,7 @@ from bench.fixtures import incident_history
 from screens.command import CommandScreen
 from screens.incident_list import IncidentListScreen
 from screens.insights import NO_INCIDENTS, InsightsScreen
+from storage import ops
 from storage.clock import FrozenClock
 from storage.db import Store
 from storage.insights import insights
@@ -119,6 +120,22 @@ async def test_the_figures_shown_are_those_of_insights(history: Store) -> None:
         assert found.postmortems_late
         late = str(screen.query_one("#insights-late", Static).content)
         assert late.splitlines() == found.postmortems_late
+
+
+async def test_a_very_long_owner_name_leaves_the_counts_in_sight(history: Store) -> None:
+    """An owner's name may be 200 characters: it is cut (with …) so Open and Overdue show."""
+    ref = ops.list_incidents(history)[0].ref
+    long_owner = "[bold]Mallory \x1b[2J" + "x" * 180
+    ops.add_action_item(history, ref, "rotate the keys", owner=long_owner)
+    app = WarroomApp(history)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f10")
+        screen = await shown(pilot)
+        table = screen.query_one("#insights-owners", DataTable)
+        assert table.max_scroll_x == 0
+        row = next(table.get_row_at(n) for n in range(table.row_count)
+                   if table.get_row_at(n)[0].plain.startswith("[bold]Mallory ␛[2J"))
+        assert row[0].plain.endswith("…") and str(row[1]) == "1"
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from textual.actions import parse
 from textual.pilot import Pilot
 from textual.widgets import Input
+from textual.widgets._footer import FooterKey
 
 from storage import live, ops
 from storage.db import Store
@@ -20,8 +22,10 @@ from storage.identity import Identity
 from tests.test_snapshots import steady
 from tests.waiting import until
 from tui.cli import main
-from tui.viewer import REFUSED, ViewerApp
+from tui.viewer import REFUSED, VIEW_ACTIONS, ViewerApp
 from widgets.incident_header import IncidentHeader
+from widgets.reminders import ReminderPanel
+from widgets.roster import RoleRoster
 from widgets.timeline import TimelineView
 
 OPENED: list[ViewerApp] = []
@@ -87,6 +91,21 @@ async def test_actions_that_would_change_the_record_are_refused_with_a_message(
         await steady(pilot)
         assert len(app.screen_stack) == 2  # (the default screen, the view): no dialog, no palette
     assert live.incident_view(store, ref).change_count == before
+
+
+async def test_a_focused_panel_does_not_offer_its_own_keys_in_the_footer(demo: tuple[Store, str]) -> None:
+    """Clicking the roster or the reminders focuses them; their Hand over, Release, Done and
+    Snooze would be refused, so the footer does not show them."""
+    store, ref = demo
+    app = viewer_of(store, ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot, ref)
+        for panel in (RoleRoster, ReminderPanel):
+            app.screen.query_one(panel).focus()
+            await steady(pilot)
+            shown = {key.description: key.action for key in app.screen.query(FooterKey)}
+            assert {"Search", "Filter", "UTC", "Quit"} <= set(shown)
+            assert all(parse(action)[1] in VIEW_ACTIONS for action in shown.values()), shown
 
 
 async def test_search_filter_and_utc_work_in_the_view(demo: tuple[Store, str]) -> None:

@@ -190,3 +190,100 @@ def test_serve_refuses_an_unknown_incident_before_listening(demo: tuple[Store, s
                               str(free_port())], capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0
     assert "inc-nope" in refused.stderr and "http://" not in refused.stdout
+
+
+def test_the_page_builds_the_websocket_address_from_its_own_not_from_the_host_header(
+    served: tuple[Serving, Store, str]
+) -> None:
+    """Behind an HTTPS proxy the page is https (the websocket must be wss) and the Host the
+    proxy sends may be its upstream's: the page takes the address it was opened at."""
+    serving, _store, _ref = served
+    request = urllib.request.Request(serving.link, headers={"Host": "upstream.example:8443"})
+    with urllib.request.urlopen(request, timeout=10) as page:
+        shown = page.read().decode()
+    assert "upstream.example" not in shown
+    assert "window.location.host" in shown and 'data-session-websocket-path="/ws/' in shown
+
+
+def test_stopping_with_a_browser_watching_is_prompt_and_leaves_no_view_running(
+    served: tuple[Serving, Store, str], browser: Browser
+) -> None:
+    serving, store, ref = served
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    terminal = Terminal(page)
+    page.goto(serving.link)
+    terminal.wait_for(page, live.incident_view(store, ref).title)
+    views = subprocess.run(["pgrep", "-P", str(serving.process.pid)], capture_output=True, text=True).stdout.split()
+    assert views
+    started = time.monotonic()
+    assert serving.stop() == 0
+    assert time.monotonic() - started < 10  # (it waited on the browser's websocket: 18 s; about 1 s now)
+    page.wait_for_function("document.body.classList.contains('-closed')", timeout=10000)
+    for pid in views:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    page.close()
+
+
+def test_a_port_in_use_or_an_unknown_host_is_a_clear_message(demo: tuple[Store, str], tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for host, said in (("127.0.0.1", "address already in use"), ("no-such-host.invalid", "no-such-host.invalid")):
+            refused = subprocess.run([WARROOM, "--db", str(tmp_path / "demo.db"), "serve", "--host", host,
+                                      "--port", port], capture_output=True, text=True, timeout=60)
+            assert refused.returncode == 1
+            assert said in refused.stderr and port in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_at_max_viewers_the_page_says_so_instead_of_opening_a_view_that_ends(
+    demo: tuple[Store, str], tmp_path: Path, browser: Browser
+) -> None:
+    store, ref = demo
+    serving = Serving(tmp_path / "demo.db", ref, "--max-viewers", "1")
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        terminal = Terminal(page)
+        page.goto(serving.link)
+        terminal.wait_for(page, live.incident_view(store, ref).title)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(serving.link, timeout=10)
+        assert refused.value.code == 503
+        assert "1 view is running" in refused.value.read().decode()
+        page.close()
+    finally:
+        assert serving.stop() == 0
+
+
+def test_the_websocket_address_opened_as_a_page_is_a_clear_refusal_not_a_traceback(
+    served: tuple[Serving, Store, str]
+) -> None:
+    serving, _store, _ref = served
+    token = serving.link.rsplit("token=", 1)[1]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"http://127.0.0.1:{serving.port}/ws/{token}", timeout=10)
+    assert refused.value.code == 400 and "the page" in refused.value.read().decode()
+    time.sleep(0.5)
+    printed = "".join(serving.output.queue)
+    assert "Traceback" not in printed and token not in printed.replace(serving.link, "")
+
+
+def test_a_killed_server_leaves_no_view_running(demo: tuple[Store, str], tmp_path: Path, browser: Browser) -> None:
+    """SIGKILL (or a crash) gives no chance to stop the views: each leaves once its server is gone."""
+    store, ref = demo
+    serving = Serving(tmp_path / "demo.db", ref)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        terminal = Terminal(page)
+        page.goto(serving.link)
+        terminal.wait_for(page, live.incident_view(store, ref).title)
+        views = subprocess.run(["pgrep", "-P", str(serving.process.pid)], capture_output=True, text=True).stdout.split()
+        assert views
+    finally:
+        serving.process.kill()
+        serving.process.wait(timeout=20)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in views):
+        time.sleep(0.2)
+    assert not [pid for pid in views if Path(f"/proc/{pid}").exists()]
+    page.close()

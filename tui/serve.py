@@ -19,7 +19,8 @@ from typing import Any
 
 import aiohttp_jinja2
 import jinja2
-from aiohttp import web
+from aiohttp import WSCloseCode, web
+from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 PAGE = "serve_page.html"
@@ -41,6 +42,8 @@ class ViewServer(Server):
         self.ref = ref
         self.max_viewers = max_viewers
         self.viewers = 0
+        self.websockets: set[web.WebSocketResponse] = set()
+        """The views' websockets, closed at shutdown (else Ctrl+C waits on each browser)."""
 
     @property
     def link(self) -> str:
@@ -64,6 +67,11 @@ class ViewServer(Server):
         app.on_shutdown.append(self.on_shutdown)
         return app
 
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Close every view's websocket: its view quits and its browser says the view has ended."""
+        for websocket in list(self.websockets):
+            await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"warroom serve stopped")
+
     async def on_startup(self, app: web.Application) -> None:
         """(textual-serve prints its logo and the command here: the link is printed once listening.)"""
 
@@ -71,10 +79,13 @@ class ViewServer(Server):
         """The page, for a request with the token; 403 otherwise."""
         if not self._has_token(request.query.get("token")):
             raise web.HTTPForbidden(text="This view needs the link printed by `warroom serve`, with its token.\n")
-        scheme = "wss" if request.secure else "ws"
+        if self.viewers >= self.max_viewers:  # (said here: a page whose view is refused just says it ended)
+            raise web.HTTPServiceUnavailable(text=self._full())
         context: dict[str, Any] = {
             "ref": self.ref,
-            "websocket_url": f"{scheme}://{request.host}/ws/{self.token}",
+            # The page completes it from its own address (wss: behind an HTTPS proxy), not
+            # from the Host header the request came with (a proxy's upstream, or anything).
+            "websocket_path": f"/ws/{self.token}",
             "static_url": "/static/",
             "font_size": max(8, min(32, _to_int(request.query.get("fontsize", ""), 16))),
         }
@@ -87,13 +98,27 @@ class ViewServer(Server):
         """The view, for a websocket with the token, while fewer than `max_viewers` run."""
         if not self._has_token(request.match_info.get("token")):
             raise web.HTTPForbidden(text="wrong or missing token\n")
+        if not web.WebSocketResponse().can_prepare(request).ok:  # (textual-serve logs a long traceback)
+            raise web.HTTPBadRequest(text="This address is the view's websocket: open the page (the link printed "
+                                          "by `warroom serve`) instead.\n")
         if self.viewers >= self.max_viewers:
-            raise web.HTTPServiceUnavailable(text=f"{self.max_viewers} views are running: try again later\n")
+            raise web.HTTPServiceUnavailable(text=self._full())
         self.viewers += 1
         try:
             return await super().handle_websocket(request)
         finally:
             self.viewers -= 1
+
+    async def _process_messages(self, websocket: web.WebSocketResponse, app_service: AppService) -> None:
+        self.websockets.add(websocket)
+        try:
+            await super()._process_messages(websocket, app_service)
+        finally:
+            self.websockets.discard(websocket)
+
+    def _full(self) -> str:
+        running = f"{self.max_viewers} view is" if self.max_viewers == 1 else f"{self.max_viewers} views are"
+        return f"{running} running, as many as this server allows at once: try again later.\n"
 
     def serve(self, debug: bool = False) -> None:
         """Listen until Ctrl+C (or SIGTERM); print the link once listening."""

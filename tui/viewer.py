@@ -10,6 +10,7 @@ command palette (its commands write).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -20,23 +21,17 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 
+from screens.live_view import VIEW_ACTIONS
 from storage.errors import WarroomError
 from tui.theme import WARROOM_THEME
 
 if TYPE_CHECKING:
     from storage.db import Store
 
-VIEW_ACTIONS = frozenset({
-    "quit", "toggle_utc", "search", "cycle_filter", "next_match", "previous_match",
-    "cursor_up", "cursor_down", "page_up", "page_down", "first", "last",
-    "scroll_up", "scroll_down", "scroll_left", "scroll_right", "scroll_home", "scroll_end",
-    "page_left", "page_right", "focus_next", "focus_previous",
-    # The search line's own editing keys (it filters the view; it writes nothing).
-    "cursor_left", "cursor_right", "home", "end", "delete_left", "delete_right", "delete_left_word",
-    "delete_right_word", "delete_left_all", "delete_right_all", "cursor_left_word", "cursor_right_word",
-    "select_all", "copy", "cut", "paste", "clear", "submit", "dismiss",
-})
-"""What the read-only view runs: moving, searching, filtering, the time zone, leaving."""
+__all__ = ["REFUSED", "VIEW_ACTIONS", "ViewerApp"]
+
+ORPHAN_CHECK_S = 2.0
+"""How often the view checks that the process that started it is still there."""
 
 REFUSED = "Read-only view: nothing can be changed from here. The incident's own team writes it in warroom."
 
@@ -61,14 +56,23 @@ class ViewerApp(App[None]):
         """Why the record could not be shown, when it could not."""
         self.refusals = 0
         """How many actions were refused (tests read it)."""
+        self.parent_pid = os.getppid()
+        """The process that started the view (`warroom serve`, a shell)."""
 
     def on_mount(self) -> None:
         from screens.live_view import LiveViewScreen
 
+        self.set_interval(ORPHAN_CHECK_S, self._leave_if_orphaned, name="orphan check")
         self.register_theme(WARROOM_THEME)
         self.theme = WARROOM_THEME.name
         self.push_screen(LiveViewScreen(None, self.initial_ref))
         self._open_record()
+
+    def _leave_if_orphaned(self) -> None:
+        """Leave once the process that started the view is gone: `warroom serve` killed (or
+        crashed) never tells its views to quit, and nobody is watching them any more."""
+        if os.getppid() != self.parent_pid:
+            self.exit()
 
     @work(thread=True, exit_on_error=False, group="open")
     def _open_record(self) -> None:

@@ -89,13 +89,17 @@ def serve_command(ref: str | None, host: str, port: int, max_viewers: int, db: s
     if config is not None:
         os.environ["WARROOM_CONFIG"] = str(config.resolve())
     view = [sys.executable, "-m", "tui.cli", "view", shown_ref]  # the same incident for every browser
-    server = ViewServer(shlex.join(view), host=host, port=port, token=new_token(), ref=shown_ref,
+    # (`exec`: the view's parent is this server, not a shell; it leaves when its parent is gone)
+    server = ViewServer(f"exec {shlex.join(view)}", host=host, port=port, token=new_token(), ref=shown_ref,
                         max_viewers=max_viewers)
     if not _is_loopback(host):
         click.echo(f"Listening on {host}: anyone who can reach this machine and has the link can watch. The "
                    "link is not encrypted: across networks you do not trust, put it behind an HTTPS proxy.",
                    err=True)
-    server.serve()
+    try:
+        server.serve()
+    except OSError as exc:  # the port taken, an address not this machine's, a name that does not resolve
+        raise InvalidInput(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from None
 
 
 def _is_loopback(host: str) -> bool:
