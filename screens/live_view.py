@@ -33,7 +33,7 @@ VIEW_ACTIONS = frozenset({
     # The search line's own editing keys (it filters the view; it writes nothing).
     "cursor_left", "cursor_right", "home", "end", "delete_left", "delete_right", "delete_left_word",
     "delete_right_word", "delete_left_all", "delete_right_all", "cursor_left_word", "cursor_right_word",
-    "select_all", "copy", "cut", "paste", "clear", "submit", "dismiss",
+    "select_all", "copy", "cut", "paste", "clear", "submit",
 })
 """What the read-only view runs: moving, searching, filtering, the time zone, leaving."""
 

@@ -267,10 +267,16 @@ class Store:
         except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
             self.engine.dispose()
             raise translate_error(exc, self.where) from None
-        if revision != HEAD_REVISION:
-            self.engine.dispose()
-            why = "holds no incident record" if revision is None else f"is at schema {revision}, not {HEAD_REVISION}"
-            raise DatabaseError(f"{self.where} {why}: open it once with warroom (not read-only) first")
+        if revision == HEAD_REVISION:
+            return
+        self.engine.dispose()
+        if revision is None:
+            raise DatabaseError(f"{self.where} holds no incident record: nothing to show")
+        if revision.isdigit() and int(revision) < int(HEAD_REVISION):
+            raise DatabaseError(f"{self.where} is at an older schema ({revision}, this warroom's is {HEAD_REVISION}):"
+                                " open it once with warroom (not read-only) to upgrade it, then show it")
+        raise DatabaseError(f"{self.where} is at schema {revision}, which this warroom does not know (its own is "
+                            f"{HEAD_REVISION}): a newer warroom wrote it; show it with that version")
 
     @property
     def user(self) -> str:

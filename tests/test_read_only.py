@@ -76,9 +76,31 @@ def test_a_missing_file_is_refused_and_not_created(tmp_path: Path, policy: Polic
 def test_a_record_to_upgrade_or_an_empty_file_is_refused(tmp_path: Path, policy: Policy) -> None:
     path = tmp_path / "empty.db"
     path.touch(mode=0o600)
-    with pytest.raises(DatabaseError, match="holds no incident record: open it once with warroom"):
+    with pytest.raises(DatabaseError, match="holds no incident record: nothing to show"):
         Store(str(path), policy=policy, read_only=True)
     assert path.stat().st_size == 0
+
+
+def test_an_older_schema_asks_for_an_upgrade_and_a_newer_one_for_the_newer_warroom(
+    tmp_path: Path, policy: Policy
+) -> None:
+    from storage.db import create_engine_for
+    from storage.migrate import HEAD_REVISION, upgrade
+
+    older = tmp_path / "older.db"
+    engine = create_engine_for(f"sqlite:///{older}")
+    upgrade(engine, target=f"{int(HEAD_REVISION) - 1:04d}")
+    engine.dispose()
+    with pytest.raises(DatabaseError, match=r"older schema .* open it once with warroom \(not read-only\)"):
+        Store(str(older), policy=policy, read_only=True)
+    newer = tmp_path / "newer.db"
+    Store(str(newer), policy=policy).close()
+    engine = create_engine_for(f"sqlite:///{newer}")
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(DatabaseError, match=r"which this warroom does not know .* a newer warroom wrote it"):
+        Store(str(newer), policy=policy, read_only=True)
 
 
 def test_a_read_only_store_leaves_the_file_mode_alone(tmp_path: Path, policy: Policy) -> None:

@@ -62,7 +62,8 @@ class ViewerApp(App[None]):
     def on_mount(self) -> None:
         from screens.live_view import LiveViewScreen
 
-        self.set_interval(ORPHAN_CHECK_S, self._leave_if_orphaned, name="orphan check")
+        if self.is_web:  # (in a terminal, closing it ends the view: no timer wakes the idle app)
+            self.set_interval(ORPHAN_CHECK_S, self._leave_if_orphaned, name="orphan check")
         self.register_theme(WARROOM_THEME)
         self.theme = WARROOM_THEME.name
         self.push_screen(LiveViewScreen(None, self.initial_ref))
