@@ -16,24 +16,19 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from screens.command_keys import COMMAND_KEYS, SPARED_ON_NARROW_TERMINALS
 from screens.incident_actions import IncidentActionsScreen
-from screens.live_incident import COUNTDOWNS
 from screens.messages import CannotContinue, ChangeWritten, LineWritten, WriteFailed, WriteRefused
-from screens.timeline_filters import timeline_column
+from screens.timeline_filters import incident_panels
 from screens.writer import RecordWriter
 from storage.drafts import Drafts, HeldLine, PendingLine, new_entry_id
 from storage.errors import Busy, NeedsConfirmation, WarroomError
 from storage.reminders import REMIND_COMMAND
-from widgets.countdown import CountdownPanel
 from widgets.footer import KeysFooter
 from widgets.held_lines import HeldEntry, HeldLines
 from widgets.incident_header import IncidentHeader
-from widgets.reminders import ReminderPanel
-from widgets.roster import RoleRoster
 from widgets.scribe_input import ScribeInput
 from widgets.text import literal, printable
 from widgets.timeline import TimelineView
@@ -76,12 +71,7 @@ class CommandScreen(IncidentActionsScreen):
     def compose(self) -> ComposeResult:
         tz = self.store.policy.tz if self.store is not None else UTC
         yield IncidentHeader(id="incident-header")
-        with Horizontal(id="command-body"):
-            yield timeline_column(tz)
-            with Vertical(id="sidebar"):
-                yield RoleRoster(tz=tz, id="roster")
-                yield CountdownPanel(COUNTDOWNS, id="countdowns")
-                yield ReminderPanel(id="reminders")
+        yield incident_panels(tz)
         yield Static(id="scribe-error")
         yield Static(id="scribe-waiting")
         yield HeldLines(id="scribe-held")

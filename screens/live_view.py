@@ -13,16 +13,11 @@ from typing import ClassVar
 from textual.actions import parse
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
-from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from screens.live_incident import COUNTDOWNS
-from screens.timeline_filters import FilteredIncidentScreen, timeline_column
-from widgets.countdown import CountdownPanel
+from screens.timeline_filters import FilteredIncidentScreen, incident_panels
 from widgets.footer import KeysFooter
 from widgets.incident_header import IncidentHeader
-from widgets.reminders import ReminderPanel
-from widgets.roster import RoleRoster
 from widgets.timeline import TimelineView
 
 VIEW_ACTIONS = frozenset({
@@ -54,12 +49,7 @@ class LiveViewScreen(FilteredIncidentScreen):
         tz = self.store.policy.tz if self.store is not None else UTC
         yield IncidentHeader(id="incident-header")
         yield Static(READ_ONLY_NOTICE, id="read-only-notice", markup=False)
-        with Horizontal(id="command-body"):
-            yield timeline_column(tz)
-            with Vertical(id="sidebar"):
-                yield RoleRoster(tz=tz, id="roster")
-                yield CountdownPanel(COUNTDOWNS, id="countdowns")
-                yield ReminderPanel(id="reminders")
+        yield incident_panels(tz)
         yield KeysFooter()
 
     @property

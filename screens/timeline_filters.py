@@ -17,14 +17,17 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.timer import Timer
 
-from screens.live_incident import FirstLook, LiveIncidentScreen
+from screens.live_incident import COUNTDOWNS, FirstLook, LiveIncidentScreen
 from screens.messages import TimelineLoaded, TimelineUnread
 from screens.watcher import load_index, sqlite_file_of
 from storage.timeline_filter import SEARCH_MAX, TimelineFilter, search_pattern
+from widgets.countdown import CountdownPanel
+from widgets.reminders import ReminderPanel
+from widgets.roster import RoleRoster
 from widgets.scribe_input import ScribeInput
 from widgets.text import printable
 from widgets.timeline import TimelineEntry
@@ -47,6 +50,13 @@ def timeline_column(tz: tzinfo) -> Vertical:
     search = TimelineSearch(placeholder="Search text and authors · Enter: to the matches · Esc: clear",
                             max_length=SEARCH_MAX, id="timeline-search")
     return Vertical(search, IncidentTimeline(tz=tz, id="timeline"), id="timeline-column")
+
+
+def incident_panels(tz: tzinfo) -> Horizontal:
+    """The timeline column beside the sidebar: roles, countdowns, reminders."""
+    sidebar = Vertical(RoleRoster(tz=tz, id="roster"), CountdownPanel(COUNTDOWNS, id="countdowns"),
+                       ReminderPanel(id="reminders"), id="sidebar")
+    return Horizontal(timeline_column(tz), sidebar, id="command-body")
 
 
 class FilteredIncidentScreen(LiveIncidentScreen):

@@ -136,6 +136,20 @@ class Terminal:
         raise AssertionError(f"{wanted!r} not on the page's terminal:\n{self.text()}")
 
 
+def watching(browser: Browser, serving: Serving, store: Store, ref: str) -> tuple[Page, Terminal]:
+    """A page open on the served link, once its terminal shows the incident's title."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    terminal = Terminal(page)
+    page.goto(serving.link)
+    terminal.wait_for(page, live.incident_view(store, ref).title)
+    return page, terminal
+
+
+def views_of(serving: Serving) -> list[str]:
+    """The process ids of the views the server runs (one per browser)."""
+    return subprocess.run(["pgrep", "-P", str(serving.process.pid)], capture_output=True, text=True).stdout.split()
+
+
 def test_the_page_shows_the_incident_read_only_and_lines_logged_elsewhere_arrive(
     served: tuple[Serving, Store, str], browser: Browser
 ) -> None:
@@ -181,8 +195,7 @@ def test_without_the_token_nothing_is_served_and_no_view_starts(served: tuple[Se
         assert page.status == 200
         assert page.headers["Cache-Control"] == "no-store"
         assert "Read-only" in page.read().decode()
-    children = subprocess.run(["pgrep", "-P", str(serving.process.pid)], capture_output=True, text=True)
-    assert children.stdout.strip() == ""
+    assert views_of(serving) == []
 
 
 def test_serve_refuses_an_unknown_incident_before_listening(demo: tuple[Store, str], tmp_path: Path) -> None:
@@ -209,11 +222,8 @@ def test_stopping_with_a_browser_watching_is_prompt_and_leaves_no_view_running(
     served: tuple[Serving, Store, str], browser: Browser
 ) -> None:
     serving, store, ref = served
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    terminal = Terminal(page)
-    page.goto(serving.link)
-    terminal.wait_for(page, live.incident_view(store, ref).title)
-    views = subprocess.run(["pgrep", "-P", str(serving.process.pid)], capture_output=True, text=True).stdout.split()
+    page, _terminal = watching(browser, serving, store, ref)
+    views = views_of(serving)
     assert views
     started = time.monotonic()
     assert serving.stop() == 0
@@ -242,10 +252,7 @@ def test_at_max_viewers_the_page_says_so_instead_of_opening_a_view_that_ends(
     store, ref = demo
     serving = Serving(tmp_path / "demo.db", ref, "--max-viewers", "1")
     try:
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        terminal = Terminal(page)
-        page.goto(serving.link)
-        terminal.wait_for(page, live.incident_view(store, ref).title)
+        page, _terminal = watching(browser, serving, store, ref)
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(serving.link, timeout=10)
         assert refused.value.code == 503
@@ -273,11 +280,8 @@ def test_a_killed_server_leaves_no_view_running(demo: tuple[Store, str], tmp_pat
     store, ref = demo
     serving = Serving(tmp_path / "demo.db", ref)
     try:
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        terminal = Terminal(page)
-        page.goto(serving.link)
-        terminal.wait_for(page, live.incident_view(store, ref).title)
-        views = subprocess.run(["pgrep", "-P", str(serving.process.pid)], capture_output=True, text=True).stdout.split()
+        page, _terminal = watching(browser, serving, store, ref)
+        views = views_of(serving)
         assert views
     finally:
         serving.process.kill()

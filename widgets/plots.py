@@ -104,8 +104,8 @@ class ThemedPlot(PlotextPlot):
         plt.xticks(list(shown), [labels[x] for x in shown])
 
 
-class StackedBars(ThemedPlot):
-    """Bars stacked per x label (incidents per week, one colour per severity)."""
+class SeriesPlot(ThemedPlot):
+    """A plot of named series over the same x labels (`show` gives them)."""
 
     labels: list[str]
     series: list[Series]
@@ -117,6 +117,10 @@ class StackedBars(ThemedPlot):
     def show(self, labels: list[str], series: list[Series]) -> None:
         self.labels, self.series = labels, series
         self.refresh()
+
+
+class StackedBars(SeriesPlot):
+    """Bars stacked per x label (incidents per week, one colour per severity)."""
 
     def has_data(self) -> bool:
         return bool(self.labels) and any(value for one in self.series for value in one.values)
@@ -139,19 +143,8 @@ class StackedBars(ThemedPlot):
         self.x_ticks(plt, self.labels)
 
 
-class Lines(ThemedPlot):
+class Lines(SeriesPlot):
     """Lines over x labels, the values in seconds shown in the unit that reads best."""
-
-    labels: list[str]
-    series: list[Series]
-
-    def __init__(self, empty: str, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(empty, id=id, classes=classes)
-        self.labels, self.series = [], []
-
-    def show(self, labels: list[str], series: list[Series]) -> None:
-        self.labels, self.series = labels, series
-        self.refresh()
 
     def has_data(self) -> bool:
         return any(value is not None for one in self.series for value in one.values)
