@@ -151,37 +151,60 @@ def views_of(serving: Serving) -> list[str]:
 
 
 def test_the_page_shows_the_incident_read_only_and_lines_logged_elsewhere_arrive(
-    served: tuple[Serving, Store, str], browser: Browser
+    demo: tuple[Store, str], tmp_path: Path, browser: Browser
 ) -> None:
-    serving, store, ref = served
+    """One browser watching, from the page to the server's stop (one server and one view for
+    all the steps: each costs seconds of CPU)."""
+    store, ref = demo
     title = live.incident_view(store, ref).title
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    terminal = Terminal(page)
-    page.goto(serving.link)
-    assert "read-only, live" in page.title()
-    notice = page.inner_text("#notice")
-    assert "Read-only" in notice and "live" in notice and ref in notice
-    shown = terminal.wait_for(page, title)
-    assert "Read-only · live" in shown
+    serving = Serving(tmp_path / "demo.db", ref, "--max-viewers", "1")
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        terminal = Terminal(page)
+        page.goto(serving.link)
+        assert "read-only, live" in page.title()
+        notice = page.inner_text("#notice")
+        assert "Read-only" in notice and "live" in notice and ref in notice
+        shown = terminal.wait_for(page, title)
+        assert "Read-only · live" in shown
 
-    logged = subprocess.run([WARROOM, "--db", str(serving.db), "log", ref, "canary green in eu-west"],
-                            capture_output=True, text=True, timeout=60)
-    assert logged.returncode == 0, logged.stderr
-    started = time.monotonic()
-    terminal.wait_for(page, "canary green in eu-west", seconds=10)
-    assert time.monotonic() - started < 10
+        logged = subprocess.run([WARROOM, "--db", str(serving.db), "log", ref, "canary green in eu-west"],
+                                capture_output=True, text=True, timeout=60)
+        assert logged.returncode == 0, logged.stderr
+        started = time.monotonic()
+        terminal.wait_for(page, "canary green in eu-west", seconds=10)
+        assert time.monotonic() - started < 10
 
-    # Keys typed in the page change nothing: there is no input, and actions are refused.
-    before = live.incident_view(store, ref).change_count
-    page.locator("#terminal").click()
-    page.keyboard.type("this must not be logged")
-    page.keyboard.press("Enter")
-    page.keyboard.press("F2")
-    terminal.wait_for(page, "Read-only view: nothing can be changed")
-    page.wait_for_timeout(500)
-    assert live.incident_view(store, ref).change_count == before
-    assert "this must not be logged" not in terminal.text()
-    page.close()
+        # Keys typed in the page change nothing: there is no input, and actions are refused.
+        before = live.incident_view(store, ref).change_count
+        page.locator("#terminal").click()
+        page.keyboard.type("this must not be logged")
+        page.keyboard.press("Enter")
+        page.keyboard.press("F2")
+        terminal.wait_for(page, "Read-only view: nothing can be changed")
+        page.wait_for_timeout(500)
+        assert live.incident_view(store, ref).change_count == before
+        assert "this must not be logged" not in terminal.text()
+
+        # At --max-viewers the page itself says so (not a view that opens and ends at once).
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(serving.link, timeout=10)
+        assert refused.value.code == 503
+        assert "1 view is running" in refused.value.read().decode()
+
+        # Stopping with a browser watching is prompt (it waited on the websocket: 18 s), the
+        # page says the view has ended, and no view is left running.
+        views = views_of(serving)
+        assert views
+        started = time.monotonic()
+        assert serving.stop() == 0
+        assert time.monotonic() - started < 10
+        page.wait_for_function("document.body.classList.contains('-closed')", timeout=10000)
+        for pid in views:
+            assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+        page.close()
+    finally:
+        serving.stop()
 
 
 def test_without_the_token_nothing_is_served_and_no_view_starts(served: tuple[Serving, Store, str]) -> None:
@@ -218,22 +241,6 @@ def test_the_page_builds_the_websocket_address_from_its_own_not_from_the_host_he
     assert "window.location.host" in shown and 'data-session-websocket-path="/ws/' in shown
 
 
-def test_stopping_with_a_browser_watching_is_prompt_and_leaves_no_view_running(
-    served: tuple[Serving, Store, str], browser: Browser
-) -> None:
-    serving, store, ref = served
-    page, _terminal = watching(browser, serving, store, ref)
-    views = views_of(serving)
-    assert views
-    started = time.monotonic()
-    assert serving.stop() == 0
-    assert time.monotonic() - started < 10  # (it waited on the browser's websocket: 18 s; about 1 s now)
-    page.wait_for_function("document.body.classList.contains('-closed')", timeout=10000)
-    for pid in views:
-        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
-    page.close()
-
-
 def test_a_port_in_use_or_an_unknown_host_is_a_clear_message(demo: tuple[Store, str], tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -244,22 +251,6 @@ def test_a_port_in_use_or_an_unknown_host_is_a_clear_message(demo: tuple[Store, 
                                       "--port", port], capture_output=True, text=True, timeout=60)
             assert refused.returncode == 1
             assert said in refused.stderr and port in refused.stderr and "Traceback" not in refused.stderr
-
-
-def test_at_max_viewers_the_page_says_so_instead_of_opening_a_view_that_ends(
-    demo: tuple[Store, str], tmp_path: Path, browser: Browser
-) -> None:
-    store, ref = demo
-    serving = Serving(tmp_path / "demo.db", ref, "--max-viewers", "1")
-    try:
-        page, _terminal = watching(browser, serving, store, ref)
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(serving.link, timeout=10)
-        assert refused.value.code == 503
-        assert "1 view is running" in refused.value.read().decode()
-        page.close()
-    finally:
-        assert serving.stop() == 0
 
 
 def test_the_websocket_address_opened_as_a_page_is_a_clear_refusal_not_a_traceback(
