@@ -4,6 +4,7 @@ palette, every action outside the view's own refused with a message, the store r
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,9 @@ from storage import live, ops
 from storage.db import Store
 from storage.errors import ReadOnly
 from storage.identity import Identity
+from tests.forked import open_database_files
 from tests.test_snapshots import steady
-from tests.waiting import until
+from tests.waiting import until, until_sync
 from tui.cli import main
 from tui.viewer import REFUSED, VIEW_ACTIONS, ViewerApp
 from widgets.incident_header import IncidentHeader
@@ -41,13 +43,19 @@ def viewer_of(store: Store, ref: str | None) -> ViewerApp:
 
 
 @pytest.fixture(autouse=True)
-def close_views() -> Iterator[None]:
-    """No database file stays open in the worker after a test (a later test forks)."""
+def close_views(tmp_path: Path) -> Iterator[None]:
+    """No database file stays open in the worker after a test (a later test forks): each
+    view's store is closed, and the threads that read the file directly (the watcher, a
+    filter's read) have ended."""
     yield
     while OPENED:
         app = OPENED.pop()
         if app.store is not None:
             app.store.close()
+    gc.collect()  # (the app's cycles keep a timeline reader's own connection to the file)
+    folder = str(tmp_path)
+    until_sync(lambda: not [held for held in open_database_files() if held.startswith(folder)],
+               what="the view's threads to let go of the database file")
 
 
 def shown_texts(app: ViewerApp) -> list[str]:
