@@ -7,11 +7,14 @@ import random
 from array import array
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
+from textual.pilot import Pilot
 
 from tests.test_timeline_widget import BERLIN, T0, entry, lines
+from tests.waiting import until
 from widgets.timeline import TimelineEntry, TimelineView
 from widgets.timeline_entry import sort_key
 from widgets.timeline_index import CACHE_ENTRIES
@@ -76,13 +79,17 @@ def spread(count: int, seed: int = 5) -> list[TimelineEntry]:
     return [entry(n, minutes=rng.randrange(-3 * 24 * 60, 2 * 24 * 60) // 7 * 7) for n in range(1, count + 1)]
 
 
-async def same(app: TwoViews, pilot: object, *actions: Callable[[TimelineView], object]) -> None:
-    """Do each action to both views; after each, both show the same lines and cursor."""
+async def same(app: TwoViews, pilot: Pilot[Any], *actions: Callable[[TimelineView], object]) -> None:
+    """Do each action to both views; after each, both show the same lines and cursor (once
+    both have drawn it: on a loaded machine one view may take a frame longer to follow a
+    scroll or the cursor)."""
     whole, indexed = app.views
     for action in actions:
         action(whole)
         action(indexed)
-        await pilot.pause()  # type: ignore[attr-defined]
+        await pilot.pause()
+        await until(pilot, lambda: lines(indexed) == lines(whole) and indexed.scroll_offset == whole.scroll_offset,
+                    seconds=5, what="both views to show the same lines")
         assert lines(indexed) == lines(whole)
         assert indexed.cursor_index == whole.cursor_index and indexed.cursor_entry == whole.cursor_entry
         assert (indexed.entry_count, indexed.day_count, indexed.scroll_offset) == (
