@@ -7,7 +7,6 @@ import itertools
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -83,36 +82,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     import storage.ops  # noqa: F401
     import tui.app  # noqa: F401
 
-    share_parsed_css()
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-
-
-def share_parsed_css() -> None:
-    """Parse each piece of Textual CSS once per worker, not once per app: every app of the
-    suite parses the same stylesheets (twice: again once the theme is set), which took a
-    twentieth of its CPU time. Textual caches the rules per stylesheet, keyed by the CSS and
-    where it came from; this cache adds the theme's variables to the key (they are
-    substituted while parsing) and is shared by every app. The rules are only read once
-    parsed (matched against nodes, their styles copied out)."""
-    from textual.css.model import RuleSet
-    from textual.css.stylesheet import Stylesheet
-
-    parse_rules = Stylesheet._parse_rules
-    parsed: dict[tuple[object, ...], list[RuleSet]] = {}
-
-    def shared_parse_rules(
-        self: Stylesheet, css: str, read_from: Any, is_default_rules: bool = False, tie_breaker: int = 0,
-        scope: str = "",
-    ) -> list[RuleSet]:
-        key = (css, read_from, is_default_rules, tie_breaker, scope, tuple(sorted(self._variables.items())))
-        rules = parsed.get(key)
-        if rules is None:
-            rules = parsed[key] = parse_rules(self, css, read_from, is_default_rules, tie_breaker, scope)
-        return rules
-
-    Stylesheet._parse_rules = shared_parse_rules  # type: ignore[method-assign]
 
 
 CliInvoke = Callable[..., Result]
