@@ -8,7 +8,6 @@ a process or a database another connection writes.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -20,12 +19,6 @@ T = TypeVar("T")
 STEP = 0.02
 """Seconds between two looks at the condition."""
 
-SETTLE_EVERY = 10
-"""`until` lets the app run on its own between looks, and only every this many looks waits
-for the screen to handle what is queued and lays it out (`pilot.pause`): that walks every
-widget and lays the screen out, and fifty times a second it cost the suite a sixth of its
-CPU time while tests waited for a thread or another process."""
-
 
 def _timed_out(what: str, seconds: float, last: object) -> AssertionError:
     return AssertionError(f"waited {seconds:g} s for {what}; last seen: {last!r}")
@@ -36,18 +29,13 @@ async def until(
 ) -> T:
     """Let the app run until `condition()` is truthy and return its value; fail after `seconds`."""
     deadline = time.monotonic() + seconds
-    looks = 0
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() >= deadline:
             raise _timed_out(what, seconds, value)
-        looks += 1
-        if looks % SETTLE_EVERY == 1:
-            await pilot.pause(STEP)
-        else:
-            await asyncio.sleep(STEP)
+        await pilot.pause(STEP)
 
 
 def until_sync(condition: Callable[[], T], *, seconds: float = 10.0, what: str = "the condition") -> T:
