@@ -76,6 +76,8 @@ class InsightsScreen(Screen[None]):
         """Which of `SINCE_CHOICES` is shown."""
         self.weeks: list[date] = []
         """The weeks plotted (their Mondays)."""
+        self.labels: list[str] = []
+        """Their labels on the plots' x axes."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -152,9 +154,9 @@ class InsightsScreen(Screen[None]):
         status.update(Text(f"{found.incidents:,} incident{plural}, {described} · 1-4: response time · s: period"))
         body.display = True
         self.weeks = self._weeks(found)
-        labels = [f"{week:%b %d}" for week in self.weeks]
+        self.labels = [f"{week:%b %d}" for week in self.weeks]
         levels = sorted({level for counts in found.per_week.values() for level in counts})
-        self.query_one(StackedBars).show(labels, [
+        self.query_one(StackedBars).show(self.labels, [
             Series(f"SEV{level}", [found.per_week.get(week, {}).get(level, 0) for week in self.weeks],
                    SEVERITY_COLOURS.get(level, "foreground"))
             for level in levels
@@ -185,7 +187,7 @@ class InsightsScreen(Screen[None]):
                       f" ({overall.count})")
         plot.border_title = title
         weekly = [found.response_by_week.get(week, {}).get(name) for week in self.weeks]
-        plot.show([f"{week:%b %d}" for week in self.weeks], [
+        plot.show(self.labels, [
             Series("median", [spread.median if spread else None for spread in weekly], "primary"),
             Series("p90", [spread.p90 if spread else None for spread in weekly], "warning"),
         ])

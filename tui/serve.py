@@ -21,7 +21,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import WSCloseCode, web
 from textual_serve.app_service import AppService
-from textual_serve.server import Server
+from textual_serve.server import Server, to_int
 
 PAGE = "serve_page.html"
 
@@ -87,7 +87,7 @@ class ViewServer(Server):
             # from the Host header the request came with (a proxy's upstream, or anything).
             "websocket_path": f"/ws/{self.token}",
             "static_url": "/static/",
-            "font_size": max(8, min(32, _to_int(request.query.get("fontsize", ""), 16))),
+            "font_size": max(8, min(32, to_int(request.query.get("fontsize", ""), 16))),
         }
         response = aiohttp_jinja2.render_template(PAGE, request, context)
         response.headers["Cache-Control"] = "no-store"
@@ -135,10 +135,3 @@ class ViewServer(Server):
 
     def _listening(self) -> None:
         print(f"Serving {self.ref} read-only and live. Open:\n\n  {self.link}\n\nCtrl+C stops.", flush=True)
-
-
-def _to_int(value: str, default: int) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        return default

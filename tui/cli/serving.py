@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from storage.db import Store
 
 
-def _read_only_opener(db: str | None, config_path: Path | None) -> tuple[str | None, Path | None]:
+def _db_and_config(db: str | None, config_path: Path | None) -> tuple[str | None, Path | None]:
     """The database and config given here or to `warroom` itself."""
     root = click.get_current_context().find_root().params
     return db or root.get("db"), config_path or root.get("config_path")
@@ -34,7 +34,7 @@ def read_only_opener(db: str | None, config_path: Path | None) -> Callable[[], S
     from storage.identity import Identity
     from storage.policy import load_policy
 
-    target, config = _read_only_opener(db, config_path)
+    target, config = _db_and_config(db, config_path)
     policy, clock = load_policy(config), clock_from_env()
     return lambda: Store(target, policy=policy, clock=clock, identity=Identity("", "viewer"), read_only=True)
 
@@ -81,7 +81,7 @@ def serve_command(ref: str | None, host: str, port: int, max_viewers: int, db: s
         ops.get_incident(store, shown_ref)
     finally:
         store.close()
-    target, config = _read_only_opener(db, config_path)
+    target, config = _db_and_config(db, config_path)
     # The view reads the database and config from the environment, not its command line,
     # where a server URL's password would show in the process list.
     if target is not None:
